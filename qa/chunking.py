@@ -1,0 +1,116 @@
+"""Cutting cleaned documents into passages of a few whole sentences."""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import asdict, dataclass
+
+from .corpus import PARAGRAPH_BREAK, Document
+from .sentences import split_sentences
+
+
+@dataclass(frozen=True)
+class ChunkSettings:
+    """How passages are cut. Part of the index manifest: changing it means a rebuild."""
+
+    max_chars: int = 600  # a passage grows sentence by sentence up to this size
+    overlap_sentences: int = 1  # sentences shared with the previous passage
+
+    def as_dict(self) -> dict:
+        return asdict(self)
+
+
+@dataclass(frozen=True)
+class Passage:
+    """A piece of a document, the unit that is embedded, searched and cited."""
+
+    passage_id: str  # stable: derived from the document and the passage text
+    doc_id: str
+    title: str
+    text: str
+    position: int  # order of the passage within its document
+    start: int  # character offsets of the passage in the original file
+    end: int
+    line_start: int  # 1-based line range in the original file
+    line_end: int
+    sentences: tuple[tuple[int, int], ...]  # sentence spans within ``text``
+
+
+def passage_id(doc_id: str, text: str, occurrence: int = 0) -> str:
+    """Stable id: the same text in the same document keeps its id across re-indexing."""
+    key = f"{doc_id}\0{occurrence}\0{' '.join(text.split())}"
+    return hashlib.sha1(key.encode("utf-8")).hexdigest()[:16]
+
+
+def chunk_document(doc: Document, settings: ChunkSettings = ChunkSettings()) -> list[Passage]:
+    """Greedy packing of consecutive sentences, ``overlap_sentences`` shared between
+    neighbours so that a quote and its "a déclaré X" stay together somewhere."""
+    sentences = _sentences(doc.text, settings.max_chars)
+    passages: list[Passage] = []
+    seen: dict[str, int] = {}
+    first = 0
+    while first < len(sentences):
+        last = _window_end(sentences, first, settings.max_chars)
+        start, end = sentences[first][0], sentences[last][1]
+        text = doc.text[start:end]
+        occurrence = seen.get(text, 0)
+        seen[text] = occurrence + 1
+        orig_start, orig_end = doc.original_span(start, end)
+        line_start, line_end = doc.line_range(orig_start, orig_end)
+        passages.append(
+            Passage(
+                passage_id=passage_id(doc.doc_id, text, occurrence),
+                doc_id=doc.doc_id,
+                title=doc.title,
+                text=text,
+                position=len(passages),
+                start=orig_start,
+                end=orig_end,
+                line_start=line_start,
+                line_end=line_end,
+                sentences=tuple((s - start, e - start) for s, e in sentences[first : last + 1]),
+            )
+        )
+        if last + 1 >= len(sentences):
+            break
+        following = max(first + 1, last + 1 - settings.overlap_sentences)
+        if _window_end(sentences, following, settings.max_chars) <= last:
+            following = last + 1  # the overlap would only repeat part of this passage
+        first = following
+    return passages
+
+
+def _window_end(sentences: list[tuple[int, int]], first: int, max_chars: int) -> int:
+    """Index of the last sentence of the passage that starts at sentence ``first``."""
+    last = first
+    while last + 1 < len(sentences) and sentences[last + 1][1] - sentences[first][0] <= max_chars:
+        last += 1
+    return last
+
+
+def _sentences(text: str, max_chars: int) -> list[tuple[int, int]]:
+    """Sentence spans of the whole text, paragraph by paragraph; a sentence
+    longer than ``max_chars`` is cut at spaces so no passage exceeds it."""
+    spans: list[tuple[int, int]] = []
+    para_start = 0
+    for para in text.split(PARAGRAPH_BREAK):
+        for s, e in split_sentences(para):
+            spans.extend(_cut_long(para, s, e, max_chars, para_start))
+        para_start += len(para) + len(PARAGRAPH_BREAK)
+    return spans
+
+
+def _cut_long(para: str, start: int, end: int, max_chars: int, base: int) -> list[tuple[int, int]]:
+    pieces = []
+    while end - start > max_chars:
+        cut = para.rfind(" ", start + 1, start + max_chars)
+        if cut <= start:
+            cut = start + max_chars
+        pieces.append((base + start, base + cut))
+        start = cut + 1 if para[cut : cut + 1] == " " else cut
+    pieces.append((base + start, base + end))
+    return pieces
+
+
+def chunk_documents(docs: list[Document], settings: ChunkSettings = ChunkSettings()) -> list[Passage]:
+    return [p for doc in docs for p in chunk_document(doc, settings)]

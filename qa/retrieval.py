@@ -1,0 +1,236 @@
+"""Answering a question with cited passages from the index."""
+
+from __future__ import annotations
+
+import functools
+import re
+import threading
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from .chunking import ChunkSettings, Passage
+from .corpus import path_in_corpus
+from .embedding import DEFAULT_MODEL, Embedder
+from .index import Index, IndexMismatch, IndexMissing, current_generation
+from .indexer import update_index
+
+DEFAULT_CORPUS_DIR = Path("corpus")
+DEFAULT_INDEX_DIR = Path("embeddings")
+MAX_QUESTION_CHARS = 10_000  # longer questions are cut (the model reads ~512 tokens anyway)
+
+
+@dataclass(frozen=True)
+class Ranking:
+    """How the evidence is weighed. A passage's score is
+
+        dense * cos(question, passage) + sentence * max cos(question, its sentences)
+        + lexical * coverage * BM25 / best BM25
+
+    where coverage is the share of the question's words found in the corpus
+    vocabulary: an English question over French text matches few words, so its
+    keyword evidence counts for little by itself.
+    """
+
+    dense: float = 1.0
+    sentence: float = 0.0
+    lexical: float = 0.0
+    candidates: int = 30  # passages from each of dense and BM25 search scored in detail
+
+
+@dataclass(frozen=True)
+class Citation:
+    """Where a passage stands in the original article file."""
+
+    doc_id: str  # file path relative to the corpus folder
+    title: str
+    path: str  # the file as seen from the working directory, e.g. "corpus/000_x.txt"
+    start: int  # character offsets in the original file
+    end: int
+    lines: tuple[int, int]  # first and last line, 1-based
+
+
+@dataclass(frozen=True)
+class Hit:
+    rank: int
+    score: float
+    passage_id: str
+    text: str
+    answer: str  # the sentence of the passage that best answers the question
+    answer_span: tuple[int, int]  # where ``answer`` is in ``text``
+    citation: Citation
+
+    @property
+    def doc_id(self) -> str:
+        return self.citation.doc_id
+
+    @property
+    def title(self) -> str:
+        return self.citation.title
+
+
+def check_question(question: str) -> str:
+    if not isinstance(question, str):
+        raise TypeError(f"the question must be a string, not {type(question).__name__}")
+    question = question.strip()
+    if not question:
+        raise ValueError("the question is empty")
+    return question[:MAX_QUESTION_CHARS]
+
+
+# Words that point back to an earlier turn ("What is his email?", "Et son numéro ?").
+_REFERRING = re.compile(
+    r"\b(?:he|him|his|she|her|hers|it|its|they|them|their|this|that|these|those|there|"
+    r"il|elle|ils|elles|lui|leur|leurs|son|sa|ses|ce|cet|cette|ces|celui|celle|ceux|y|en|là)\b",
+    re.IGNORECASE,
+)
+
+
+def with_context(question: str, history: list[str]) -> str:
+    """The text to search for a question asked after ``history`` (earlier questions, oldest first).
+
+    No generative model: a follow-up that refers back (a pronoun, "there", "son",
+    "ce"…) or is very short is searched together with the previous question, so
+    "What is his email?" after "Who leads IOM Mongolia?" looks for the email in
+    the passages about the head of IOM Mongolia. A self-contained question is
+    searched alone.
+    """
+    if not history:
+        return question
+    if _REFERRING.search(question) or len(question.split()) <= 3:
+        return f"{history[-1]} {question}"
+    return question
+
+
+class Retriever:
+    """Keeps an index and its model loaded; picks up a newer index when one is written."""
+
+    def __init__(
+        self,
+        index: Index,
+        embedder: Embedder,
+        corpus_dir: Path,
+        index_dir: Path | None = None,
+        ranking: Ranking | None = None,
+    ):
+        if index.manifest.model != embedder.model_name:
+            raise IndexMismatch(
+                f"index built with model {index.manifest.model!r}, asked for {embedder.model_name!r}"
+            )
+        self.index = index
+        self.embedder = embedder
+        self.corpus_dir = Path(corpus_dir)
+        self.index_dir = Path(index_dir) if index_dir else None
+        self.ranking = ranking or Ranking()
+        self._reload_lock = threading.Lock()
+
+    @classmethod
+    def open(
+        cls,
+        index_dir: Path = DEFAULT_INDEX_DIR,
+        corpus_dir: Path = DEFAULT_CORPUS_DIR,
+        model: str | None = None,
+        settings: ChunkSettings = ChunkSettings(),
+        build_if_missing: bool = True,
+    ) -> Retriever:
+        """Load the index in ``index_dir``; build it from ``corpus_dir`` first if there is none."""
+        model = model or DEFAULT_MODEL
+        try:
+            index = Index.load(index_dir)
+        except IndexMissing:
+            if not build_if_missing:
+                raise
+            update_index(corpus_dir, index_dir, model, settings, show_progress=True)
+            index = Index.load(index_dir)
+        why = index.manifest.incompatibility(model, settings.as_dict())
+        if why:
+            raise IndexMismatch(f"{index_dir}: {why}; run `qa index` to rebuild it")
+        return cls(index, Embedder(model), corpus_dir, index_dir)
+
+    def refresh(self) -> bool:
+        """Switch to a newer index generation if ``qa index`` wrote one. Cheap: one small file read."""
+        if self.index_dir is None or current_generation(self.index_dir) == self.index.generation:
+            return False
+        with self._reload_lock:
+            if current_generation(self.index_dir) != self.index.generation:
+                fresh = Index.load(self.index_dir)
+                if fresh.manifest.model == self.embedder.model_name:
+                    self.index = fresh
+                    return True
+        return False
+
+    def retrieve(self, question: str, k: int = 5) -> list[Hit]:
+        question = check_question(question)
+        if k < 1:
+            raise ValueError("k must be at least 1")
+        self.refresh()
+        index = self.index  # one consistent snapshot even if a refresh happens meanwhile
+        query = self.embedder.encode_queries([question])[0]
+        ranking = self.ranking
+        dense = dict(index.search(query, max(ranking.candidates, k)))
+        lexical = np.zeros(len(index), dtype=np.float32)
+        if ranking.lexical:
+            lexical, coverage = index.lexical.scores(question), index.lexical.coverage(question)
+            if lexical.max() > 0:
+                lexical = lexical / lexical.max() * coverage
+                top = np.argsort(-lexical)[: ranking.candidates]
+                for row in top[lexical[top] > 0]:
+                    dense.setdefault(int(row), float(index.passage_vector(int(row)) @ query))
+        ranked = []
+        for row, dense_score in dense.items():
+            sentence_scores = index.sentence_vectors_of(row) @ query
+            best = int(np.argmax(sentence_scores)) if len(sentence_scores) else 0
+            best_sentence = float(sentence_scores[best]) if len(sentence_scores) else dense_score
+            score = (
+                ranking.dense * dense_score
+                + ranking.sentence * best_sentence
+                + ranking.lexical * float(lexical[row])
+            )
+            ranked.append((score, row, best))
+        ranked.sort(key=lambda item: -item[0])
+        return [
+            self._hit(rank, score, index.passages[row], best)
+            for rank, (score, row, best) in enumerate(ranked[:k], start=1)
+        ]
+
+    def _hit(self, rank: int, score: float, passage: Passage, best_sentence: int) -> Hit:
+        path_in_corpus(self.corpus_dir, passage.doc_id)  # refuses ids that leave the corpus
+        span = passage.sentences[best_sentence] if passage.sentences else (0, len(passage.text))
+        return Hit(
+            rank=rank,
+            score=round(float(score), 4),
+            passage_id=passage.passage_id,
+            text=passage.text,
+            answer=passage.text[span[0] : span[1]],
+            answer_span=span,
+            citation=Citation(
+                doc_id=passage.doc_id,
+                title=passage.title,
+                path=(self.corpus_dir / passage.doc_id).as_posix(),
+                start=passage.start,
+                end=passage.end,
+                lines=(passage.line_start, passage.line_end),
+            ),
+        )
+
+
+@functools.lru_cache(maxsize=8)
+def _cached_retriever(index_dir: Path, corpus_dir: Path, model: str | None) -> Retriever:
+    return Retriever.open(index_dir, corpus_dir, model)
+
+
+def retrieve(
+    question: str,
+    k: int = 5,
+    index_dir: str | Path = DEFAULT_INDEX_DIR,
+    corpus_dir: str | Path = DEFAULT_CORPUS_DIR,
+    model: str | None = None,
+) -> list[Hit]:
+    """The ``k`` passages that best answer ``question``, best first, each with its citation.
+
+    The index in ``index_dir`` is built from ``corpus_dir`` on first use and kept
+    loaded for later calls.
+    """
+    question = check_question(question)
+    return _cached_retriever(Path(index_dir), Path(corpus_dir), model).retrieve(question, k)
