@@ -9,9 +9,12 @@ from .chunking import ChunkSettings, Passage
 from .corpus import Document
 from .index import Index, IndexCorrupt, IndexMismatch, IndexMissing, IndexUnusable
 from .indexer import UpdateReport, update_index
-from .retrieval import Citation, Hit, Retriever, retrieve
+from .retrieval import Answer, Citation, Hit, Ranking, Retriever, retrieve, with_context
 
 __all__ = [
+    "Answer",
+    "Ranking",
+    "with_context",
     "ChunkSettings",
     "Citation",
     "Document",

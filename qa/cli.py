@@ -9,11 +9,11 @@ import sys
 import textwrap
 from pathlib import Path
 
-from .corpus import CorpusError
+from .corpus import SUFFIXES, CorpusError
 from .embedding import DEFAULT_MODEL, ModelError
 from .index import IndexUnusable
-from .indexer import IndexBusy, update_index
-from .retrieval import DEFAULT_CORPUS_DIR, DEFAULT_INDEX_DIR, Hit, Retriever
+from .indexer import IndexBusy, index_documents, update_index
+from .retrieval import DEFAULT_CORPUS_DIR, DEFAULT_INDEX_DIR, RANKING_STAGES, Hit, Retriever
 
 USER_ERRORS = (ValueError, CorpusError, IndexUnusable, IndexBusy, ModelError)
 
@@ -31,13 +31,47 @@ def build_parser() -> argparse.ArgumentParser:
     index = commands.add_parser("index", help="build or update the index from the corpus")
     _common(index)
     index.add_argument("--full", action="store_true", help="rebuild everything instead of updating")
+    index.add_argument("--watch", action="store_true", help="keep running and re-index whenever the corpus changes")
 
     ask = commands.add_parser("ask", help="answer a question with cited passages")
     _common(ask)
     ask.add_argument("question", help="the question, or - to read one question per line from stdin")
     ask.add_argument("-k", type=int, default=5, help="number of passages (default: %(default)s)")
     ask.add_argument("--json", action="store_true", help="print JSON (one object per question)")
+
+    evaluate = commands.add_parser("eval", help="measure retrieval quality on a question set")
+    _common(evaluate)
+    evaluate.add_argument("data", type=Path, help="a BEIR folder (corpus.jsonl, queries.jsonl, qrels/) or a JSONL question file for --corpus")
+    evaluate.add_argument("-k", "--k", type=int, default=10, help="passages retrieved per question (default: %(default)s)")
+    evaluate.add_argument("--split", default="dev", help="BEIR qrels split (default: %(default)s)")
+    evaluate.add_argument("--limit", type=int, default=None, help="only the first N questions")
+    evaluate.add_argument("--stage", choices=sorted(RANKING_STAGES), default="default", help="ranking to evaluate (default: %(default)s)")
+    evaluate.add_argument("--misses", action="store_true", help="also list the questions whose first passage is wrong")
+    evaluate.add_argument("--json", action="store_true", help="print the figures as JSON")
     return parser
+
+
+def run_eval(args: argparse.Namespace) -> int:
+    from .evaluation import evaluate, load_beir, load_questions
+
+    if args.data.is_dir():
+        documents, cases = load_beir(args.data, args.split)
+        index_dir = args.index if args.index != DEFAULT_INDEX_DIR else DEFAULT_INDEX_DIR / "eval" / args.data.resolve().name
+        print(index_documents(documents, index_dir, args.model, show_progress=True).summary(), file=sys.stderr)
+        retriever = Retriever.open(index_dir, args.data, args.model, build_if_missing=False)
+    else:
+        cases = load_questions(args.data)
+        retriever = Retriever.open(args.index, args.corpus, args.model)
+    retriever.ranking = RANKING_STAGES[args.stage]
+    report = evaluate(retriever, cases[: args.limit], k=args.k)
+    if args.json:
+        print(json.dumps({"data": str(args.data), "stage": args.stage, "figures": report.figures}, indent=1))
+    else:
+        print(f"{args.data} — stage {args.stage}\n{report.table()}")
+    if args.misses:
+        for miss in report.misses:
+            print(json.dumps(miss, ensure_ascii=False), file=sys.stderr)
+    return 0
 
 
 def hit_to_json(hit: Hit) -> dict:
@@ -68,11 +102,28 @@ def format_hit(hit: Hit) -> str:
 
 
 def run_index(args: argparse.Namespace) -> int:
-    report = update_index(args.corpus, args.index, args.model, full=args.full, show_progress=True)
-    print(report.summary())
-    if report.passages_embedded:
-        print(f"{report.passages_embedded} passages embedded into {args.index}")
+    _index_once(args, full=args.full)
+    if args.watch:
+        import watchfiles
+
+        print(f"watching {args.corpus} for changes (Ctrl-C to stop)", flush=True)
+        for _changes in watchfiles.watch(args.corpus, watch_filter=_is_article):
+            try:
+                _index_once(args, full=False)
+            except USER_ERRORS as exc:  # keep watching: the next save may fix it
+                print(f"qa: error: {exc}", file=sys.stderr, flush=True)
     return 0
+
+
+def _is_article(_change, path: str) -> bool:
+    return Path(path).suffix.lower() in SUFFIXES
+
+
+def _index_once(args: argparse.Namespace, full: bool) -> None:
+    report = update_index(args.corpus, args.index, args.model, full=full, show_progress=True)
+    print(report.summary(), flush=True)
+    if report.passages_embedded:
+        print(f"{report.passages_embedded} passages embedded into {args.index}", flush=True)
 
 
 def run_ask(args: argparse.Namespace) -> int:
@@ -106,6 +157,8 @@ def main(argv: list[str] | None = None) -> int:
     try:
         if args.command == "index":
             return run_index(args)
+        if args.command == "eval":
+            return run_eval(args)
         return run_ask(args)
     except USER_ERRORS as exc:
         print(f"qa: error: {exc}", file=sys.stderr)

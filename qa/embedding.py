@@ -68,7 +68,7 @@ class Embedder:
     def encode_queries(self, questions: Sequence[str]) -> np.ndarray:
         texts = [q[:MAX_QUERY_CHARS] for q in questions]
         vectors = self.model.encode_query(
-            texts, batch_size=32, normalize_embeddings=True, convert_to_numpy=True
+            texts, batch_size=32, normalize_embeddings=True, convert_to_numpy=True, show_progress_bar=False
         )
         return np.ascontiguousarray(vectors, dtype=np.float32)
 

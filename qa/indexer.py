@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import logging
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -48,10 +50,26 @@ class UpdateReport:
         return line
 
 
-def index_lock(index_dir: Path, wait_seconds: float) -> FileLock:
-    """The lock that serialises writers of one index folder."""
+@contextmanager
+def index_lock(index_dir: Path, wait_seconds: float) -> Iterator[None]:
+    """Serialise the writers of one index folder; a second writer waits, then gives up clearly."""
     Path(index_dir).mkdir(parents=True, exist_ok=True)
-    return FileLock(str(Path(index_dir) / LOCK_FILE), timeout=wait_seconds)
+    lock = FileLock(str(Path(index_dir) / LOCK_FILE), timeout=wait_seconds)
+    try:
+        lock.acquire(timeout=0)
+    except Timeout:
+        log.warning("another `qa index` is writing %s; waiting for it (lock %s)", index_dir, lock.lock_file)
+        try:
+            lock.acquire()
+        except Timeout as exc:
+            raise IndexBusy(
+                f"{index_dir} is locked by another `qa index` run (lock file {lock.lock_file}); "
+                f"gave up after {wait_seconds:.0f} s"
+            ) from exc
+    try:
+        yield
+    finally:
+        lock.release()
 
 
 def update_index(
@@ -69,12 +87,13 @@ def update_index(
     vectors. The result is written as a new generation, so the previous index
     stays in use until the new one is complete.
     """
-    started = time.perf_counter()
-    documents = load_corpus(Path(corpus_dir))
-    if not documents:
-        raise CorpusError(f"no readable article (.txt, .md) in {corpus_dir}")
-    read_seconds = time.perf_counter() - started
-    report = index_documents(documents, index_dir, model_name, settings, full, show_progress, wait_seconds)
+    with index_lock(index_dir, wait_seconds):  # read the corpus only once it is our turn
+        started = time.perf_counter()
+        documents = load_corpus(Path(corpus_dir))
+        if not documents:
+            raise CorpusError(f"no readable article (.txt, .md) in {corpus_dir}")
+        read_seconds = time.perf_counter() - started
+        report = _update_locked(documents, Path(index_dir), model_name, settings, full, show_progress)
     report.seconds["read_and_hash"] = read_seconds
     return report
 
@@ -89,22 +108,8 @@ def index_documents(
     wait_seconds: float = 600.0,
 ) -> UpdateReport:
     """Make the index in ``index_dir`` hold exactly ``documents`` (see ``update_index``)."""
-    lock = index_lock(index_dir, wait_seconds)
-    try:
-        lock.acquire(timeout=0)
-    except Timeout:
-        log.warning("another `qa index` is writing %s; waiting for it (lock %s)", index_dir, lock.lock_file)
-        try:
-            lock.acquire()
-        except Timeout as exc:
-            raise IndexBusy(
-                f"{index_dir} is locked by another `qa index` run (lock file {lock.lock_file}); "
-                f"gave up after {wait_seconds:.0f} s"
-            ) from exc
-    try:
+    with index_lock(index_dir, wait_seconds):
         return _update_locked(documents, Path(index_dir), model_name, settings, full, show_progress)
-    finally:
-        lock.release()
 
 
 def _update_locked(

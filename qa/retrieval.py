@@ -25,18 +25,30 @@ MAX_QUESTION_CHARS = 10_000  # longer questions are cut (the model reads ~512 to
 class Ranking:
     """How the evidence is weighed. A passage's score is
 
-        dense * cos(question, passage) + sentence * max cos(question, its sentences)
-        + lexical * coverage * BM25 / best BM25
+        (dense * cos(question, passage) + sentence * max cos(question, its sentences)
+         + lexical * coverage * BM25 / best BM25) / (dense + sentence)
 
     where coverage is the share of the question's words found in the corpus
     vocabulary: an English question over French text matches few words, so its
-    keyword evidence counts for little by itself.
+    keyword evidence counts for little by itself. Dividing by the dense weights
+    keeps scores on the cosine scale, so one no-answer threshold serves all
+    stages. Weights chosen on PIAF dev and the seed questions (docs/quality.md).
     """
 
     dense: float = 1.0
-    sentence: float = 0.0
-    lexical: float = 0.0
+    sentence: float = 0.5
+    lexical: float = 0.1
     candidates: int = 30  # passages from each of dense and BM25 search scored in detail
+    no_answer_below: float = 0.80  # a best score under this means "nothing in the corpus answers"
+
+
+# The stages reported in docs/quality.md; "default" is what the product uses.
+RANKING_STAGES = {
+    "dense": Ranking(dense=1.0, sentence=0.0, lexical=0.0),
+    "bm25": Ranking(dense=0.0, sentence=0.0, lexical=1.0),
+    "hybrid": Ranking(dense=1.0, sentence=0.0, lexical=0.1),
+    "default": Ranking(),
+}
 
 
 @dataclass(frozen=True)
@@ -68,6 +80,20 @@ class Hit:
     @property
     def title(self) -> str:
         return self.citation.title
+
+
+@dataclass(frozen=True)
+class Answer:
+    """The reply to one turn of a conversation."""
+
+    question: str
+    searched: str  # what was searched: the question, with the previous turn for a follow-up
+    hits: list[Hit]
+    found: bool  # False when even the best passage scores under ``Ranking.no_answer_below``
+
+    @property
+    def best(self) -> Hit | None:
+        return self.hits[0] if self.hits else None
 
 
 def check_question(question: str) -> str:
@@ -186,13 +212,21 @@ class Retriever:
                 ranking.dense * dense_score
                 + ranking.sentence * best_sentence
                 + ranking.lexical * float(lexical[row])
-            )
+            ) / ((ranking.dense + ranking.sentence) or 1.0)
             ranked.append((score, row, best))
         ranked.sort(key=lambda item: -item[0])
         return [
             self._hit(rank, score, index.passages[row], best)
             for rank, (score, row, best) in enumerate(ranked[:k], start=1)
         ]
+
+    def answer(self, question: str, k: int = 5, history: list[str] | tuple[str, ...] = ()) -> Answer:
+        """Retrieve for one turn of a conversation and decide whether anything answers it."""
+        question = check_question(question)
+        searched = with_context(question, list(history))
+        hits = self.retrieve(searched, k)
+        found = bool(hits) and hits[0].score >= self.ranking.no_answer_below
+        return Answer(question=question, searched=searched, hits=hits, found=found)
 
     def _hit(self, rank: int, score: float, passage: Passage, best_sentence: int) -> Hit:
         path_in_corpus(self.corpus_dir, passage.doc_id)  # refuses ids that leave the corpus

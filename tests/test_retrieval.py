@@ -6,7 +6,13 @@ from qa.retrieval import MAX_QUESTION_CHARS, check_question
 def test_english_question_finds_the_french_head_of_mission(retriever):
     hits = retriever.retrieve("Who leads IOM Mongolia?", k=5)
     assert "Pär Liljert" in hits[0].text
-    assert "Pär Liljert" in hits[0].answer
+
+
+def test_answer_is_the_best_sentence_of_the_passage(retriever):
+    hit = retriever.retrieve("Who is the head of mission of IOM in Mongolia?", k=1)[0]
+    assert "Pär Liljert, chef de mission" in hit.answer
+    hit = retriever.retrieve("What is the phone number of IOM Mongolia?", k=1)[0]
+    assert "Tel: +976" in hit.answer
 
 
 def test_french_question_finds_the_head_of_mission(retriever):

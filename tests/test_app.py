@@ -1,0 +1,302 @@
+"""The browser chat: formatting units, and the running app called through gradio_client."""
+
+from __future__ import annotations
+
+import html
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
+
+from qa.retrieval import Answer, Citation, Hit  # noqa: E402
+from qa.ui import (  # noqa: E402
+    MAX_UI_QUESTION_CHARS,
+    NOTHING_FOUND,
+    ChatBackend,
+    article_html,
+    escape,
+    format_answer,
+    highlight,
+    line_range,
+    snippet_bounds,
+)
+
+ROOT = Path(__file__).resolve().parent.parent
+
+# An article about Mongolia, so that a question about it retrieves it, full of things a page must not run.
+INJECTED_NAME = "999_injection.txt"
+INJECTED_ARTICLE = """Le pare-feu du bureau de l'OIM en Mongolie mis à l'épreuve
+
+Mongolie - Le bureau de l'OIM à Oulan-Bator a testé son pare-feu avec la chaîne <script>window.__pwned = 1</script> et l'image <img src=x onerror="window.__pwned=2"> ainsi qu'un lien [click](javascript:alert(1)) et du **gras** dans ce communiqué.
+
+Le test du pare-feu de l'OIM en Mongolie a été mené par l'équipe informatique en mars.
+"""
+INJECTION_QUESTION = "Quel test du pare-feu a été mené par le bureau de l'OIM à Oulan-Bator ?"
+NONSENSE_QUESTIONS = ["Quelle est la recette du gâteau au chocolat ?", "zxqv blorf"]
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def build_injected_index(seed_corpus: Path, seed_index: Path, target: Path) -> tuple[Path, Path]:
+    """The seed corpus plus the injection article, indexed by updating a copy of the seed index."""
+    from qa.indexer import update_index
+
+    corpus, index = target / "corpus", target / "index"
+    shutil.copytree(seed_corpus, corpus)
+    (corpus / INJECTED_NAME).write_text(INJECTED_ARTICLE, encoding="utf-8")
+    shutil.copytree(seed_index, index)
+    update_index(corpus, index)
+    return corpus, index
+
+
+def start_app(corpus: Path, index: Path):
+    """The app of app.py, in this process, on a free local port: (app, url)."""
+    from qa.retrieval import Retriever
+    from qa.ui import build_app, launch
+
+    app = build_app(Retriever.open(index, corpus, build_if_missing=False))
+    launch(app, port=free_port(), prevent_thread_lock=True, quiet=True)
+    return app, app.local_url
+
+
+@pytest.fixture(scope="module")
+def injected(seed_corpus, seed_index, tmp_path_factory) -> tuple[Path, Path]:
+    return build_injected_index(seed_corpus, seed_index, tmp_path_factory.mktemp("injected"))
+
+
+@pytest.fixture(scope="module")
+def client(injected):
+    from gradio_client import Client
+
+    app, url = start_app(*injected)
+    try:
+        yield Client(url, verbose=False)
+    finally:
+        app.close()
+
+
+def ask(client, question: str, history: list[str] | None = None, k: int = 3) -> tuple[str, dict]:
+    reply, record = client.predict(question, history or [], k, api_name="/ask")
+    return reply, record
+
+
+def liljert_family(corpus: Path) -> set[str]:
+    return {p.name for p in corpus.glob("*.txt") if "Liljert" in p.read_text(encoding="utf-8")}
+
+
+# ---------- formatting, without a server ----------
+
+
+def make_hit(text: str, span: tuple[int, int], rank: int = 1, doc_id: str = "a_b.txt", title: str = "T") -> Hit:
+    citation = Citation(doc_id=doc_id, title=title, path=f"corpus/{doc_id}", start=10, end=10 + len(text), lines=(3, 5))
+    return Hit(rank, 0.9, "p1", text, text[span[0] : span[1]], span, citation)
+
+
+@pytest.mark.parametrize(
+    "text, forbidden",
+    [
+        ("<script>alert(1)</script>", ["<script", "</script"]),
+        ('<img src=x onerror="alert(1)">', ["<img", 'onerror="']),
+        ("[click](javascript:alert(1))", ["[", "](", "javascript:"]),
+        ("**bold** _it_ `code` # title | a | $$x$$ ~~s~~", ["**", "_it_", "`", "# ", "|", "$$", "~~"]),
+    ],
+)
+def test_escape_leaves_no_html_or_markdown(text, forbidden):
+    escaped = escape(text)
+    for bad in forbidden:
+        assert bad not in escaped
+    assert "<" not in escaped.replace("<br>", "")
+
+
+def test_escape_keeps_the_text_readable_as_html():
+    text = "Tel: +976 7014 3100 <b>[x](y)</b> l'OIM *1* & co"
+    assert html.unescape(escape(text)) == text
+
+
+def test_highlight_marks_the_answer_and_escapes_around_it():
+    text = "Intro <b>x</b>. The answer [1] is here. After."
+    start = text.index("The")
+    out = highlight(text, (start, text.index("After") - 1))
+    assert out.count("<mark>") == 1 and "<b>" not in out
+    assert out.split("<mark>")[1].startswith("The answer &#91;1&#93; is here")
+    assert highlight("abc", (2, 2)) == "abc"  # an empty span adds no stray mark
+
+
+def test_snippet_is_cut_at_spaces_around_the_answer():
+    text = "word " * 200 + "ANSWER HERE. " + "more " * 200
+    span = (text.index("ANSWER"), text.index("ANSWER") + 12)
+    start, end = snippet_bounds(text, span, context=50)
+    assert start > 0 and end < len(text)
+    assert text[start:end].startswith("word") and text[start:end].strip().endswith("more")
+    assert span[0] - start <= 50 and end - span[1] <= 50
+
+
+def test_reply_leads_with_the_answer_then_numbered_citations():
+    text = "First sentence. Pär Liljert leads IOM Mongolia. Last one."
+    a, b = text.index("Pär"), text.index("Last") - 1
+    answer = Answer("Who leads?", "Who leads?", [make_hit(text, (a, b)), make_hit("Other <i>x</i>", (0, 5), 2, "c.txt")], True)
+    reply = format_answer(answer)
+    assert reply.startswith('<div class="qa-reply"><p class="qa-lead"><strong>Pär Liljert leads IOM Mongolia.</strong>')
+    assert reply.index("[1]") < reply.index("[2]")
+    assert "corpus/a&#95;b.txt · lines 3–5 · score 0.900" in reply
+    assert "<mark>Pär Liljert leads IOM Mongolia.</mark>" in reply
+    assert "<i>" not in reply and "Follow-up" not in reply
+    assert "\n" not in reply  # one HTML block: Markdown cannot get in between
+
+
+def test_reply_when_nothing_matches_says_so_and_labels_the_passages():
+    answer = Answer("zxqv", "zxqv", [make_hit("Something else.", (0, 15))], False)
+    reply = format_answer(answer)
+    assert NOTHING_FOUND in reply and "<strong>" not in reply
+    assert "not</em> answers" in reply and "qa-closest" in reply
+
+
+def test_reply_shows_what_a_follow_up_searched():
+    answer = Answer("What is his email?", "Who leads <IOM>? What is his email?", [make_hit("x y.", (0, 4))], True)
+    reply = format_answer(answer)
+    assert "Follow-up" in reply and "Who leads &lt;IOM&gt;? What is his email?" in reply
+
+
+def test_backend_logs_errors_and_apologises(caplog):
+    class Broken:
+        def answer(self, *args, **kwargs):
+            raise RuntimeError("index exploded")
+
+    reply, record = ChatBackend(Broken()).ask("Who leads IOM Mongolia?")
+    assert record["status"] == "error" and "Sorry" in reply
+    assert "Traceback" not in reply and "exploded" not in reply
+    assert "index exploded" in caplog.text
+
+
+def test_article_is_shown_only_from_inside_the_corpus(tmp_path):
+    (tmp_path / "a.txt").write_text("Title\nline <script>x</script> two\nthree\n", encoding="utf-8")
+    hit = {"doc_id": "a.txt", "title": "Title", "file": "corpus/a.txt", "lines": [2, 2], "start": 6, "end": 19}
+    shown = article_html(tmp_path, hit)
+    assert "<mark>line &lt;script&gt;</mark>" in shown and "<script" not in shown
+    assert shown.count("qa-cited") == 1
+    outside = article_html(tmp_path, hit | {"doc_id": "../etc/passwd"})
+    assert "cannot be opened" in outside
+
+
+# ---------- the running app, through gradio_client ----------
+
+
+def test_only_ask_is_exposed_as_api(client):
+    endpoints = client.view_api(print_info=False, return_format="dict")["named_endpoints"]
+    assert list(endpoints) == ["/ask"]
+
+
+def test_english_question_gets_the_head_of_mission_with_citation(client):
+    reply, record = ask(client, "Who leads IOM Mongolia?")
+    assert record["status"] == "answered" and record["found"]
+    top = record["hits"][0]
+    assert "Pär Liljert" in top["text"]
+    assert top["doc_id"] == "000_709937aa28120cef.txt"
+    assert top["file"].endswith("corpus/000_709937aa28120cef.txt")
+    assert top["lines"][0] <= 37 <= top["lines"][1]
+    assert "Pär Liljert" in reply
+    assert f"corpus/000&#95;709937aa28120cef.txt · {line_range(top['lines'])} · score" in reply
+    assert "La Mongolie se prépare au Dialogue de haut niveau" in reply
+    assert reply.index("qa-lead") < reply.index("[1]") < reply.index("[2]") < reply.index("[3]")
+
+
+@pytest.mark.parametrize("question", NONSENSE_QUESTIONS)
+def test_nonsense_question_gets_the_nothing_matches_reply(client, question):
+    reply, record = ask(client, question)
+    scores = [h["score"] for h in record["hits"]]
+    assert record["status"] == "nothing_found", f"{question!r} was answered; scores {scores}"
+    assert NOTHING_FOUND in reply and "not</em> answers" in reply
+    assert record["hits"], "the closest passages are still offered"
+
+
+def test_follow_up_searches_with_the_previous_question(client, injected):
+    reply, record = ask(client, "What is his email?", ["Who leads IOM Mongolia?"])
+    assert record["searched"] != record["question"]
+    assert "Who leads IOM Mongolia?" in record["searched"]
+    assert "Follow-up" in reply and "Who leads IOM Mongolia? What is his email?" in reply
+    assert record["hits"][0]["doc_id"] in liljert_family(injected[0])
+
+
+def test_script_in_an_article_comes_back_escaped(client):
+    reply, record = ask(client, INJECTION_QUESTION, k=3)
+    assert record["hits"][0]["doc_id"] == INJECTED_NAME
+    assert "<script>" in record["hits"][0]["text"]  # the JSON keeps the article's text as it is
+    assert "&lt;script&gt;window" in reply and "&lt;img src" in reply
+    assert "<script>window.__pwned = 1</script>" in html.unescape(reply)  # shown as literal text
+    for bad in ["<script", "<img", "onerror=", "](javascript", "**gras**"]:
+        assert bad not in reply
+
+
+def test_overlong_question_gets_a_polite_message(client):
+    reply, record = ask(client, "Who leads IOM Mongolia? " * 200)
+    assert record["status"] == "too_long" and not record["hits"]
+    assert f"{MAX_UI_QUESTION_CHARS:,}" in reply and "please" in reply
+
+
+@pytest.mark.parametrize("question", ["", "   \n "])
+def test_empty_question_gets_a_clear_message(client, question):
+    reply, record = ask(client, question)
+    assert record["status"] == "empty" and "Please type a question" in reply
+
+
+def test_number_of_sources_is_followed_and_bounded(client):
+    assert len(ask(client, "Who leads IOM Mongolia?", k=1)[1]["hits"]) == 1
+    assert len(ask(client, "Who leads IOM Mongolia?", k=50)[1]["hits"]) == 10
+
+
+def test_answers_come_well_under_a_second(client):
+    ask(client, "Qui est le chef de mission de l'OIM en Mongolie ?")
+    started = time.perf_counter()
+    ask(client, "Où s'est tenue la 5ème réunion mondiale des PCR ?")
+    assert time.perf_counter() - started < 1.0
+
+
+def test_app_serves_this_machine_only_by_default():
+    sys.path.insert(0, str(ROOT))
+    import app
+
+    args = app.build_parser().parse_args([])
+    assert (args.host, args.port, args.share) == ("127.0.0.1", 7860, False)
+
+
+@pytest.mark.slow
+def test_app_script_builds_a_missing_index_then_serves(tmp_path, corpus_copy):
+    from gradio_client import Client
+
+    port, index = free_port(), tmp_path / "index"
+    env = os.environ | {"GRADIO_ANALYTICS_ENABLED": "False", "HF_HUB_OFFLINE": "1"}
+    cmd = [sys.executable, str(ROOT / "app.py"), "--port", str(port), "--corpus", str(corpus_copy), "--index", str(index)]
+    log = (tmp_path / "app.log").open("w+")
+    proc = subprocess.Popen(cmd, cwd=tmp_path, env=env, stdout=log, stderr=subprocess.STDOUT, text=True)
+    try:
+        for _ in range(240):
+            if proc.poll() is not None:
+                break
+            with socket.socket() as s:
+                if s.connect_ex(("127.0.0.1", port)) == 0:
+                    break
+            time.sleep(0.5)
+        log.seek(0)
+        output = log.read()
+        assert proc.poll() is None, output
+        assert "+5 added" in output
+        record = Client(f"http://127.0.0.1:{port}/", verbose=False).predict("Who leads IOM Mongolia?", [], 2, api_name="/ask")[1]
+        assert "Pär Liljert" in record["hits"][0]["text"]
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(10)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+        log.close()
