@@ -255,13 +255,6 @@ def test_number_of_sources_is_followed_and_bounded(client):
     assert len(ask(client, "Who leads IOM Mongolia?", k=50)[1]["hits"]) == 10
 
 
-def test_answers_come_well_under_a_second(client):
-    ask(client, "Qui est le chef de mission de l'OIM en Mongolie ?")
-    started = time.perf_counter()
-    ask(client, "Où s'est tenue la 5ème réunion mondiale des PCR ?")
-    assert time.perf_counter() - started < 1.0
-
-
 def test_app_serves_this_machine_only_by_default():
     sys.path.insert(0, str(ROOT))
     import app
