@@ -74,23 +74,6 @@ def run_eval(args: argparse.Namespace) -> int:
     return 0
 
 
-def hit_to_json(hit: Hit) -> dict:
-    c = hit.citation
-    return {
-        "rank": hit.rank,
-        "score": hit.score,
-        "text": hit.text,
-        "answer": hit.answer,
-        "passage_id": hit.passage_id,
-        "doc_id": c.doc_id,
-        "title": c.title,
-        "path": c.path,
-        "start": c.start,
-        "end": c.end,
-        "lines": list(c.lines),
-    }
-
-
 def format_hit(hit: Hit) -> str:
     c = hit.citation
     body = textwrap.fill(" ".join(hit.text.split()), width=100, initial_indent="    ", subsequent_indent="    ")
@@ -131,7 +114,7 @@ def run_ask(args: argparse.Namespace) -> int:
     if args.question != "-":
         hits = retriever.retrieve(args.question, k=args.k)
         if args.json:
-            print(json.dumps({"question": args.question, "hits": [hit_to_json(h) for h in hits]}, ensure_ascii=False))
+            print(json.dumps({"question": args.question, "hits": [h.as_dict() for h in hits]}, ensure_ascii=False))
         else:
             print("\n\n".join(format_hit(h) for h in hits) or "No passage found.")
         return 0
@@ -141,7 +124,7 @@ def run_ask(args: argparse.Namespace) -> int:
         if not question:
             continue
         try:
-            record = {"question": question, "hits": [hit_to_json(h) for h in retriever.retrieve(question, k=args.k)]}
+            record = {"question": question, "hits": [h.as_dict() for h in retriever.retrieve(question, k=args.k)]}
         except ValueError as exc:
             record, status = {"question": question, "error": str(exc)}, 2
         if args.json:

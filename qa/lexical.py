@@ -57,19 +57,19 @@ class LexicalIndex:
         if corpus:
             self._bm25.index(corpus, show_progress=False)
 
-    def coverage(self, question: str) -> float:
-        """Share of the question's words that occur in the indexed texts."""
-        tokens = tokenize(question)
-        if not tokens or not self.size:
-            return 0.0
-        return sum(t in self._bm25.vocab_dict for t in tokens) / len(tokens)
+    def relative_scores(self, question: str) -> np.ndarray:
+        """BM25 of every passage divided by the best one, times the question's coverage
+        (the share of its words that occur in the indexed texts); zeros when no word matches.
 
-    def scores(self, question: str) -> np.ndarray:
-        """BM25 score of every passage for ``question`` (zeros when no word matches)."""
-        if not self.size:
-            return np.zeros(0, dtype=np.float32)
-        vocab = self._bm25.vocab_dict
-        tokens = [t for t in tokenize(question) if t in vocab]
-        if not tokens:
-            return np.zeros(self.size, dtype=np.float32)
-        return np.asarray(self._bm25.get_scores(tokens), dtype=np.float32)
+        Coverage keeps an English question over French text, which matches few
+        words, from letting one shared name or number decide the ranking.
+        """
+        scores = np.zeros(self.size, dtype=np.float32)
+        tokens = tokenize(question)
+        vocab = self._bm25.vocab_dict if self.size else {}
+        known = [t for t in tokens if t in vocab]
+        if not known:
+            return scores
+        scores[:] = self._bm25.get_scores(known)
+        best = scores.max()
+        return scores / best * (len(known) / len(tokens)) if best > 0 else scores

@@ -81,6 +81,24 @@ class Hit:
     def title(self) -> str:
         return self.citation.title
 
+    def as_dict(self) -> dict:
+        """A flat, JSON-ready record (the shape `qa ask --json` prints)."""
+        c = self.citation
+        return {
+            "rank": self.rank,
+            "score": self.score,
+            "text": self.text,
+            "answer": self.answer,
+            "answer_span": list(self.answer_span),
+            "passage_id": self.passage_id,
+            "doc_id": c.doc_id,
+            "title": c.title,
+            "path": c.path,
+            "start": c.start,
+            "end": c.end,
+            "lines": list(c.lines),
+        }
+
 
 @dataclass(frozen=True)
 class Answer:
@@ -150,6 +168,7 @@ class Retriever:
         self.index_dir = Path(index_dir) if index_dir else None
         self.ranking = ranking or Ranking()
         self._reload_lock = threading.Lock()
+        _ = index.lexical  # built now, at load time, not on the first question
 
     @classmethod
     def open(
@@ -182,6 +201,7 @@ class Retriever:
             if current_generation(self.index_dir) != self.index.generation:
                 fresh = Index.load(self.index_dir)
                 if fresh.manifest.model == self.embedder.model_name:
+                    _ = fresh.lexical  # build before the switch: meanwhile questions use the old index
                     self.index = fresh
                     return True
         return False
@@ -195,14 +215,11 @@ class Retriever:
         query = self.embedder.encode_queries([question])[0]
         ranking = self.ranking
         dense = dict(index.search(query, max(ranking.candidates, k)))
-        lexical = np.zeros(len(index), dtype=np.float32)
+        lexical = index.lexical.relative_scores(question) if ranking.lexical else np.zeros(len(index))
         if ranking.lexical:
-            lexical, coverage = index.lexical.scores(question), index.lexical.coverage(question)
-            if lexical.max() > 0:
-                lexical = lexical / lexical.max() * coverage
-                top = np.argsort(-lexical)[: ranking.candidates]
-                for row in top[lexical[top] > 0]:
-                    dense.setdefault(int(row), float(index.passage_vector(int(row)) @ query))
+            top = np.argsort(-lexical)[: ranking.candidates]
+            for row in top[lexical[top] > 0]:
+                dense.setdefault(int(row), float(index.passage_vector(int(row)) @ query))
         ranked = []
         for row, dense_score in dense.items():
             sentence_scores = index.sentence_vectors_of(row) @ query

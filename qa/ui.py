@@ -117,13 +117,10 @@ def message(text: str, kind: str = "notice") -> str:
 
 
 def hit_record(hit: Hit) -> dict[str, Any]:
-    c = hit.citation
-    return {
-        "rank": hit.rank, "score": hit.score, "passage_id": hit.passage_id, "text": hit.text,
-        "answer": hit.answer, "answer_span": list(hit.answer_span), "title": c.title, "doc_id": c.doc_id,
-        # "file", not "path": gradio_client downloads any dict with a "path" key as a file.
-        "file": c.path, "start": c.start, "end": c.end, "lines": list(c.lines),
-    }
+    record = hit.as_dict()
+    # "file", not "path": gradio_client downloads any dict with a "path" key as a file.
+    record["file"] = record.pop("path")
+    return record
 
 
 class ChatBackend:
