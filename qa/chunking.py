@@ -35,6 +35,11 @@ class Passage:
     line_end: int
     sentences: tuple[tuple[int, int], ...]  # sentence spans within ``text``
 
+    @property
+    def titled_text(self) -> str:
+        """What is embedded and keyword-indexed: the title too, so a passage knows its article."""
+        return f"{self.title}\n{self.text}"
+
 
 def passage_id(doc_id: str, text: str, occurrence: int = 0) -> str:
     """Stable id: the same text in the same document keeps its id across re-indexing."""

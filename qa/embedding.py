@@ -85,3 +85,52 @@ class Embedder:
             show_progress_bar=show_progress,
         )
         return np.ascontiguousarray(vectors, dtype=np.float32)
+
+    def encode_query_tokens(self, question: str) -> tuple[list[int], np.ndarray]:
+        """The question's word pieces (token ids) and one normalised vector for each.
+
+        Special tokens, the "query: " prompt and punctuation-only pieces are left
+        out: "?" or "'" would otherwise match any passage equally well.
+        """
+        output = self.model.encode_query(
+            [question[:MAX_QUERY_CHARS]], output_value=None, convert_to_numpy=False, show_progress_bar=False
+        )[0]
+        ids = output["input_ids"][output["attention_mask"].bool()].tolist()
+        special = set(self.model.tokenizer.all_special_ids)
+        pieces = [i for i, token in enumerate(ids) if token not in special][self._prompt_tokens :]
+        keep = [i for i in pieces if self._is_word_piece(ids[i])] or pieces or list(range(len(ids)))
+        return [ids[i] for i in keep], _normalised(output["token_embeddings"][keep])
+
+    def encode_document_tokens(self, texts: Sequence[str]) -> list[np.ndarray]:
+        """Normalised word-piece vectors of each text (special tokens left out)."""
+        if not texts:
+            return []
+        outputs = self.model.encode_document(
+            list(texts), output_value=None, convert_to_numpy=False, batch_size=16, show_progress_bar=False
+        )
+        special = set(self.model.tokenizer.all_special_ids)
+        result = []
+        for output in outputs:
+            ids = output["input_ids"][output["attention_mask"].bool()].tolist()
+            keep = [i for i, token in enumerate(ids) if token not in special]
+            result.append(_normalised(output["token_embeddings"][keep]))
+        return result
+
+    @functools.cached_property
+    def _prompt_tokens(self) -> int:
+        """How many word pieces the query prompt takes ("query:" is 3 for e5)."""
+        prompt = (self.model.prompts or {}).get("query", "").strip()
+        return len(self.model.tokenizer(prompt, add_special_tokens=False)["input_ids"]) if prompt else 0
+
+    def word_pieces(self, texts: Sequence[str]) -> list[list[int]]:
+        """Token ids of each text as the model reads it (no special tokens)."""
+        return self.model.tokenizer(list(texts), add_special_tokens=False)["input_ids"] if texts else []
+
+    def _is_word_piece(self, token_id: int) -> bool:
+        return any(ch.isalnum() for ch in self.model.tokenizer.convert_ids_to_tokens(token_id))
+
+
+def _normalised(vectors) -> np.ndarray:
+    array = vectors.detach().float().numpy() if hasattr(vectors, "detach") else np.asarray(vectors, dtype=np.float32)
+    norms = np.linalg.norm(array, axis=1, keepdims=True)
+    return np.ascontiguousarray(array / np.maximum(norms, 1e-12), dtype=np.float32)

@@ -25,6 +25,8 @@ from .corpus import Document
 from .retrieval import Retriever, with_context
 
 MEASURES = {"Hit@1": Success @ 1, "Hit@3": Success @ 3, "Hit@10": Success @ 10, "MRR@10": RR @ 10, "nDCG@10": nDCG @ 10}
+# Question files only: the first hit's highlighted sentence itself contains an answer string.
+ANSWER_SENTENCE = "Sentence@1"
 
 
 @dataclass(frozen=True)
@@ -43,7 +45,8 @@ class Report:
     misses: list[dict] = field(default_factory=list)  # questions whose first hit is wrong
 
     def table(self) -> str:
-        names = list(MEASURES) + ["queries/s", "n"]
+        first = next(iter(self.figures.values()), {})
+        names = list(MEASURES) + [ANSWER_SENTENCE] * (ANSWER_SENTENCE in first) + ["queries/s", "n"]
         rows = ["| group | " + " | ".join(names) + " |", "|---" * (len(names) + 1) + "|"]
         for group, values in self.figures.items():
             cells = [f"{values[n]:.3f}" if n != "n" else str(int(values[n])) for n in names]
@@ -107,6 +110,7 @@ def evaluate(retriever: Retriever, cases: list[Case], k: int = 10) -> Report:
     by_id = {c.qid: c for c in cases}
     all_passages = retriever.index.passages
     qrels, run, seconds = [], [], []
+    sentence_found: dict[str, float] = {}
     report = Report()
     for case in cases:
         history = [by_id[case.follow_up_of].question] if case.follow_up_of in by_id else []
@@ -119,6 +123,7 @@ def evaluate(retriever: Retriever, cases: list[Case], k: int = 10) -> Report:
         else:
             keys = [h.passage_id for h in hits]
             relevant = {p.passage_id for p in all_passages if any(a in p.text for a in case.answers)}
+            sentence_found[case.qid] = float(bool(hits) and any(a in hits[0].answer for a in case.answers))
         qrels += [ir_measures.Qrel(case.qid, key, 1) for key in relevant]
         run += [ir_measures.ScoredDoc(case.qid, key, float(len(keys) - i)) for i, key in enumerate(keys)]
         if not keys or keys[0] not in relevant:
@@ -133,6 +138,8 @@ def evaluate(retriever: Retriever, cases: list[Case], k: int = 10) -> Report:
         values = {
             name: sum(per_query[c.qid].get(str(m), 0.0) for c in members) / len(members) for name, m in MEASURES.items()
         }
+        if sentence_found:
+            values[ANSWER_SENTENCE] = sum(sentence_found[c.qid] for c in members) / len(members)
         values["queries/s"] = len(seconds) / sum(seconds)
         values["n"] = len(members)
         report.figures[group] = values

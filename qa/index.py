@@ -132,7 +132,7 @@ class Index:
     @functools.cached_property
     def lexical(self) -> LexicalIndex:
         """BM25 over the passages, built once per loaded index (a Retriever builds it on load)."""
-        return LexicalIndex([f"{p.title}\n{p.text}" for p in self.passages])
+        return LexicalIndex([p.titled_text for p in self.passages])
 
     def __len__(self) -> int:
         return len(self.passages)

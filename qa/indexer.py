@@ -174,7 +174,7 @@ def _reusable_index(
 
 def embed_passages(embedder: Embedder, passages: list[Passage], show_progress: bool) -> tuple[np.ndarray, np.ndarray]:
     """Passage vectors (title + text, so a passage knows its article) and sentence vectors."""
-    passage_texts = [f"{p.title}\n{p.text}" for p in passages]
+    passage_texts = [p.titled_text for p in passages]
     sentence_texts = [p.text[s:e] for p in passages for s, e in p.sentences]
     vectors = embedder.encode_documents(passage_texts + sentence_texts, show_progress=show_progress)
     return vectors[: len(passages)], vectors[len(passages) :]

@@ -61,3 +61,25 @@ def test_a_newer_index_generation_is_picked_up(retriever, seed_index, tmp_path):
     assert retriever.refresh()
     assert retriever.index.generation != before
     assert not retriever.refresh()
+
+
+def test_reranking_reads_again_only_the_best_few(retriever, monkeypatch):
+    from dataclasses import replace
+
+    seen = []
+    original = retriever.token_scorer.scores
+    monkeypatch.setattr(retriever.token_scorer, "scores", lambda q, passages: seen.append(len(passages)) or original(q, passages))
+    monkeypatch.setattr(retriever, "ranking", replace(retriever.ranking, rerank_depth=3))
+    assert len(retriever.retrieve("Who leads IOM Mongolia?", k=2)) == 2
+    hits = retriever.retrieve("Who leads IOM Mongolia?", k=6)  # every hit returned is reranked
+    assert seen == [3, 6]
+    assert [h.score for h in hits] == sorted((h.score for h in hits), reverse=True)
+
+
+def test_stages_without_reranking_do_not_read_passages_again(retriever, monkeypatch):
+    from qa.retrieval import RANKING_STAGES
+
+    monkeypatch.setattr(retriever.token_scorer, "scores", lambda *a: pytest.fail("reranked"))
+    for stage in ["dense", "bm25", "hybrid", "sentences"]:
+        monkeypatch.setattr(retriever, "ranking", RANKING_STAGES[stage])
+        assert retriever.retrieve("Who leads IOM Mongolia?", k=3)
