@@ -12,6 +12,7 @@ import logging
 import time
 from collections.abc import Sequence
 from pathlib import Path
+from typing import NamedTuple
 
 import numpy as np
 
@@ -27,6 +28,11 @@ E5_PROMPTS = {"query": "query: ", "document": "passage: "}
 # Questions are cut here before tokenising; the tokenizer then truncates to the
 # model's own limit (512 tokens for e5). Keeps a pasted novel from costing seconds.
 MAX_QUERY_CHARS = 4000
+
+
+class DocumentPieces(NamedTuple):
+    vectors: np.ndarray  # one normalised row per word piece
+    ends: np.ndarray  # where each piece ends in the text (character offset); 0 when unknown or in the prompt
 
 
 class ModelError(RuntimeError):
@@ -101,8 +107,9 @@ class Embedder:
         keep = [i for i in pieces if self._is_word_piece(ids[i])] or pieces or list(range(len(ids)))
         return [ids[i] for i in keep], _normalised(output["token_embeddings"][keep])
 
-    def encode_document_tokens(self, texts: Sequence[str]) -> list[np.ndarray]:
-        """Normalised word-piece vectors of each text (special tokens left out)."""
+    def encode_document_tokens(self, texts: Sequence[str]) -> list[DocumentPieces]:
+        """Normalised word-piece vectors of each text (special tokens left out), with
+        where each piece ends in the text."""
         if not texts:
             return []
         outputs = self.model.encode_document(
@@ -110,11 +117,24 @@ class Embedder:
         )
         special = set(self.model.tokenizer.all_special_ids)
         result = []
-        for output in outputs:
+        for text, output in zip(texts, outputs):
             ids = output["input_ids"][output["attention_mask"].bool()].tolist()
             keep = [i for i, token in enumerate(ids) if token not in special]
-            result.append(_normalised(output["token_embeddings"][keep]))
+            ends = self._piece_ends(text, ids)
+            result.append(DocumentPieces(_normalised(output["token_embeddings"][keep]), ends[keep]))
         return result
+
+    def _piece_ends(self, text: str, ids: list[int]) -> np.ndarray:
+        """End of each piece in ``text`` (0 for the prompt), by tokenizing again with
+        offsets exactly as sentence-transformers did (prompt + text). Ends, not starts:
+        a piece's start may be the space before its word."""
+        prompt = (self.model.prompts or {}).get("document", "")
+        encoded = self.model.tokenizer(
+            prompt + text, return_offsets_mapping=True, truncation=True, max_length=self.model.max_seq_length
+        )
+        if encoded["input_ids"] != ids:  # a tokenizer without offsets support, or another truncation
+            return np.zeros(len(ids), dtype=np.int64)
+        return np.array([max(end - len(prompt), 0) for _, end in encoded["offset_mapping"]], dtype=np.int64)
 
     @functools.cached_property
     def _prompt_tokens(self) -> int:

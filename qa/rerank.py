@@ -19,19 +19,25 @@ import copy
 import threading
 from collections import OrderedDict
 from collections.abc import Sequence
+from dataclasses import dataclass
 
 import numpy as np
 
 from .chunking import Passage
-from .embedding import Embedder
+from .embedding import DocumentPieces, Embedder
 
 
-def late_interaction(question_tokens: np.ndarray, passage_tokens: np.ndarray, weights: np.ndarray | None = None) -> float:
-    """Mean over question pieces (weighted) of their best cosine with any passage piece."""
-    if not len(question_tokens) or not len(passage_tokens):
+def late_interaction(similarities: np.ndarray, weights: np.ndarray | None = None) -> float:
+    """Weighted mean over question pieces (rows) of their best cosine with any passage piece (columns)."""
+    if similarities.size == 0:
         return 0.0
-    best = (question_tokens @ passage_tokens.T).max(axis=1)
-    return float(np.average(best, weights=weights))
+    return float(np.average(similarities.max(axis=1), weights=weights))
+
+
+@dataclass(frozen=True)
+class TokenMatch:
+    score: float  # late interaction with the whole passage (title included)
+    sentence_scores: np.ndarray  # late interaction with each sentence of the passage alone
 
 
 class TokenScorer:
@@ -41,7 +47,7 @@ class TokenScorer:
         self.embedder = embedder
         self.cache_size = cache_size
         self._idf = self._piece_idf(passages)
-        self._cache: OrderedDict[str, np.ndarray] = OrderedDict()  # passage text -> float16 token vectors
+        self._cache: OrderedDict[str, DocumentPieces] = OrderedDict()  # passage text -> its pieces (float16)
         self._lock = threading.Lock()  # the chat answers questions from several threads
 
     def for_passages(self, passages: Sequence[Passage]) -> TokenScorer:
@@ -50,15 +56,22 @@ class TokenScorer:
         scorer._idf = self._piece_idf(passages)
         return scorer
 
-    def scores(self, question: str, passages: Sequence[Passage]) -> np.ndarray:
+    def scores(self, question: str, passages: Sequence[Passage]) -> list[TokenMatch]:
+        """Late interaction of the question with each passage and with each of its sentences."""
         if not passages:
-            return np.zeros(0, dtype=np.float32)
+            return []
         ids, question_tokens = self.embedder.encode_query_tokens(question)
         weights = self._idf[np.minimum(ids, len(self._idf) - 1)]
-        tokens = self._passage_tokens(passages)
-        return np.array(
-            [late_interaction(question_tokens, t.astype(np.float32), weights) for t in tokens], dtype=np.float32
-        )
+        matches = []
+        for passage, pieces in zip(passages, self._passage_pieces(passages)):
+            similarities = question_tokens @ pieces.vectors.astype(np.float32).T
+            offset = len(passage.titled_text) - len(passage.text)  # piece ends count from the title's start
+            sentence_scores = [
+                late_interaction(similarities[:, (pieces.ends > start + offset) & (pieces.ends <= end + offset)], weights)
+                for start, end in passage.sentences
+            ]
+            matches.append(TokenMatch(late_interaction(similarities, weights), np.array(sentence_scores, dtype=np.float32)))
+        return matches
 
     def _piece_idf(self, passages: Sequence[Passage]) -> np.ndarray:
         """log((N + 1) / (df + 0.5)) for every token id; the last slot serves ids beyond the vocabulary."""
@@ -68,7 +81,7 @@ class TokenScorer:
             frequency[np.unique(np.minimum(ids, size - 1))] += 1
         return np.log((len(passages) + 1) / (frequency + 0.5))
 
-    def _passage_tokens(self, passages: Sequence[Passage]) -> list[np.ndarray]:
+    def _passage_pieces(self, passages: Sequence[Passage]) -> list[DocumentPieces]:
         # The same text as the passage vector (title + passage), so the title's words count too.
         texts = [p.titled_text for p in passages]
         with self._lock:
@@ -78,8 +91,8 @@ class TokenScorer:
         missing = list(dict.fromkeys(text for text in texts if text not in found))
         fresh = self.embedder.encode_document_tokens(missing)
         with self._lock:
-            for text, vectors in zip(missing, fresh):
-                found[text] = self._cache[text] = vectors.astype(np.float16)
+            for text, pieces in zip(missing, fresh):
+                found[text] = self._cache[text] = pieces._replace(vectors=pieces.vectors.astype(np.float16))
             while len(self._cache) > self.cache_size:
                 self._cache.popitem(last=False)
         return [found[text] for text in texts]

@@ -171,14 +171,12 @@ class _Candidate:
     """A passage on its way through the ranking stages, with the evidence gathered so far."""
 
     row: int
-    best_sentence: int
-    dense: float
-    sentence: float
-    lexical: float
-    score: float = 0.0
-
-    def scored(self, score: float) -> _Candidate:
-        return dataclasses.replace(self, score=score)
+    score: float
+    dense: float  # cosine of question and passage
+    sentence: float  # best cosine of question and one of the passage's sentences
+    lexical: float  # relative BM25 times coverage
+    sentence_cosines: np.ndarray
+    best_sentence: int  # index of the answer sentence in the passage
 
 
 class Retriever:
@@ -273,13 +271,21 @@ class Retriever:
             best_score = float(sentence_scores[best]) if len(sentence_scores) else dense_score
             keyword = float(lexical[row])
             score = ranking.first.score(dense_score, best_score, keyword)
-            candidates.append(_Candidate(row, best, dense_score, best_score, keyword, score))
+            candidates.append(_Candidate(row, score, dense_score, best_score, keyword, sentence_scores, best))
         return sorted(candidates, key=lambda c: -c.score)
 
     def _rerank(self, index: Index, question: str, head: list[_Candidate]) -> list[_Candidate]:
+        """Rescore the head with token-level matching; the answer sentence becomes the one
+        best matched by both its vector and its word pieces."""
         weights = self.ranking.rerank
-        tokens = self.token_scorer.scores(question, [index.passages[c.row] for c in head])
-        rescored = [c.scored(weights.score(c.dense, c.sentence, c.lexical, float(t))) for c, t in zip(head, tokens)]
+        matches = self.token_scorer.scores(question, [index.passages[c.row] for c in head])
+        rescored = []
+        for candidate, match in zip(head, matches):
+            best = candidate.best_sentence
+            if len(match.sentence_scores) and len(match.sentence_scores) == len(candidate.sentence_cosines):
+                best = int(np.argmax(candidate.sentence_cosines + match.sentence_scores))
+            score = weights.score(candidate.dense, candidate.sentence, candidate.lexical, match.score)
+            rescored.append(dataclasses.replace(candidate, best_sentence=best, score=score))
         return sorted(rescored, key=lambda c: -c.score)
 
     def answer(self, question: str, k: int = 5, history: list[str] | tuple[str, ...] = ()) -> Answer:

@@ -22,9 +22,9 @@ def test_late_interaction_is_the_mean_of_each_question_tokens_best_match():
     question = np.array([[1.0, 0.0], [0.0, 1.0]])
     passage_tokens = np.array([[1.0, 0.0], [0.6, 0.8]])
     # first question token: best 1.0; second: best 0.8
-    assert late_interaction(question, passage_tokens) == pytest.approx(0.9)
-    assert late_interaction(question, np.zeros((0, 2))) == 0.0
-    assert late_interaction(np.zeros((0, 2)), passage_tokens) == 0.0
+    assert late_interaction(question @ passage_tokens.T) == pytest.approx(0.9)
+    assert late_interaction(question @ np.zeros((0, 2)).T) == 0.0
+    assert late_interaction(np.zeros((0, 2)) @ passage_tokens.T) == 0.0
 
 
 def test_question_tokens_leave_out_prompt_specials_and_punctuation(embedder):
@@ -40,18 +40,22 @@ def test_question_tokens_leave_out_prompt_specials_and_punctuation(embedder):
     assert len(embedder.encode_query_tokens("???")[0]) >= 1  # nothing but punctuation still works
 
 
-def test_document_tokens_one_matrix_per_text(embedder):
-    matrices = embedder.encode_document_tokens(["Un texte court.", "Un texte un peu plus long que le premier."])
-    assert [m.shape[1] for m in matrices] == [embedder.dim, embedder.dim]
-    assert matrices[0].shape[0] < matrices[1].shape[0]
+def test_document_pieces_know_where_they_end_in_the_text(embedder):
+    texts = ["Un texte court.", "Le chef de mission, Pär Liljert, a déclaré."]
+    short, long = embedder.encode_document_tokens(texts)
+    assert short.vectors.shape[1] == long.vectors.shape[1] == embedder.dim
+    assert len(short.vectors) == len(short.ends) < len(long.vectors) == len(long.ends)
+    ends = [int(e) for e in long.ends if e > 0]  # 0: the "passage:" prompt
+    assert ends == sorted(ends) and ends[-1] == len(texts[1])
+    assert texts[1][: ends[-2]].endswith("déclaré")  # the last piece before "." ends the word
     assert embedder.encode_document_tokens([]) == []
 
 
 def test_rare_word_pieces_weigh_more():
     question = np.array([[1.0, 0.0], [0.0, 1.0]])
     passage_tokens = np.array([[1.0, 0.0]])  # matches the first piece only
-    assert late_interaction(question, passage_tokens, np.array([3.0, 1.0])) == pytest.approx(0.75)
-    assert late_interaction(question, passage_tokens, np.array([1.0, 3.0])) == pytest.approx(0.25)
+    assert late_interaction(question @ passage_tokens.T, np.array([3.0, 1.0])) == pytest.approx(0.75)
+    assert late_interaction(question @ passage_tokens.T, np.array([1.0, 3.0])) == pytest.approx(0.25)
 
 
 def test_idf_comes_from_the_indexed_passages(embedder):
@@ -68,8 +72,22 @@ def test_the_passage_that_answers_scores_highest(embedder):
         passage("Le chef de mission de l'OIM en Mongolie est Pär Liljert.", "OIM Mongolie"),
         passage("La saison des pluies a commencé tôt cette année au Soudan du Sud.", "Soudan du Sud"),
     ]
-    english, french = (scorer.scores(q, passages) for q in ["Who heads IOM in Mongolia?", "Qui dirige l'OIM en Mongolie ?"])
-    assert english[0] > english[1] and french[0] > french[1]
+    for question in ["Who heads IOM in Mongolia?", "Qui dirige l'OIM en Mongolie ?"]:
+        first, second = scorer.scores(question, passages)
+        assert first.score > second.score
+
+
+def test_each_sentence_is_scored_on_its_own_pieces(embedder):
+    text = "La saison des pluies a commencé tôt. Le numéro de téléphone du bureau est le +976 11 312 600."
+    split = text.index(" Le numéro") + 1
+    two_sentences = Passage(
+        passage_id="p", doc_id="a.txt", title="OIM", text=text, position=0, start=0, end=len(text),
+        line_start=1, line_end=1, sentences=((0, split - 1), (split, len(text))),
+    )
+    [match] = TokenScorer(embedder).scores("What is the office's phone number?", [two_sentences])
+    assert match.sentence_scores.shape == (2,)
+    assert match.sentence_scores[1] > match.sentence_scores[0]
+    assert match.score >= match.sentence_scores.max() - 1e-6  # the passage has every piece of its sentences
 
 
 def test_passage_tokens_are_cached_and_the_cache_is_bounded(embedder, monkeypatch):
@@ -80,8 +98,9 @@ def test_passage_tokens_are_cached_and_the_cache_is_bounded(embedder, monkeypatc
     a, b, c = passage("Premier passage."), passage("Deuxième passage."), passage("Troisième passage.")
     first = scorer.scores("passage", [a, b])
     again = scorer.scores("passage", [a, b])
-    assert len(encoded) == 2 and np.allclose(first, again, atol=1e-3)  # float16 cache
+    assert len(encoded) == 2
+    assert np.allclose([m.score for m in first], [m.score for m in again], atol=1e-3)  # float16 cache
     scorer.scores("passage", [c])  # pushes out the least recently used (a)
     scorer.scores("passage", [a])
     assert len(encoded) == 4
-    assert scorer.scores("passage", []).shape == (0,)
+    assert scorer.scores("passage", []) == []
