@@ -30,6 +30,12 @@ E5_PROMPTS = {"query": "query: ", "document": "passage: "}
 MAX_QUERY_CHARS = 4000
 
 
+class QueryPieces(NamedTuple):
+    vector: np.ndarray  # the question's normalised vector, as ``encode_queries`` gives it
+    ids: list[int]  # token ids of its word pieces
+    vectors: np.ndarray  # one normalised row per word piece
+
+
 class DocumentPieces(NamedTuple):
     vectors: np.ndarray  # one normalised row per word piece
     ends: np.ndarray  # where each piece ends in the text (character offset); 0 when unknown or in the prompt
@@ -92,8 +98,8 @@ class Embedder:
         )
         return np.ascontiguousarray(vectors, dtype=np.float32)
 
-    def encode_query_tokens(self, question: str) -> tuple[list[int], np.ndarray]:
-        """The question's word pieces (token ids) and one normalised vector for each.
+    def encode_query_pieces(self, question: str) -> QueryPieces:
+        """The question's vector and its word pieces with their vectors, from one pass of the model.
 
         Special tokens, the "query: " prompt and punctuation-only pieces are left
         out: "?" or "'" would otherwise match any passage equally well.
@@ -105,7 +111,8 @@ class Embedder:
         special = set(self.model.tokenizer.all_special_ids)
         pieces = [i for i, token in enumerate(ids) if token not in special][self._prompt_tokens :]
         keep = [i for i in pieces if self._is_word_piece(ids[i])] or pieces or list(range(len(ids)))
-        return [ids[i] for i in keep], _normalised(output["token_embeddings"][keep])
+        vector = _normalised(output["sentence_embedding"].reshape(1, -1))[0]
+        return QueryPieces(vector, [ids[i] for i in keep], _normalised(output["token_embeddings"][keep]))
 
     def encode_document_tokens(self, texts: Sequence[str]) -> list[DocumentPieces]:
         """Normalised word-piece vectors of each text (special tokens left out), with

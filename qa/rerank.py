@@ -24,11 +24,11 @@ from dataclasses import dataclass
 import numpy as np
 
 from .chunking import Passage
-from .embedding import DocumentPieces, Embedder
+from .embedding import DocumentPieces, Embedder, QueryPieces
 
 
 def late_interaction(similarities: np.ndarray, weights: np.ndarray | None = None) -> float:
-    """Weighted mean over question pieces (rows) of their best cosine with any passage piece (columns)."""
+    """Weighted mean over question pieces (rows) of their best cosine with a passage piece (columns)."""
     if similarities.size == 0:
         return 0.0
     return float(np.average(similarities.max(axis=1), weights=weights))
@@ -56,21 +56,19 @@ class TokenScorer:
         scorer._idf = self._piece_idf(passages)
         return scorer
 
-    def scores(self, question: str, passages: Sequence[Passage]) -> list[TokenMatch]:
-        """Late interaction of the question with each passage and with each of its sentences."""
+    def scores(self, question: QueryPieces, passages: Sequence[Passage]) -> list[TokenMatch]:
+        """Late interaction of the question (``Embedder.encode_query_pieces``) with each passage
+        and with each of its sentences."""
         if not passages:
             return []
-        ids, question_tokens = self.embedder.encode_query_tokens(question)
-        weights = self._idf[np.minimum(ids, len(self._idf) - 1)]
+        weights = self._idf[np.minimum(question.ids, len(self._idf) - 1)]
         matches = []
         for passage, pieces in zip(passages, self._passage_pieces(passages)):
-            similarities = question_tokens @ pieces.vectors.astype(np.float32).T
-            offset = len(passage.titled_text) - len(passage.text)  # piece ends count from the title's start
-            sentence_scores = [
-                late_interaction(similarities[:, (pieces.ends > start + offset) & (pieces.ends <= end + offset)], weights)
-                for start, end in passage.sentences
-            ]
-            matches.append(TokenMatch(late_interaction(similarities, weights), np.array(sentence_scores, dtype=np.float32)))
+            similarities = question.vectors @ pieces.vectors.astype(np.float32).T
+            ends = pieces.ends - (len(passage.titled_text) - len(passage.text))  # counted from the text's start
+            in_sentence = [(ends > start) & (ends <= end) for start, end in passage.sentences]
+            sentence_scores = np.array([late_interaction(similarities[:, inside], weights) for inside in in_sentence])
+            matches.append(TokenMatch(late_interaction(similarities, weights), sentence_scores))
         return matches
 
     def _piece_idf(self, passages: Sequence[Passage]) -> np.ndarray:

@@ -13,7 +13,7 @@ import numpy as np
 
 from .chunking import ChunkSettings, Passage
 from .corpus import path_in_corpus
-from .embedding import DEFAULT_MODEL, Embedder
+from .embedding import DEFAULT_MODEL, Embedder, QueryPieces
 from .index import Index, IndexMismatch, IndexMissing, current_generation
 from .indexer import update_index
 from .rerank import TokenScorer
@@ -246,18 +246,20 @@ class Retriever:
             raise ValueError("k must be at least 1")
         self.refresh()
         index = self.index  # one consistent snapshot even if a refresh happens meanwhile
-        ranked = self._first_stage(index, question, k)
-        if self.ranking.rerank is not None and ranked:
-            ranked = self._rerank(index, question, ranked[: max(self.ranking.rerank_depth, k)])
+        if self.ranking.rerank is None:
+            ranked = self._first_stage(index, question, self.embedder.encode_queries([question])[0], k)
+        else:
+            query = self.embedder.encode_query_pieces(question)  # one pass serves both stages
+            ranked = self._first_stage(index, question, query.vector, k)
+            ranked = self._rerank(index, query, ranked[: max(self.ranking.rerank_depth, k)])
         return [
             self._hit(rank, c.score, index.passages[c.row], c.best_sentence)
             for rank, c in enumerate(ranked[:k], start=1)
         ]
 
-    def _first_stage(self, index: Index, question: str, k: int) -> list[_Candidate]:
+    def _first_stage(self, index: Index, question: str, query: np.ndarray, k: int) -> list[_Candidate]:
         """Dense and BM25 candidates, each scored from its vectors and keywords, best first."""
         ranking = self.ranking
-        query = self.embedder.encode_queries([question])[0]
         dense = dict(index.search(query, max(ranking.candidates, k)))
         lexical = index.lexical.relative_scores(question) if ranking.first.lexical else np.zeros(len(index))
         if ranking.first.lexical:
@@ -274,11 +276,11 @@ class Retriever:
             candidates.append(_Candidate(row, score, dense_score, best_score, keyword, sentence_scores, best))
         return sorted(candidates, key=lambda c: -c.score)
 
-    def _rerank(self, index: Index, question: str, head: list[_Candidate]) -> list[_Candidate]:
+    def _rerank(self, index: Index, query: QueryPieces, head: list[_Candidate]) -> list[_Candidate]:
         """Rescore the head with token-level matching; the answer sentence becomes the one
         best matched by both its vector and its word pieces."""
         weights = self.ranking.rerank
-        matches = self.token_scorer.scores(question, [index.passages[c.row] for c in head])
+        matches = self.token_scorer.scores(query, [index.passages[c.row] for c in head])
         rescored = []
         for candidate, match in zip(head, matches):
             best = candidate.best_sentence

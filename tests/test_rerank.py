@@ -33,11 +33,16 @@ def test_question_tokens_leave_out_prompt_specials_and_punctuation(embedder):
     pieces = tokenizer.convert_ids_to_tokens(tokenizer(question, add_special_tokens=False)["input_ids"])
     words = [p for p in pieces if any(ch.isalnum() for ch in p)]
     assert len(words) < len(pieces)  # "'" and "?" are pieces of their own
-    ids, vectors = embedder.encode_query_tokens(question)
-    assert tokenizer.convert_ids_to_tokens(ids) == words
-    assert vectors.shape == (len(words), embedder.dim)
-    assert np.allclose(np.linalg.norm(vectors, axis=1), 1.0, atol=1e-5)
-    assert len(embedder.encode_query_tokens("???")[0]) >= 1  # nothing but punctuation still works
+    query = embedder.encode_query_pieces(question)
+    assert tokenizer.convert_ids_to_tokens(query.ids) == words
+    assert query.vectors.shape == (len(words), embedder.dim)
+    assert np.allclose(np.linalg.norm(query.vectors, axis=1), 1.0, atol=1e-5)
+    assert len(embedder.encode_query_pieces("???").ids) >= 1  # nothing but punctuation still works
+
+
+def test_the_same_pass_gives_the_question_vector(embedder):
+    question = "Who leads IOM Mongolia?"
+    assert np.allclose(embedder.encode_query_pieces(question).vector, embedder.encode_queries([question])[0], atol=1e-5)
 
 
 def test_document_pieces_know_where_they_end_in_the_text(embedder):
@@ -73,7 +78,7 @@ def test_the_passage_that_answers_scores_highest(embedder):
         passage("La saison des pluies a commencé tôt cette année au Soudan du Sud.", "Soudan du Sud"),
     ]
     for question in ["Who heads IOM in Mongolia?", "Qui dirige l'OIM en Mongolie ?"]:
-        first, second = scorer.scores(question, passages)
+        first, second = scorer.scores(embedder.encode_query_pieces(question), passages)
         assert first.score > second.score
 
 
@@ -84,7 +89,8 @@ def test_each_sentence_is_scored_on_its_own_pieces(embedder):
         passage_id="p", doc_id="a.txt", title="OIM", text=text, position=0, start=0, end=len(text),
         line_start=1, line_end=1, sentences=((0, split - 1), (split, len(text))),
     )
-    [match] = TokenScorer(embedder).scores("What is the office's phone number?", [two_sentences])
+    question = embedder.encode_query_pieces("What is the office's phone number?")
+    [match] = TokenScorer(embedder).scores(question, [two_sentences])
     assert match.sentence_scores.shape == (2,)
     assert match.sentence_scores[1] > match.sentence_scores[0]
     assert match.score >= match.sentence_scores.max() - 1e-6  # the passage has every piece of its sentences
@@ -96,11 +102,12 @@ def test_passage_tokens_are_cached_and_the_cache_is_bounded(embedder, monkeypatc
     original = embedder.encode_document_tokens
     monkeypatch.setattr(embedder, "encode_document_tokens", lambda texts: encoded.extend(texts) or original(texts))
     a, b, c = passage("Premier passage."), passage("Deuxième passage."), passage("Troisième passage.")
-    first = scorer.scores("passage", [a, b])
-    again = scorer.scores("passage", [a, b])
+    question = embedder.encode_query_pieces("passage")
+    first = scorer.scores(question, [a, b])
+    again = scorer.scores(question, [a, b])
     assert len(encoded) == 2
     assert np.allclose([m.score for m in first], [m.score for m in again], atol=1e-3)  # float16 cache
-    scorer.scores("passage", [c])  # pushes out the least recently used (a)
-    scorer.scores("passage", [a])
+    scorer.scores(question, [c])  # pushes out the least recently used (a)
+    scorer.scores(question, [a])
     assert len(encoded) == 4
-    assert scorer.scores("passage", []) == []
+    assert scorer.scores(question, []) == []
