@@ -124,13 +124,15 @@ def run_ask(args: argparse.Namespace) -> int:
         if not question:
             continue
         try:
-            record = {"question": question, "hits": [h.as_dict() for h in retriever.retrieve(question, k=args.k)]}
+            hits = retriever.retrieve(question, k=args.k)
+            record = {"question": question, "hits": [h.as_dict() for h in hits]}
+            text = "\n\n".join(format_hit(h) for h in hits) or "No passage found."
         except ValueError as exc:
-            record, status = {"question": question, "error": str(exc)}, 2
+            record, text, status = {"question": question, "error": str(exc)}, f"error: {exc}", 2
         if args.json:
             print(json.dumps(record, ensure_ascii=False), flush=True)
         else:
-            print(f"# {question}\n" + "\n\n".join(format_hit(h) for h in record.get("hits", [])) + "\n", flush=True)
+            print(f"# {question}\n{text}\n", flush=True)
     return status
 
 

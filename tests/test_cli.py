@@ -33,6 +33,15 @@ def test_ask_reads_one_question_per_line(capsys, monkeypatch, seed_index, seed_c
     assert all(len(r["hits"]) == 1 for r in records)
 
 
+def test_ask_reads_questions_from_stdin_as_text_too(capsys, monkeypatch, seed_index, seed_corpus):
+    code, out, _ = run(capsys, monkeypatch, "ask", "-", "-k", "1",
+                       "--index", str(seed_index), "--corpus", str(seed_corpus),
+                       stdin="Who leads IOM Mongolia?\nphone number of IOM Mongolia\n")
+    blocks = out.strip().split("\n\n")
+    assert code == 0 and [b.splitlines()[0] for b in blocks] == ["# Who leads IOM Mongolia?", "# phone number of IOM Mongolia"]
+    assert all(b.splitlines()[1].startswith("[1] ") and "lines" in b for b in blocks)
+
+
 def test_ask_prints_citations_for_people(capsys, monkeypatch, seed_index, seed_corpus):
     code, out, _ = run(capsys, monkeypatch, "ask", "Qui est le chef de mission de l'OIM en Mongolie ?",
                        "--index", str(seed_index), "--corpus", str(seed_corpus))
