@@ -15,7 +15,7 @@ from pathlib import Path
 os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")  # no calls home: the app runs offline
 
 from qa.corpus import CorpusError  # noqa: E402
-from qa.embedding import DEFAULT_MODEL, ModelError  # noqa: E402
+from qa.embedding import DEFAULT_MODEL, Embedder, ModelError  # noqa: E402
 from qa.index import IndexUnusable  # noqa: E402
 from qa.indexer import IndexBusy, update_index  # noqa: E402
 from qa.retrieval import DEFAULT_CORPUS_DIR, DEFAULT_INDEX_DIR, Retriever  # noqa: E402
@@ -43,7 +43,7 @@ def main(argv: list[str] | None = None) -> int:
     try:
         report = update_index(args.corpus, args.index, args.model, show_progress=True)
         print(f"index {args.index}: {report.summary()}", flush=True)
-        retriever = Retriever.open(args.index, args.corpus, args.model, build_if_missing=False)
+        retriever = Retriever(report.index, Embedder(args.model), args.corpus, args.index)  # loaded once
     except (CorpusError, IndexUnusable, IndexBusy, ModelError, ValueError) as exc:
         print(f"app: error: {exc}", file=sys.stderr)
         return 2

@@ -10,7 +10,7 @@ import textwrap
 from pathlib import Path
 
 from .corpus import SUFFIXES, CorpusError
-from .embedding import DEFAULT_MODEL, ModelError
+from .embedding import DEFAULT_MODEL, Embedder, ModelError
 from .index import IndexUnusable
 from .indexer import IndexBusy, index_documents, update_index
 from .retrieval import DEFAULT_CORPUS_DIR, DEFAULT_INDEX_DIR, RANKING_STAGES, Hit, Retriever
@@ -57,8 +57,9 @@ def run_eval(args: argparse.Namespace) -> int:
     if args.data.is_dir():
         documents, cases = load_beir(args.data, args.split)
         index_dir = args.index if args.index != DEFAULT_INDEX_DIR else DEFAULT_INDEX_DIR / "eval" / args.data.resolve().name
-        print(index_documents(documents, index_dir, args.model, show_progress=True).summary(), file=sys.stderr)
-        retriever = Retriever.open(index_dir, args.data, args.model, build_if_missing=False)
+        report = index_documents(documents, index_dir, args.model, show_progress=True)
+        print(report.summary(), file=sys.stderr)
+        retriever = Retriever(report.index, Embedder(args.model), args.data, index_dir)
     else:
         cases = load_questions(args.data)
         retriever = Retriever.open(args.index, args.corpus, args.model)

@@ -31,7 +31,7 @@ MAX_QUERY_CHARS = 4000
 
 
 class QueryPieces(NamedTuple):
-    vector: np.ndarray  # the question's normalised vector, as ``encode_queries`` gives it
+    vector: np.ndarray  # the question's normalised vector (the one searched in FAISS)
     ids: list[int]  # token ids of its word pieces
     vectors: np.ndarray  # one normalised row per word piece
 
@@ -77,13 +77,6 @@ class Embedder:
         self.model = load_model(model_name)
         self.dim = int(self.model.get_embedding_dimension())
 
-    def encode_queries(self, questions: Sequence[str]) -> np.ndarray:
-        texts = [q[:MAX_QUERY_CHARS] for q in questions]
-        vectors = self.model.encode_query(
-            texts, batch_size=32, normalize_embeddings=True, convert_to_numpy=True, show_progress_bar=False
-        )
-        return np.ascontiguousarray(vectors, dtype=np.float32)
-
     def encode_documents(
         self, texts: Sequence[str], batch_size: int = 32, show_progress: bool = False
     ) -> np.ndarray:
@@ -108,8 +101,7 @@ class Embedder:
             [question[:MAX_QUERY_CHARS]], output_value=None, convert_to_numpy=False, show_progress_bar=False
         )[0]
         ids = output["input_ids"][output["attention_mask"].bool()].tolist()
-        special = set(self.model.tokenizer.all_special_ids)
-        pieces = [i for i, token in enumerate(ids) if token not in special][self._prompt_tokens :]
+        pieces = [i for i, token in enumerate(ids) if token not in self._special_ids][self._prompt_tokens :]
         keep = [i for i in pieces if self._is_word_piece(ids[i])] or pieces or list(range(len(ids)))
         vector = _normalised(output["sentence_embedding"].reshape(1, -1))[0]
         return QueryPieces(vector, [ids[i] for i in keep], _normalised(output["token_embeddings"][keep]))
@@ -122,11 +114,10 @@ class Embedder:
         outputs = self.model.encode_document(
             list(texts), output_value=None, convert_to_numpy=False, batch_size=16, show_progress_bar=False
         )
-        special = set(self.model.tokenizer.all_special_ids)
         result = []
         for text, output in zip(texts, outputs):
             ids = output["input_ids"][output["attention_mask"].bool()].tolist()
-            keep = [i for i, token in enumerate(ids) if token not in special]
+            keep = [i for i, token in enumerate(ids) if token not in self._special_ids]
             ends = self._piece_ends(text, ids)
             result.append(DocumentPieces(_normalised(output["token_embeddings"][keep]), ends[keep]))
         return result
@@ -142,6 +133,10 @@ class Embedder:
         if encoded["input_ids"] != ids:  # a tokenizer without offsets support, or another truncation
             return np.zeros(len(ids), dtype=np.int64)
         return np.array([max(end - len(prompt), 0) for _, end in encoded["offset_mapping"]], dtype=np.int64)
+
+    @functools.cached_property
+    def _special_ids(self) -> frozenset[int]:
+        return frozenset(self.model.tokenizer.all_special_ids)
 
     @functools.cached_property
     def _prompt_tokens(self) -> int:

@@ -35,6 +35,7 @@ class UpdateReport:
     passages_embedded: int = 0
     rebuilt_because: str | None = None  # set when the old index could not be reused
     seconds: dict[str, float] = field(default_factory=dict)
+    index: Index | None = field(default=None, repr=False)  # what the folder now holds, already loaded
 
     @property
     def touched(self) -> bool:
@@ -124,6 +125,7 @@ def _update_locked(
     report.removed = sorted(set(known) - set(current))
     report.unchanged = len(current) - len(report.added) - len(report.changed)
     if old is not None and not report.touched:
+        report.index = old
         return report
 
     started = time.perf_counter()
@@ -149,6 +151,7 @@ def _update_locked(
     )
     new_index.save(index_dir)
     report.seconds["index_write"] = time.perf_counter() - started
+    report.index = new_index
     return report
 
 

@@ -179,6 +179,20 @@ class _Candidate:
     best_sentence: int  # index of the answer sentence in the passage
 
 
+@dataclass(frozen=True)
+class _Loaded:
+    """An index with what questions need beside it, swapped as one on a refresh."""
+
+    index: Index
+    token_scorer: TokenScorer  # its piece IDF is this index's
+
+
+def _prepare(index: Index, scorer: TokenScorer) -> _Loaded:
+    """Build what the first question would otherwise pay for: BM25 and the piece IDF."""
+    _ = index.lexical
+    return _Loaded(index, scorer.for_passages(index.passages))
+
+
 class Retriever:
     """Keeps an index and its model loaded; picks up a newer index when one is written."""
 
@@ -194,14 +208,20 @@ class Retriever:
             raise IndexMismatch(
                 f"index built with model {index.manifest.model!r}, asked for {embedder.model_name!r}"
             )
-        self.index = index
         self.embedder = embedder
         self.corpus_dir = Path(corpus_dir)
         self.index_dir = Path(index_dir) if index_dir else None
         self.ranking = ranking or Ranking()
         self._reload_lock = threading.Lock()
-        _ = index.lexical  # built now, at load time, not on the first question
-        self.token_scorer = TokenScorer(embedder, index.passages)
+        self._loaded = _prepare(index, TokenScorer(embedder))
+
+    @property
+    def index(self) -> Index:
+        return self._loaded.index
+
+    @property
+    def token_scorer(self) -> TokenScorer:
+        return self._loaded.token_scorer
 
     @classmethod
     def open(
@@ -219,8 +239,7 @@ class Retriever:
         except IndexMissing:
             if not build_if_missing:
                 raise
-            update_index(corpus_dir, index_dir, model, settings, show_progress=True)
-            index = Index.load(index_dir)
+            index = update_index(corpus_dir, index_dir, model, settings, show_progress=True).index
         why = index.manifest.incompatibility(model, settings.as_dict())
         if why:
             raise IndexMismatch(f"{index_dir}: {why}; run `qa index` to rebuild it")
@@ -234,9 +253,8 @@ class Retriever:
             if current_generation(self.index_dir) != self.index.generation:
                 fresh = Index.load(self.index_dir)
                 if fresh.manifest.model == self.embedder.model_name:
-                    _ = fresh.lexical  # build before the switch: meanwhile questions use the old index
-                    self.token_scorer = self.token_scorer.for_passages(fresh.passages)
-                    self.index = fresh
+                    # prepared before the switch: meanwhile questions use the old index
+                    self._loaded = _prepare(fresh, self.token_scorer)
                     return True
         return False
 
@@ -245,13 +263,12 @@ class Retriever:
         if k < 1:
             raise ValueError("k must be at least 1")
         self.refresh()
-        index = self.index  # one consistent snapshot even if a refresh happens meanwhile
-        if self.ranking.rerank is None:
-            ranked = self._first_stage(index, question, self.embedder.encode_queries([question])[0], k)
-        else:
-            query = self.embedder.encode_query_pieces(question)  # one pass serves both stages
-            ranked = self._first_stage(index, question, query.vector, k)
-            ranked = self._rerank(index, query, ranked[: max(self.ranking.rerank_depth, k)])
+        loaded = self._loaded  # one consistent snapshot even if a refresh happens meanwhile
+        index = loaded.index
+        query = self.embedder.encode_query_pieces(question)  # one pass serves both stages
+        ranked = self._first_stage(index, question, query.vector, k)
+        if self.ranking.rerank is not None:
+            ranked = self._rerank(loaded, query, ranked[: max(self.ranking.rerank_depth, k)])
         return [
             self._hit(rank, c.score, index.passages[c.row], c.best_sentence)
             for rank, c in enumerate(ranked[:k], start=1)
@@ -276,11 +293,11 @@ class Retriever:
             candidates.append(_Candidate(row, score, dense_score, best_score, keyword, sentence_scores, best))
         return sorted(candidates, key=lambda c: -c.score)
 
-    def _rerank(self, index: Index, query: QueryPieces, head: list[_Candidate]) -> list[_Candidate]:
+    def _rerank(self, loaded: _Loaded, query: QueryPieces, head: list[_Candidate]) -> list[_Candidate]:
         """Rescore the head with token-level matching; the answer sentence becomes the one
         best matched by both its vector and its word pieces."""
         weights = self.ranking.rerank
-        matches = self.token_scorer.scores(query, [index.passages[c.row] for c in head])
+        matches = loaded.token_scorer.scores(query, [loaded.index.passages[c.row] for c in head])
         rescored = []
         for candidate, match in zip(head, matches):
             best = candidate.best_sentence

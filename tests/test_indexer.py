@@ -50,6 +50,10 @@ def test_add_edit_delete_touch_only_those_documents(indexed_copy):
     assert report.passages_embedded == new_count + changed_count
 
     after = Index.load(index_dir)
+    # the report hands over the index it wrote, so callers need not load it again
+    assert report.index.generation == after.generation == current_generation(index_dir)
+    assert [p.passage_id for p in report.index.passages] == [p.passage_id for p in after.passages]
+    assert update_index(corpus, index_dir).index.generation == after.generation  # nothing changed: the same one
     for doc in ["000_709937aa28120cef.txt", "001_d937851711d07b3c.txt", "002_a6e01068dec78fe3.txt"]:
         assert set(after.manifest.documents[doc].passage_ids) == before[doc]
     assert "003_ee8f677726f9b71d.txt" not in after.manifest.documents
