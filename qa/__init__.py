@@ -6,27 +6,48 @@
 """
 
 from .chunking import ChunkSettings, Passage
-from .corpus import Document
-from .index import Index, IndexCorrupt, IndexMismatch, IndexMissing, IndexUnusable
-from .indexer import UpdateReport, update_index
-from .retrieval import Answer, Citation, Hit, Ranking, Retriever, retrieve, with_context
+from .corpus import CorpusError, Document
+from .embed import Embedder, ModelError, get_embedder
+from .indexer import UpdateReport, index_documents, update_index
+from .limits import QuestionError
+from .retrieval import Answer, Citation, Hit, Ranking, Retriever, Weights, retrieve, with_context
+from .store import (
+    IndexBusy,
+    IndexCorrupt,
+    IndexMismatch,
+    IndexMissing,
+    IndexUnusable,
+    Store,
+    StoreUnavailable,
+    open_store,
+)
 
 __all__ = [
     "Answer",
-    "Ranking",
-    "with_context",
     "ChunkSettings",
     "Citation",
+    "CorpusError",
     "Document",
+    "Embedder",
     "Hit",
-    "Index",
+    "IndexBusy",
     "IndexCorrupt",
     "IndexMismatch",
     "IndexMissing",
     "IndexUnusable",
+    "ModelError",
     "Passage",
+    "QuestionError",
+    "Ranking",
     "Retriever",
+    "Store",
+    "StoreUnavailable",
     "UpdateReport",
+    "Weights",
+    "get_embedder",
+    "index_documents",
+    "open_store",
     "retrieve",
     "update_index",
+    "with_context",
 ]

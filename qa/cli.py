@@ -1,4 +1,4 @@
-"""Command line: `qa index` builds or updates the index, `qa ask` answers questions."""
+"""Command line: `qa index` builds or updates the index, `qa ask` answers questions, `qa eval` measures."""
 
 from __future__ import annotations
 
@@ -10,18 +10,27 @@ import textwrap
 from pathlib import Path
 
 from .corpus import SUFFIXES, CorpusError
-from .embedding import DEFAULT_MODEL, Embedder, ModelError
-from .index import IndexUnusable
-from .indexer import IndexBusy, index_documents, update_index
-from .retrieval import DEFAULT_CORPUS_DIR, DEFAULT_INDEX_DIR, RANKING_STAGES, Hit, Retriever
+from .embed import BACKENDS, DEFAULT_BACKEND, DEFAULT_MODEL, ModelError
+from .indexer import update_index
+from .limits import QuestionError
+from .retrieval import DEFAULT_CORPUS_DIR, RANKING_STAGES, Answer, Hit, Retriever
+from .store import DEFAULT_STORE, IndexBusy, IndexUnusable, StoreUnavailable
 
-USER_ERRORS = (ValueError, CorpusError, IndexUnusable, IndexBusy, ModelError)
+USER_ERRORS = (ValueError, CorpusError, IndexUnusable, IndexBusy, ModelError, StoreUnavailable)
 
 
-def _common(parser: argparse.ArgumentParser) -> None:
+def add_index_options(parser: argparse.ArgumentParser) -> None:
+    """The options that say which articles, index and model: shared by `qa` and `app.py`."""
     parser.add_argument("--corpus", type=Path, default=DEFAULT_CORPUS_DIR, help="folder of articles (default: %(default)s)")
-    parser.add_argument("--index", type=Path, default=DEFAULT_INDEX_DIR, help="index folder (default: %(default)s)")
+    parser.add_argument(
+        "--store", "--index", dest="store", default=DEFAULT_STORE, metavar="FOLDER|URI",
+        help="index folder, or a postgresql:// URI (default: $QA_STORE or %(default)s)",
+    )
     parser.add_argument("--model", default=DEFAULT_MODEL, help="sentence-transformers model name or folder (default: %(default)s)")
+    parser.add_argument(
+        "--backend", choices=BACKENDS, default=DEFAULT_BACKEND,
+        help="embedding backend: onnx (int8, fast), torch (float32) or hash (no model, for tests) (default: %(default)s)",
+    )
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -29,42 +38,44 @@ def build_parser() -> argparse.ArgumentParser:
     commands = parser.add_subparsers(dest="command", required=True)
 
     index = commands.add_parser("index", help="build or update the index from the corpus")
-    _common(index)
+    add_index_options(index)
     index.add_argument("--full", action="store_true", help="rebuild everything instead of updating")
     index.add_argument("--watch", action="store_true", help="keep running and re-index whenever the corpus changes")
 
     ask = commands.add_parser("ask", help="answer a question with cited passages")
-    _common(ask)
+    add_index_options(ask)
     ask.add_argument("question", help="the question, or - to read one question per line from stdin")
     ask.add_argument("-k", type=int, default=5, help="number of passages (default: %(default)s)")
     ask.add_argument("--json", action="store_true", help="print JSON (one object per question)")
 
     evaluate = commands.add_parser("eval", help="measure retrieval quality on a question set")
-    _common(evaluate)
+    add_index_options(evaluate)
     evaluate.add_argument("data", type=Path, help="a BEIR folder (corpus.jsonl, queries.jsonl, qrels/) or a JSONL question file for --corpus")
     evaluate.add_argument("-k", "--k", type=int, default=10, help="passages retrieved per question (default: %(default)s)")
     evaluate.add_argument("--split", default="dev", help="BEIR qrels split (default: %(default)s)")
     evaluate.add_argument("--limit", type=int, default=None, help="only the first N questions")
     evaluate.add_argument("--stage", choices=sorted(RANKING_STAGES), default="default", help="ranking to evaluate (default: %(default)s)")
+    evaluate.add_argument("--unanswerable", type=Path, default=None, help="a JSONL file of questions the corpus does not answer")
     evaluate.add_argument("--misses", action="store_true", help="also list the questions whose first passage is wrong")
     evaluate.add_argument("--json", action="store_true", help="print the figures as JSON")
     return parser
 
 
 def run_eval(args: argparse.Namespace) -> int:
-    from .evaluation import evaluate, load_beir, load_questions
+    from .evaluation import evaluate, load_beir, load_questions, load_unanswerable
+    from .indexer import index_documents
 
     if args.data.is_dir():
         documents, cases = load_beir(args.data, args.split)
-        index_dir = args.index if args.index != DEFAULT_INDEX_DIR else DEFAULT_INDEX_DIR / "eval" / args.data.resolve().name
-        report = index_documents(documents, index_dir, args.model, show_progress=True)
+        store = args.store if args.store != DEFAULT_STORE else str(Path(DEFAULT_STORE) / "eval" / args.data.resolve().name)
+        report = index_documents(documents, store, args.model, args.backend, show_progress=True)
         print(report.summary(), file=sys.stderr)
-        retriever = Retriever(report.index, Embedder(args.model), args.data, index_dir)
+        retriever = Retriever.open(store, args.data, args.model, args.backend, build_if_missing=False)
     else:
         cases = load_questions(args.data)
-        retriever = Retriever.open(args.index, args.corpus, args.model)
-    retriever.ranking = RANKING_STAGES[args.stage]
-    report = evaluate(retriever, cases[: args.limit], k=args.k)
+        retriever = Retriever.open(args.store, args.corpus, args.model, args.backend)
+    unanswerable = load_unanswerable(args.unanswerable) if args.unanswerable else []
+    report = evaluate(retriever, cases[: args.limit], k=args.k, ranking=RANKING_STAGES[args.stage], unanswerable=unanswerable)
     if args.json:
         print(json.dumps({"data": str(args.data), "stage": args.stage, "figures": report.figures}, indent=1))
     else:
@@ -83,6 +94,21 @@ def format_hit(hit: Hit) -> str:
         f"    {c.path}, lines {c.lines[0]}-{c.lines[1]} (characters {c.start}-{c.end})\n"
         f"    > {hit.answer}\n{body}"
     )
+
+
+def format_answer(answer: Answer) -> str:
+    lead = "" if answer.found else "Nothing in the articles answers this. The closest passages, which are not answers:\n\n"
+    return lead + ("\n\n".join(format_hit(h) for h in answer.hits) or "No passage found.")
+
+
+def answer_record(answer: Answer) -> dict:
+    """The JSON object `qa ask --json` prints for one question."""
+    return {
+        "question": answer.question,
+        "searched": answer.searched,
+        "found": answer.found,
+        "hits": [h.as_dict() for h in answer.hits],
+    }
 
 
 def run_index(args: argparse.Namespace) -> int:
@@ -104,42 +130,39 @@ def _is_article(_change, path: str) -> bool:
 
 
 def _index_once(args: argparse.Namespace, full: bool) -> None:
-    report = update_index(args.corpus, args.index, args.model, full=full, show_progress=True)
+    report = update_index(args.corpus, args.store, args.model, args.backend, full=full, show_progress=True)
     print(report.summary(), flush=True)
     if report.passages_embedded:
-        print(f"{report.passages_embedded} passages embedded into {args.index}", flush=True)
+        print(f"{report.passages_embedded} passages embedded into {args.store}", flush=True)
 
 
 def run_ask(args: argparse.Namespace) -> int:
-    retriever = Retriever.open(args.index, args.corpus, args.model)
+    retriever = Retriever.open(args.store, args.corpus, args.model, args.backend)
     if args.question != "-":
-        hits = retriever.retrieve(args.question, k=args.k)
-        if args.json:
-            print(json.dumps({"question": args.question, "hits": [h.as_dict() for h in hits]}, ensure_ascii=False))
-        else:
-            print("\n\n".join(format_hit(h) for h in hits) or "No passage found.")
+        answer = retriever.answer(args.question, k=args.k)
+        print(json.dumps(answer_record(answer), ensure_ascii=False) if args.json else format_answer(answer))
         return 0
     status = 0
-    for line in sys.stdin:
-        question = line.strip()
+    for number, raw in enumerate(sys.stdin.buffer, start=1):
+        question = raw.decode("utf-8", errors="surrogateescape").strip()
         if not question:
             continue
         try:
-            hits = retriever.retrieve(question, k=args.k)
-            record = {"question": question, "hits": [h.as_dict() for h in hits]}
-            text = "\n\n".join(format_hit(h) for h in hits) or "No passage found."
-        except ValueError as exc:
-            record, text, status = {"question": question, "error": str(exc)}, f"error: {exc}", 2
+            answer = retriever.answer(question, k=args.k)
+            record, text = answer_record(answer), format_answer(answer)
+        except QuestionError as exc:
+            shown = question.encode("utf-8", errors="replace").decode("utf-8")
+            record, text, status = {"question": shown, "line": number, "error": str(exc)}, f"error: {exc}", 2
         if args.json:
             print(json.dumps(record, ensure_ascii=False), flush=True)
         else:
-            print(f"# {question}\n{text}\n", flush=True)
+            print(f"# {record['question']}\n{text}\n", flush=True)
     return status
 
 
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
-    logging.basicConfig(level=logging.INFO, format="%(levelname)s %(message)s", stream=sys.stderr)
+    configure_logging()
     try:
         if args.command == "index":
             return run_index(args)
@@ -151,3 +174,12 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     except KeyboardInterrupt:
         return 130
+    except BrokenPipeError:  # the reader (head, less) left early: not an error
+        sys.stderr.close()
+        return 0
+
+
+def configure_logging() -> None:
+    """Our messages at INFO; libraries only when they warn (no DEBUG lines, no per-request logs)."""
+    logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(message)s", stream=sys.stderr)
+    logging.getLogger("qa").setLevel(logging.INFO)

@@ -22,7 +22,7 @@ import ir_measures
 from ir_measures import RR, Success, nDCG
 
 from .corpus import Document
-from .retrieval import Retriever, with_context
+from .retrieval import Ranking, Retriever, with_context
 
 MEASURES = {"Hit@1": Success @ 1, "Hit@3": Success @ 3, "Hit@10": Success @ 10, "MRR@10": RR @ 10, "nDCG@10": nDCG @ 10}
 # Question files only: the first hit's highlighted sentence itself contains an answer string.
@@ -105,17 +105,23 @@ def load_beir(folder: Path, split: str = "dev") -> tuple[list[Document], list[Ca
     return documents, cases
 
 
-def evaluate(retriever: Retriever, cases: list[Case], k: int = 10) -> Report:
+def load_unanswerable(path: Path) -> list[Case]:
+    return load_questions(path)
+
+
+def evaluate(
+    retriever: Retriever, cases: list[Case], k: int = 10, ranking: Ranking | None = None, unanswerable: list[Case] = ()
+) -> Report:
     """Run every question and compute the measures, overall and by language."""
     by_id = {c.qid: c for c in cases}
-    all_passages = retriever.index.passages
+    all_passages = list(retriever.reader.passages())
     qrels, run, seconds = [], [], []
     sentence_found: dict[str, float] = {}
     report = Report()
     for case in cases:
         history = [by_id[case.follow_up_of].question] if case.follow_up_of in by_id else []
         started = time.perf_counter()
-        hits = retriever.retrieve(with_context(case.question, history), k=k)
+        hits = retriever.retrieve(with_context(case.question, history), k=k, ranking=ranking)
         seconds.append(time.perf_counter() - started)
         if case.relevant_docs:  # document-level relevance: keep each document's best passage
             keys = list(dict.fromkeys(h.doc_id for h in hits))

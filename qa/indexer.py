@@ -1,29 +1,27 @@
-"""Bringing an index up to date with its corpus, re-embedding only what changed."""
+"""Bringing an index up to date with its corpus, re-embedding only what changed.
+
+ingest (read, clean) → chunk → embed → store: this module is the "embed"
+step and the loop that drives the others for one indexing run.
+"""
 
 from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Iterator
-from contextlib import contextmanager
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import numpy as np
-from filelock import FileLock, Timeout
+from tqdm import tqdm
 
-from .chunking import ChunkSettings, Passage, chunk_documents
+from .chunking import ChunkSettings, Passage, chunk_document
 from .corpus import CorpusError, Document, load_corpus
-from .embedding import DEFAULT_MODEL, Embedder
-from .index import Index, IndexUnusable, IndexMissing
+from .embed import DEFAULT_BACKEND, DEFAULT_MODEL, Embedder, Pieces, get_embedder
+from .store import EncodedPassage, IndexSettings, Store, open_store
 
 log = logging.getLogger(__name__)
 
-LOCK_FILE = ".lock"
-
-
-class IndexBusy(RuntimeError):
-    """Another process is writing this index."""
+BATCH_PASSAGES = 256  # passages embedded, then written, at a time
 
 
 @dataclass
@@ -34,8 +32,8 @@ class UpdateReport:
     unchanged: int = 0
     passages_embedded: int = 0
     rebuilt_because: str | None = None  # set when the old index could not be reused
+    version: str | None = None  # the store's version after the run
     seconds: dict[str, float] = field(default_factory=dict)
-    index: Index | None = field(default=None, repr=False)  # what the folder now holds, already loaded
 
     @property
     def touched(self) -> bool:
@@ -51,134 +49,115 @@ class UpdateReport:
         return line
 
 
-@contextmanager
-def index_lock(index_dir: Path, wait_seconds: float) -> Iterator[None]:
-    """Serialise the writers of one index folder; a second writer waits, then gives up clearly."""
-    Path(index_dir).mkdir(parents=True, exist_ok=True)
-    lock = FileLock(str(Path(index_dir) / LOCK_FILE), timeout=wait_seconds)
-    try:
-        lock.acquire(timeout=0)
-    except Timeout:
-        log.warning("another `qa index` is writing %s; waiting for it (lock %s)", index_dir, lock.lock_file)
-        try:
-            lock.acquire()
-        except Timeout as exc:
-            raise IndexBusy(
-                f"{index_dir} is locked by another `qa index` run (lock file {lock.lock_file}); "
-                f"gave up after {wait_seconds:.0f} s"
-            ) from exc
-    try:
-        yield
-    finally:
-        lock.release()
+def index_settings(embedder: Embedder, chunking: ChunkSettings) -> IndexSettings:
+    """What an index built now with ``embedder`` records, and what a reader checks."""
+    return IndexSettings(model=embedder.model_name, backend=embedder.fingerprint, dim=embedder.dim, chunking=chunking.as_dict())
 
 
 def update_index(
     corpus_dir: Path,
-    index_dir: Path,
-    model_name: str = DEFAULT_MODEL,
-    settings: ChunkSettings = ChunkSettings(),
+    store: Store | str | Path,
+    model: str = DEFAULT_MODEL,
+    backend: str = DEFAULT_BACKEND,
+    chunking: ChunkSettings = ChunkSettings(),
     full: bool = False,
     show_progress: bool = False,
     wait_seconds: float = 600.0,
 ) -> UpdateReport:
-    """Make the index in ``index_dir`` match the articles of ``corpus_dir``.
+    """Make the index in ``store`` match the articles of ``corpus_dir``.
 
-    Only added and changed documents go through the model; the rest keep their
-    vectors. The result is written as a new generation, so the previous index
-    stays in use until the new one is complete.
+    Only added and changed articles go through the model; the rest keep their
+    vectors. Nothing is visible until the whole run is committed, so the
+    previous index stays in use until the new one is complete.
     """
-    with index_lock(index_dir, wait_seconds):  # read the corpus only once it is our turn
-        started = time.perf_counter()
-        documents = load_corpus(Path(corpus_dir))
-        if not documents:
-            raise CorpusError(f"no readable article (.txt, .md) in {corpus_dir}")
-        read_seconds = time.perf_counter() - started
-        report = _update_locked(documents, Path(index_dir), model_name, settings, full, show_progress)
-    report.seconds["read_and_hash"] = read_seconds
-    return report
+    return _run(lambda: _read_corpus(Path(corpus_dir)), store, model, backend, chunking, full, show_progress, wait_seconds)
 
 
 def index_documents(
-    documents: list[Document],
-    index_dir: Path,
-    model_name: str = DEFAULT_MODEL,
-    settings: ChunkSettings = ChunkSettings(),
+    documents: Sequence[Document],
+    store: Store | str | Path,
+    model: str = DEFAULT_MODEL,
+    backend: str = DEFAULT_BACKEND,
+    chunking: ChunkSettings = ChunkSettings(),
     full: bool = False,
     show_progress: bool = False,
     wait_seconds: float = 600.0,
 ) -> UpdateReport:
-    """Make the index in ``index_dir`` hold exactly ``documents`` (see ``update_index``)."""
-    with index_lock(index_dir, wait_seconds):
-        return _update_locked(documents, Path(index_dir), model_name, settings, full, show_progress)
+    """Make the index in ``store`` hold exactly ``documents`` (see :func:`update_index`)."""
+    return _run(lambda: list(documents), store, model, backend, chunking, full, show_progress, wait_seconds)
 
 
-def _update_locked(
-    documents: list[Document], index_dir: Path, model_name: str, settings: ChunkSettings, full: bool, show_progress: bool
-) -> UpdateReport:
+def _read_corpus(corpus_dir: Path) -> list[Document]:
+    documents = load_corpus(corpus_dir)
+    if not documents:
+        raise CorpusError(f"no readable article in {corpus_dir}")
+    return documents
+
+
+def _run(read, store, model, backend, chunking, full, show_progress, wait_seconds) -> UpdateReport:
+    store = open_store(store)
+    embedder = get_embedder(model, backend)
     report = UpdateReport()
-    old, report.rebuilt_because = _reusable_index(index_dir, model_name, settings, full)
-    known = old.manifest.documents if old else {}
-    current = {d.doc_id: d for d in documents}
-    report.added = sorted(set(current) - set(known))
-    report.changed = sorted(d for d in set(current) & set(known) if known[d].content_hash != current[d].content_hash)
-    report.removed = sorted(set(known) - set(current))
-    report.unchanged = len(current) - len(report.added) - len(report.changed)
-    if old is not None and not report.touched:
-        report.index = old
-        return report
+    with store.writer(index_settings(embedder, chunking), rebuild=full, wait_seconds=wait_seconds) as writer:
+        started = time.perf_counter()
+        documents = read()  # read only once it is our turn to write
+        report.seconds["read"] = time.perf_counter() - started
+        report.rebuilt_because = writer.rebuilt_because
+        known = writer.base.documents if writer.base else {}
+        current = {d.doc_id: d for d in documents}
+        report.added = sorted(set(current) - set(known))
+        report.changed = sorted(d for d in set(current) & set(known) if known[d].content_hash != current[d].content_hash)
+        report.removed = sorted(set(known) - set(current))
+        report.unchanged = len(current) - len(report.added) - len(report.changed)
+        if writer.base is not None and not report.touched:
+            return report
 
-    started = time.perf_counter()
-    embedder = Embedder(model_name)
-    report.seconds["model_load"] = time.perf_counter() - started
-    if old is None:
-        old = Index.empty(model_name, embedder.dim, settings.as_dict())
-
-    to_embed = [current[d] for d in report.added + report.changed]
-    started = time.perf_counter()
-    passages = chunk_documents(to_embed, settings)
-    vectors, sentence_vectors = embed_passages(embedder, passages, show_progress)
-    report.passages_embedded = len(passages)
-    report.seconds["embed"] = time.perf_counter() - started
-
-    started = time.perf_counter()
-    new_index = old.changed(
-        removed_docs=set(report.changed) | set(report.removed),
-        new_passages=passages,
-        new_vectors=vectors,
-        new_sentence_vectors=sentence_vectors,
-        documents={d.doc_id: (d.content_hash, d.title) for d in documents},
-    )
-    new_index.save(index_dir)
-    report.seconds["index_write"] = time.perf_counter() - started
-    report.index = new_index
+        started = time.perf_counter()
+        writer.remove(report.removed)
+        to_embed = [current[d] for d in report.added + report.changed]
+        chunked = [(doc, chunk_document(doc, chunking)) for doc in to_embed]
+        total = sum(len(passages) for _, passages in chunked)
+        desc = f"embedding {total:,} passages from {len(to_embed):,} articles"
+        with tqdm(total=total, desc=desc, unit="passage", disable=not show_progress) as bar:
+            for group in _batches(chunked):
+                encoded = iter(encode_passages(embedder, [p for _, passages in group for p in passages]))
+                for doc, passages in group:
+                    writer.add(doc.doc_id, doc.content_hash, doc.title, [next(encoded) for _ in passages])
+                bar.update(sum(len(passages) for _, passages in group))
+        report.passages_embedded = total
+        report.seconds["embed"] = time.perf_counter() - started
+        started = time.perf_counter()
+        report.version = writer.commit()
+        report.seconds["write"] = time.perf_counter() - started
     return report
 
 
-def _reusable_index(
-    index_dir: Path, model_name: str, settings: ChunkSettings, full: bool
-) -> tuple[Index | None, str | None]:
-    """The existing index if it can be updated in place, else (None, why not)."""
-    if full:
-        return None, "--full asked"
-    try:
-        old = Index.load(index_dir)
-    except IndexMissing:
-        return None, None
-    except IndexUnusable as exc:
-        log.warning("existing index unusable, rebuilding: %s", exc)
-        return None, f"existing index unusable: {exc}"
-    why = old.manifest.incompatibility(model_name, settings.as_dict())
-    if why:
-        log.warning("rebuilding the index: %s", why)
-        return None, why
-    return old, None
+def _batches(chunked: list[tuple[Document, list[Passage]]]):
+    """Whole articles, about ``BATCH_PASSAGES`` passages at a time."""
+    group: list[tuple[Document, list[Passage]]] = []
+    size = 0
+    for item in chunked:
+        group.append(item)
+        size += len(item[1])
+        if size >= BATCH_PASSAGES:
+            yield group
+            group, size = [], 0
+    if group:
+        yield group
 
 
-def embed_passages(embedder: Embedder, passages: list[Passage], show_progress: bool) -> tuple[np.ndarray, np.ndarray]:
-    """Passage vectors (title + text, so a passage knows its article) and sentence vectors."""
-    passage_texts = [p.titled_text for p in passages]
-    sentence_texts = [p.text[s:e] for p in passages for s, e in p.sentences]
-    vectors = embedder.encode_documents(passage_texts + sentence_texts, show_progress=show_progress)
-    return vectors[: len(passages)], vectors[len(passages) :]
-
+def encode_passages(embedder: Embedder, passages: Sequence[Passage]) -> list[EncodedPassage]:
+    """One model pass per passage (title and text) gives its vector, its sentence vectors
+    (each sentence's tokens pooled in the context of the passage) and its word pieces."""
+    encoded = []
+    for passage, tokens in zip(passages, embedder.encode_documents([p.titled_text for p in passages])):
+        shift = len(passage.titled_text) - len(passage.text)
+        encoded.append(
+            EncodedPassage(
+                passage=passage,
+                vector=tokens.vector,
+                sentence_vectors=tokens.span_vectors([(s + shift, e + shift) for s, e in passage.sentences]),
+                pieces=Pieces.of(tokens, embedder.word_piece_mask),
+            )
+        )
+    return encoded

@@ -1,9 +1,10 @@
-"""Answering a question with cited passages from the index."""
+"""Ranking passages for a question: search, fusion, reranking; the answer sentence and its citation."""
 
 from __future__ import annotations
 
 import dataclasses
 import functools
+import logging
 import re
 import threading
 from dataclasses import dataclass
@@ -13,14 +14,15 @@ import numpy as np
 
 from .chunking import ChunkSettings, Passage
 from .corpus import path_in_corpus
-from .embedding import DEFAULT_MODEL, Embedder, QueryPieces
-from .index import Index, IndexMismatch, IndexMissing, current_generation
-from .indexer import update_index
-from .rerank import TokenScorer
+from .embed import DEFAULT_BACKEND, DEFAULT_MODEL, Embedder, Pieces, get_embedder
+from .indexer import index_settings, update_index
+from .limits import check_k, check_question
+from .rerank import TokenMatch, token_matches
+from .store import DEFAULT_STORE, Candidate, IndexMismatch, IndexMissing, Store, StoreReader, open_store
+
+log = logging.getLogger(__name__)
 
 DEFAULT_CORPUS_DIR = Path("corpus")
-DEFAULT_INDEX_DIR = Path("embeddings")
-MAX_QUESTION_CHARS = 10_000  # longer questions are cut (the model reads ~512 tokens anyway)
 
 
 @dataclass(frozen=True)
@@ -34,8 +36,7 @@ class Weights:
     where coverage is the share of the question's words found in the corpus
     vocabulary: an English question over French text matches few words, so its
     keyword evidence counts for little by itself. Dividing by the model-based
-    weights keeps scores on the cosine scale, so one no-answer threshold
-    serves all stages.
+    weights keeps scores on the cosine scale.
     """
 
     dense: float = 0.0
@@ -56,7 +57,7 @@ class Ranking:
     first: Weights = Weights(dense=1.0, sentence=0.5, lexical=0.1)
     rerank: Weights | None = Weights(sentence=0.75, lexical=0.03, token=1.5)
     rerank_depth: int = 8  # passages rescored by ``rerank`` (at least the k asked for)
-    candidates: int = 30  # passages from each of dense and BM25 search scored by ``first``
+    candidates: int = 30  # passages from each of dense and keyword search scored by ``first``
     no_answer_below: float = 0.80  # a best score under this means "nothing in the corpus answers"
 
 
@@ -72,12 +73,12 @@ RANKING_STAGES = {
 
 @dataclass(frozen=True)
 class Citation:
-    """Where a passage stands in the original article file."""
+    """Where a passage (or a span of it) stands in the original article file."""
 
-    doc_id: str  # file path relative to the corpus folder
+    doc_id: str  # the article's id: its file relative to the corpus folder (+ "#record" in a collection)
     title: str
     path: str  # the file as seen from the working directory, e.g. "corpus/000_x.txt"
-    start: int  # character offsets in the original file
+    start: int  # character offsets in the original text
     end: int
     lines: tuple[int, int]  # first and last line, 1-based
 
@@ -126,20 +127,11 @@ class Answer:
     question: str
     searched: str  # what was searched: the question, with the previous turn for a follow-up
     hits: list[Hit]
-    found: bool  # False when even the best passage scores under ``Ranking.no_answer_below``
+    found: bool
 
     @property
     def best(self) -> Hit | None:
         return self.hits[0] if self.hits else None
-
-
-def check_question(question: str) -> str:
-    if not isinstance(question, str):
-        raise TypeError(f"the question must be a string, not {type(question).__name__}")
-    question = question.strip()
-    if not question:
-        raise ValueError("the question is empty")
-    return question[:MAX_QUESTION_CHARS]
 
 
 # Words that point back to an earlier turn ("What is his email?", "Et son numéro ?").
@@ -167,160 +159,163 @@ def with_context(question: str, history: list[str]) -> str:
 
 
 @dataclass(frozen=True)
-class _Candidate:
-    """A passage on its way through the ranking stages, with the evidence gathered so far."""
+class Scored:
+    """A candidate passage on its way through the ranking stages, with the evidence gathered so far."""
 
-    row: int
+    candidate: Candidate
     score: float
-    dense: float  # cosine of question and passage
     sentence: float  # best cosine of question and one of the passage's sentences
     lexical: float  # relative BM25 times coverage
     sentence_cosines: np.ndarray
     best_sentence: int  # index of the answer sentence in the passage
+    match: TokenMatch | None = None  # set by reranking
+
+    @property
+    def passage(self) -> Passage:
+        return self.candidate.passage
 
 
 @dataclass(frozen=True)
-class _Loaded:
-    """An index with what questions need beside it, swapped as one on a refresh."""
+class Loaded:
+    """A store version with what questions need beside it, swapped as one on a refresh."""
 
-    index: Index
-    token_scorer: TokenScorer  # its piece IDF is this index's
-
-
-def _prepare(index: Index, scorer: TokenScorer) -> _Loaded:
-    """Build what the first question would otherwise pay for: BM25 and the piece IDF."""
-    _ = index.lexical
-    return _Loaded(index, scorer.for_passages(index.passages))
+    reader: StoreReader
+    piece_idf: np.ndarray
 
 
 class Retriever:
-    """Keeps an index and its model loaded; picks up a newer index when one is written."""
+    """Keeps a store version and its model loaded; picks up a newer version when one is written."""
 
-    def __init__(
-        self,
-        index: Index,
-        embedder: Embedder,
-        corpus_dir: Path,
-        index_dir: Path | None = None,
-        ranking: Ranking | None = None,
-    ):
-        if index.manifest.model != embedder.model_name:
-            raise IndexMismatch(
-                f"index built with model {index.manifest.model!r}, asked for {embedder.model_name!r}"
-            )
+    def __init__(self, store: Store, embedder: Embedder, corpus_dir: Path, ranking: Ranking | None = None):
+        self.store = store
         self.embedder = embedder
         self.corpus_dir = Path(corpus_dir)
-        self.index_dir = Path(index_dir) if index_dir else None
         self.ranking = ranking or Ranking()
         self._reload_lock = threading.Lock()
-        self._loaded = _prepare(index, TokenScorer(embedder))
+        self._refused: str | None = None  # a version already found unusable: not loaded again
+        self._loaded = self._load(store.open_reader())
+
+    def _load(self, reader: StoreReader) -> Loaded:
+        wanted = dataclasses.replace(index_settings(self.embedder, ChunkSettings()), chunking=reader.manifest.settings.chunking)
+        why = reader.manifest.settings.incompatibility(wanted)
+        if why:
+            raise IndexMismatch(f"{self.store.location}: {why}; run `qa index` to rebuild it")
+        return Loaded(reader, reader.piece_idf())
 
     @property
-    def index(self) -> Index:
-        return self._loaded.index
-
-    @property
-    def token_scorer(self) -> TokenScorer:
-        return self._loaded.token_scorer
+    def reader(self) -> StoreReader:
+        return self._loaded.reader
 
     @classmethod
     def open(
         cls,
-        index_dir: Path = DEFAULT_INDEX_DIR,
+        store: Store | str | Path = DEFAULT_STORE,
         corpus_dir: Path = DEFAULT_CORPUS_DIR,
-        model: str | None = None,
-        settings: ChunkSettings = ChunkSettings(),
+        model: str = DEFAULT_MODEL,
+        backend: str = DEFAULT_BACKEND,
+        chunking: ChunkSettings = ChunkSettings(),
         build_if_missing: bool = True,
     ) -> Retriever:
-        """Load the index in ``index_dir``; build it from ``corpus_dir`` first if there is none."""
-        model = model or DEFAULT_MODEL
-        try:
-            index = Index.load(index_dir)
-        except IndexMissing:
+        """Open the index in ``store``; build it from ``corpus_dir`` first if there is none."""
+        store = open_store(store)
+        embedder = get_embedder(model, backend)
+        manifest = store.read_manifest()
+        if manifest is None:
             if not build_if_missing:
-                raise
-            index = update_index(corpus_dir, index_dir, model, settings, show_progress=True).index
-        why = index.manifest.incompatibility(model, settings.as_dict())
-        if why:
-            raise IndexMismatch(f"{index_dir}: {why}; run `qa index` to rebuild it")
-        return cls(index, Embedder(model), corpus_dir, index_dir)
+                raise IndexMissing(f"no index in {store.location} (run `qa index` to build it)")
+            update_index(corpus_dir, store, model, backend, chunking, show_progress=True)
+        elif manifest.settings.chunking != chunking.as_dict():
+            raise IndexMismatch(
+                f"{store.location}: index built with chunking {manifest.settings.chunking}, asked for "
+                f"{chunking.as_dict()}; run `qa index` to rebuild it"
+            )
+        return cls(store, embedder, corpus_dir)
 
     def refresh(self) -> bool:
-        """Switch to a newer index generation if ``qa index`` wrote one. Cheap: one small file read."""
-        if self.index_dir is None or current_generation(self.index_dir) == self.index.generation:
+        """Switch to a newer version if ``qa index`` wrote one. Cheap: one small read."""
+        version = self.store.current_version()
+        if version in (self.reader.version, self._refused):
             return False
         with self._reload_lock:
-            if current_generation(self.index_dir) != self.index.generation:
-                fresh = Index.load(self.index_dir)
-                if fresh.manifest.model == self.embedder.model_name:
-                    # prepared before the switch: meanwhile questions use the old index
-                    self._loaded = _prepare(fresh, self.token_scorer)
-                    return True
-        return False
+            version = self.store.current_version()
+            if version in (self.reader.version, self._refused) or version is None:
+                return False
+            try:
+                loaded = self._load(self.store.open_reader())  # meanwhile questions use the old version
+            except IndexMismatch as exc:
+                self._refused = version
+                log.warning("keeping index version %s: the newer one cannot serve: %s", self.reader.version, exc)
+                return False
+            self._loaded = loaded
+            return True
 
-    def retrieve(self, question: str, k: int = 5) -> list[Hit]:
-        question = check_question(question)
-        if k < 1:
-            raise ValueError("k must be at least 1")
+    def retrieve(self, question: str, k: int = 5, ranking: Ranking | None = None) -> list[Hit]:
+        """The ``k`` passages that best answer ``question``, best first."""
+        question, k = check_question(question), check_k(k)
+        return [self._hit(rank, s) for rank, s in enumerate(self.rank(question, k, ranking)[:k], start=1)]
+
+    def rank(self, question: str, k: int, ranking: Ranking | None = None) -> list[Scored]:
+        """Candidates for ``question`` scored by ``ranking``, best first; the first max(k, depth) reranked."""
+        ranking = ranking or self.ranking
         self.refresh()
         loaded = self._loaded  # one consistent snapshot even if a refresh happens meanwhile
-        index = loaded.index
-        query = self.embedder.encode_query_pieces(question)  # one pass serves both stages
-        ranked = self._first_stage(index, question, query.vector, k)
-        if self.ranking.rerank is not None:
-            ranked = self._rerank(loaded, query, ranked[: max(self.ranking.rerank_depth, k)])
-        return [
-            self._hit(rank, c.score, index.passages[c.row], c.best_sentence)
-            for rank, c in enumerate(ranked[:k], start=1)
-        ]
+        query = self.embedder.encode_query(question)  # one pass serves both stages
+        ranked = self._first_stage(loaded.reader, question, query.vector, k, ranking)
+        if ranking.rerank is not None:
+            head = ranked[: max(ranking.rerank_depth, k)]
+            question_pieces = Pieces.of(query, self.embedder.word_piece_mask)
+            ranked = self._rerank(loaded, question_pieces, head, ranking.rerank) + ranked[len(head) :]
+        return ranked
 
-    def _first_stage(self, index: Index, question: str, query: np.ndarray, k: int) -> list[_Candidate]:
-        """Dense and BM25 candidates, each scored from its vectors and keywords, best first."""
-        ranking = self.ranking
-        dense = dict(index.search(query, max(ranking.candidates, k)))
-        lexical = index.lexical.relative_scores(question) if ranking.first.lexical else np.zeros(len(index))
+    def _first_stage(self, reader: StoreReader, question: str, query: np.ndarray, k: int, ranking: Ranking) -> list[Scored]:
+        """Dense and keyword candidates, each scored from its vectors and keywords, best first."""
+        n = max(ranking.candidates, k)
+        lexical: dict[int, float] = {}
         if ranking.first.lexical:
-            top = np.argsort(-lexical)[: ranking.candidates]
-            for row in top[lexical[top] > 0]:
-                dense.setdefault(int(row), float(index.passage_vector(int(row)) @ query))
-        candidates = []
-        for row, dense_score in dense.items():
-            sentence_scores = index.sentence_vectors_of(row) @ query
-            best = int(np.argmax(sentence_scores)) if len(sentence_scores) else 0
-            best_score = float(sentence_scores[best]) if len(sentence_scores) else dense_score
-            keyword = float(lexical[row])
-            score = ranking.first.score(dense_score, best_score, keyword)
-            candidates.append(_Candidate(row, score, dense_score, best_score, keyword, sentence_scores, best))
-        return sorted(candidates, key=lambda c: -c.score)
+            keywords = reader.keyword_search(question, n)
+            lexical = dict(zip(keywords.keys.tolist(), keywords.scores.tolist()))
+        scored = []
+        for candidate in reader.search(query, n if ranking.first.dense or ranking.first.sentence else 0, also=list(lexical)):
+            cosines = candidate.sentence_vectors @ query
+            best = int(np.argmax(cosines)) if len(cosines) else 0
+            sentence = float(cosines[best]) if len(cosines) else candidate.dense
+            keyword = lexical.get(candidate.key, 0.0)
+            score = ranking.first.score(candidate.dense, sentence, keyword)
+            scored.append(Scored(candidate, score, sentence, keyword, cosines, best))
+        return sorted(scored, key=lambda s: -s.score)
 
-    def _rerank(self, loaded: _Loaded, query: QueryPieces, head: list[_Candidate]) -> list[_Candidate]:
+    def _rerank(self, loaded: Loaded, question: Pieces, head: list[Scored], weights: Weights) -> list[Scored]:
         """Rescore the head with token-level matching; the answer sentence becomes the one
         best matched by both its vector and its word pieces."""
-        weights = self.ranking.rerank
-        matches = loaded.token_scorer.scores(query, [loaded.index.passages[c.row] for c in head])
+        pieces = loaded.reader.pieces([s.candidate.key for s in head])
+        matches = token_matches(question, [s.passage for s in head], pieces, loaded.piece_idf)
         rescored = []
-        for candidate, match in zip(head, matches):
-            best = candidate.best_sentence
-            if len(match.sentence_scores) and len(match.sentence_scores) == len(candidate.sentence_cosines):
-                best = int(np.argmax(candidate.sentence_cosines + match.sentence_scores))
-            score = weights.score(candidate.dense, candidate.sentence, candidate.lexical, match.score)
-            rescored.append(dataclasses.replace(candidate, best_sentence=best, score=score))
-        return sorted(rescored, key=lambda c: -c.score)
+        for scored, match in zip(head, matches):
+            best = scored.best_sentence
+            if len(match.sentence_scores) and len(match.sentence_scores) == len(scored.sentence_cosines):
+                best = int(np.argmax(scored.sentence_cosines + match.sentence_scores))
+            score = weights.score(scored.candidate.dense, scored.sentence, scored.lexical, match.score)
+            rescored.append(dataclasses.replace(scored, best_sentence=best, score=score, match=match))
+        return sorted(rescored, key=lambda s: -s.score)
 
-    def answer(self, question: str, k: int = 5, history: list[str] | tuple[str, ...] = ()) -> Answer:
+    def answer(
+        self, question: str, k: int = 5, history: list[str] | tuple[str, ...] = (), ranking: Ranking | None = None
+    ) -> Answer:
         """Retrieve for one turn of a conversation and decide whether anything answers it."""
         question = check_question(question)
-        searched = with_context(question, list(history))
-        hits = self.retrieve(searched, k)
-        found = bool(hits) and hits[0].score >= self.ranking.no_answer_below
+        searched = with_context(question, [check_question(h) for h in history])
+        ranking = ranking or self.ranking
+        hits = self.retrieve(searched, k, ranking)
+        found = bool(hits) and hits[0].score >= ranking.no_answer_below
         return Answer(question=question, searched=searched, hits=hits, found=found)
 
-    def _hit(self, rank: int, score: float, passage: Passage, best_sentence: int) -> Hit:
+    def _hit(self, rank: int, scored: Scored) -> Hit:
+        passage = scored.passage
         path_in_corpus(self.corpus_dir, passage.doc_id)  # refuses ids that leave the corpus
-        span = passage.sentences[best_sentence] if passage.sentences else (0, len(passage.text))
+        span = passage.sentences[scored.best_sentence] if passage.sentences else (0, len(passage.text))
         return Hit(
             rank=rank,
-            score=round(float(score), 4),
+            score=round(float(scored.score), 4),
             passage_id=passage.passage_id,
             text=passage.text,
             answer=passage.text[span[0] : span[1]],
@@ -336,22 +331,23 @@ class Retriever:
         )
 
 
-@functools.lru_cache(maxsize=8)
-def _cached_retriever(index_dir: Path, corpus_dir: Path, model: str | None) -> Retriever:
-    return Retriever.open(index_dir, corpus_dir, model)
+@functools.lru_cache(maxsize=4)
+def _cached_retriever(store: str, corpus_dir: Path, model: str, backend: str) -> Retriever:
+    return Retriever.open(store, corpus_dir, model, backend)
 
 
 def retrieve(
     question: str,
     k: int = 5,
-    index_dir: str | Path = DEFAULT_INDEX_DIR,
+    store: str | Path = DEFAULT_STORE,
     corpus_dir: str | Path = DEFAULT_CORPUS_DIR,
-    model: str | None = None,
+    model: str = DEFAULT_MODEL,
+    backend: str = DEFAULT_BACKEND,
 ) -> list[Hit]:
     """The ``k`` passages that best answer ``question``, best first, each with its citation.
 
-    The index in ``index_dir`` is built from ``corpus_dir`` on first use and kept
+    The index in ``store`` is built from ``corpus_dir`` on first use and kept
     loaded for later calls.
     """
     question = check_question(question)
-    return _cached_retriever(Path(index_dir), Path(corpus_dir), model).retrieve(question, k)
+    return _cached_retriever(str(store), Path(corpus_dir), model, backend).retrieve(question, k)

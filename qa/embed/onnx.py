@@ -1,0 +1,204 @@
+"""The fast backend: the model exported once to ONNX, quantised to int8, run by onnxruntime.
+
+Questions never import torch: a fresh ``qa ask`` needs onnxruntime, the
+tokenizer and numpy only. The export (torch + transformers, about half a
+minute) happens on first use and is cached in the model folder, under
+``onnx/model_qint8_<cpu>.onnx`` as sentence-transformers names its own exports.
+
+The int8 configuration follows the processor, as sentence-transformers'
+``export_dynamic_quantized_onnx_model`` does (arm64, avx2, avx512,
+avx512_vnni): dynamic quantisation of every matrix product, weights per
+channel. Attention is exported in its plain form so that onnxruntime's
+transformer optimiser can fuse it into one quantised ``Attention`` operator,
+which doubles the speed over the plain export.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import platform
+import shutil
+import time
+import uuid
+from collections.abc import Sequence
+from functools import cached_property
+from pathlib import Path
+
+import numpy as np
+from filelock import FileLock
+
+from .base import E5_PROMPTS, ModelError, TokenVectors, length_sorted_batches, normalised, word_piece_mask
+
+log = logging.getLogger(__name__)
+
+ONNX_FOLDER = "onnx"
+_EXPORT_FORMAT = 1  # bump when the export changes: cached files of older formats are not used
+
+
+def quantisation_config() -> str:
+    """The int8 configuration for this processor: arm64, avx512_vnni, avx512 or avx2."""
+    if platform.machine().lower() in ("arm64", "aarch64"):
+        return "arm64"
+    try:
+        flags = Path("/proc/cpuinfo").read_text(encoding="utf-8", errors="replace")
+    except OSError:
+        flags = ""
+    if "avx512_vnni" in flags:
+        return "avx512_vnni"
+    if "avx512f" in flags:
+        return "avx512"
+    return "avx2"
+
+
+def onnx_file_name(config: str) -> str:
+    return f"{ONNX_FOLDER}/model_qint8_{config}.v{_EXPORT_FORMAT}.onnx"
+
+
+def ensure_onnx_model(folder: Path, config: str | None = None) -> Path:
+    """The int8 ONNX file of the sentence-transformers model in ``folder``, exported on first use."""
+    config = config or quantisation_config()
+    target = folder / onnx_file_name(config)
+    if target.is_file():
+        return target
+    target.parent.mkdir(parents=True, exist_ok=True)
+    with FileLock(str(target.parent / ".export.lock")):
+        if target.is_file():  # another process exported it while we waited
+            return target
+        log.warning("exporting the model to ONNX int8 for this processor (%s), once: about half a minute", config)
+        started = time.perf_counter()
+        tmp = target.parent / f".tmp-{uuid.uuid4().hex[:8]}"
+        tmp.mkdir()
+        try:
+            _export(folder, tmp, config)
+            os.replace(tmp / "model_int8.onnx", target)
+        except Exception as exc:
+            raise ModelError(f"cannot export {folder} to ONNX: {exc}") from exc
+        finally:
+            shutil.rmtree(tmp, ignore_errors=True)
+        log.info("exported %s in %.0f s", target, time.perf_counter() - started)
+    return target
+
+
+def _export(folder: Path, out: Path, config: str) -> None:
+    """torch.onnx export of the transformer, operator fusion, then dynamic int8 quantisation."""
+    import onnx
+    import torch
+    from onnxruntime.quantization import QuantType, quantize_dynamic
+    from onnxruntime.transformers.optimizer import optimize_model
+    from transformers import AutoConfig, AutoModel
+
+    model_config = AutoConfig.from_pretrained(folder)
+    model = AutoModel.from_pretrained(folder, attn_implementation="eager").eval()
+
+    class Encoder(torch.nn.Module):
+        def __init__(self) -> None:
+            super().__init__()
+            self.model = model
+
+        def forward(self, input_ids: torch.Tensor, attention_mask: torch.Tensor) -> torch.Tensor:
+            return self.model(
+                input_ids=input_ids, attention_mask=attention_mask, token_type_ids=torch.zeros_like(input_ids)
+            ).last_hidden_state
+
+    example = torch.ones((2, 8), dtype=torch.long)
+    dynamic = {0: "batch", 1: "tokens"}
+    torch.onnx.export(
+        Encoder(), (example, example), str(out / "model.onnx"), input_names=["input_ids", "attention_mask"],
+        output_names=["last_hidden_state"], opset_version=17, dynamo=False,
+        dynamic_axes={"input_ids": dynamic, "attention_mask": dynamic, "last_hidden_state": dynamic},
+    )
+    del model
+    fused = out / "model_fused.onnx"
+    if model_config.model_type in ("bert", "xlm-roberta", "roberta"):
+        optimised = optimize_model(
+            str(out / "model.onnx"), model_type="bert", num_heads=model_config.num_attention_heads,
+            hidden_size=model_config.hidden_size, opt_level=0,
+        )
+        optimised.save_model_to_file(str(fused))
+    else:
+        shutil.copy(out / "model.onnx", fused)
+    quantize_dynamic(
+        str(fused), str(out / "model_int8.onnx"), per_channel=True,
+        weight_type=QuantType.QUInt8 if config == "avx2" else QuantType.QInt8,
+        extra_options={"DefaultTensorType": onnx.TensorProto.FLOAT},
+    )
+
+
+class OnnxEmbedder:
+    backend = "onnx"
+
+    def __init__(self, model_name: str, folder: Path, threads: int | None = None):
+        import onnxruntime as ort
+        from tokenizers import Tokenizer
+
+        self.model_name = model_name
+        self.folder = Path(folder)
+        onnx_path = ensure_onnx_model(self.folder)
+        self.fingerprint = f"onnx:{onnx_path.relative_to(self.folder).as_posix()}"
+        options = ort.SessionOptions()
+        options.intra_op_num_threads = threads or min(os.cpu_count() or 1, 4)
+        options.inter_op_num_threads = 1
+        options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
+        options.log_severity_level = 3
+        try:
+            self.session = ort.InferenceSession(str(onnx_path), options, providers=["CPUExecutionProvider"])
+            self.tokenizer = Tokenizer.from_file(str(self.folder / "tokenizer.json"))
+        except Exception as exc:
+            raise ModelError(f"cannot load {onnx_path}: {exc}") from exc
+        settings = _read_json(self.folder / "sentence_bert_config.json")
+        self.max_tokens = int(settings.get("max_seq_length") or 512)
+        self.tokenizer.no_padding()
+        self.tokenizer.enable_truncation(self.max_tokens)
+        self.prompts = dict(_read_json(self.folder / "config_sentence_transformers.json").get("prompts") or {})
+        if "e5" in model_name.lower():
+            for key, prompt in E5_PROMPTS.items():
+                self.prompts.setdefault(key, prompt)
+        pooling = _read_json(self.folder / "1_Pooling" / "config.json")
+        self.cls_pooling = bool(pooling.get("pooling_mode_cls_token"))
+        self.vocab_size = self.tokenizer.get_vocab_size()
+        self.dim = int(self.session.get_outputs()[0].shape[-1] or pooling.get("word_embedding_dimension") or 0)
+
+    @cached_property
+    def word_piece_mask(self) -> np.ndarray:
+        tokens = [self.tokenizer.id_to_token(i) or "" for i in range(self.vocab_size)]
+        specials = [i for i, t in enumerate(tokens) if t.startswith("<") and t.endswith(">") or t in ("[CLS]", "[SEP]")]
+        return word_piece_mask(tokens, specials)
+
+    def encode_documents(self, texts: Sequence[str]) -> list[TokenVectors]:
+        return self._encode(texts, self.prompts.get("document", ""))
+
+    def encode_query(self, text: str) -> TokenVectors:
+        return self._encode([text], self.prompts.get("query", ""))[0]
+
+    def _encode(self, texts: Sequence[str], prompt: str) -> list[TokenVectors]:
+        encodings = self.tokenizer.encode_batch([prompt + t for t in texts])
+        results: list[TokenVectors | None] = [None] * len(texts)
+        for batch in length_sorted_batches([len(e.ids) for e in encodings]):
+            width = max(len(encodings[i].ids) for i in batch)
+            ids = np.zeros((len(batch), width), dtype=np.int64)
+            mask = np.zeros((len(batch), width), dtype=np.int64)
+            for row, i in enumerate(batch):
+                ids[row, : len(encodings[i].ids)] = encodings[i].ids
+                mask[row, : len(encodings[i].ids)] = 1
+            hidden = self.session.run(None, {"input_ids": ids, "attention_mask": mask})[0]
+            for row, i in enumerate(batch):
+                enc = encodings[i]
+                n = len(enc.ids)
+                token_hidden = np.ascontiguousarray(hidden[row, :n], dtype=np.float32)
+                pooled = token_hidden[0] if self.cls_pooling else token_hidden.mean(axis=0)
+                ends = np.array([end - len(prompt) for _, end in enc.offsets], dtype=np.int64)
+                content = (np.array(enc.special_tokens_mask) == 0) & (ends > 0)
+                results[i] = TokenVectors(
+                    vector=normalised(pooled), hidden=token_hidden, ids=np.array(enc.ids, dtype=np.int64),
+                    ends=np.where(content, ends, 0), content=content,
+                )
+        return [r for r in results if r is not None]
+
+
+def _read_json(path: Path) -> dict:
+    try:
+        return json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return {}

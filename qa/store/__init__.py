@@ -1,0 +1,71 @@
+"""Where passages and vectors are kept, behind one :class:`Store` protocol.
+
+- a folder (the default, ``embeddings/``): FAISS and plain files, :mod:`qa.store.faiss`;
+- ``postgresql://…``: PostgreSQL with pgvector, :mod:`qa.store.postgres`.
+
+``--store`` on the command line, or the ``QA_STORE`` environment variable, picks one.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+from .base import (
+    Candidate,
+    DocumentEntry,
+    EncodedPassage,
+    IndexBusy,
+    IndexCorrupt,
+    IndexMismatch,
+    IndexMissing,
+    IndexSettings,
+    IndexUnusable,
+    KeywordHits,
+    Manifest,
+    Store,
+    StoreReader,
+    StoreUnavailable,
+    StoreWriter,
+    passage_key,
+)
+
+DEFAULT_STORE = os.environ.get("QA_STORE", "embeddings")
+
+__all__ = [
+    "DEFAULT_STORE",
+    "Candidate",
+    "DocumentEntry",
+    "EncodedPassage",
+    "IndexBusy",
+    "IndexCorrupt",
+    "IndexMismatch",
+    "IndexMissing",
+    "IndexSettings",
+    "IndexUnusable",
+    "KeywordHits",
+    "Manifest",
+    "Store",
+    "StoreReader",
+    "StoreUnavailable",
+    "StoreWriter",
+    "open_store",
+    "passage_key",
+]
+
+
+def is_database(location: str | Path) -> bool:
+    return str(location).startswith(("postgresql://", "postgres://"))
+
+
+def open_store(location: str | Path | Store = DEFAULT_STORE) -> Store:
+    """The store at ``location``: a ``postgresql://`` URI, or a folder for the files store."""
+    if not isinstance(location, str | Path):
+        return location
+    if is_database(location):
+        from .postgres import PostgresStore
+
+        return PostgresStore(str(location))
+    from .faiss import FilesStore
+
+    return FilesStore(Path(location))

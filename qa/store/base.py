@@ -1,0 +1,213 @@
+"""What every store of passages and vectors provides: the :class:`Store` protocol.
+
+A store keeps, for each indexed article, its passages with their vectors
+(passage, sentences, word pieces) and a manifest saying how they were made.
+Two sides:
+
+- a :class:`StoreWriter` (one at a time, under the store's lock) adds and
+  removes whole articles, then commits; nothing is visible before the commit,
+  and a crash before it leaves the previous version in use;
+- a :class:`StoreReader` is one consistent version, for answering questions:
+  each question costs one batched read for its candidates and one for the
+  word pieces of the few it reranks.
+
+``tests/store_conformance.py`` holds the tests every store must pass.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable, Iterator, Sequence
+from contextlib import AbstractContextManager
+from dataclasses import asdict, dataclass, field
+from typing import Protocol
+
+import numpy as np
+
+from ..chunking import Passage
+from ..embed import Pieces
+
+FORMAT_VERSION = 2
+
+
+class IndexUnusable(RuntimeError):
+    """Base class: the index cannot be used as it is; ``qa index`` rebuilds it."""
+
+
+class IndexMissing(IndexUnusable):
+    pass
+
+
+class IndexCorrupt(IndexUnusable):
+    pass
+
+
+class IndexMismatch(IndexUnusable):
+    """Built with another model, backend, chunking or format than the one asked for."""
+
+
+class IndexBusy(RuntimeError):
+    """Another process is writing this index."""
+
+
+class StoreUnavailable(RuntimeError):
+    """The store cannot be reached (a database that is down, refuses the login, …)."""
+
+
+@dataclass(frozen=True)
+class IndexSettings:
+    """How the vectors were made. An index answers only questions encoded the same way."""
+
+    model: str
+    backend: str  # the embedding backend's fingerprint, e.g. "onnx:onnx/model_qint8_avx512_vnni.v1.onnx"
+    dim: int
+    chunking: dict
+    format_version: int = FORMAT_VERSION
+
+    def incompatibility(self, wanted: IndexSettings) -> str | None:
+        """Why an index made with these settings cannot serve ``wanted`` (None if it can)."""
+        if self.format_version != wanted.format_version:
+            return f"index format {self.format_version}, this version reads {wanted.format_version}"
+        if self.model != wanted.model:
+            return f"index built with model {self.model!r}, asked for {wanted.model!r}"
+        if self.backend != wanted.backend:
+            return f"index built with the {self.backend!r} backend, asked for {wanted.backend!r}"
+        if self.chunking != wanted.chunking:
+            return f"index built with chunking {self.chunking}, asked for {wanted.chunking}"
+        return None
+
+
+@dataclass(frozen=True)
+class DocumentEntry:
+    content_hash: str
+    title: str
+    passage_ids: tuple[str, ...]
+
+
+@dataclass
+class Manifest:
+    """What an index version holds: its settings and, for each article, its passages."""
+
+    settings: IndexSettings
+    documents: dict[str, DocumentEntry] = field(default_factory=dict)
+    created: float = 0.0
+    extra: dict = field(default_factory=dict)  # store-specific bookkeeping (files, checksums, …)
+
+    @property
+    def passage_count(self) -> int:
+        return sum(len(e.passage_ids) for e in self.documents.values())
+
+    def to_json(self) -> str:
+        data = {
+            "settings": asdict(self.settings),
+            "documents": {k: [v.content_hash, v.title, list(v.passage_ids)] for k, v in self.documents.items()},
+            "created": self.created,
+            "extra": self.extra,
+        }
+        return json.dumps(data, ensure_ascii=False, sort_keys=True, separators=(",", ":"))
+
+    @classmethod
+    def from_json(cls, text: str) -> Manifest:
+        """Raises ValueError, KeyError or TypeError on anything that is not a manifest."""
+        data = json.loads(text)
+        return cls(
+            settings=IndexSettings(**data["settings"]),
+            documents={k: DocumentEntry(str(h), str(t), tuple(map(str, ids))) for k, (h, t, ids) in data["documents"].items()},
+            created=float(data["created"]),
+            extra=dict(data["extra"]),
+        )
+
+
+@dataclass(frozen=True)
+class EncodedPassage:
+    """A passage with everything the model made of it, ready to store."""
+
+    passage: Passage
+    vector: np.ndarray  # (dim,) normalised: passage with its title
+    sentence_vectors: np.ndarray  # (len(passage.sentences), dim) normalised, pooled from the passage's own pass
+    pieces: Pieces  # word pieces of ``passage.titled_text``
+
+
+@dataclass(frozen=True)
+class Candidate:
+    """A passage found for a question, with the evidence the store holds about it."""
+
+    key: int  # the store's handle of the passage (``passage_key``)
+    passage: Passage
+    dense: float  # cosine of the question and the passage vector
+    sentence_vectors: np.ndarray  # (len(passage.sentences), dim)
+
+
+@dataclass(frozen=True)
+class KeywordHits:
+    keys: np.ndarray  # passages with at least one word of the question, best first
+    scores: np.ndarray  # BM25 divided by the best, times ``coverage``
+    coverage: float  # share of the question's words found in the indexed texts
+
+
+def passage_key(passage_id: str) -> int:
+    """The int64 handle of a passage (its hex id, kept positive)."""
+    return int(passage_id, 16) >> 1
+
+
+class StoreReader(Protocol):
+    """One consistent version of the index, for answering questions."""
+
+    manifest: Manifest
+    version: str
+
+    def __len__(self) -> int: ...
+
+    def search(self, query: np.ndarray, k: int, also: Sequence[int] = ()) -> list[Candidate]:
+        """The ``k`` passages nearest to ``query`` and those named in ``also``, nearest first."""
+        ...
+
+    def keyword_search(self, question: str, k: int) -> KeywordHits: ...
+
+    def pieces(self, keys: Sequence[int]) -> list[Pieces]:
+        """The stored word pieces of these passages, in the same order."""
+        ...
+
+    def piece_idf(self) -> np.ndarray:
+        """Inverse document frequency of every token id over the passages (last slot: unknown ids)."""
+        ...
+
+    def passages(self, keys: Sequence[int] | None = None) -> Iterator[Passage]:
+        """These passages (every passage when None), in that order."""
+        ...
+
+
+class StoreWriter(Protocol):
+    """Changes to the index, invisible to readers until :meth:`commit`."""
+
+    base: Manifest | None  # what the store held when writing started (None: an empty or rebuilt index)
+    rebuilt_because: str | None  # why the stored index could not be kept, if it was not
+
+    def add(self, doc_id: str, content_hash: str, title: str, passages: Sequence[EncodedPassage]) -> None:
+        """One whole article (it replaces an earlier version of it)."""
+        ...
+
+    def remove(self, doc_ids: Iterable[str]) -> None: ...
+
+    def commit(self) -> str:
+        """Make every change visible at once; returns the new version."""
+        ...
+
+
+class Store(Protocol):
+    location: str  # where it is, for messages (never holds a password)
+
+    def current_version(self) -> str | None:
+        """Cheap: the version a reader opened now would see (None when there is no index)."""
+        ...
+
+    def read_manifest(self) -> Manifest | None: ...
+
+    def open_reader(self) -> StoreReader:
+        """Raises IndexMissing when there is no index, IndexCorrupt when it is damaged."""
+        ...
+
+    def writer(self, settings: IndexSettings, rebuild: bool = False, wait_seconds: float = 600.0) -> AbstractContextManager[StoreWriter]:
+        """Exclusive writing: a second writer waits up to ``wait_seconds``, then raises IndexBusy.
+        With ``rebuild`` (or when the stored index is unusable) the writer starts from an empty index."""
+        ...

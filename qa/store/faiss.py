@@ -1,0 +1,378 @@
+"""The embedded default store: FAISS and plain files in one folder.
+
+Layout::
+
+    embeddings/
+      CURRENT             name of the generation in use, replaced atomically
+      .lock               held by the one writer
+      gen-<stamp>/        one version: manifest.json, vectors.faiss, piece_df.npy
+      segments/seg-<id>/  passages and their vectors (qa.store.segments), shared by generations
+
+A writer adds one new segment with the articles it embedded, then writes a
+new generation naming the segments in use and a new FAISS index, and only
+then names it in ``CURRENT`` (``os.replace``): readers never see a
+half-written index, a crash leaves the previous generation in use, and an
+update copies no stored vector. Every file is checked against the manifest's
+sha256 when a generation is opened (segments once per process: they never
+change).
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import shutil
+import threading
+import time
+import uuid
+from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager
+from pathlib import Path
+
+import faiss
+import numpy as np
+from filelock import FileLock, Timeout
+
+from ..chunking import Passage
+from ..embed import Pieces
+from ..lexical import BM25
+from .base import (
+    Candidate,
+    DocumentEntry,
+    EncodedPassage,
+    IndexBusy,
+    IndexCorrupt,
+    IndexMissing,
+    IndexSettings,
+    IndexUnusable,
+    KeywordHits,
+    Manifest,
+    StoreUnavailable,
+    passage_key,
+)
+from .segments import Segment, SegmentBuilder, sha256
+from .vectors import VectorIndex
+
+log = logging.getLogger(__name__)
+
+POINTER = "CURRENT"
+MANIFEST = "manifest.json"
+VECTORS = "vectors.faiss"
+PIECE_DF = "piece_df.npy"
+SEGMENTS = "segments"
+LOCK_FILE = ".lock"
+KEEP_GENERATIONS = 2  # the current one and its predecessor (a reader may still be loading it)
+
+_segment_cache: dict[Path, Segment] = {}  # sealed segments never change: checked and parsed once per process
+_segment_lock = threading.Lock()
+
+
+class FilesStore:
+    def __init__(self, folder: str | Path):
+        self.folder = Path(folder)
+        self.location = str(self.folder)
+
+    def current_version(self) -> str | None:
+        try:
+            name = (self.folder / POINTER).read_text(encoding="utf-8").strip()
+        except FileNotFoundError:
+            return None
+        except (OSError, UnicodeDecodeError) as exc:
+            raise IndexCorrupt(f"{self.folder / POINTER}: unreadable ({exc})") from exc
+        if not name.startswith("gen-") or "/" in name or "\\" in name or ".." in name:
+            raise IndexCorrupt(f"{self.folder / POINTER}: does not name a generation")
+        return name
+
+    def read_manifest(self, generation: str | None = None) -> Manifest | None:
+        generation = generation or self.current_version()
+        if generation is None:
+            return None
+        path = self.folder / generation / MANIFEST
+        try:
+            return Manifest.from_json(path.read_text(encoding="utf-8"))
+        except FileNotFoundError as exc:
+            raise IndexCorrupt(f"{path}: missing") from exc
+        except (ValueError, KeyError, TypeError) as exc:
+            raise IndexCorrupt(f"{path}: not a valid manifest ({exc})") from exc
+
+    def open_reader(self) -> FilesReader:
+        generation = self.current_version()
+        if generation is None:
+            raise IndexMissing(f"no index in {self.folder} (run `qa index` to build it)")
+        manifest = self.read_manifest(generation)
+        assert manifest is not None
+        with _segment_lock:  # forget segments that a later run removed
+            for gone in [path for path in _segment_cache if not path.exists()]:
+                del _segment_cache[gone]
+        return FilesReader(self, generation, manifest)
+
+    @contextmanager
+    def writer(self, settings: IndexSettings, rebuild: bool = False, wait_seconds: float = 600.0) -> Iterator[FilesWriter]:
+        with self._lock(wait_seconds):
+            writer = FilesWriter(self, settings, rebuild)
+            try:
+                yield writer
+            finally:
+                writer.close()
+
+    @contextmanager
+    def _lock(self, wait_seconds: float) -> Iterator[None]:
+        """Serialise the writers of one folder; a second writer waits, then gives up clearly."""
+        try:
+            self.folder.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise StoreUnavailable(f"cannot create the index folder {self.folder}: {exc}") from exc
+        lock = FileLock(str(self.folder / LOCK_FILE), timeout=wait_seconds)
+        try:
+            lock.acquire(timeout=0)
+        except Timeout:
+            log.warning("another `qa index` is writing %s; waiting for it (lock %s)", self.folder, lock.lock_file)
+            try:
+                lock.acquire()
+            except Timeout as exc:
+                raise IndexBusy(
+                    f"{self.folder} is locked by another `qa index` run (lock file {lock.lock_file}); "
+                    f"gave up after {wait_seconds:.0f} s"
+                ) from exc
+        try:
+            yield
+        finally:
+            lock.release()
+
+    def segment(self, name: str, checksums: dict[str, str]) -> Segment:
+        folder = self.folder / SEGMENTS / name
+        with _segment_lock:
+            cached = _segment_cache.get(folder.resolve())
+        if cached is not None:
+            return cached
+        segment = Segment(folder, checksums)
+        with _segment_lock:
+            _segment_cache[folder.resolve()] = segment
+        return segment
+
+
+class FilesReader:
+    """One generation, loaded and checked."""
+
+    def __init__(self, store: FilesStore, generation: str, manifest: Manifest):
+        self.store, self.version, self.manifest = store, generation, manifest
+        folder = store.folder / generation
+        for name in (VECTORS, PIECE_DF):
+            path = folder / name
+            if not path.is_file():
+                raise IndexCorrupt(f"{path}: missing")
+            if manifest.extra.get("files", {}).get(name) != sha256(path):
+                raise IndexCorrupt(f"{path}: content does not match the manifest (damaged or edited)")
+        try:
+            segments = {n: store.segment(n, c) for n, c in manifest.extra["segments"].items()}
+            placement = manifest.extra["placement"]
+            self._where: dict[int, tuple[Segment, int]] = {}
+            for doc_id, entry in manifest.documents.items():
+                segment = segments[placement[doc_id]]
+                for pid in entry.passage_ids:
+                    self._where[passage_key(pid)] = (segment, segment.row_of[pid])
+            self.vectors = VectorIndex.read(folder / VECTORS)
+            piece_df = np.load(folder / PIECE_DF, allow_pickle=False)
+        except (KeyError, TypeError, ValueError, RuntimeError, OSError) as exc:
+            raise IndexCorrupt(f"{folder}: the manifest disagrees with the stored passages ({exc})") from exc
+        if self.vectors.count != len(self._where) or self.vectors.dim != manifest.settings.dim:
+            raise IndexCorrupt(
+                f"{folder / VECTORS}: {self.vectors.count} vectors of dimension {self.vectors.dim} "
+                f"for {len(self._where)} passages of dimension {manifest.settings.dim}"
+            )
+        if len(self._where) != manifest.passage_count:
+            raise IndexCorrupt(f"{folder / MANIFEST}: duplicate passage ids")
+        self._piece_df = piece_df
+        rows: dict[Segment, list[tuple[int, int]]] = {}
+        for key, (segment, row) in self._where.items():
+            rows.setdefault(segment, []).append((row, key))
+        self.keywords = BM25(
+            [(s.terms, np.array([r for r, _ in pairs]), np.array([k for _, k in pairs])) for s, pairs in rows.items()]
+        )
+
+    def __len__(self) -> int:
+        return len(self._where)
+
+    def passage(self, key: int) -> Passage:
+        segment, row = self._where[key]
+        return segment.passages[row]
+
+    def search(self, query: np.ndarray, k: int, also: Sequence[int] = ()) -> list[Candidate]:
+        found = dict(self.vectors.search(query, k))
+        for key in also:
+            if key not in found and key in self._where:
+                segment, row = self._where[key]
+                found[key] = float(np.asarray(segment.arrays["vectors.f32"][row]) @ query)
+        candidates = []
+        for key, dense in sorted(found.items(), key=lambda kv: -kv[1]):
+            segment, row = self._where[key]
+            candidates.append(Candidate(key, segment.passages[row], dense, segment.sentence_vectors(row)))
+        return candidates
+
+    def keyword_search(self, question: str, k: int) -> KeywordHits:
+        keys, scores, coverage = self.keywords.scores(question)
+        top = np.argsort(-scores, kind="stable")[:k]
+        best = float(scores[top[0]]) if len(top) else 0.0
+        relative = scores[top] / best * coverage if best > 0 else scores[top]
+        return KeywordHits(keys[top], relative.astype(np.float32), coverage)
+
+    def pieces(self, keys: Sequence[int]) -> list[Pieces]:
+        return [segment.pieces(row) for segment, row in (self._where[k] for k in keys)]
+
+    def piece_idf(self) -> np.ndarray:
+        frequency = np.append(self._piece_df, 0).astype(np.float32)  # the last slot serves unknown ids
+        return np.log((len(self) + 1) / (frequency + 0.5))
+
+    def passages(self, keys: Sequence[int] | None = None) -> Iterator[Passage]:
+        for segment, row in self._where.values() if keys is None else (self._where[k] for k in keys):
+            yield segment.passages[row]
+
+
+class FilesWriter:
+    def __init__(self, store: FilesStore, settings: IndexSettings, rebuild: bool):
+        self.store, self.settings = store, settings
+        self._base_reader: FilesReader | None = None
+        self.base, self.rebuilt_because = self._usable_base(rebuild)
+        self._documents: dict[str, DocumentEntry] = dict(self.base.documents) if self.base else {}
+        self._placement: dict[str, str] = dict(self.base.extra["placement"]) if self.base else {}
+        self._segments: dict[str, dict[str, str]] = dict(self.base.extra["segments"]) if self.base else {}
+        self._dropped: dict[str, tuple[str, ...]] = {}  # doc -> passage ids that leave the index
+        self._new: list[EncodedPassage] = []
+        self._segment_name = f"seg-{time.strftime('%Y%m%d-%H%M%S')}-{uuid.uuid4().hex[:6]}"
+        self._builder: SegmentBuilder | None = None
+        self._staging: list[Path] = []
+
+    def _usable_base(self, rebuild: bool) -> tuple[Manifest | None, str | None]:
+        if rebuild:
+            return None, "a full rebuild was asked"
+        try:
+            base = self.store.read_manifest()
+            if base is not None:  # opened to check every file; the commit starts from it
+                self._base_reader = FilesReader(self.store, self.store.current_version() or "", base)
+        except IndexUnusable as exc:
+            log.warning("existing index unusable, rebuilding: %s", exc)
+            return None, f"existing index unusable: {exc}"
+        if base is None:
+            return None, None
+        why = base.settings.incompatibility(self.settings)
+        if why:
+            log.warning("rebuilding the index: %s", why)
+            return None, why
+        return base, None
+
+    def add(self, doc_id: str, content_hash: str, title: str, passages: Sequence[EncodedPassage]) -> None:
+        self.remove([doc_id])
+        if self._builder is None:
+            folder = self.store.folder / SEGMENTS / f".{self._segment_name}.tmp"
+            self._staging.append(folder)
+            self._builder = SegmentBuilder(folder, self.settings.dim)
+        for encoded in passages:
+            self._builder.add(encoded)
+        self._new.extend(passages)
+        self._documents[doc_id] = DocumentEntry(content_hash, title, tuple(e.passage.passage_id for e in passages))
+        self._placement[doc_id] = self._segment_name
+
+    def remove(self, doc_ids: Iterable[str]) -> None:
+        for doc_id in doc_ids:
+            entry = self._documents.pop(doc_id, None)
+            segment = self._placement.pop(doc_id, None)
+            if entry is not None and segment != self._segment_name and doc_id not in self._dropped:
+                self._dropped[doc_id] = entry.passage_ids
+            if segment == self._segment_name:
+                raise ValueError(f"{doc_id} was added twice in one indexing run")
+
+    def commit(self) -> str:
+        store = self.store
+        name = f"gen-{time.strftime('%Y%m%d-%H%M%S')}-{uuid.uuid4().hex[:6]}"
+        staging = store.folder / f".{name}.tmp"
+        self._staging.append(staging)
+        try:
+            if self._builder is not None:
+                self._segments[self._segment_name] = self._builder.finish()
+                os.replace(self._builder.folder, store.folder / SEGMENTS / self._segment_name)
+                self._builder = None
+            self._segments = {s: c for s, c in self._segments.items() if s in set(self._placement.values())}
+            staging.mkdir()
+            vectors, piece_df = self._vectors_and_piece_df()
+            vectors.write(staging / VECTORS)
+            np.save(staging / PIECE_DF, piece_df)
+            extra = {
+                "segments": self._segments,
+                "placement": self._placement,
+                "files": {n: sha256(staging / n) for n in (VECTORS, PIECE_DF)},
+            }
+            manifest = Manifest(self.settings, self._documents, time.time(), extra)
+            (staging / MANIFEST).write_text(manifest.to_json(), encoding="utf-8")
+            _fsync_folder(staging)
+            os.replace(staging, store.folder / name)
+            _write_atomically(store.folder / POINTER, name + "\n")
+        except OSError as exc:
+            raise StoreUnavailable(
+                f"cannot write the index in {store.folder}: {exc}; the index in use was not changed"
+            ) from exc
+        self._prune(keep=name)
+        return name
+
+    def _vectors_and_piece_df(self) -> tuple[VectorIndex, np.ndarray]:
+        """The base generation's vectors and piece counts, without the dropped passages, with the new ones."""
+        reader = self._base_reader if self.base is not None else None
+        if reader is not None:
+            vectors, piece_df = reader.vectors, reader._piece_df.copy()
+            dropped = [passage_key(pid) for ids in self._dropped.values() for pid in ids]
+            for key in dropped:
+                piece_df[np.unique(reader._where[key][0].piece_ids(reader._where[key][1]))] -= 1
+            vectors = vectors.without(dropped)
+        else:
+            vectors, piece_df = VectorIndex.empty(self.settings.dim), np.zeros(0, dtype=np.int32)
+        for encoded in self._new:
+            ids = np.unique(encoded.pieces.ids)
+            if len(ids) and ids[-1] >= len(piece_df):
+                piece_df = np.concatenate([piece_df, np.zeros(ids[-1] + 1 - len(piece_df), dtype=np.int32)])
+            piece_df[ids] += 1
+        if self._new:
+            keys = np.array([passage_key(e.passage.passage_id) for e in self._new], dtype=np.int64)
+            vectors = vectors.with_added(np.stack([e.vector for e in self._new]).astype(np.float32), keys)
+        return vectors, piece_df
+
+    def close(self) -> None:
+        """Remove what an interrupted or failed run left (the committed version is untouched)."""
+        if self._builder is not None:
+            self._builder.abandon()
+        for path in self._staging:
+            shutil.rmtree(path, ignore_errors=True)
+
+    def _prune(self, keep: str) -> None:
+        """Remove old generations, segments no kept generation names, and leftovers of killed runs."""
+        folder = self.store.folder
+        generations = sorted(p.name for p in folder.glob("gen-*") if p.is_dir())
+        kept = [g for g in generations if g != keep][-(KEEP_GENERATIONS - 1) :] + [keep] if KEEP_GENERATIONS > 1 else [keep]
+        for name in generations:
+            if name not in kept:
+                shutil.rmtree(folder / name, ignore_errors=True)
+        used: set[str] = set()
+        for name in kept:
+            try:
+                manifest = self.store.read_manifest(name)
+                used |= set(manifest.extra.get("segments", {})) if manifest else set()
+            except IndexCorrupt:
+                continue
+        for path in (folder / SEGMENTS).glob("*"):
+            if path.name not in used:
+                shutil.rmtree(path, ignore_errors=True)
+        for path in folder.glob(".gen-*.tmp"):
+            shutil.rmtree(path, ignore_errors=True)
+
+
+def _fsync_folder(folder: Path) -> None:
+    for path in folder.iterdir():
+        with open(path, "rb") as f:
+            os.fsync(f.fileno())
+
+
+def _write_atomically(path: Path, text: str) -> None:
+    tmp = path.with_name(f".{path.name}.{uuid.uuid4().hex[:6]}.tmp")
+    with open(tmp, "w", encoding="utf-8") as f:
+        f.write(text)
+        f.flush()
+        os.fsync(f.fileno())
+    os.replace(tmp, path)

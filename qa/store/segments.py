@@ -1,0 +1,170 @@
+"""Immutable groups of stored passages, the building blocks of the files store.
+
+A segment is a folder written once by one indexing run and never changed::
+
+    segment.json      counts and dimension
+    passages.jsonl    one passage per line
+    vectors.f32       passage vectors            (passages, dim)
+    sentences.f16     sentence vectors           (sentences, dim)
+    pieces.i8         word-piece vectors, int8   (pieces, dim), with
+    piece_scales.f32  one scale per piece        (pieces,)
+    piece_meta.i32    token id and end offset    (pieces, 2)
+    bounds.i64        first sentence and piece row of each passage (passages + 1, 2)
+    terms.npz         keyword counts (qa.lexical.TermCounts)
+
+Arrays are raw little-endian files, appended while the run embeds and read
+back as memory maps, so neither side holds a whole archive in memory.
+Word-piece vectors take one byte per dimension: about 50 KB for a passage
+of 600 characters.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+from dataclasses import asdict
+from functools import cached_property
+from pathlib import Path
+
+import numpy as np
+
+from ..chunking import Passage
+from ..embed import Pieces
+from ..lexical import TermCounts
+from .base import EncodedPassage, IndexCorrupt
+
+SEGMENT_JSON = "segment.json"
+ARRAYS = {  # file -> (dtype, columns: "dim" or a number)
+    "vectors.f32": ("<f4", "dim"),
+    "sentences.f16": ("<f2", "dim"),
+    "pieces.i8": ("i1", "dim"),
+    "piece_scales.f32": ("<f4", 1),
+    "piece_meta.i32": ("<i4", 2),
+    "bounds.i64": ("<i8", 2),
+}
+FILES = (SEGMENT_JSON, "passages.jsonl", *ARRAYS, "terms.npz")
+
+
+def sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with open(path, "rb") as f:
+        for block in iter(lambda: f.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def quantise(vectors: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Rows as int8 with one scale each: row ≈ int8 * scale."""
+    scales = np.maximum(np.abs(vectors).max(axis=1), 1e-12) / 127.0
+    return np.round(vectors / scales[:, None]).astype(np.int8), scales.astype(np.float32)
+
+
+class SegmentBuilder:
+    """Appends encoded passages to a new segment folder; :meth:`finish` seals it."""
+
+    def __init__(self, folder: Path, dim: int):
+        self.folder, self.dim = folder, dim
+        folder.mkdir(parents=True)
+        self._files = {name: open(folder / name, "wb") for name in ("passages.jsonl", *ARRAYS)}
+        self._texts: list[str] = []
+        self._sentences = self._pieces = 0
+        self._files["bounds.i64"].write(np.zeros((1, 2), dtype="<i8").tobytes())
+
+    def __len__(self) -> int:
+        return len(self._texts)
+
+    def add(self, encoded: EncodedPassage) -> None:
+        p = encoded.passage
+        pieces, scales = quantise(encoded.pieces.vectors)
+        self._sentences += len(p.sentences)
+        self._pieces += len(scales)
+        writes = {
+            "passages.jsonl": (json.dumps(asdict(p), ensure_ascii=False) + "\n").encode("utf-8"),
+            "vectors.f32": encoded.vector.astype("<f4").tobytes(),
+            "sentences.f16": encoded.sentence_vectors.astype("<f2").tobytes(),
+            "pieces.i8": pieces.tobytes(),
+            "piece_scales.f32": scales.astype("<f4").tobytes(),
+            "piece_meta.i32": np.stack([encoded.pieces.ids, encoded.pieces.ends], axis=1).astype("<i4").tobytes(),
+            "bounds.i64": np.array([self._sentences, self._pieces], dtype="<i8").tobytes(),
+        }
+        for name, data in writes.items():
+            self._files[name].write(data)
+        self._texts.append(p.titled_text)
+
+    def finish(self) -> dict[str, str]:
+        """Write the keyword counts and the counts file, flush to disk; returns file checksums."""
+        for f in self._files.values():
+            f.flush()
+            os.fsync(f.fileno())
+            f.close()
+        TermCounts.of(self._texts).save(self.folder / "terms.npz")
+        info = {"passages": len(self._texts), "sentences": self._sentences, "pieces": self._pieces, "dim": self.dim}
+        (self.folder / SEGMENT_JSON).write_text(json.dumps(info), encoding="utf-8")
+        return {name: sha256(self.folder / name) for name in FILES}
+
+    def abandon(self) -> None:
+        for f in self._files.values():
+            f.close()
+
+
+class Segment:
+    """A sealed segment, read through memory maps."""
+
+    def __init__(self, folder: Path, checksums: dict[str, str]):
+        self.folder = folder
+        for name in FILES:
+            path = folder / name
+            if not path.is_file():
+                raise IndexCorrupt(f"{path}: missing")
+            if checksums.get(name) != sha256(path):
+                raise IndexCorrupt(f"{path}: content does not match the manifest (damaged or edited)")
+        try:
+            self.info = json.loads((folder / SEGMENT_JSON).read_text(encoding="utf-8"))
+            with open(folder / "passages.jsonl", encoding="utf-8") as f:
+                self.passages = [_passage_from_json(line) for line in f]
+            self.arrays = {name: self._map(name, dtype, cols) for name, (dtype, cols) in ARRAYS.items()}
+        except (ValueError, KeyError, TypeError, OSError) as exc:
+            raise IndexCorrupt(f"{folder}: unreadable ({exc})") from exc
+        bounds = self.arrays["bounds.i64"]
+        if len(self.passages) != self.info["passages"] or len(bounds) != len(self.passages) + 1:
+            raise IndexCorrupt(f"{folder}: {len(self.passages)} passages, {self.info['passages']} expected")
+        if [len(p.sentences) for p in self.passages] != np.diff(bounds[:, 0]).tolist():
+            raise IndexCorrupt(f"{folder / 'bounds.i64'}: sentence counts disagree with the passages")
+        self.row_of = {p.passage_id: i for i, p in enumerate(self.passages)}
+
+    def _map(self, name: str, dtype: str, cols: str | int) -> np.ndarray:
+        width = self.info["dim"] if cols == "dim" else cols
+        rows = {"vectors.f32": "passages", "sentences.f16": "sentences", "bounds.i64": "passages"}.get(name, "pieces")
+        expected = (self.info[rows] + (name == "bounds.i64"), width)
+        path = self.folder / name
+        if path.stat().st_size != int(np.prod(expected)) * np.dtype(dtype).itemsize:
+            raise ValueError(f"{name} holds {path.stat().st_size} bytes, not {expected} of {dtype}")
+        if expected[0] == 0:
+            return np.zeros(expected, dtype=dtype)
+        array = np.memmap(path, dtype=dtype, mode="r", shape=expected)
+        return array[:, 0] if cols == 1 else array
+
+    @cached_property
+    def terms(self) -> TermCounts:
+        return TermCounts.load(self.folder / "terms.npz")
+
+    def sentence_vectors(self, row: int) -> np.ndarray:
+        start, end = self.arrays["bounds.i64"][row : row + 2, 0]
+        return np.asarray(self.arrays["sentences.f16"][start:end], dtype=np.float32)
+
+    def pieces(self, row: int) -> Pieces:
+        start, end = self.arrays["bounds.i64"][row : row + 2, 1]
+        vectors = self.arrays["pieces.i8"][start:end].astype(np.float32) * self.arrays["piece_scales.f32"][start:end, None]
+        meta = self.arrays["piece_meta.i32"][start:end]
+        return Pieces(ids=np.asarray(meta[:, 0]), vectors=vectors, ends=np.asarray(meta[:, 1]))
+
+    def piece_ids(self, row: int) -> np.ndarray:
+        start, end = self.arrays["bounds.i64"][row : row + 2, 1]
+        return np.asarray(self.arrays["piece_meta.i32"][start:end, 0])
+
+
+def _passage_from_json(line: str) -> Passage:
+    data = json.loads(line)
+    data["sentences"] = tuple(tuple(span) for span in data["sentences"])
+    return Passage(**data)

@@ -1,0 +1,96 @@
+"""Nearest-neighbour search over passage vectors, chosen by size.
+
+Below :data:`ANN_THRESHOLD` vectors a flat index compares the question with
+every passage: exact, and a few milliseconds. Above it an inverted-file
+index (IVF) compares it with the passages of the ``nprobe`` nearest of
+``nlist`` clusters only; unlike FAISS's HNSW, IVF removes vectors by id, which
+re-indexing needs. The clusters are learned once, when the index first
+crosses the threshold, from a sample of the vectors.
+
+Single questions are searched with one thread: OpenMP's thread pool made a
+lone flat search four times slower on a busy two-core machine.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import faiss
+import numpy as np
+
+ANN_THRESHOLD = 200_000
+NPROBE = 24
+TRAINING_SAMPLE = 64  # vectors per cluster used to learn the clusters
+
+
+def nlist_for(count: int) -> int:
+    """About 4·√n clusters, a power of two."""
+    return int(2 ** round(np.log2(4 * np.sqrt(max(count, 1)))))
+
+
+class VectorIndex:
+    """Passage vectors by int64 key, searchable by inner product (cosine: the vectors are normalised)."""
+
+    def __init__(self, index: faiss.Index):
+        self.index = index
+        if isinstance(faiss.downcast_index(index), faiss.IndexIVF):
+            faiss.extract_index_ivf(index).nprobe = NPROBE
+
+    @classmethod
+    def empty(cls, dim: int) -> VectorIndex:
+        return cls(faiss.IndexIDMap2(faiss.IndexFlatIP(dim)))
+
+    @classmethod
+    def read(cls, path: Path) -> VectorIndex:
+        return cls(faiss.read_index(str(path)))
+
+    def write(self, path: Path) -> None:
+        faiss.write_index(self.index, str(path))
+
+    @property
+    def count(self) -> int:
+        return int(self.index.ntotal)
+
+    @property
+    def dim(self) -> int:
+        return int(self.index.d)
+
+    @property
+    def is_approximate(self) -> bool:
+        return isinstance(faiss.downcast_index(self.index), faiss.IndexIVF)
+
+    def search(self, query: np.ndarray, k: int) -> list[tuple[int, float]]:
+        if self.count == 0 or k <= 0:
+            return []
+        faiss.omp_set_num_threads(1)
+        scores, keys = self.index.search(query.reshape(1, -1).astype(np.float32), min(k, self.count))
+        return [(int(key), float(s)) for s, key in zip(scores[0], keys[0]) if key >= 0]
+
+    def without(self, keys: list[int]) -> VectorIndex:
+        index = faiss.clone_index(self.index)
+        if keys:
+            index.remove_ids(np.array(keys, dtype=np.int64))
+        return VectorIndex(index)
+
+    def with_added(self, vectors: np.ndarray, keys: np.ndarray) -> VectorIndex:
+        """A copy holding these vectors too; becomes an IVF index when it crosses the threshold."""
+        index = faiss.clone_index(self.index)
+        if not self.is_approximate and self.count + len(keys) >= ANN_THRESHOLD:
+            return VectorIndex(_ivf_from(index, vectors, keys))
+        index.add_with_ids(np.ascontiguousarray(vectors, dtype=np.float32), keys)
+        return VectorIndex(index)
+
+
+def _ivf_from(flat: faiss.Index, vectors: np.ndarray, keys: np.ndarray) -> faiss.Index:
+    """An IVF index holding the flat index's vectors and the new ones."""
+    id_map = faiss.downcast_index(flat)
+    old = id_map.index.reconstruct_n(0, flat.ntotal) if flat.ntotal else np.zeros((0, vectors.shape[1]), np.float32)
+    old_keys = faiss.vector_to_array(id_map.id_map) if flat.ntotal else np.zeros(0, dtype=np.int64)
+    everything = np.concatenate([old, vectors]).astype(np.float32)
+    all_keys = np.concatenate([old_keys, keys]).astype(np.int64)
+    nlist = nlist_for(len(everything))
+    ivf = faiss.IndexIVFFlat(faiss.IndexFlatIP(everything.shape[1]), everything.shape[1], nlist, faiss.METRIC_INNER_PRODUCT)
+    sample = np.random.default_rng(0).choice(len(everything), min(len(everything), nlist * TRAINING_SAMPLE), replace=False)
+    ivf.train(everything[np.sort(sample)])
+    ivf.add_with_ids(everything, all_keys)
+    return ivf
