@@ -60,7 +60,7 @@ def chunk_document(doc: Document, settings: ChunkSettings = ChunkSettings()) -> 
         text = doc.text[start:end]
         occurrence = seen.get(text, 0)
         seen[text] = occurrence + 1
-        orig_start, orig_end = doc.original_span(start, end)
+        orig_start, orig_end = (int(x) for x in doc.original_span(start, end))
         line_start, line_end = doc.line_range(orig_start, orig_end)
         passages.append(
             Passage(

@@ -55,6 +55,7 @@ class Document:
     offsets: tuple[int, ...] = field(repr=False)
     source: str = field(repr=False)  # the original file content
     content_hash: str = ""
+    path: str = ""
 
     def original_span(self, start: int, end: int) -> tuple[int, int]:
         """Map a span of ``text`` to the span of the original file it came from."""

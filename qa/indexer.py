@@ -70,6 +70,8 @@ def update_index(
     vectors. Nothing is visible until the whole run is committed, so the
     previous index stays in use until the new one is complete.
     """
+    if not Path(corpus_dir).is_dir():  # before taking the store's lock (which creates its folder)
+        raise CorpusError(f"corpus folder not found: {corpus_dir}")
     return _run(lambda: _read_corpus(Path(corpus_dir)), store, model, backend, chunking, full, show_progress, wait_seconds)
 
 

@@ -16,7 +16,7 @@ import pytest
 
 os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
 
-from test_app import INJECTION_QUESTION, build_injected_index, start_app  # noqa: E402
+from .test_app import INJECTION_QUESTION, build_injected_index, start_app  # noqa: E402
 
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_ARGS = [

@@ -1,57 +1,88 @@
+"""The `qa` command: one JSON object per question, clear one-line errors, batches that survive bad lines."""
+
+from __future__ import annotations
+
 import io
 import json
+import subprocess
+import sys
+
+import pytest
 
 from qa.cli import main
 
 
-def run(capsys, monkeypatch, *argv, stdin=None):
+def run(capsys, monkeypatch, *argv, stdin: bytes | None = None):
     if stdin is not None:
-        monkeypatch.setattr("sys.stdin", io.StringIO(stdin))
-    code = main(list(argv))
+        monkeypatch.setattr("sys.stdin", io.TextIOWrapper(io.BytesIO(stdin), encoding="utf-8"))
+    code = main([str(a) for a in argv])
     out, err = capsys.readouterr()
     return code, out, err
 
 
-def test_ask_json(capsys, monkeypatch, seed_index, seed_corpus):
-    code, out, _ = run(capsys, monkeypatch, "ask", "Who leads IOM Mongolia?", "-k", "2", "--json",
-                       "--index", str(seed_index), "--corpus", str(seed_corpus))
+@pytest.fixture
+def where(tiny_index, tiny_corpus):
+    return ["--store", tiny_index, "--corpus", tiny_corpus, "--backend", "hash"]
+
+
+def test_ask_json_prints_the_answer_record(capsys, monkeypatch, where):
+    code, out, _ = run(capsys, monkeypatch, "ask", "Saruul Bat chef de mission", "-k", "2", "--json", *where)
     assert code == 0
     record = json.loads(out)
-    assert record["question"] == "Who leads IOM Mongolia?"
+    assert {"question", "searched", "found", "hits"} <= set(record)
+    assert record["question"] == "Saruul Bat chef de mission"
     assert [h["rank"] for h in record["hits"]] == [1, 2]
     first = record["hits"][0]
-    assert "Pär Liljert" in first["text"]
-    assert {"score", "answer", "doc_id", "title", "path", "start", "end"} <= set(first)
+    assert "Saruul Bat" in first["text"] and first["doc_id"] == "mongolia.txt"
+    assert {"score", "answer", "title", "path", "start", "end", "lines"} <= set(first)
 
 
-def test_ask_reads_one_question_per_line(capsys, monkeypatch, seed_index, seed_corpus):
-    code, out, _ = run(capsys, monkeypatch, "ask", "-", "--json", "-k", "1",
-                       "--index", str(seed_index), "--corpus", str(seed_corpus),
-                       stdin="Who leads IOM Mongolia?\n\nphone number of IOM Mongolia\n")
+def test_a_batch_goes_on_past_bad_lines(capsys, monkeypatch, where):
+    stdin = b"Saruul Bat\n\xff\xfe bad\n\n" + b"x" * 3000 + b"\nTromso Ingrid Solvang\n"
+    code, out, _ = run(capsys, monkeypatch, "ask", "-", "--json", "-k", "1", *where, stdin=stdin)
     records = [json.loads(line) for line in out.splitlines()]
-    assert code == 0 and [r["question"] for r in records] == ["Who leads IOM Mongolia?", "phone number of IOM Mongolia"]
-    assert all(len(r["hits"]) == 1 for r in records)
+    assert code == 2 and len(records) == 4
+    assert records[0]["hits"] and records[3]["hits"]
+    assert "not valid UTF-8" in records[1]["error"] and records[1]["line"] == 2
+    assert "limit is 2,000" in records[2]["error"]
 
 
-def test_ask_reads_questions_from_stdin_as_text_too(capsys, monkeypatch, seed_index, seed_corpus):
-    code, out, _ = run(capsys, monkeypatch, "ask", "-", "-k", "1",
-                       "--index", str(seed_index), "--corpus", str(seed_corpus),
-                       stdin="Who leads IOM Mongolia?\nphone number of IOM Mongolia\n")
-    blocks = out.strip().split("\n\n")
-    assert code == 0 and [b.splitlines()[0] for b in blocks] == ["# Who leads IOM Mongolia?", "# phone number of IOM Mongolia"]
-    assert all(b.splitlines()[1].startswith("[1] ") and "lines" in b for b in blocks)
+def test_a_batch_prints_text_for_people_too(capsys, monkeypatch, where):
+    code, out, _ = run(capsys, monkeypatch, "ask", "-", "-k", "1", *where, stdin=b"Saruul Bat\nTromso\n")
+    blocks = [b for b in out.strip().split("\n\n") if b.startswith("# ")]
+    assert code == 0 and [b.splitlines()[0] for b in blocks] == ["# Saruul Bat", "# Tromso"]
 
 
+def test_errors_are_one_clear_line(capsys, monkeypatch, where, tmp_path):
+    code, _, err = run(capsys, monkeypatch, "ask", "   ", *where)
+    assert code == 2 and "question is empty" in err and "Traceback" not in err
+    code, _, err = run(capsys, monkeypatch, "ask", "x", "--store", tmp_path / "no-index", "--corpus", tmp_path / "none",
+                       "--backend", "hash")
+    assert code == 2 and "corpus folder not found" in err
+    code, _, err = run(capsys, monkeypatch, "ask", "x", "--model", "no/such-model", *where[:4])
+    assert code == 2 and "no/such-model" in err and "Traceback" not in err
+
+
+def test_an_undecodable_argument_gets_a_clear_message(tiny_index, tiny_corpus):
+    command = [sys.executable, "-m", "qa", "ask", b"bad \xff arg", "--store", str(tiny_index),
+               "--corpus", str(tiny_corpus), "--backend", "hash"]
+    done = subprocess.run(command, capture_output=True, timeout=60)
+    assert done.returncode == 2
+    assert b"not valid UTF-8" in done.stderr and b"Traceback" not in done.stderr
+
+
+def test_index_reports_what_it_did(capsys, monkeypatch, tiny_corpus, tmp_path):
+    code, out, _ = run(capsys, monkeypatch, "index", "--corpus", tiny_corpus, "--store", tmp_path / "i", "--backend", "hash")
+    assert code == 0 and "+3 added" in out
+    code, out, _ = run(capsys, monkeypatch, "index", "--corpus", tiny_corpus, "--store", tmp_path / "i", "--backend", "hash")
+    assert code == 0 and "+0 added, ~0 changed, -0 removed, 3 unchanged" in out
+
+
+# ---------------------------------------------------------------- the real model (slow)
+
+
+@pytest.mark.slow
 def test_ask_prints_citations_for_people(capsys, monkeypatch, seed_index, seed_corpus):
     code, out, _ = run(capsys, monkeypatch, "ask", "Qui est le chef de mission de l'OIM en Mongolie ?",
-                       "--index", str(seed_index), "--corpus", str(seed_corpus))
-    assert code == 0 and out.startswith("[1] ") and "lines" in out and "Pär Liljert" in out
-
-
-def test_errors_are_one_clear_line(capsys, monkeypatch, seed_index, seed_corpus, tmp_path):
-    code, _, err = run(capsys, monkeypatch, "ask", "   ", "--index", str(seed_index), "--corpus", str(seed_corpus))
-    assert code == 2 and "question is empty" in err
-    code, _, err = run(capsys, monkeypatch, "ask", "x", "--index", str(seed_index), "--model", "no/such-model")
-    assert code == 2 and "model" in err and "Traceback" not in err
-    code, _, err = run(capsys, monkeypatch, "index", "--corpus", str(tmp_path / "none"), "--index", str(tmp_path / "i"))
-    assert code == 2 and "corpus folder not found" in err
+                       "--store", seed_index, "--corpus", seed_corpus)
+    assert code == 0 and "[1] " in out and "lines" in out and "Pär Liljert" in out

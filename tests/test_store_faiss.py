@@ -1,0 +1,113 @@
+"""The files store: the conformance suite, and what only a folder of files can suffer."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from qa.store import IndexCorrupt
+from qa.store.faiss import MANIFEST, POINTER, SEGMENTS, VECTORS, FilesStore
+
+from .store_conformance import ARTICLES, SETTINGS, StoreConformance, write
+
+
+class TestFilesStore(StoreConformance):
+    @pytest.fixture
+    def store(self, tmp_path):
+        return FilesStore(tmp_path / "index")
+
+    @pytest.fixture
+    def other_store(self, store):
+        return FilesStore(store.folder)
+
+
+@pytest.fixture
+def written(tmp_path):
+    store = FilesStore(tmp_path / "index")
+    write(store, ARTICLES)
+    return store
+
+
+def generation(store):
+    return store.folder / store.current_version()
+
+
+def a_segment(store):
+    return next((store.folder / SEGMENTS).iterdir())
+
+
+def test_truncated_vectors_are_reported_naming_the_file(written):
+    path = generation(written) / VECTORS
+    path.write_bytes(path.read_bytes()[:1000])
+    with pytest.raises(IndexCorrupt, match=VECTORS):
+        written.open_reader()
+
+
+def test_a_damaged_segment_file_is_reported(written):
+    path = a_segment(written) / "sentences.f16"
+    data = bytearray(path.read_bytes())
+    data[10] ^= 0xFF
+    path.write_bytes(bytes(data))
+    FilesStore  # a fresh process would check it: segments are checked once per process
+    from qa.store import faiss as files
+
+    files._segment_cache.clear()
+    with pytest.raises(IndexCorrupt, match="sentences.f16"):
+        written.open_reader()
+
+
+def test_an_edited_title_in_the_manifest_is_reported(written):
+    path = generation(written) / MANIFEST
+    data = json.loads(path.read_text(encoding="utf-8"))
+    data["documents"]["a.txt"][1] = "Un autre titre"
+    path.write_text(json.dumps(data), encoding="utf-8")
+    with pytest.raises(IndexCorrupt, match=MANIFEST):
+        written.open_reader()
+
+
+def test_a_truncated_manifest_is_reported(written):
+    path = generation(written) / MANIFEST
+    path.write_text(path.read_text(encoding="utf-8")[:-20], encoding="utf-8")
+    with pytest.raises(IndexCorrupt, match=MANIFEST):
+        written.open_reader()
+
+
+def test_the_pointer_cannot_name_a_folder_outside(written):
+    (written.folder / POINTER).write_text("../../etc\n", encoding="utf-8")
+    with pytest.raises(IndexCorrupt, match=POINTER):
+        written.open_reader()
+
+
+def test_a_damaged_index_is_rebuilt_by_the_next_writer(written):
+    (generation(written) / VECTORS).write_bytes(b"garbage")
+    with written.writer(SETTINGS) as writer:
+        assert writer.base is None and "unusable" in (writer.rebuilt_because or "")
+
+
+def test_updates_add_segments_and_old_ones_are_removed_once_unused(written):
+    first = {p.name for p in (written.folder / SEGMENTS).iterdir()}
+    write(written, ARTICLES[:1])  # a.txt again: a new segment, the old one still holds b and c
+    write(written, ARTICLES[1:])  # b and c again: the first segment is no longer used...
+    write(written, [], remove=["c.txt"])  # ... by the two generations kept
+    left = {p.name for p in (written.folder / SEGMENTS).iterdir()}
+    assert not first & left
+    assert len(list(written.folder.glob("gen-*"))) == 2
+    assert set(written.open_reader().manifest.documents) == {"a.txt", "b.txt"}
+
+
+def test_a_full_disk_leaves_the_index_in_use_and_no_staging_folder(written, monkeypatch):
+    from qa.store import StoreUnavailable
+    from qa.store.vectors import VectorIndex
+
+    before = written.current_version()
+
+    def disk_full(self, path):
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(VectorIndex, "write", disk_full)
+    with pytest.raises(StoreUnavailable, match="No space left on device.*not changed"):
+        write(written, [], remove=["a.txt"])
+    assert written.current_version() == before
+    assert not list(written.folder.glob(".gen-*")) and not list((written.folder / SEGMENTS).glob(".*"))
+    assert set(written.open_reader().manifest.documents) == {"a.txt", "b.txt", "c.txt"}
