@@ -81,6 +81,25 @@ class Citation:
     start: int  # character offsets in the original text
     end: int
     lines: tuple[int, int]  # first and last line, 1-based
+    page: int | None = None  # 1-based page of a PDF; None for other files
+
+    def as_dict(self) -> dict:
+        record = {"doc_id": self.doc_id, "title": self.title, "path": self.path, "start": self.start,
+                  "end": self.end, "lines": list(self.lines)}
+        return record | ({"page": self.page} if self.page is not None else {})
+
+
+@dataclass(frozen=True)
+class ShortAnswer:
+    """The words that answer, a span of the article's own text, with their own citation."""
+
+    text: str
+    kind: str  # what was asked for and found: "person", "date", "number", "place", "email", "phone", "phrase"
+    hit_rank: int  # the hit whose passage holds it
+    citation: Citation
+
+    def as_dict(self) -> dict:
+        return {"text": self.text, "kind": self.kind, "hit": self.hit_rank} | self.citation.as_dict()
 
 
 @dataclass(frozen=True)
@@ -103,7 +122,6 @@ class Hit:
 
     def as_dict(self) -> dict:
         """A flat, JSON-ready record (the shape `qa ask --json` prints)."""
-        c = self.citation
         return {
             "rank": self.rank,
             "score": self.score,
@@ -111,23 +129,25 @@ class Hit:
             "answer": self.answer,
             "answer_span": list(self.answer_span),
             "passage_id": self.passage_id,
-            "doc_id": c.doc_id,
-            "title": c.title,
-            "path": c.path,
-            "start": c.start,
-            "end": c.end,
-            "lines": list(c.lines),
-        }
+        } | self.citation.as_dict()
 
 
 @dataclass(frozen=True)
 class Answer:
-    """The reply to one turn of a conversation."""
+    """The reply to one turn of a conversation.
+
+    ``found`` False: nothing in the articles answers; ``hits`` are then the closest
+    passages, which are not answers, and ``why_not`` says why. ``found`` True with no
+    ``short_answer``: the first hit's sentence answers, but no span of it was good
+    enough to stand alone.
+    """
 
     question: str
     searched: str  # what was searched: the question, with the previous turn for a follow-up
     hits: list[Hit]
     found: bool
+    short_answer: ShortAnswer | None = None
+    why_not: str | None = None
 
     @property
     def best(self) -> Hit | None:
@@ -327,6 +347,7 @@ class Retriever:
                 start=passage.start,
                 end=passage.end,
                 lines=(passage.line_start, passage.line_end),
+                page=getattr(passage, "page", None),
             ),
         )
 
