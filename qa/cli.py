@@ -62,7 +62,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def run_eval(args: argparse.Namespace) -> int:
-    from .evaluation import evaluate, load_beir, load_questions, load_unanswerable
+    from .evaluation import evaluate, load_beir, load_questions
     from .indexer import index_documents
 
     if args.data.is_dir():
@@ -74,7 +74,7 @@ def run_eval(args: argparse.Namespace) -> int:
     else:
         cases = load_questions(args.data)
         retriever = Retriever.open(args.store, args.corpus, args.model, args.backend)
-    unanswerable = load_unanswerable(args.unanswerable) if args.unanswerable else []
+    unanswerable = load_questions(args.unanswerable) if args.unanswerable else []
     report = evaluate(retriever, cases[: args.limit], k=args.k, ranking=RANKING_STAGES[args.stage], unanswerable=unanswerable)
     if args.json:
         print(json.dumps({"data": str(args.data), "stage": args.stage, "figures": report.figures}, indent=1))
