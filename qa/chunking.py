@@ -5,7 +5,7 @@ from __future__ import annotations
 import hashlib
 from dataclasses import asdict, dataclass
 
-from .corpus import PARAGRAPH_BREAK, Document
+from .ingest import PARAGRAPH_BREAK, Document
 from .sentences import split_sentences
 
 
@@ -29,11 +29,12 @@ class Passage:
     title: str
     text: str
     position: int  # order of the passage within its document
-    start: int  # character offsets of the passage in the original file
+    start: int  # character offsets of the passage in the original text (see qa.ingest.document)
     end: int
-    line_start: int  # 1-based line range in the original file
+    line_start: int  # 1-based line range in the original text (a collection record: in its file)
     line_end: int
     sentences: tuple[tuple[int, int], ...]  # sentence spans within ``text``
+    page: int | None = None  # PDFs: the page where the passage starts; None when the document has no pages
 
     @property
     def titled_text(self) -> str:
@@ -74,6 +75,7 @@ def chunk_document(doc: Document, settings: ChunkSettings = ChunkSettings()) -> 
                 line_start=line_start,
                 line_end=line_end,
                 sentences=tuple((s - start, e - start) for s, e in sentences[first : last + 1]),
+                page=doc.page_of(orig_start),
             )
         )
         if last + 1 >= len(sentences):

@@ -13,7 +13,7 @@ from pathlib import Path
 import numpy as np
 
 from .chunking import ChunkSettings, Passage
-from .corpus import path_in_corpus
+from .ingest import path_in_corpus
 from .embed import DEFAULT_BACKEND, DEFAULT_MODEL, Embedder, Pieces, get_embedder
 from .indexer import index_settings, update_index
 from .limits import check_k, check_question

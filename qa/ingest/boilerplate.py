@@ -1,0 +1,217 @@
+"""Site boilerplate (navigation menus, headers, footers) learned from the articles.
+
+Scraped .txt pages of one site open with the same navigation block and may end
+with the same footer. What tells boilerplate from content:
+
+- it is a *block*: several consecutive lines that other files hold too;
+- it sits at the *edges* of the file (before the title, after the article):
+  a quote two articles share, or a contact line ("Pour plus d'informations,
+  veuillez contacter"), stands in the body and is never removed;
+- it repeats across most files *of its site*, whatever the site's share of
+  the corpus: five press releases mixed with notes from elsewhere still lose
+  their menus.
+
+So: lines are compared normalised; every run of ``SHINGLE_LINES`` consecutive
+non-blank lines is hashed; a line is *shared* when one of the runs covering it
+occurs in another file. A file's header is its longest prefix of shared lines,
+its footer its longest suffix. Files whose headers (or footers) share a run are
+one group (a site). A line is boilerplate when it stands in the header or
+footer of at least half the files of its group (and of at least two); it is
+removed from headers and footers only. A lone file, or identical copies of one
+file, lose nothing.
+
+The header stops at the first line no other file has (the title): letting it
+run on over a line or two would let three articles that open with the same
+paragraph lose it. The price: when one line in the middle of a site's menu
+differs, the menu lines after it stay in that file.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+
+from .text import normalise_line
+
+SHINGLE_LINES = 3  # a shared block is at least this many consecutive lines
+GROUP_SHARE = 0.5  # a line in the header/footer of this share of its group's files is boilerplate
+
+_MIX = (np.uint64(0x9E3779B97F4A7C15), np.uint64(0xC2B2AE3D27D4EB4F))
+
+
+@dataclass(frozen=True)
+class BoilerplateReport:
+    """What was removed as site boilerplate."""
+
+    lines: int = 0  # distinct lines (normalised) removed
+    files: int = 0  # files they were removed from
+    groups: int = 0  # groups of files sharing a header or footer (sites)
+
+    def summary(self) -> str:
+        if not self.lines:
+            return "no site boilerplate found"
+        sites = f"{self.groups} site" + ("s" if self.groups != 1 else "")
+        return f"removed {self.lines} boilerplate lines from {self.files} files ({sites})"
+
+
+@dataclass(frozen=True)
+class _File:
+    lines: np.ndarray  # index in text.splitlines() of each non-blank line
+    hashes: np.ndarray  # int64 hash of each non-blank line, normalised
+
+
+def find_boilerplate(texts: Sequence[str]) -> tuple[list[frozenset[int]], BoilerplateReport]:
+    """For each text, the indices (in ``text.splitlines()``) of its boilerplate lines."""
+    if len(texts) < 2:  # nothing to compare with
+        return [frozenset() for _ in texts], BoilerplateReport()
+    files = [_describe(text) for text in texts]
+    first_copy: dict[bytes, int] = {}
+    copy_of = [first_copy.setdefault(f.hashes.tobytes(), i) for i, f in enumerate(files)]
+    distinct = sorted(set(copy_of))  # identical files count once: a copy is not a site
+    shingles = {i: _shingles(files[i].hashes) for i in distinct}
+    shared = _shared(list(shingles.values()))
+    regions = {i: _edges(_covered(shingles[i], shared, len(files[i].hashes))) for i in distinct}
+
+    group = _groups(distinct, shingles, shared, regions)
+    sizes: dict[int, int] = {}
+    for i in distinct:
+        sizes[group[i]] = sizes.get(group[i], 0) + 1
+    boilerplate = _frequent_lines(distinct, files, regions, group, sizes)
+
+    removed_by_distinct: dict[int, np.ndarray] = {}
+    for i in distinct:
+        region = regions[i]
+        hits = np.array([(group[i], int(h)) in boilerplate for h in files[i].hashes[region]], dtype=bool)
+        removed_by_distinct[i] = np.flatnonzero(region)[hits] if len(hits) else np.zeros(0, dtype=np.int64)
+    removed: list[frozenset[int]] = []
+    names: set[str] = set()
+    for i, text in enumerate(texts):
+        positions = removed_by_distinct[copy_of[i]]
+        indices = frozenset(files[i].lines[positions].tolist())
+        removed.append(indices)
+        if indices:
+            lines = text.splitlines()
+            names.update(normalise_line(lines[j]) for j in indices)
+    report = BoilerplateReport(
+        lines=len(names),
+        files=sum(1 for r in removed if r),
+        groups=sum(1 for size in sizes.values() if size >= 2),
+    )
+    return removed, report
+
+
+def _describe(text: str) -> _File:
+    indices, hashes = [], []
+    for i, line in enumerate(text.splitlines()):
+        norm = normalise_line(line)
+        if norm:
+            indices.append(i)
+            hashes.append(hash(norm))
+    return _File(np.array(indices, dtype=np.int64), np.array(hashes, dtype=np.int64))
+
+
+def _shingles(hashes: np.ndarray) -> np.ndarray:
+    """One uint64 per run of SHINGLE_LINES consecutive lines."""
+    n = len(hashes) - SHINGLE_LINES + 1
+    if n <= 0:
+        return np.zeros(0, dtype=np.uint64)
+    h = hashes.view(np.uint64)
+    value = h[:n].copy()
+    for k in range(1, SHINGLE_LINES):
+        value = value * _MIX[(k - 1) % 2] ^ h[k : k + n]  # wraps around: a hash, not a number
+    return value
+
+
+def _shared(per_file: list[np.ndarray]) -> np.ndarray:
+    """Sorted shingles that occur in at least two files."""
+    if not per_file:
+        return np.zeros(0, dtype=np.uint64)
+    values, counts = np.unique(np.concatenate([np.unique(s) for s in per_file]), return_counts=True)
+    return values[counts >= 2]
+
+
+def _is_shared(shingles: np.ndarray, shared: np.ndarray) -> np.ndarray:
+    if not len(shared) or not len(shingles):
+        return np.zeros(len(shingles), dtype=bool)
+    pos = np.minimum(np.searchsorted(shared, shingles), len(shared) - 1)
+    return shared[pos] == shingles
+
+
+def _covered(shingles: np.ndarray, shared: np.ndarray, n_lines: int) -> np.ndarray:
+    """Lines covered by a shingle that another file holds too."""
+    hit = _is_shared(shingles, shared)
+    covered = np.zeros(n_lines, dtype=bool)
+    for k in range(SHINGLE_LINES):
+        covered[k : k + len(hit)] |= hit
+    return covered
+
+
+def _edges(covered: np.ndarray) -> np.ndarray:
+    """Mask of the header and footer lines: the shared prefix and suffix."""
+    region = np.zeros(len(covered), dtype=bool)
+    head = _edge_length(covered)
+    tail = _edge_length(covered[::-1])
+    region[:head] = True
+    region[len(covered) - tail :] = True
+    return region
+
+
+def _edge_length(covered: np.ndarray) -> int:
+    """How many lines from the start are all covered."""
+    uncovered = np.flatnonzero(~covered)
+    return int(uncovered[0]) if len(uncovered) else len(covered)
+
+
+def _groups(
+    distinct: list[int], shingles: dict[int, np.ndarray], shared: np.ndarray, regions: dict[int, np.ndarray]
+) -> dict[int, int]:
+    """File -> its group (a representative file): files linked by a shared header/footer run."""
+    parent = {i: i for i in distinct}
+
+    def find(i: int) -> int:
+        while parent[i] != i:
+            parent[i] = parent[parent[i]]
+            i = parent[i]
+        return i
+
+    values, owners = [], []
+    for i in distinct:
+        s, region = shingles[i], regions[i]
+        if not len(s):
+            continue
+        # a run counts when all its lines are in the header or footer
+        inside = region[: len(s)].copy()
+        for k in range(1, SHINGLE_LINES):
+            inside &= region[k : k + len(s)]
+        picked = np.unique(s[inside & _is_shared(s, shared)])
+        values.append(picked)
+        owners.append(np.full(len(picked), i, dtype=np.int64))
+    if values:
+        value, owner = np.concatenate(values), np.concatenate(owners)
+        order = np.argsort(value, kind="stable")
+        value, owner = value[order], owner[order]
+        for j in np.flatnonzero(value[1:] == value[:-1]).tolist():
+            a, b = find(int(owner[j])), find(int(owner[j + 1]))
+            if a != b:
+                parent[max(a, b)] = min(a, b)
+    return {i: find(i) for i in distinct}
+
+
+def _frequent_lines(
+    distinct: list[int],
+    files: list[_File],
+    regions: dict[int, np.ndarray],
+    group: dict[int, int],
+    sizes: dict[int, int],
+) -> set[tuple[int, int]]:
+    """(group, line hash) of the lines in the header/footer of enough files of their group."""
+    counts: dict[tuple[int, int], int] = {}
+    for i in distinct:
+        if sizes[group[i]] < 2:
+            continue
+        for h in np.unique(files[i].hashes[regions[i]]).tolist():
+            key = (group[i], h)
+            counts[key] = counts.get(key, 0) + 1
+    return {key for key, n in counts.items() if n >= max(2, GROUP_SHARE * sizes[key[0]])}

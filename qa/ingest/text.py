@@ -1,0 +1,256 @@
+"""Plain-text articles (.txt, .md), and the paragraph logic every format shares.
+
+Cleaning keeps, for every character of the result, its offset in the original
+text. It works on whole lines in Python and on characters with numpy, so its
+cost is linear in the size of the text (a 50 MB file is seconds, not minutes;
+see bench/bench_ingest.py).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from collections.abc import Collection
+from dataclasses import dataclass
+
+import numpy as np
+
+from .decode import decode_bytes
+from .document import Document, Unusable, line_starts
+
+# Stray HTML left over by page scraping: `"mailto:x@y">`, `<a href=…>`, `</a>`, `<br>`.
+# Other tags (e.g. <script>) are kept as text: they are the article's content,
+# and the UI escapes everything it shows.
+_MARKUP = re.compile(
+    r'"(?:mailto|https?):[^"\s]*">'
+    r"|</?(?:a|br|p|span|div|strong|em|b|i|u)\b[^<>]{0,300}>",
+    re.IGNORECASE,
+)
+# The same, run once over all paragraphs joined by NUL: it must not match across a NUL.
+_MARKUP_IN_BODY = re.compile(
+    r'"(?:mailto|https?):[^"\s\x00]*">'
+    r"|</?(?:a|br|p|span|div|strong|em|b|i|u)\b[^<>\x00]{0,300}>",
+    re.IGNORECASE,
+)
+_SENTENCE_END = re.compile(r"[.!?…]\s*[»\"”’)]?\s*$")
+_BLOCK_START = re.compile(r"^\s*(?:[-*•]\s|#{1,6}\s|\d+[.)]\s)")
+_HEADING_MARK = re.compile(r"^\s*#+\s*")
+
+# str.isspace() as a lookup table: every whitespace code point is below U+3001.
+_WS_LIMIT = 0x3001
+_WS_TABLE = np.array([chr(c).isspace() for c in range(_WS_LIMIT + 1)], dtype=bool)
+_SEPARATOR = 0  # NUL stands between paragraphs while cleaning
+_EMPTY = np.zeros(0, dtype=np.int64)
+
+
+@dataclass(frozen=True)
+class Cleaned:
+    title: str
+    text: str  # paragraphs separated by PARAGRAPH_BREAK
+    offsets: np.ndarray  # int64 offset in the original text of each character of ``text``
+    line_starts: np.ndarray  # of the original text (see qa.ingest.document.line_starts)
+
+    def document(self, **fields) -> Document:
+        """The Document of this cleaned text; the line starts already computed are kept."""
+        doc = Document(title=self.title, text=self.text, offsets=self.offsets, **fields)
+        object.__setattr__(doc, "_line_starts", self.line_starts)  # Document's own cache (frozen)
+        return doc
+
+
+def normalise_line(line: str) -> str:
+    """Whitespace folded to single spaces, ends stripped: how lines are compared."""
+    return " ".join(line.split())
+
+
+def clean_lines(
+    source: str,
+    *,
+    skip: Collection[int] = frozenset(),
+    title_lines: int = 1,
+    join_wrapped: bool = True,
+    soft_breaks: Collection[int] = frozenset(),
+) -> Cleaned | None:
+    """Take the title, re-join hard-wrapped lines, strip stray markup, fold whitespace.
+
+    ``skip``: indices (as in ``source.splitlines()``) of lines to drop (boilerplate).
+    ``title_lines``: how many lines, after any leading lines without words, make
+    the title (0: no title in the text). ``join_wrapped``: False when every line
+    is a paragraph (extracted web pages). ``soft_breaks``: blank lines that do not
+    end a paragraph (the blank line between two PDF pages). None when no line is left.
+    """
+    bodies = source.splitlines()
+    if "\x00" in source:  # NUL is the paragraph separator below; as text it is dropped like a BOM
+        bodies = [b.replace("\x00", "\ufeff") for b in bodies]
+    all_starts = line_starts(source)
+    starts = all_starts[: len(bodies)].tolist()
+    dropped = set(skip) | set(soft_breaks)
+    kept = [i for i in range(len(bodies)) if i not in dropped] if dropped else list(range(len(bodies)))
+
+    title, first = "", 0
+    if title_lines:
+        while first < len(kept) and not _has_words(bodies[kept[first]]):
+            first += 1
+        if first == len(kept):
+            return None
+        raw = " ".join(bodies[i] for i in kept[first : first + title_lines]).replace("\ufeff", "")
+        title = normalise_line(_HEADING_MARK.sub("", _MARKUP.sub("", raw)))
+        first += title_lines
+    paragraphs = _paragraphs(bodies, kept[first:], join_wrapped)
+    text, offsets = _clean_paragraphs(bodies, starts, paragraphs)
+    return Cleaned(title=title, text=text, offsets=offsets, line_starts=all_starts)
+
+
+def _has_words(line: str) -> bool:
+    return any(ch.isalnum() for ch in line)
+
+
+def _paragraphs(bodies: list[str], lines: list[int], join_wrapped: bool) -> list[list[int]]:
+    """Group lines into paragraphs (lists of line indices).
+
+    A line ends its paragraph when it is blank, when it ends a sentence, or when
+    the next line starts a list item or heading; otherwise the next line is the
+    rest of a hard-wrapped sentence and is joined with a space.
+    """
+    paragraphs: list[list[int]] = []
+    current: list[int] = []
+    for j, i in enumerate(lines):
+        line = bodies[i]
+        if not line.strip():
+            if current:
+                paragraphs.append(current)
+                current = []
+            continue
+        current.append(i)
+        next_line = bodies[lines[j + 1]] if j + 1 < len(lines) else ""
+        if not join_wrapped or _SENTENCE_END.search(line) or not next_line.strip() or _BLOCK_START.match(next_line):
+            paragraphs.append(current)
+            current = []
+    if current:
+        paragraphs.append(current)
+    return paragraphs
+
+
+def _clean_paragraphs(bodies: list[str], starts: list[int], paragraphs: list[list[int]]) -> tuple[str, np.ndarray]:
+    """Join the paragraphs, drop markup and BOMs, fold whitespace; keep every offset.
+
+    The paragraphs are joined into one string (lines by a space that stands for
+    the newline that wrapped them, paragraphs by NUL), then every step is a
+    numpy mask over its code points: linear, whatever the size of the text.
+    """
+    parts: list[str] = []
+    seg_orig: list[int] = []  # offset of the first character of each part in the original
+    seg_len: list[int] = []
+    for p, para in enumerate(paragraphs):
+        if p:
+            parts.append("\x00")
+            seg_orig.append(-1)  # set below: a break points at the end of the paragraph before it
+            seg_len.append(1)
+        for k, i in enumerate(para):
+            if k:
+                parts.append(" ")
+                seg_orig.append(starts[i] - 1)  # the newline that wrapped the line
+                seg_len.append(1)
+            parts.append(bodies[i])
+            seg_orig.append(starts[i])
+            seg_len.append(len(bodies[i]))
+    joined = "".join(parts)
+    if not joined:
+        return "", _EMPTY
+    lengths = np.array(seg_len, dtype=np.int64)
+    first_index = np.cumsum(lengths) - lengths
+    offsets = np.repeat(np.array(seg_orig, dtype=np.int64) - first_index, lengths)
+    offsets += np.arange(len(joined), dtype=np.int64)
+    codes = np.frombuffer(joined.encode("utf-32-le", "surrogatepass"), dtype="<u4")
+
+    keep = codes != 0xFEFF
+    for match in _MARKUP_IN_BODY.finditer(joined):
+        keep[match.start() : match.end()] = False
+    codes, offsets = codes[keep], offsets[keep]
+    codes, offsets = _fold_whitespace(codes, offsets)
+    codes, offsets = _paragraph_breaks(codes, offsets)
+    text = codes.astype("<u4").tobytes().decode("utf-32-le", "surrogatepass")
+    return text, offsets
+
+
+def _fold_whitespace(codes: np.ndarray, offsets: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Each run of whitespace becomes one space (at the offset of its first character);
+    runs at the start or end of a paragraph go."""
+    n = len(codes)
+    if not n:
+        return codes, offsets
+    ws = _WS_TABLE[np.minimum(codes, _WS_LIMIT)]
+    separator = codes == _SEPARATOR
+    before = np.concatenate(([False], ws[:-1]))
+    after = np.concatenate((ws[1:], [False]))
+    run_starts = np.flatnonzero(ws & ~before)
+    run_ends = np.flatnonzero(ws & ~after)
+    prev_char, next_char = run_starts - 1, run_ends + 1
+    inner = (prev_char >= 0) & (next_char < n)
+    inner[inner] = ~separator[prev_char[inner]] & ~separator[next_char[inner]]
+    keep = ~ws
+    keep[run_starts[inner]] = True
+    return np.where(ws, 32, codes)[keep], offsets[keep]
+
+
+def _paragraph_breaks(codes: np.ndarray, offsets: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Drop empty paragraphs; each separator becomes PARAGRAPH_BREAK ("\\n\\n")."""
+    separator = codes == _SEPARATOR
+    if not separator.any():
+        return codes, offsets
+    keep = ~(separator & np.concatenate(([True], separator[:-1])))  # leading or repeated
+    codes, offsets = codes[keep], offsets[keep]
+    if len(codes) and codes[-1] == _SEPARATOR:
+        codes, offsets = codes[:-1], offsets[:-1]
+    breaks = np.flatnonzero(codes == _SEPARATOR)
+    offsets[breaks] = offsets[breaks - 1]
+    counts = np.ones(len(codes), dtype=np.int64)
+    counts[breaks] = 2
+    codes, offsets = np.repeat(codes, counts), np.repeat(offsets, counts)
+    codes[codes == _SEPARATOR] = ord("\n")
+    return codes, offsets
+
+
+def text_hash(source: str, skip: Collection[int] = frozenset()) -> str:
+    """sha256 of the text and of the boilerplate lines removed from it.
+
+    The same formula as before boilerplate removal became positional (the
+    sorted set of removed lines, normalised), so unchanged articles keep their
+    hash and are not re-embedded; when only some occurrences of a removed line
+    went (the same line also stands in the body), the removed line numbers are
+    added, since the set alone no longer says what was removed.
+    """
+    digest = hashlib.sha256(source.encode("utf-8", "surrogatepass"))
+    if skip:
+        norms = [normalise_line(line) for line in source.splitlines()]
+        removed = {norms[i] for i in skip}
+        digest.update("\0".join(sorted(removed)).encode("utf-8", "surrogatepass"))
+        if any(norm in removed for i, norm in enumerate(norms) if i not in skip):
+            digest.update(("\0lines:" + ",".join(map(str, sorted(skip)))).encode())
+    return digest.hexdigest()
+
+
+def clean_document(
+    doc_id: str, source: str, skip: Collection[int] = frozenset(), path: str | None = None
+) -> Document | None:
+    """A .txt/.md article: its first line with words is the title (a Markdown "# " dropped).
+
+    ``skip``: lines to drop (boilerplate, see qa.ingest.boilerplate). None when
+    nothing is left.
+    """
+    cleaned = clean_lines(source, skip=skip, title_lines=1)
+    if cleaned is None:
+        return None
+    return cleaned.document(
+        doc_id=doc_id,
+        source=source,
+        content_hash=text_hash(source, skip),
+        path=path if path is not None else doc_id,
+    )
+
+
+def read_text(data: bytes) -> str:
+    """The text of a .txt/.md file; raises Unusable (binary, empty)."""
+    text = decode_bytes(data)
+    if not text.strip():
+        raise Unusable("empty file")
+    return text
