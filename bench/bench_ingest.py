@@ -57,7 +57,13 @@ def synthetic_article(megabytes: float) -> str:
 
 
 def rss_mb() -> float:
+    """Peak resident memory of this process so far."""
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def current_rss_mb() -> float:
+    with open("/proc/self/status") as f:
+        return next(int(line.split()[1]) for line in f if line.startswith("VmRSS:")) / 1024
 
 
 def bench_article(megabytes: float) -> None:
@@ -81,7 +87,7 @@ def bench_article(megabytes: float) -> None:
 
 def bench_collection(path: Path) -> None:
     gc.collect()
-    before = rss_mb()
+    before = current_rss_mb()
     started = time.perf_counter()
     documents, bad = read_collection(path, path.name, max_record_bytes=2**20)
     seconds = time.perf_counter() - started
@@ -89,7 +95,7 @@ def bench_collection(path: Path) -> None:
     print(
         f"{path.name}: {len(documents):,} records ({len(bad)} bad lines) in {seconds:.2f} s"
         f" = {len(documents) / seconds:,.0f} records/s; {chars / 1e6:.0f} M characters;"
-        f" peak RSS +{rss_mb() - before:,.0f} MB",
+        f" the documents hold {current_rss_mb() - before:,.0f} MB",
         flush=True,
     )
 

@@ -87,7 +87,7 @@ def test_gzipped_collections_and_record_size_limit(tmp_path):
         f.write(jsonl(records))
     loaded = load_corpus(tmp_path, max_file_bytes=1 << 20)
     assert [d.doc_id for d in loaded.documents] == ["c.jsonl.gz#d0", "c.jsonl.gz#d1", "c.jsonl.gz#7"]
-    assert dict(loaded.skipped) == {"c.jsonl.gz line 4": "record of 1.2 MB, over the 1 MB limit"}
+    assert dict(loaded.skipped) == {"c.jsonl.gz line 4": "record of 1.2 MB, over the 1 MB limit (--max-file-mb)"}
     assert read_document_text(tmp_path, "c.jsonl.gz#7") == RECORDS[2]["text"]
 
 

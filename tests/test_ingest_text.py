@@ -9,7 +9,7 @@ import pytest
 
 from qa.chunking import chunk_document, chunk_documents
 from qa.ingest import PARAGRAPH_BREAK, CorpusError, load_corpus, path_in_corpus
-from qa.ingest.text import clean_document, clean_lines
+from qa.ingest.text import clean_document, clean_line, clean_lines
 
 NAV_LINES = ["Qui sommes nous", "Structure organisationnelle", "2030 AGENDA", "Engagez-vous"]
 
@@ -126,7 +126,7 @@ def test_cleaning_and_line_lookup_are_linear():
     started = time.perf_counter()
     doc = clean_document("big.txt", source)
     passages = chunk_document(doc)
-    assert time.perf_counter() - started < 3.0
+    assert time.perf_counter() - started < 6.0  # 0.3 s here; 10 s before
     assert len(passages) > 3000
     last = passages[-1]
     assert last.line_end == source.count("\n") - 1
@@ -143,3 +143,25 @@ def test_paths_cannot_leave_the_corpus(tmp_path):
     for bad in ["../secret.txt", "/etc/passwd", "a/../../x", "../c.jsonl#1"]:
         with pytest.raises(CorpusError, match="outside"):
             path_in_corpus(tmp_path, bad)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Déjà propre, une seule ligne.",
+        "Des\u00a0espaces\u202finsécables et\tune tabulation.",
+        "  Des espaces   en trop  ",
+        "\u3000Espace idéographique\u3000",
+        "Un mot",
+    ],
+)
+def test_the_one_line_fast_path_gives_what_full_cleaning_gives(text):
+    fast = clean_line(text)
+    full = clean_lines(text, title_lines=0)
+    assert fast is not None
+    assert fast[0] == full.text and fast[1].tolist() == full.offsets.tolist()
+
+
+@pytest.mark.parametrize("text", ["Deux\nlignes.", "Un <br> lien.", '"mailto:a@b.fr">a@b.fr', "\ufeffBOM"])
+def test_the_fast_path_leaves_other_texts_to_full_cleaning(text):
+    assert clean_line(text) is None

@@ -27,17 +27,15 @@ import re
 import zlib
 from collections.abc import Iterator
 from pathlib import Path
-from typing import IO
+from typing import IO, cast
 
 from .document import Document, Unusable, identity_offsets
-from .text import clean_lines
+from .text import clean_line, clean_lines
 
 log = logging.getLogger(__name__)
 
 COLLECTION_SUFFIXES = (".jsonl", ".jsonl.gz")
 _LOGGED_PER_FILE = 10  # bad lines logged one by one; the rest are counted (all are in ``skipped``)
-# A text with none of these is already clean: one line, single spaces, no markup, no BOM.
-_NEEDS_CLEANING = re.compile(r'[^\S ]|  |^ | $|[<\ufeff\x00]|">')
 
 
 def is_collection(name: str) -> bool:
@@ -60,9 +58,8 @@ def read_collection(path: Path, rel: str, max_record_bytes: int) -> tuple[list[D
         for number, record in _records(path):
             try:
                 if len(record) > max_record_bytes:
-                    raise Unusable(
-                        f"record of {len(record) / 2**20:.1f} MB, over the {max_record_bytes / 2**20:g} MB limit"
-                    )
+                    size, limit = len(record) / 2**20, max_record_bytes / 2**20
+                    raise Unusable(f"record of {size:.1f} MB, over the {limit:g} MB limit (--max-file-mb)")
                 record_id, title, text = _parse(record)
                 if record_id in first_line:
                     raise Unusable(f"duplicate id {record_id!r} (first at line {first_line[record_id]})")
@@ -80,12 +77,13 @@ def read_collection(path: Path, rel: str, max_record_bytes: int) -> tuple[list[D
 
 
 def record_document(rel: str, record_id: str, title: str, text: str, line: int) -> Document:
-    if _NEEDS_CLEANING.search(text):
-        cleaned = clean_lines(text, title_lines=0)
-        body, offsets = (cleaned.text, cleaned.offsets) if cleaned else ("", None)
+    fast = clean_line(text)
+    if fast is not None:
+        body, offsets = fast
     else:
-        body, offsets = text, identity_offsets(len(text))
-    if not body or offsets is None:
+        cleaned = clean_lines(text, title_lines=0)
+        body, offsets = (cleaned.text, cleaned.offsets) if cleaned else ("", identity_offsets(0))
+    if not body:
         raise Unusable("no text left after cleaning")
     digest = hashlib.sha256(f"record\0{record_id}\0{title}\0{text}".encode("utf-8", "surrogatepass"))
     return Document(
@@ -113,7 +111,9 @@ def record_text(path: Path, record_id: str) -> str:
 
 
 def _open(path: Path) -> IO[bytes]:
-    return gzip.open(path, "rb") if path.name.lower().endswith(".gz") else open(path, "rb")
+    if path.name.lower().endswith(".gz"):
+        return cast(IO[bytes], gzip.open(path, "rb"))
+    return open(path, "rb")
 
 
 def _records(path: Path) -> Iterator[tuple[int, bytes]]:

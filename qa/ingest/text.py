@@ -16,7 +16,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from .decode import decode_bytes
-from .document import Document, Unusable, line_starts
+from .document import Document, Unusable, identity_offsets, line_starts
 
 # Stray HTML left over by page scraping: `"mailto:x@y">`, `<a href=…>`, `</a>`, `<br>`.
 # Other tags (e.g. <script>) are kept as text: they are the article's content,
@@ -41,6 +41,9 @@ _WS_LIMIT = 0x3001
 _WS_TABLE = np.array([chr(c).isspace() for c in range(_WS_LIMIT + 1)], dtype=bool)
 _SEPARATOR = 0  # NUL stands between paragraphs while cleaning
 _EMPTY = np.zeros(0, dtype=np.int64)
+# What makes a text more than one plain line: line breaks, markup, BOM, NUL.
+_NOT_ONE_LINE = re.compile("[<\ufeff\x00\n\r\v\f\x1c\x1d\x1e\x85\u2028\u2029]")
+_OTHER_SPACE = re.compile(r"[^\S ]")  # whitespace other than the space
 
 
 @dataclass(frozen=True)
@@ -98,6 +101,28 @@ def clean_lines(
     paragraphs = _paragraphs(bodies, kept[first:], join_wrapped)
     text, offsets = _clean_paragraphs(bodies, starts, paragraphs)
     return Cleaned(title=title, text=text, offsets=offsets, line_starts=all_starts)
+
+
+def clean_line(text: str) -> tuple[str, np.ndarray] | None:
+    """The text and offsets ``clean_lines(text, title_lines=0)`` gives, fast, for a text
+    of one line without markup (most collection records); None for any other text.
+
+    Whitespace becomes single spaces; a text that is already clean shares one
+    offsets array with all others (qa.ingest.document.identity_offsets).
+    """
+    if '">' in text or _NOT_ONE_LINE.search(text):
+        return None
+    text = _OTHER_SPACE.sub(" ", text)  # one character for one: offsets unchanged
+    if "  " not in text and text[:1] != " " and text[-1:] != " ":
+        return text, identity_offsets(len(text))
+    codes = np.frombuffer(text.encode("utf-32-le", "surrogatepass"), dtype="<u4")
+    space = codes == 32
+    keep = ~space
+    keep[1:] |= ~space[:-1]  # the first space after a word
+    offsets = np.flatnonzero(keep)
+    if len(offsets) and codes[offsets[-1]] == 32:
+        offsets = offsets[:-1]
+    return codes[offsets].tobytes().decode("utf-32-le", "surrogatepass"), offsets.astype(np.int64)
 
 
 def _has_words(line: str) -> bool:
