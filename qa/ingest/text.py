@@ -16,7 +16,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from .decode import decode_bytes
-from .document import Document, Unusable, identity_offsets, line_starts
+from .document import PARAGRAPH_BREAK, Document, Unusable, identity_offsets, line_starts
 
 # Stray HTML left over by page scraping: `"mailto:x@y">`, `<a href=…>`, `</a>`, `<br>`.
 # Other tags (e.g. <script>) are kept as text: they are the article's content,
@@ -40,6 +40,7 @@ _HEADING_MARK = re.compile(r"^\s*#+\s*")
 _WS_LIMIT = 0x3001
 _WS_TABLE = np.array([chr(c).isspace() for c in range(_WS_LIMIT + 1)], dtype=bool)
 _SEPARATOR = 0  # NUL stands between paragraphs while cleaning
+_BATCH_CHARS = 1 << 20  # paragraphs cleaned at a time (see _clean_paragraphs)
 _EMPTY = np.zeros(0, dtype=np.int64)
 # What makes a text more than one plain line: line breaks, markup, BOM, NUL.
 _NOT_ONE_LINE = re.compile("[<\ufeff\x00\n\r\v\f\x1c\x1d\x1e\x85\u2028\u2029]")
@@ -158,6 +159,35 @@ def _paragraphs(bodies: list[str], lines: list[int], join_wrapped: bool) -> list
 def _clean_paragraphs(bodies: list[str], starts: list[int], paragraphs: list[list[int]]) -> tuple[str, np.ndarray]:
     """Join the paragraphs, drop markup and BOMs, fold whitespace; keep every offset.
 
+    Paragraphs are cleaned independently, so they go by batches of about
+    ``_BATCH_CHARS``: the arrays of a batch, not of the whole text, are what
+    cleaning holds beyond its result.
+    """
+    texts: list[str] = []
+    offsets: list[np.ndarray] = []
+    batch: list[list[int]] = []
+    size = 0
+    for para in [*paragraphs, None]:
+        if para is None or (batch and size >= _BATCH_CHARS):
+            text, where = _clean_batch(bodies, starts, batch)
+            if text:
+                if texts:  # a break points at the end of the paragraph before it
+                    texts.append(PARAGRAPH_BREAK)
+                    offsets.append(np.full(len(PARAGRAPH_BREAK), offsets[-1][-1]))
+                texts.append(text)
+                offsets.append(where)
+            batch, size = [], 0
+        if para is not None:
+            batch.append(para)
+            size += sum(len(bodies[i]) + 1 for i in para)
+    if not texts:
+        return "", _EMPTY
+    return "".join(texts), np.concatenate(offsets, dtype=np.int64)
+
+
+def _clean_batch(bodies: list[str], starts: list[int], paragraphs: list[list[int]]) -> tuple[str, np.ndarray]:
+    """Clean some paragraphs: text (paragraphs separated by PARAGRAPH_BREAK) and offsets.
+
     The paragraphs are joined into one string (lines by a space that stands for
     the newline that wrapped them, paragraphs by NUL), then every step is a
     numpy mask over its code points: linear, whatever the size of the text.
@@ -181,10 +211,17 @@ def _clean_paragraphs(bodies: list[str], starts: list[int], paragraphs: list[lis
     joined = "".join(parts)
     if not joined:
         return "", _EMPTY
+    # Offsets as steps summed in place: +1 inside a part, a jump at the first character
+    # of each part (parts are never empty). Worked on as int32 while the arrays are
+    # filtered (half the memory), made int64 at the end.
+    small = max(seg_orig) < np.iinfo(np.int32).max
     lengths = np.array(seg_len, dtype=np.int64)
-    first_index = np.cumsum(lengths) - lengths
-    offsets = np.repeat(np.array(seg_orig, dtype=np.int64) - first_index, lengths)
-    offsets += np.arange(len(joined), dtype=np.int64)
+    origins = np.array(seg_orig, dtype=np.int64)
+    offsets = np.ones(len(joined), dtype=np.int32 if small else np.int64)
+    firsts = np.cumsum(lengths) - lengths
+    offsets[firsts[1:]] = origins[1:] - (origins[:-1] + lengths[:-1] - 1)
+    offsets[0] = origins[0]
+    np.cumsum(offsets, out=offsets)
     codes = np.frombuffer(joined.encode("utf-32-le", "surrogatepass"), dtype="<u4")
 
     keep = codes != 0xFEFF
@@ -193,8 +230,7 @@ def _clean_paragraphs(bodies: list[str], starts: list[int], paragraphs: list[lis
     codes, offsets = codes[keep], offsets[keep]
     codes, offsets = _fold_whitespace(codes, offsets)
     codes, offsets = _paragraph_breaks(codes, offsets)
-    text = codes.astype("<u4").tobytes().decode("utf-32-le", "surrogatepass")
-    return text, offsets
+    return codes.astype("<u4").tobytes().decode("utf-32-le", "surrogatepass"), offsets
 
 
 def _fold_whitespace(codes: np.ndarray, offsets: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -214,7 +250,9 @@ def _fold_whitespace(codes: np.ndarray, offsets: np.ndarray) -> tuple[np.ndarray
     inner[inner] = ~separator[prev_char[inner]] & ~separator[next_char[inner]]
     keep = ~ws
     keep[run_starts[inner]] = True
-    return np.where(ws, 32, codes)[keep], offsets[keep]
+    folded = codes[keep]
+    folded[ws[keep]] = 32
+    return folded, offsets[keep]
 
 
 def _paragraph_breaks(codes: np.ndarray, offsets: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -228,11 +266,8 @@ def _paragraph_breaks(codes: np.ndarray, offsets: np.ndarray) -> tuple[np.ndarra
         codes, offsets = codes[:-1], offsets[:-1]
     breaks = np.flatnonzero(codes == _SEPARATOR)
     offsets[breaks] = offsets[breaks - 1]
-    counts = np.ones(len(codes), dtype=np.int64)
-    counts[breaks] = 2
-    codes, offsets = np.repeat(codes, counts), np.repeat(offsets, counts)
-    codes[codes == _SEPARATOR] = ord("\n")
-    return codes, offsets
+    codes[breaks] = ord("\n")
+    return np.insert(codes, breaks, ord("\n")), np.insert(offsets, breaks, offsets[breaks])
 
 
 def text_hash(source: str, skip: Collection[int] = frozenset()) -> str:
