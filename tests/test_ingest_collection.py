@@ -10,7 +10,11 @@ from qa.ingest import load_corpus, read_document_text
 
 RECORDS = [
     {"_id": "d0", "title": "Sport", "text": "Les dépenses des ménages représentent plus de 50 % de ces montants."},
-    {"_id": "d1", "title": "Climat", "text": "La température moyenne a augmenté de 1,1 °C. Les glaciers reculent."},
+    {
+        "_id": "d1",
+        "title": "<i>Climat</i>",
+        "text": "La température moyenne a augmenté de 1,1 °C. Les glaciers reculent.",
+    },
     {"id": 7, "text": "Un record sans titre,\nécrit sur deux lignes."},
 ]
 

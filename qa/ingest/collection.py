@@ -30,7 +30,7 @@ from pathlib import Path
 from typing import IO, cast
 
 from .document import Document, Unusable, identity_offsets
-from .text import clean_line, clean_lines
+from .text import clean_line, clean_lines, clean_title
 
 log = logging.getLogger(__name__)
 
@@ -138,4 +138,4 @@ def _parse(line: bytes) -> tuple[str, str, str]:
     if not isinstance(text, str) or not text.strip():
         raise Unusable('no "text" (a non-empty string)')
     title = record.get("title")
-    return str(record_id), " ".join(title.split()) if isinstance(title, str) else "", text
+    return str(record_id), clean_title(title) if isinstance(title, str) else "", text

@@ -96,12 +96,16 @@ def clean_lines(
             first += 1
         if first == len(kept):
             return None
-        raw = " ".join(bodies[i] for i in kept[first : first + title_lines]).replace("\ufeff", "")
-        title = normalise_line(_HEADING_MARK.sub("", _MARKUP.sub("", raw)))
+        title = clean_title(" ".join(bodies[i] for i in kept[first : first + title_lines]))
         first += title_lines
     paragraphs = _paragraphs(bodies, kept[first:], join_wrapped)
     text, offsets = _clean_paragraphs(bodies, starts, paragraphs)
     return Cleaned(title=title, text=text, offsets=offsets, line_starts=all_starts)
+
+
+def clean_title(raw: str) -> str:
+    """A title line without stray markup, Markdown "#" or BOM, whitespace folded."""
+    return normalise_line(_HEADING_MARK.sub("", _MARKUP.sub("", raw.replace("\ufeff", ""))))
 
 
 def clean_line(text: str) -> tuple[str, np.ndarray] | None:
