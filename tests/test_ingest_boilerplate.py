@@ -128,3 +128,19 @@ def test_one_file_corpus_keeps_everything(tmp_path, seed_corpus):
     [doc] = loaded.documents
     assert doc.title == "Qui sommes nous"  # nothing to learn the navigation from
     assert loaded.boilerplate.lines == 0
+
+
+@pytest.mark.parametrize("joiner", ["", "\n"])  # the update on the last line, or on a line of its own
+def test_a_near_copy_of_an_article_does_not_make_it_boilerplate(tmp_path, seed_corpus, seeds_alone, joiner):
+    """An article saved twice (the second time with an update line) in a small site:
+    what the two copies share is the article, not the site's menu."""
+    original = "000_709937aa28120cef.txt"
+    for name in [original, "002_a6e01068dec78fe3.txt"]:
+        shutil.copy(seed_corpus / name, tmp_path)
+    text = (seed_corpus / original).read_text(encoding="utf-8")
+    (tmp_path / "000_update.txt").write_text(text + joiner + "Mise à jour : le dialogue est reporté.", encoding="utf-8")
+    docs = {d.doc_id: d for d in load_corpus(tmp_path).documents}
+    for name in [original, "000_update.txt"]:
+        assert docs[name].title == seeds_alone[original].title
+        assert docs[name].text.startswith(seeds_alone[original].text)
+    assert docs["002_a6e01068dec78fe3.txt"].text == seeds_alone["002_a6e01068dec78fe3.txt"].text

@@ -16,9 +16,12 @@ non-blank lines is hashed; a line is *shared* when one of the runs covering it
 occurs in another file. A file's header is its longest prefix of shared lines,
 its footer its longest suffix. Files whose headers (or footers) share a run are
 one group (a site). A line is boilerplate when it stands in the header or
-footer of at least half the files of its group (and of at least two); it is
-removed from headers and footers only. A lone file, or identical copies of one
-file, lose nothing.
+footer of at least half the files of its group (and of at least two), and of
+nearly as many (``PEAK_SHARE``) as the most widespread line of that header or
+footer: an article saved twice in a site of three files is shared by two of
+them, its menu by all three. It is removed from headers and footers only. A
+lone file, or identical copies of one file, lose nothing; a file made only of
+shared lines (a near-copy of another) does not vote.
 
 The header stops at the first line no other file has (the title): letting it
 run on over a line or two would let three articles that open with the same
@@ -37,6 +40,7 @@ from .text import normalise_line
 
 SHINGLE_LINES = 3  # a shared block is at least this many consecutive lines
 GROUP_SHARE = 0.5  # a line in the header/footer of this share of its group's files is boilerplate
+PEAK_SHARE = 0.75  # ... and of this share of the files holding the header/footer's most widespread line
 
 _MIX = (np.uint64(0x9E3779B97F4A7C15), np.uint64(0xC2B2AE3D27D4EB4F))
 
@@ -72,24 +76,33 @@ def find_boilerplate(texts: Sequence[str]) -> tuple[list[frozenset[int]], Boiler
     distinct = sorted(set(copy_of))  # identical files count once: a copy is not a site
     shingles = {i: _shingles(files[i].hashes) for i in distinct}
     shared = _shared(list(shingles.values()))
-    regions = {i: _edges(_covered(shingles[i], shared, len(files[i].hashes))) for i in distinct}
+    edges = {i: _edges(_covered(shingles[i], shared, len(files[i].hashes))) for i in distinct}
+    regions = {i: _mask(len(files[i].hashes), *edges[i]) for i in distinct}
 
     group = _groups(distinct, shingles, shared, regions)
+    # A file made only of shared lines is a (partial) copy of others: it does not vote,
+    # or the article two near-copies share would count as their site's boilerplate.
+    voters = [i for i in distinct if not regions[i].all()]
     sizes: dict[int, int] = {}
-    for i in distinct:
+    for i in voters:
         sizes[group[i]] = sizes.get(group[i], 0) + 1
-    boilerplate = _frequent_lines(distinct, files, regions, group, sizes)
+    counts = _counts(voters, files, regions, group, sizes)
 
     removed_by_distinct: dict[int, np.ndarray] = {}
     for i in distinct:
-        region = regions[i]
-        hits = np.array([(group[i], int(h)) in boilerplate for h in files[i].hashes[region]], dtype=bool)
-        removed_by_distinct[i] = np.flatnonzero(region)[hits] if len(hits) else np.zeros(0, dtype=np.int64)
+        size = sizes.get(group[i], 0)
+        n, (head, tail) = len(files[i].hashes), edges[i]
+        positions: list[int] = []
+        for edge in (range(head), range(max(head, n - tail), n)):
+            seen = [counts.get((group[i], h), 0) for h in files[i].hashes[edge.start : edge.stop].tolist()]
+            if seen:
+                floor = max(2, GROUP_SHARE * size, PEAK_SHARE * max(seen))
+                positions += [p for p, count in zip(edge, seen, strict=True) if count >= floor]
+        removed_by_distinct[i] = np.array(positions, dtype=np.int64)
     removed: list[frozenset[int]] = []
     names: set[str] = set()
     for i, text in enumerate(texts):
-        positions = removed_by_distinct[copy_of[i]]
-        indices = frozenset(files[i].lines[positions].tolist())
+        indices = frozenset(files[i].lines[removed_by_distinct[copy_of[i]]].tolist())
         removed.append(indices)
         if indices:
             lines = text.splitlines()
@@ -148,13 +161,15 @@ def _covered(shingles: np.ndarray, shared: np.ndarray, n_lines: int) -> np.ndarr
     return covered
 
 
-def _edges(covered: np.ndarray) -> np.ndarray:
-    """Mask of the header and footer lines: the shared prefix and suffix."""
-    region = np.zeros(len(covered), dtype=bool)
-    head = _edge_length(covered)
-    tail = _edge_length(covered[::-1])
+def _edges(covered: np.ndarray) -> tuple[int, int]:
+    """Lengths of the header and the footer: the shared prefix and suffix."""
+    return _edge_length(covered), _edge_length(covered[::-1])
+
+
+def _mask(n: int, head: int, tail: int) -> np.ndarray:
+    region = np.zeros(n, dtype=bool)
     region[:head] = True
-    region[len(covered) - tail :] = True
+    region[n - tail :] = True
     return region
 
 
@@ -199,19 +214,19 @@ def _groups(
     return {i: find(i) for i in distinct}
 
 
-def _frequent_lines(
-    distinct: list[int],
+def _counts(
+    voters: list[int],
     files: list[_File],
     regions: dict[int, np.ndarray],
     group: dict[int, int],
     sizes: dict[int, int],
-) -> set[tuple[int, int]]:
-    """(group, line hash) of the lines in the header/footer of enough files of their group."""
+) -> dict[tuple[int, int], int]:
+    """(group, line hash) -> in the header or footer of how many files of the group."""
     counts: dict[tuple[int, int], int] = {}
-    for i in distinct:
+    for i in voters:
         if sizes[group[i]] < 2:
             continue
         for h in np.unique(files[i].hashes[regions[i]]).tolist():
             key = (group[i], h)
             counts[key] = counts.get(key, 0) + 1
-    return {key for key, n in counts.items() if n >= max(2, GROUP_SHARE * sizes[key[0]])}
+    return counts
