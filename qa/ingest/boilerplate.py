@@ -7,26 +7,25 @@ with the same footer. What tells boilerplate from content:
 - it sits at the *edges* of the file (before the title, after the article):
   a quote two articles share, or a contact line ("Pour plus d'informations,
   veuillez contacter"), stands in the body and is never removed;
-- it repeats across most files *of its site*, whatever the site's share of
-  the corpus: five press releases mixed with notes from elsewhere still lose
-  their menus.
+- it is counted in files, not as a share of the corpus: five press releases
+  mixed with any number of notes from elsewhere still lose their menus, and
+  a footer common to several sites does not dilute each site's menu.
 
 So: lines are compared normalised; every run of ``SHINGLE_LINES`` consecutive
 non-blank lines is hashed; a line is *shared* when one of the runs covering it
 occurs in another file. A file's header is its longest prefix of shared lines,
-its footer its longest suffix. Files whose headers (or footers) share a run are
-one group (a site). A line is boilerplate when it stands in the header or
-footer of at least half the files of its group (and of at least two), and of
-nearly as many (``PEAK_SHARE``) as the most widespread line of that header or
-footer: an article saved twice in a site of three files is shared by two of
-them, its menu by all three. It is removed from headers and footers only. A
-lone file, or identical copies of one file, lose nothing; a file made only of
-shared lines (a near-copy of another) does not vote.
+its footer its longest suffix. A line of a header (footer) is boilerplate when
+it stands in the header or footer of at least ``MIN_FILES`` files, or of two
+when nothing in that header (footer) is more widespread (a site of two files).
+The second condition keeps an article saved twice in a bigger site: its two
+copies share the article, but the site's menu is in more files.
 
-The header stops at the first line no other file has (the title): letting it
-run on over a line or two would let three articles that open with the same
-paragraph lose it. The price: when one line in the middle of a site's menu
-differs, the menu lines after it stay in that file.
+A lone file, or identical copies of one file, lose nothing; a file made only
+of shared lines (a near-copy of others) does not count. The header stops at
+the first line no other file has (the title): letting it run on over a line
+or two would let three articles that open with the same paragraph lose it.
+The price: when one line in the middle of a menu differs, the menu lines after
+it stay in that file; and a one- or two-line header is not a block, so it stays.
 """
 
 from __future__ import annotations
@@ -39,8 +38,7 @@ import numpy as np
 from .text import normalise_line
 
 SHINGLE_LINES = 3  # a shared block is at least this many consecutive lines
-GROUP_SHARE = 0.5  # a line in the header/footer of this share of its group's files is boilerplate
-PEAK_SHARE = 0.75  # ... and of this share of the files holding the header/footer's most widespread line
+MIN_FILES = 3  # a header/footer line in this many files is boilerplate (2 for a site of two files)
 
 _MIX = (np.uint64(0x9E3779B97F4A7C15), np.uint64(0xC2B2AE3D27D4EB4F))
 
@@ -51,13 +49,15 @@ class BoilerplateReport:
 
     lines: int = 0  # distinct lines (normalised) removed
     files: int = 0  # files they were removed from
-    groups: int = 0  # groups of files sharing a header or footer (sites)
+    groups: int = 0  # groups of files sharing a header block (sites) they were removed from
 
     def summary(self) -> str:
         if not self.lines:
             return "no site boilerplate found"
-        sites = f"{self.groups} site" + ("s" if self.groups != 1 else "")
-        return f"removed {self.lines} boilerplate lines from {self.files} files ({sites})"
+        line = f"removed {self.lines} boilerplate lines from {self.files} files"
+        if self.groups:
+            line += f" ({self.groups} site" + ("s)" if self.groups != 1 else ")")
+        return line
 
 
 @dataclass(frozen=True)
@@ -77,28 +77,26 @@ def find_boilerplate(texts: Sequence[str]) -> tuple[list[frozenset[int]], Boiler
     shingles = {i: _shingles(files[i].hashes) for i in distinct}
     shared = _shared(list(shingles.values()))
     edges = {i: _edges(_covered(shingles[i], shared, len(files[i].hashes))) for i in distinct}
-    regions = {i: _mask(len(files[i].hashes), *edges[i]) for i in distinct}
 
-    group = _groups(distinct, shingles, shared, regions)
-    # A file made only of shared lines is a (partial) copy of others: it does not vote,
-    # or the article two near-copies share would count as their site's boilerplate.
-    voters = [i for i in distinct if not regions[i].all()]
-    sizes: dict[int, int] = {}
-    for i in voters:
-        sizes[group[i]] = sizes.get(group[i], 0) + 1
-    counts = _counts(voters, files, regions, group, sizes)
+    counts: dict[int, int] = {}  # line hash -> in the header or footer of how many files
+    for i in distinct:
+        n, (head, tail) = len(files[i].hashes), edges[i]
+        if head + tail >= n:  # only shared lines: a (near-)copy of other files does not count
+            continue
+        for h in set(files[i].hashes[:head].tolist()) | set(files[i].hashes[n - tail :].tolist()):
+            counts[h] = counts.get(h, 0) + 1
 
     removed_by_distinct: dict[int, np.ndarray] = {}
     for i in distinct:
-        size = sizes.get(group[i], 0)
         n, (head, tail) = len(files[i].hashes), edges[i]
         positions: list[int] = []
         for edge in (range(head), range(max(head, n - tail), n)):
-            seen = [counts.get((group[i], h), 0) for h in files[i].hashes[edge.start : edge.stop].tolist()]
+            seen = [counts.get(h, 0) for h in files[i].hashes[edge.start : edge.stop].tolist()]
             if seen:
-                floor = max(2, GROUP_SHARE * size, PEAK_SHARE * max(seen))
+                floor = MIN_FILES if max(seen) >= MIN_FILES else 2
                 positions += [p for p, count in zip(edge, seen, strict=True) if count >= floor]
         removed_by_distinct[i] = np.array(positions, dtype=np.int64)
+
     removed: list[frozenset[int]] = []
     names: set[str] = set()
     for i, text in enumerate(texts):
@@ -107,10 +105,11 @@ def find_boilerplate(texts: Sequence[str]) -> tuple[list[frozenset[int]], Boiler
         if indices:
             lines = text.splitlines()
             names.update(normalise_line(lines[j]) for j in indices)
+    cleaned = [i for i in distinct if len(removed_by_distinct[i])]
     report = BoilerplateReport(
         lines=len(names),
         files=sum(1 for r in removed if r),
-        groups=sum(1 for size in sizes.values() if size >= 2),
+        groups=_count_sites(cleaned, shingles, shared, {i: edges[i][0] for i in cleaned}),
     )
     return removed, report
 
@@ -166,24 +165,15 @@ def _edges(covered: np.ndarray) -> tuple[int, int]:
     return _edge_length(covered), _edge_length(covered[::-1])
 
 
-def _mask(n: int, head: int, tail: int) -> np.ndarray:
-    region = np.zeros(n, dtype=bool)
-    region[:head] = True
-    region[n - tail :] = True
-    return region
-
-
 def _edge_length(covered: np.ndarray) -> int:
     """How many lines from the start are all covered."""
     uncovered = np.flatnonzero(~covered)
     return int(uncovered[0]) if len(uncovered) else len(covered)
 
 
-def _groups(
-    distinct: list[int], shingles: dict[int, np.ndarray], shared: np.ndarray, regions: dict[int, np.ndarray]
-) -> dict[int, int]:
-    """File -> its group (a representative file): files linked by a shared header/footer run."""
-    parent = {i: i for i in distinct}
+def _count_sites(files: list[int], shingles: dict[int, np.ndarray], shared: np.ndarray, heads: dict[int, int]) -> int:
+    """How many groups of at least two files are linked by a run of their headers (for the report)."""
+    parent = {i: i for i in files}
 
     def find(i: int) -> int:
         while parent[i] != i:
@@ -192,15 +182,9 @@ def _groups(
         return i
 
     values, owners = [], []
-    for i in distinct:
-        s, region = shingles[i], regions[i]
-        if not len(s):
-            continue
-        # a run counts when all its lines are in the header or footer
-        inside = region[: len(s)].copy()
-        for k in range(1, SHINGLE_LINES):
-            inside &= region[k : k + len(s)]
-        picked = np.unique(s[inside & _is_shared(s, shared)])
+    for i in files:
+        runs = shingles[i][: max(0, heads[i] - SHINGLE_LINES + 1)]  # runs lying wholly in the header
+        picked = np.unique(runs[_is_shared(runs, shared)])
         values.append(picked)
         owners.append(np.full(len(picked), i, dtype=np.int64))
     if values:
@@ -211,22 +195,7 @@ def _groups(
             a, b = find(int(owner[j])), find(int(owner[j + 1]))
             if a != b:
                 parent[max(a, b)] = min(a, b)
-    return {i: find(i) for i in distinct}
-
-
-def _counts(
-    voters: list[int],
-    files: list[_File],
-    regions: dict[int, np.ndarray],
-    group: dict[int, int],
-    sizes: dict[int, int],
-) -> dict[tuple[int, int], int]:
-    """(group, line hash) -> in the header or footer of how many files of the group."""
-    counts: dict[tuple[int, int], int] = {}
-    for i in voters:
-        if sizes[group[i]] < 2:
-            continue
-        for h in np.unique(files[i].hashes[regions[i]]).tolist():
-            key = (group[i], h)
-            counts[key] = counts.get(key, 0) + 1
-    return counts
+    sizes: dict[int, int] = {}
+    for i in files:
+        sizes[find(i)] = sizes.get(find(i), 0) + 1
+    return sum(1 for size in sizes.values() if size >= 2)
