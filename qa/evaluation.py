@@ -28,7 +28,7 @@ import ir_measures
 import numpy as np
 from ir_measures import RR, Success, nDCG
 
-from .corpus import Document
+from .ingest import Document
 from .retrieval import Answer, Ranking, Retriever
 
 MEASURES = {"Hit@1": Success @ 1, "Hit@3": Success @ 3, "Hit@10": Success @ 10, "MRR@10": RR @ 10, "nDCG@10": nDCG @ 10}
@@ -101,9 +101,10 @@ def load_beir(folder: Path, split: str = "dev") -> tuple[list[Document], list[Ca
                     doc_id=data["_id"],
                     title=data.get("title", ""),
                     text=text,
-                    offsets=tuple(range(len(text))),
+                    offsets=np.arange(len(text), dtype=np.int64),
                     source=text,
                     content_hash=hashlib.sha256(f"{data.get('title', '')}\0{text}".encode()).hexdigest(),
+                    path="corpus.jsonl",
                 )
             )
     relevant: dict[str, set[str]] = defaultdict(set)

@@ -13,7 +13,8 @@ from pathlib import Path
 import numpy as np
 
 from .chunking import ChunkSettings, Passage
-from .corpus import path_in_corpus
+from .ingest import path_in_corpus
+from .ingest.collection import split_doc_id
 from .embed import DEFAULT_BACKEND, DEFAULT_MODEL, Embedder, Pieces, get_embedder
 from .indexer import index_settings, update_index
 from .limits import check_k, check_question
@@ -323,8 +324,11 @@ class Retriever:
                 else read_passage(question, e, weights, referent, kinds[:1], floor - weights.slack)
                 for f, e in zip(found, evidence)
             ]
-        read = [dataclasses.replace(s, found=f, best_sentence=f.sentence) for s, f in zip(head, found)]
-        return sorted(read, key=lambda s: -(s.score + weights.reorder * (s.found.score if s.found else 0.0)))
+        read = [
+            dataclasses.replace(s, found=f, best_sentence=f.sentence, score=(s.score + weights.reorder * f.score) / (1 + weights.reorder))
+            for s, f in zip(head, found)
+        ]
+        return sorted(read, key=lambda s: -s.score)
 
     def _first_stage(self, reader: StoreReader, question: str, query: np.ndarray, k: int, ranking: Ranking) -> list[Scored]:
         """Dense and keyword candidates, each scored from its vectors and keywords, best first."""
@@ -411,11 +415,11 @@ class Retriever:
             citation=Citation(
                 doc_id=passage.doc_id,
                 title=passage.title,
-                path=(self.corpus_dir / passage.doc_id).as_posix(),
+                path=(self.corpus_dir / split_doc_id(passage.doc_id)[0]).as_posix(),
                 start=passage.start,
                 end=passage.end,
                 lines=(passage.line_start, passage.line_end),
-                page=getattr(passage, "page", None),
+                page=passage.page,
             ),
         )
 

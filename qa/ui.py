@@ -13,7 +13,7 @@ from typing import Any
 
 import gradio as gr
 
-from .corpus import path_in_corpus, read_text_file
+from .ingest import path_in_corpus, read_text_file
 from .limits import MAX_QUESTION_CHARS
 from .retrieval import Answer, Hit, Retriever
 
