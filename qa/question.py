@@ -16,7 +16,7 @@ from .lexical import fold
 # Kinds of answer, most specific first: the first pattern that matches the folded question decides.
 KINDS: tuple[tuple[str, str], ...] = (
     ("email", r"\be-?mail|\bcourriel|adresse (?:e-?mail|electronique|mail)|correo|\bmail\b"),
-    ("phone", r"\bphone|\btelephon|\btelefon|\bnumero de (?:poste|tel)|\bext(?:ension)?\b|\bcall\b|\bappeler\b"
+    ("phone", r"\bphone|\bfax\b|\btelephon|\btelefon|\bnumero de (?:poste|tel)|\bext(?:ension)?\b|\bcall\b|\bappeler\b"
      r"|\bllamar\b|\banrufen"),
     ("role", r"(?:what|which) (?:position|role|title|function|job|post)\b|(?:his|her|their|its) (?:position|role|title|job)\b"
      r"|quel(?:le)?s? (?:est |etait )?(?:le |la |son |sa )?(?:grade|titre|fonction|poste|role)\b|\bcargo\b"
@@ -35,7 +35,7 @@ KINDS: tuple[tuple[str, str], ...] = (
      r"|quel(?:le)?s? (?:date|jour|annee)|en quelle annee|depuis quand|\bwann\b|an welchem tag|in welchem jahr"
      r"|welche[nm]? (?:datum|tag)|seit wann|\bcuando\b|que (?:dia|fecha)|en que ano|desde cuando"),
     ("number", r"how (?:many|much)|what (?:number|percentage|share)|\bcombien\b|quel (?:est le )?nombre|\bwie viele?\b"
-     r"|\bcuant[oa]s?\b"),
+     r"|\bcuant[oa]s?\b|\b(?:budget|population|montant|cout|taux|rate|amount|presupuesto|poblacion|tasa)\b|wie hoch"),
     ("place", r"\bwhere\b|in which (?:city|country|province|region|town|place)|which (?:city|country|province|region)"
      r"|\bou\b|dans quel(?:le)? (?:ville|pays|region|province|endroit)|quel(?:le)? (?:ville|pays|region|province)"
      r"|\bwo(?:hin|her)?\b|in welche[rmn]? (?:stadt|land|region|provinz)|\bdonde\b|\badonde\b"
@@ -75,6 +75,7 @@ class Question:
     leader: bool  # asks who leads something: the answer carries the person's role
     entities: tuple[str, ...]  # names and numbers the question is about, as written in it
     lang: str
+    focus: str | None = None  # what is counted, for "how many …": "senior officials", "PCR"
 
 
 def analyse(text: str) -> Question:
@@ -87,7 +88,26 @@ def analyse(text: str) -> Question:
         leader=expects == "person" and bool(_LEADER.search(folded)),
         entities=_entities(text),
         lang=guess_language(folded),
+        focus=_focus(text, guess_language(folded)) if expects == "number" else None,
     )
+
+
+_COUNTED = re.compile(
+    r"(?:how many|how much|combien (?:de |d['’]\s*)|wie viele?|cu[aá]nt[oa]s?|quel (?:est le )?nombre (?:de |d['’]))"
+    r"\s*((?:[^\W\d_][\w'’-]*\s*){1,3})",
+    re.IGNORECASE,
+)
+_FOCUS_STOP = re.compile(r"\b(?:did|do|does|are|is|were|was|have|has|will|ont|sont|a|est|etait|était|sind|haben|hat|son|han|en|in|at|of|de|des|du|la|le|les|the)\b.*$", re.IGNORECASE)
+
+
+def _focus(text: str, lang: str) -> str | None:
+    """What a "how many" question counts: "How many senior officials attended …" gives "senior officials",
+    "Combien de PCR étaient …" gives "PCR" (an English noun comes after its adjective, a French one before)."""
+    match = _COUNTED.search(text)
+    if not match:
+        return None
+    words = _FOCUS_STOP.sub("", match.group(1)).split()[: 3 if lang == "en" else 1]
+    return " ".join(words) or None
 
 
 def _entities(text: str) -> tuple[str, ...]:

@@ -29,7 +29,7 @@ ANSWERING_SPANS = {
     "place": ("place",),
     "organisation": ("organisation",),
     "date": ("date",),
-    "number": ("number", "duration"),
+    "number": ("number",),
     "duration": ("duration",),
     "email": ("email",),
     "phone": ("phone",),
@@ -71,6 +71,7 @@ class Evidence:
     sentences: tuple[tuple[int, int], ...]
     relevance: np.ndarray  # per sentence: how well it matches the question
     match: TokenMatch | None  # the question's word pieces against the passage's (None when not reranked)
+    focus: np.ndarray | None = None  # which of the question's pieces name what it counts ("officials")
 
 
 @dataclass(frozen=True)
@@ -80,6 +81,9 @@ class Found:
     score: float  # how well the passage answers, on the scale of sentence relevance
     sentence: int  # the answering sentence
     span: Span | None  # the short answer, offsets in the passage text (None: the sentence is the answer)
+    relevance: float = 0.0  # the answering sentence's relevance alone
+    window: float = 0.0  # how well the question's words match the text around the span
+    affinity: float = 0.0  # how close the span's own words come to the question's (to what it counts, for a count)
 
 
 def is_contact(sentence: str) -> bool:
@@ -111,8 +115,9 @@ def read_passage(
     kinds = kinds or ANSWERING_SPANS.get(question.expects)
     if kinds is None:  # an open question: the sentence answers, perhaps one clause of it
         s, e = sentences[best_sentence]
-        return Found(float(base[best_sentence]), best_sentence, _clause(question, text, s, e))
-    best: tuple[float, int, Span] | None = None
+        relevance = float(evidence.relevance[best_sentence])
+        return Found(float(base[best_sentence]), best_sentence, _clause(question, text, s, e), relevance)
+    best: Found | None = None
     for i, (s, e) in enumerate(sentences):
         if base[i] < floor:
             continue
@@ -120,12 +125,14 @@ def read_passage(
             placed = Span(s + span.start, s + span.end, span.kind, span.cue)
             if question.expects == "meaning" and not _explains(question, text, placed):
                 continue
-            score = base[i] + cue + weights.window * _near(evidence, placed) + weights.affinity * _affinity(evidence, placed)
-            if best is None or score > best[0]:
-                best = (float(score), i, placed)
+            near, affinity = _near(evidence, placed), _affinity(evidence, placed)
+            score = float(base[i] + cue + weights.window * near + weights.affinity * affinity)
+            if best is None or score > best.score:
+                best = Found(score, i, placed, float(evidence.relevance[i]), near, affinity)
     if best is None:
-        return Found(float(base[best_sentence]) - weights.missing, best_sentence, None)
-    return Found(*best)
+        relevance = float(evidence.relevance[best_sentence])
+        return Found(float(base[best_sentence]) - weights.missing, best_sentence, None, relevance)
+    return best
 
 
 def _candidates(question: Question, sentence: str, kinds: tuple[str, ...], referent: str | None, weights: ReaderWeights):
@@ -174,11 +181,15 @@ def _near(evidence: Evidence, span: Span) -> float:
 
 
 def _affinity(evidence: Evidence, span: Span) -> float:
-    """How close the span's own words come to a word of the question (its best piece)."""
+    """How close the span's own words come to a word of the question (its best piece); for a count,
+    to the words of what is counted ("40 responsables" for "how many officials")."""
     if evidence.match is None:
         return 0.0
     inside = _pieces_in(evidence, span.start, span.end)
-    return float(evidence.match.similarities[:, inside].max()) if inside.any() else 0.0
+    if not inside.any():
+        return 0.0
+    rows = evidence.focus if evidence.focus is not None and evidence.focus.any() else slice(None)
+    return float(evidence.match.similarities[rows][:, inside].max())
 
 
 def _words(text: str, shortest: int = 3) -> set[str]:

@@ -19,10 +19,11 @@ from .embed import DEFAULT_BACKEND, DEFAULT_MODEL, Embedder, Pieces, get_embedde
 from .indexer import index_settings, update_index
 from .limits import check_k, check_question
 from .question import Question, analyse
+from .refusal import Verdict, article_pieces, judge
 from .reader import ANSWERING_SPANS, OWNED, Evidence, Found, ReaderWeights, read_passage, sentence_scores
 from .spans import looks_like_person
 from .rerank import TokenMatch, token_matches
-from .store import DEFAULT_STORE, Candidate, IndexMismatch, IndexMissing, Store, StoreReader, open_store
+from .store import DEFAULT_STORE, Candidate, IndexMismatch, IndexMissing, Store, StoreReader, open_store, passage_key
 
 log = logging.getLogger(__name__)
 
@@ -197,6 +198,7 @@ class Scored:
     best_sentence: int  # index of the answer sentence in the passage
     match: TokenMatch | None = None  # set by reranking
     found: Found | None = None  # set by the reader
+    ranked_score: float = 0.0  # the score before the reader weighed in
 
     @property
     def sentence_relevance(self) -> np.ndarray:
@@ -208,6 +210,13 @@ class Scored:
     @property
     def passage(self) -> Passage:
         return self.candidate.passage
+
+
+@dataclass(frozen=True)
+class Ranked:
+    scored: list[Scored]  # best first
+    question_pieces: Pieces  # the searched text's word pieces, as the model read them
+    reader: StoreReader  # the version they come from
 
 
 @dataclass(frozen=True)
@@ -293,6 +302,12 @@ class Retriever:
         self, searched: str, k: int, ranking: Ranking | None = None, asked: Question | None = None,
         referent: str | None = None,
     ) -> list[Scored]:
+        return self._rank(searched, k, ranking, asked, referent).scored
+
+    def _rank(
+        self, searched: str, k: int, ranking: Ranking | None = None, asked: Question | None = None,
+        referent: str | None = None,
+    ) -> Ranked:
         """Candidates for ``searched`` scored by ``ranking``, best first; the first max(k, depth) reranked
         and read. ``asked``: the question as the person asked it (a follow-up without its context);
         ``referent``: the person it is about, when it asks for someone's email, phone or role."""
@@ -300,21 +315,26 @@ class Retriever:
         self.refresh()
         loaded = self._loaded  # one consistent snapshot even if a refresh happens meanwhile
         query = self.embedder.encode_query(searched)  # one pass serves every stage
+        question_pieces = Pieces.of(query, self.embedder.word_piece_mask)
         ranked = self._first_stage(loaded.reader, searched, query.vector, k, ranking)
         depth = max(ranking.rerank_depth, k)
         if ranking.rerank is not None:
-            question_pieces = Pieces.of(query, self.embedder.word_piece_mask)
             ranked = self._rerank(loaded, question_pieces, ranked[:depth], ranking.rerank) + ranked[depth:]
         if ranking.reader is not None:
-            ranked = self._read(asked or analyse(searched), ranked[:depth], ranking.reader, referent) + ranked[depth:]
-        return ranked
+            asked = asked or analyse(searched)
+            focus = _rows_of(question_pieces, searched, asked.focus)
+            ranked = self._read(asked, ranked[:depth], ranking.reader, referent, focus) + ranked[depth:]
+        return Ranked(ranked, question_pieces, loaded.reader)
 
-    def _read(self, question: Question, head: list[Scored], weights: ReaderWeights, referent: str | None) -> list[Scored]:
+    def _read(
+        self, question: Question, head: list[Scored], weights: ReaderWeights, referent: str | None,
+        focus: np.ndarray | None,
+    ) -> list[Scored]:
         """Look in each passage of the head for the words that answer; rank the head again by what was found.
 
         A span counts only in a sentence nearly as relevant as the best one of the head, and a span of a
         fallback kind (an organisation for "who") only when no passage holds one of the kind asked for."""
-        evidence = [Evidence(s.passage.text, s.passage.sentences, s.sentence_relevance, s.match) for s in head]
+        evidence = [Evidence(s.passage.text, s.passage.sentences, s.sentence_relevance, s.match, focus) for s in head]
         floor = max((float(sentence_scores(question, e, weights).max()) for e in evidence if e.sentences), default=0.0)
         found = [read_passage(question, e, weights, referent, floor=floor - weights.slack) for e in evidence]
         kinds = ANSWERING_SPANS.get(question.expects, ())
@@ -325,7 +345,10 @@ class Retriever:
                 for f, e in zip(found, evidence)
             ]
         read = [
-            dataclasses.replace(s, found=f, best_sentence=f.sentence, score=(s.score + weights.reorder * f.score) / (1 + weights.reorder))
+            dataclasses.replace(
+                s, found=f, best_sentence=f.sentence, ranked_score=s.score,
+                score=(s.score + weights.reorder * f.score) / (1 + weights.reorder),
+            )
             for s, f in zip(head, found)
         ]
         return sorted(read, key=lambda s: -s.score)
@@ -371,11 +394,25 @@ class Retriever:
         ranking = ranking or self.ranking
         asked = analyse(question)
         referent = self._referent(asked, history, ranking)
-        scored = self.rank(searched, k, ranking, asked, referent)[:k]
+        ranked = self._rank(searched, k, ranking, asked, referent)
+        scored = ranked.scored[:k]
         hits = [self._hit(rank, s) for rank, s in enumerate(scored, start=1)]
-        found = bool(hits) and hits[0].score >= ranking.no_answer_below
-        short = self._short_answer(scored[0], hits[0]) if found else None
-        return Answer(question=question, searched=searched, hits=hits, found=found, short_answer=short)
+        if not hits:
+            return Answer(question, searched, hits, found=False, why_not="The index holds no passage.")
+        verdict = self._judge(asked, ranked, referent, asked_at=len(searched) - len(question))
+        short = self._short_answer(scored[0], hits[0]) if verdict.found else None
+        return Answer(question, searched, hits, verdict.found, short, verdict.why_not)
+
+    def _judge(self, asked: Question, ranked: Ranked, referent: str | None, asked_at: int) -> Verdict:
+        """Whether the best passage answers, from what its article holds (qa.refusal)."""
+        best = ranked.scored[0]
+        entry = ranked.reader.manifest.documents.get(best.passage.doc_id)
+        keys = [passage_key(pid) for pid in entry.passage_ids] if entry else [best.candidate.key]
+        passages = list(ranked.reader.passages(keys))
+        article = best.passage.title + "\n" + "\n".join(p.text for p in passages)
+        pieces = article_pieces(ranked.reader.pieces(keys))
+        score = best.ranked_score if best.found is not None else best.score
+        return judge(asked, score, article, best.found, referent, ranked.question_pieces, pieces, asked_at)
 
     def _referent(self, asked: Question, history: list[str], ranking: Ranking) -> str | None:
         """Whose email, phone or role is asked for: a person the question names, or the person who
@@ -422,6 +459,14 @@ class Retriever:
                 page=passage.page,
             ),
         )
+
+
+def _rows_of(pieces: Pieces, text: str, words: str | None) -> np.ndarray | None:
+    """Which of ``pieces`` (read from ``text``) make up ``words``, at their last occurrence."""
+    start = text.rfind(words) if words else -1
+    if start < 0 or words is None:
+        return None
+    return (pieces.ends > start) & (pieces.ends <= start + len(words))
 
 
 @functools.lru_cache(maxsize=4)
