@@ -45,7 +45,7 @@ def ranking_for(point: dict[str, float]) -> Ranking:
 def features(retriever: Retriever, cases) -> list[tuple[list[str], list[tuple[float, float, float, float]]]]:
     """For each question: the document of each candidate and its evidence (dense, sentence, lexical, token),
     gathered once with every candidate reranked; the grid then only re-weighs numbers."""
-    wide = replace(Ranking(), rerank_depth=60)
+    wide = replace(Ranking(), rerank_depth=60, reader=None)
     out = []
     for case in cases:
         scored = retriever.rank(case.question, k=60, ranking=wide)

@@ -24,6 +24,7 @@ import time
 import uuid
 import warnings
 from collections.abc import Iterator, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from functools import cached_property
 from pathlib import Path
@@ -31,7 +32,15 @@ from pathlib import Path
 import numpy as np
 from filelock import FileLock
 
-from .base import E5_PROMPTS, ModelError, TokenVectors, length_sorted_batches, normalised, word_piece_mask
+from .base import (
+    E5_PROMPTS,
+    ModelError,
+    TokenVectors,
+    cached_mask,
+    length_sorted_batches,
+    normalised,
+    word_piece_mask,
+)
 
 log = logging.getLogger(__name__)
 
@@ -146,9 +155,11 @@ class OnnxEmbedder:
         options.inter_op_num_threads = 1
         options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
         options.log_severity_level = 3
-        try:
-            self.session = ort.InferenceSession(str(onnx_path), options, providers=["CPUExecutionProvider"])
-            self.tokenizer = Tokenizer.from_file(str(self.folder / "tokenizer.json"))
+        try:  # the tokenizer (a 250,000-piece vocabulary) loads in a thread while the session is built
+            with ThreadPoolExecutor(1) as pool:
+                tokenizer = pool.submit(Tokenizer.from_file, str(self.folder / "tokenizer.json"))
+                self.session = ort.InferenceSession(str(onnx_path), options, providers=["CPUExecutionProvider"])
+                self.tokenizer = tokenizer.result()
         except Exception as exc:
             raise ModelError(f"cannot load {onnx_path}: {exc}") from exc
         settings = _read_json(self.folder / "sentence_bert_config.json")
@@ -166,6 +177,9 @@ class OnnxEmbedder:
 
     @cached_property
     def word_piece_mask(self) -> np.ndarray:
+        return cached_mask(self.folder / ONNX_FOLDER / "word_pieces.npy", self.vocab_size, self._word_piece_mask)
+
+    def _word_piece_mask(self) -> np.ndarray:
         tokens = [self.tokenizer.id_to_token(i) or "" for i in range(self.vocab_size)]
         specials = [i for i, t in enumerate(tokens) if t.startswith("<") and t.endswith(">") or t in ("[CLS]", "[SEP]")]
         return word_piece_mask(tokens, specials)

@@ -163,5 +163,31 @@ class Segment:
         return np.asarray(self.arrays["piece_meta.i32"][start:end, 0])
 
 
+def check_sizes(folder: Path) -> None:
+    """Every file of a segment is there and its arrays have the sizes its counts say (cheap: no reading)."""
+    try:
+        info = json.loads((folder / SEGMENT_JSON).read_text(encoding="utf-8"))
+        for name, (dtype, cols) in ARRAYS.items():
+            rows = {"vectors.f32": "passages", "sentences.f16": "sentences", "bounds.i64": "passages"}.get(name, "pieces")
+            expected = (info[rows] + (name == "bounds.i64")) * (info["dim"] if cols == "dim" else cols)
+            if (folder / name).stat().st_size != expected * np.dtype(dtype).itemsize:
+                raise IndexCorrupt(f"{folder / name}: truncated or damaged (size does not match {SEGMENT_JSON})")
+        for name in ("passages.jsonl", "terms.npz"):
+            if not (folder / name).is_file():
+                raise IndexCorrupt(f"{folder / name}: missing")
+    except (OSError, ValueError, KeyError) as exc:
+        raise IndexCorrupt(f"{folder}: unreadable ({exc})") from exc
+
+
+def segment_piece_ids(folder: Path, rows: range) -> list[np.ndarray]:
+    """The word-piece token ids of some passages of a segment, read without loading the rest."""
+    info = json.loads((folder / SEGMENT_JSON).read_text(encoding="utf-8"))
+    bounds = np.memmap(folder / "bounds.i64", dtype="<i8", mode="r", shape=(info["passages"] + 1, 2))
+    if not info["pieces"]:
+        return [np.zeros(0, dtype=np.int32) for _ in rows]
+    meta = np.memmap(folder / "piece_meta.i32", dtype="<i4", mode="r", shape=(info["pieces"], 2))
+    return [np.asarray(meta[bounds[r, 1] : bounds[r + 1, 1], 0]) for r in rows]
+
+
 def _passage_from_json(line: str) -> Passage:
     return Passage.from_dict(json.loads(line))
