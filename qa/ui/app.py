@@ -248,7 +248,7 @@ def build_app(retriever: Retriever, allow_uploads: bool = False) -> gr.Blocks:
         if show_original and is_text_file(file):
             shown = original_html(corpus_dir, article.doc_id, passage)
         copy = originals.copy(corpus_dir, article.doc_id)
-        download = gr.DownloadButton("Download the original", value=str(copy) if copy else None, visible=copy is not None)
+        download = gr.DownloadButton(value=str(copy) if copy else None, visible=copy is not None)
         return shown, ref, gr.Checkbox(visible=is_text_file(file), value=show_original), download
 
     def respond(question: str, chat: list, questions: list[str], k: float):

@@ -41,7 +41,7 @@ PLACEHOLDER = (
     "at the cited lines. The list of articles is under “Articles”.</p>"
 )
 # "Mongolie - ", "Genève – ", "PARIS, 3 mars — ": the place (and date) that opens a press release.
-_DATELINE = re.compile(r"^([^\W\d][^\n–—]{0,60}?)\s+[-–—]\s+(?=\w)")
+_DATELINE = re.compile(r"^([^\W\d][^\n–—]{0,60}?)\s+[-–—]\s+(?=\S)")
 _PASSAGE_ID = re.compile(r"^[0-9a-f]{1,32}$")
 
 
