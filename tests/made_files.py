@@ -12,7 +12,8 @@ def make_html(title: str, date: str, paragraphs: list[str]) -> bytes:
 <html lang="fr"><head><meta charset="utf-8"><title>{html.escape(title)} | OIM</title>
 <meta property="article:published_time" content="{date}"></head>
 <body>
-<nav><ul><li><a href="/">Accueil</a></li><li><a href="/qui">Qui sommes nous</a></li><li><a href="/contact">Contact</a></li></ul></nav>
+<nav><ul><li><a href="/">Accueil</a></li><li><a href="/qui">Qui sommes nous</a></li>
+<li><a href="/contact">Contact</a></li></ul></nav>
 <main><article>
 <h1>{html.escape(title)}</h1>
 <p class="date"><time datetime="{date}">{date}</time></p>

@@ -292,7 +292,8 @@ def test_app_script_builds_a_missing_index_then_serves(tmp_path, corpus_copy):
         assert "+5 added" in output and "indexing 5 new articles: " in output
         assert "Running on local URL:  http://127.0.0.1:" in output
         assert "DEBUG" not in output and "share=True" not in output
-        record = Client(f"http://127.0.0.1:{port}/", verbose=False).predict("Who leads IOM Mongolia?", [], 2, api_name="/ask")[1]
+        client = Client(f"http://127.0.0.1:{port}/", verbose=False)
+        record = client.predict("Who leads IOM Mongolia?", [], 2, api_name="/ask")[1]
         assert "Pär Liljert" in record["hits"][0]["text"]
         log.seek(0)
         assert "DEBUG" not in log.read()  # nor while answering

@@ -312,7 +312,8 @@ ARTICLE = (
 
 def test_uploaded_articles_are_indexed_and_answerable(tiny_retriever, tmp_path):
     library = Library(tiny_retriever, allow_changes=True)
-    status = upload(library, tmp_path, {"Tombouctou bureau.txt": ARTICLE.encode(), "notes.md": b"# Carnet\nPeche au Niger: notes.\n"})
+    notes = b"# Carnet\nPeche au Niger: notes.\n"
+    status = upload(library, tmp_path, {"Tombouctou bureau.txt": ARTICLE.encode(), "notes.md": notes})
     assert "Added: Tombouctou-bureau.txt, notes.md. Ask about them now." in html.unescape(status)
     assert (tiny_retriever.corpus_dir / "Tombouctou-bureau.txt").read_text(encoding="utf-8") == ARTICLE
     hit = tiny_retriever.retrieve("Moussa Keïta chef de bureau Tombouctou", k=1)[0]
