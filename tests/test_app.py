@@ -59,12 +59,12 @@ def build_injected_index(seed_corpus: Path, seed_index: Path, target: Path) -> t
     return corpus, index
 
 
-def start_app(corpus: Path, index: Path):
+def start_app(corpus: Path, index: Path, allow_uploads: bool = False):
     """The app of app.py, in this process, on a free local port: (app, url)."""
     from qa.retrieval import Retriever
     from qa.ui import build_app, launch
 
-    app = build_app(Retriever.open(index, corpus, build_if_missing=False))
+    app = build_app(Retriever.open(index, corpus, build_if_missing=False), allow_uploads=allow_uploads)
     launch(app, port=free_port(), prevent_thread_lock=True, quiet=True)
     return app, app.local_url
 

@@ -220,7 +220,7 @@ def test_panel_escapes_the_article_and_names_the_page():
     passage = PagedPassage("ab", "d.pdf", "T <i>", text, 0, 0, len(text), 3, 4, sentences, page=2)
     shown = article_html(Article("d.pdf", "T <i>", text, ((passage, 0),)), Path("/nowhere"), "ab", sentences[1])
     assert "<script" not in shown and "<i>" not in shown and "{{" not in shown and "${" not in shown
-    assert '<span class="qa-badge">p. 2 · lines 3–4</span>' in shown and "d.pdf · p. 2 · 1 passages" in shown
+    assert '<span class="qa-badge">p. 2 · lines 3–4</span>' in shown and "d.pdf · p. 2 · 1 passage" in shown
     assert '<span class="qa-dateline qa-cited">Genève</span>' in shown
     assert html.unescape(shown).endswith('<span class="qa-cited qa-mark">{{x}} ${y} second.</span></div></div>')
 

@@ -76,6 +76,7 @@ CSS = """
 a.qa-act { text-decoration: none; cursor: pointer; }
 a.qa-act:hover, a.qa-act:focus { text-decoration: underline; }
 .qa-num { font-weight: 700; color: #2563eb !important; }
+.dark .qa-num { color: #60a5fa !important; }
 .qa-title { font-weight: 600; color: inherit !important; }
 .qa-meta { font-family: ui-monospace, monospace; font-size: .8em; opacity: .75; margin-bottom: .25em;
   overflow-wrap: anywhere; }
@@ -99,9 +100,11 @@ a.qa-act:hover, a.qa-act:focus { text-decoration: underline; }
 .qa-line { display: flex; white-space: pre-wrap; }
 .qa-line.qa-cited { background: rgba(255, 224, 102, .25); }
 .qa-ln { flex: none; width: 3em; text-align: right; padding-right: .7em; opacity: .5; user-select: none; }
-.qa-list { width: 100%; border-collapse: collapse; font-size: .9em; }
-.qa-list th { text-align: left; font-size: .8em; text-transform: uppercase; opacity: .7; padding: .2em .3em; }
-.qa-list td { border-top: 1px solid rgba(127,127,127,.25); padding: .35em .3em; vertical-align: top; }
+#qa-list-box table.qa-list { width: 100%; border-collapse: collapse; font-size: .9em; margin: 0; border: none; }
+#qa-list-box .qa-list th { text-align: left; font-size: .75em; text-transform: uppercase; opacity: .7;
+  padding: .2em .3em; border: none !important; background: none; }
+#qa-list-box .qa-list td { border: none !important; border-top: 1px solid rgba(127,127,127,.25) !important;
+  padding: .4em .3em !important; vertical-align: top; background: none; }
 .qa-list-n { text-align: right; width: 4em; }
 .qa-list-act { width: 5.5em; text-align: right; }
 a.qa-remove { font-size: .85em; padding: .1em .5em; border: 1px solid rgba(194, 65, 12, .6); border-radius: 4px;
@@ -125,6 +128,11 @@ const toCited = () => setTimeout(() => {
   const box = element.querySelector('.qa-article-body');
   const cited = box && box.querySelector('.qa-badge, .qa-line.qa-cited');
   if (box) box.scrollTop = cited ? Math.max(0, cited.offsetTop - 48) : 0;
+  if (window.__qaClicked) {  // opened by a click: bring the panel into view (below the chat on a phone)
+    window.__qaClicked = false;
+    const top = element.getBoundingClientRect().top;
+    if (top < 0 || top > window.innerHeight - 120) element.scrollIntoView({block: 'start'});
+  }
 }, 60);
 watch('value', toCited);
 if (!window.__qaListening) {
@@ -161,6 +169,7 @@ if (!window.__qaListening) {
     if (act === 'remove') {
       if (window.confirm(link.title + '?')) window.__qaTrigger('qa_remove', {ref});
     } else {
+      window.__qaClicked = true;
       window.__qaTrigger('click', {act, ref});
     }
   }, true);
@@ -361,7 +370,7 @@ def build_app(retriever: Retriever, allow_uploads: bool = False) -> gr.Blocks:
         chatbot.clear(clear, None, clear_out, api_visibility="private")
         app.load(restore, saved, [chatbot, questions], api_visibility="private")
         app.load(page_info, None, [header, listing], api_visibility="private")
-        changes = [status, listing, header]
+        changes = [status, header, listing]
         if allow_uploads:
             upload.upload(
                 add_files, upload, changes, api_visibility="private", concurrency_id="qa-index", concurrency_limit=1

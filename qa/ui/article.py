@@ -38,7 +38,7 @@ PARAGRAPH_BREAK = "\n\n"
 TEXT_SUFFIXES = (".txt", ".md")  # files whose own lines are the ones citations count
 PLACEHOLDER = (
     '<p class="qa-note">Ask a question, then click a citation number or title: its article opens here, '
-    "at the cited lines. The list of articles is under “Articles”.</p>"
+    "at the cited lines. The articles searched are listed under “Articles in the index”.</p>"
 )
 # "Mongolie - ", "Genève – ", "PARIS, 3 mars — ": the place (and date) that opens a press release.
 _DATELINE = re.compile(r"^([^\W\d][^\n–—]{0,60}?)\s+[-–—]\s+(?=\S)")
@@ -153,7 +153,8 @@ def article_html(
     pages_text = ""
     if pages is not None:
         pages_text = f" · p. {pages[0]}" if pages[0] == pages[1] else f" · pp. {pages[0]}–{pages[1]}"
-    where = f"{corpus_file(corpus_dir, article.doc_id)}{pages_text} · {len(article.placed)} passages"
+    count = len(article.placed)
+    where = f"{corpus_file(corpus_dir, article.doc_id)}{pages_text} · {count} passage{'' if count == 1 else 's'}"
     cited_text = f" · cited: {_where(cited[0])}" if cited is not None else ""
     return (
         '<div class="qa-article"><div class="qa-article-head">'
