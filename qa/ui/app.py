@@ -105,6 +105,7 @@ a.qa-act:hover, a.qa-act:focus { text-decoration: underline; }
   padding: .2em .3em; border: none !important; background: none; }
 #qa-list-box .qa-list td { border: none !important; border-top: 1px solid rgba(127,127,127,.25) !important;
   padding: .4em .3em !important; vertical-align: top; background: none; }
+#qa-list-box .qa-list a.qa-act:not(.qa-remove) { color: var(--link-text-color, #2563eb); }
 .qa-list-n { text-align: right; width: 4em; }
 .qa-list-act { width: 5.5em; text-align: right; }
 a.qa-remove { font-size: .85em; padding: .1em .5em; border: 1px solid rgba(194, 65, 12, .6); border-radius: 4px;
@@ -116,8 +117,9 @@ a.qa-remove { font-size: .85em; padding: .1em .5em; border: 1px solid rgba(194, 
 #qa-ask-row { align-items: stretch; gap: .5em; }
 #qa-question textarea { min-height: 0; }
 /* the chat's scroll-down arrow: in the corner, not over the citations */
-#qa-chat .scroll-down-button-container { left: auto !important; right: 14px; transform: none !important; opacity: .85; }
+#qa-chat .scroll-down-button-container { left: auto !important; right: 6px; transform: none !important; opacity: .85; }
 #qa-chat .message-wrap { padding-bottom: 2.5em; }
+#qa-chat .qa-reply { padding-right: 22px; }
 """
 
 # The article panel's script (gr.HTML js_on_load): run once when the page loads. It scrolls the
@@ -355,7 +357,8 @@ def build_app(retriever: Retriever, allow_uploads: bool = False) -> gr.Blocks:
                         gr.Markdown(CHANGES_OFF)
                     status = gr.HTML("", elem_id="qa-status")
                     listing = gr.HTML(
-                        articles_html(manifest, corpus_dir, allow_uploads), elem_id="qa-list-box", js_on_load=None
+                        articles_html(manifest, corpus_dir, allow_uploads), elem_id="qa-list-box", js_on_load=None,
+                        apply_default_css=False,
                     )
 
         panel_out = [viewer, current, original, download]
