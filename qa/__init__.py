@@ -6,7 +6,7 @@
 """
 
 from .chunking import ChunkSettings, Passage
-from .corpus import CorpusError, Document
+from .ingest import CorpusError, Document
 from .embed import Embedder, ModelError, get_embedder
 from .indexer import UpdateReport, index_documents, update_index
 from .limits import QuestionError

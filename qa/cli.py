@@ -9,10 +9,10 @@ import sys
 import textwrap
 from pathlib import Path
 
-from .corpus import SUFFIXES, CorpusError
 from .embed import BACKENDS, DEFAULT_BACKEND, DEFAULT_MODEL, ModelError
 from .indexer import update_index
-from .limits import QuestionError
+from .ingest import CorpusError, is_article_name
+from .limits import MAX_FILE_BYTES, QuestionError
 from .retrieval import DEFAULT_CORPUS_DIR, RANKING_STAGES, Answer, Hit, Retriever
 from .store import DEFAULT_STORE, IndexBusy, IndexUnusable, StoreUnavailable
 
@@ -41,6 +41,10 @@ def build_parser() -> argparse.ArgumentParser:
     add_index_options(index)
     index.add_argument("--full", action="store_true", help="rebuild everything instead of updating")
     index.add_argument("--watch", action="store_true", help="keep running and re-index whenever the corpus changes")
+    index.add_argument(
+        "--max-file-mb", type=_megabytes, default=None, metavar="MB",
+        help=f"skip article files larger than this (default: $QA_MAX_FILE_MB or {MAX_FILE_BYTES / 2**20:g})",
+    )
 
     ask = commands.add_parser("ask", help="answer a question with cited passages")
     add_index_options(ask)
@@ -61,8 +65,18 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _megabytes(value: str) -> float:
+    try:
+        mb = float(value)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a number of megabytes: {value!r}") from None
+    if not mb > 0:
+        raise argparse.ArgumentTypeError(f"must be more than 0, not {value}")
+    return mb
+
+
 def run_eval(args: argparse.Namespace) -> int:
-    from .evaluation import evaluate, load_beir, load_questions, load_unanswerable
+    from .evaluation import evaluate, load_beir, load_questions
     from .indexer import index_documents
 
     if args.data.is_dir():
@@ -74,7 +88,7 @@ def run_eval(args: argparse.Namespace) -> int:
     else:
         cases = load_questions(args.data)
         retriever = Retriever.open(args.store, args.corpus, args.model, args.backend)
-    unanswerable = load_unanswerable(args.unanswerable) if args.unanswerable else []
+    unanswerable = load_questions(args.unanswerable) if args.unanswerable else []
     report = evaluate(retriever, cases[: args.limit], k=args.k, ranking=RANKING_STAGES[args.stage], unanswerable=unanswerable)
     if args.json:
         print(json.dumps({"data": str(args.data), "stage": args.stage, "figures": report.figures}, indent=1))
@@ -126,11 +140,23 @@ def run_index(args: argparse.Namespace) -> int:
 
 
 def _is_article(_change, path: str) -> bool:
-    return Path(path).suffix.lower() in SUFFIXES
+    return is_article_name(Path(path).name)
+
+
+SKIPPED_SHOWN = 100  # a collection with many bad lines: the rest are in the log
 
 
 def _index_once(args: argparse.Namespace, full: bool) -> None:
-    report = update_index(args.corpus, args.store, args.model, args.backend, full=full, show_progress=True)
+    max_file_bytes = None if args.max_file_mb is None else int(args.max_file_mb * 2**20)
+    report = update_index(
+        args.corpus, args.store, args.model, args.backend, full=full, show_progress=True, max_file_bytes=max_file_bytes
+    )
+    if report.boilerplate:
+        print(report.boilerplate, flush=True)
+    for name, why in report.skipped[:SKIPPED_SHOWN]:
+        print(f"skipped {name}: {why}", flush=True)
+    if len(report.skipped) > SKIPPED_SHOWN:
+        print(f"... and {len(report.skipped) - SKIPPED_SHOWN} more skipped (see the warnings above)", flush=True)
     print(report.summary(), flush=True)
     if report.passages_embedded:
         print(f"{report.passages_embedded} passages embedded into {args.store}", flush=True)

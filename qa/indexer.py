@@ -15,9 +15,10 @@ from pathlib import Path
 
 from tqdm import tqdm
 
+from . import limits
 from .chunking import ChunkSettings, Passage, chunk_document
-from .corpus import CorpusError, Document, load_corpus
 from .embed import DEFAULT_BACKEND, DEFAULT_MODEL, Embedder, Pieces, get_embedder
+from .ingest import Corpus, CorpusError, Document, load_corpus
 from .store import EncodedPassage, IndexSettings, Store, open_store
 
 log = logging.getLogger(__name__)
@@ -39,6 +40,8 @@ class UpdateReport:
     rebuilt_because: str | None = None  # set when the old index could not be reused
     version: str | None = None  # the store's version after the run
     seconds: dict[str, float] = field(default_factory=dict)
+    skipped: list[tuple[str, str]] = field(default_factory=list)  # (file, why) not indexed: see qa.ingest.Corpus
+    boilerplate: str = ""  # what was removed as site boilerplate (BoilerplateReport.summary())
 
     @property
     def touched(self) -> bool:
@@ -68,18 +71,20 @@ def update_index(
     full: bool = False,
     show_progress: bool = False,
     wait_seconds: float = 600.0,
+    max_file_bytes: int | None = None,
     progress: Progress | None = None,
 ) -> UpdateReport:
     """Make the index in ``store`` match the articles of ``corpus_dir``.
 
     Only added and changed articles go through the model; the rest keep their
     vectors. Nothing is visible until the whole run is committed, so the
-    previous index stays in use until the new one is complete. ``progress``,
-    when given, is told how the run goes (see :data:`Progress`).
+    previous index stays in use until the new one is complete. Files over
+    ``max_file_bytes`` (default: qa.limits.MAX_FILE_BYTES) are skipped.
+    ``progress``, when given, is told how the run goes (see :data:`Progress`).
     """
     if not Path(corpus_dir).is_dir():  # before taking the store's lock (which creates its folder)
         raise CorpusError(f"corpus folder not found: {corpus_dir}")
-    read = functools.partial(_read_corpus, Path(corpus_dir))
+    read = functools.partial(_read_corpus, Path(corpus_dir), max_file_bytes)
     return _run(read, store, model, backend, chunking, full, show_progress, wait_seconds, progress)
 
 
@@ -97,11 +102,11 @@ def index_documents(
     return _run(lambda: list(documents), store, model, backend, chunking, full, show_progress, wait_seconds, None)
 
 
-def _read_corpus(corpus_dir: Path) -> list[Document]:
-    documents = load_corpus(corpus_dir)
-    if not documents:
+def _read_corpus(corpus_dir: Path, max_file_bytes: int | None = None) -> Corpus:
+    corpus = load_corpus(corpus_dir, limits.MAX_FILE_BYTES if max_file_bytes is None else max_file_bytes)
+    if not corpus.documents:
         raise CorpusError(f"no readable article in {corpus_dir}")
-    return documents
+    return corpus
 
 
 def _run(read, store, model, backend, chunking, full, show_progress, wait_seconds, progress) -> UpdateReport:
@@ -111,6 +116,10 @@ def _run(read, store, model, backend, chunking, full, show_progress, wait_second
     with store.writer(index_settings(embedder, chunking), rebuild=full, wait_seconds=wait_seconds) as writer:
         started = time.perf_counter()
         documents = read()  # read only once it is our turn to write
+        if isinstance(documents, Corpus):
+            report.skipped = list(documents.skipped)
+            report.boilerplate = documents.boilerplate.summary()
+            documents = documents.documents
         report.seconds["read"] = time.perf_counter() - started
         report.rebuilt_because = writer.rebuilt_because
         known = writer.base.documents if writer.base else {}

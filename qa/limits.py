@@ -10,7 +10,8 @@ MAX_QUESTION_CHARS = 2_000
 
 # Article files larger than this are skipped with a warning naming the file and the
 # limit (QA_MAX_FILE_MB or `qa index --max-file-mb` change it): embedding a 50 MB
-# file would hold the index lock for hours.
+# file would hold the index lock for hours. In a collection (.jsonl) the limit
+# applies to each record, an article of its own.
 MAX_FILE_BYTES = int(float(os.environ.get("QA_MAX_FILE_MB", "20")) * 1024 * 1024)
 
 # Passages per question that callers may ask for.

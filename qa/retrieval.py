@@ -13,10 +13,14 @@ from pathlib import Path
 import numpy as np
 
 from .chunking import ChunkSettings, Passage
-from .corpus import path_in_corpus
+from .ingest import path_in_corpus
+from .ingest.collection import split_doc_id
 from .embed import DEFAULT_BACKEND, DEFAULT_MODEL, Embedder, Pieces, get_embedder
 from .indexer import index_settings, update_index
 from .limits import check_k, check_question
+from .question import Question, analyse
+from .reader import ANSWERING_SPANS, OWNED, Evidence, Found, ReaderWeights, read_passage, sentence_scores
+from .spans import looks_like_person
 from .rerank import TokenMatch, token_matches
 from .store import DEFAULT_STORE, Candidate, IndexMismatch, IndexMissing, Store, StoreReader, open_store
 
@@ -51,11 +55,13 @@ class Weights:
 
 @dataclass(frozen=True)
 class Ranking:
-    """The two stages: a cheap score for every candidate, then token-level
-    reranking of the best few. Weights chosen on PIAF dev (docs/quality.md)."""
+    """The stages: a cheap score for every candidate, token-level reranking of the
+    best few, then the reader, which looks in them for the words that answer.
+    Weights chosen on PIAF dev (docs/quality.md)."""
 
     first: Weights = Weights(dense=1.0, sentence=0.5, lexical=0.1)
     rerank: Weights | None = Weights(sentence=0.75, lexical=0.03, token=1.5)
+    reader: ReaderWeights | None = ReaderWeights()
     rerank_depth: int = 8  # passages rescored by ``rerank`` (at least the k asked for)
     candidates: int = 30  # passages from each of dense and keyword search scored by ``first``
     no_answer_below: float = 0.80  # a best score under this means "nothing in the corpus answers"
@@ -63,10 +69,11 @@ class Ranking:
 
 # The stages reported in docs/quality.md; "default" is what the product uses.
 RANKING_STAGES = {
-    "dense": Ranking(first=Weights(dense=1.0), rerank=None),
-    "bm25": Ranking(first=Weights(lexical=1.0), rerank=None),
-    "hybrid": Ranking(first=Weights(dense=1.0, lexical=0.1), rerank=None),
-    "sentences": Ranking(rerank=None),
+    "dense": Ranking(first=Weights(dense=1.0), rerank=None, reader=None),
+    "bm25": Ranking(first=Weights(lexical=1.0), rerank=None, reader=None),
+    "hybrid": Ranking(first=Weights(dense=1.0, lexical=0.1), rerank=None, reader=None),
+    "sentences": Ranking(rerank=None, reader=None),
+    "reranked": Ranking(reader=None),
     "default": Ranking(),
 }
 
@@ -189,6 +196,14 @@ class Scored:
     sentence_cosines: np.ndarray
     best_sentence: int  # index of the answer sentence in the passage
     match: TokenMatch | None = None  # set by reranking
+    found: Found | None = None  # set by the reader
+
+    @property
+    def sentence_relevance(self) -> np.ndarray:
+        """How well each sentence matches the question: its cosine, and its token match when reranked."""
+        if self.match is not None and len(self.match.sentence_scores) == len(self.sentence_cosines):
+            return (self.sentence_cosines + self.match.sentence_scores) / 2
+        return self.sentence_cosines
 
     @property
     def passage(self) -> Passage:
@@ -274,18 +289,46 @@ class Retriever:
         question, k = check_question(question), check_k(k)
         return [self._hit(rank, s) for rank, s in enumerate(self.rank(question, k, ranking)[:k], start=1)]
 
-    def rank(self, question: str, k: int, ranking: Ranking | None = None) -> list[Scored]:
-        """Candidates for ``question`` scored by ``ranking``, best first; the first max(k, depth) reranked."""
+    def rank(
+        self, searched: str, k: int, ranking: Ranking | None = None, asked: Question | None = None,
+        referent: str | None = None,
+    ) -> list[Scored]:
+        """Candidates for ``searched`` scored by ``ranking``, best first; the first max(k, depth) reranked
+        and read. ``asked``: the question as the person asked it (a follow-up without its context);
+        ``referent``: the person it is about, when it asks for someone's email, phone or role."""
         ranking = ranking or self.ranking
         self.refresh()
         loaded = self._loaded  # one consistent snapshot even if a refresh happens meanwhile
-        query = self.embedder.encode_query(question)  # one pass serves both stages
-        ranked = self._first_stage(loaded.reader, question, query.vector, k, ranking)
+        query = self.embedder.encode_query(searched)  # one pass serves every stage
+        ranked = self._first_stage(loaded.reader, searched, query.vector, k, ranking)
+        depth = max(ranking.rerank_depth, k)
         if ranking.rerank is not None:
-            head = ranked[: max(ranking.rerank_depth, k)]
             question_pieces = Pieces.of(query, self.embedder.word_piece_mask)
-            ranked = self._rerank(loaded, question_pieces, head, ranking.rerank) + ranked[len(head) :]
+            ranked = self._rerank(loaded, question_pieces, ranked[:depth], ranking.rerank) + ranked[depth:]
+        if ranking.reader is not None:
+            ranked = self._read(asked or analyse(searched), ranked[:depth], ranking.reader, referent) + ranked[depth:]
         return ranked
+
+    def _read(self, question: Question, head: list[Scored], weights: ReaderWeights, referent: str | None) -> list[Scored]:
+        """Look in each passage of the head for the words that answer; rank the head again by what was found.
+
+        A span counts only in a sentence nearly as relevant as the best one of the head, and a span of a
+        fallback kind (an organisation for "who") only when no passage holds one of the kind asked for."""
+        evidence = [Evidence(s.passage.text, s.passage.sentences, s.sentence_relevance, s.match) for s in head]
+        floor = max((float(sentence_scores(question, e, weights).max()) for e in evidence if e.sentences), default=0.0)
+        found = [read_passage(question, e, weights, referent, floor=floor - weights.slack) for e in evidence]
+        kinds = ANSWERING_SPANS.get(question.expects, ())
+        if kinds and any(f.span is not None and f.span.kind == kinds[0] for f in found):
+            found = [
+                f if f.span is None or f.span.kind == kinds[0]
+                else read_passage(question, e, weights, referent, kinds[:1], floor - weights.slack)
+                for f, e in zip(found, evidence)
+            ]
+        read = [
+            dataclasses.replace(s, found=f, best_sentence=f.sentence, score=(s.score + weights.reorder * f.score) / (1 + weights.reorder))
+            for s, f in zip(head, found)
+        ]
+        return sorted(read, key=lambda s: -s.score)
 
     def _first_stage(self, reader: StoreReader, question: str, query: np.ndarray, k: int, ranking: Ranking) -> list[Scored]:
         """Dense and keyword candidates, each scored from its vectors and keywords, best first."""
@@ -321,13 +364,42 @@ class Retriever:
     def answer(
         self, question: str, k: int = 5, history: list[str] | tuple[str, ...] = (), ranking: Ranking | None = None
     ) -> Answer:
-        """Retrieve for one turn of a conversation and decide whether anything answers it."""
-        question = check_question(question)
-        searched = with_context(question, [check_question(h) for h in history])
+        """Retrieve and read for one turn of a conversation, and decide whether anything answers it."""
+        question, k = check_question(question), check_k(k)
+        history = [check_question(h) for h in history]
+        searched = with_context(question, history)
         ranking = ranking or self.ranking
-        hits = self.retrieve(searched, k, ranking)
+        asked = analyse(question)
+        referent = self._referent(asked, history, ranking)
+        scored = self.rank(searched, k, ranking, asked, referent)[:k]
+        hits = [self._hit(rank, s) for rank, s in enumerate(scored, start=1)]
         found = bool(hits) and hits[0].score >= ranking.no_answer_below
-        return Answer(question=question, searched=searched, hits=hits, found=found)
+        short = self._short_answer(scored[0], hits[0]) if found else None
+        return Answer(question=question, searched=searched, hits=hits, found=found, short_answer=short)
+
+    def _referent(self, asked: Question, history: list[str], ranking: Ranking) -> str | None:
+        """Whose email, phone or role is asked for: a person the question names, or the person who
+        answered the previous question when this one refers back to it ("What is his email?")."""
+        if asked.expects not in (*OWNED, "contact"):
+            return None
+        named = [e for e in asked.entities if looks_like_person(e)]
+        if named:
+            return named[0]
+        if history and _REFERRING.search(asked.text):
+            previous = self.answer(history[-1], history=history[-2:-1], ranking=ranking)
+            short = previous.short_answer
+            if short is not None and short.kind == "person":
+                return short.text.split(",")[0]
+        return None
+
+    def _short_answer(self, scored: Scored, hit: Hit) -> ShortAnswer | None:
+        span = scored.found.span if scored.found else None
+        if span is None:
+            return None
+        passage = scored.passage
+        start, end = passage.original_span(span.start, span.end)
+        citation = dataclasses.replace(hit.citation, start=start, end=end, lines=passage.lines_of(start, end))
+        return ShortAnswer(passage.text[span.start : span.end], span.kind, hit.rank, citation)
 
     def _hit(self, rank: int, scored: Scored) -> Hit:
         passage = scored.passage
@@ -343,11 +415,11 @@ class Retriever:
             citation=Citation(
                 doc_id=passage.doc_id,
                 title=passage.title,
-                path=(self.corpus_dir / passage.doc_id).as_posix(),
+                path=(self.corpus_dir / split_doc_id(passage.doc_id)[0]).as_posix(),
                 start=passage.start,
                 end=passage.end,
                 lines=(passage.line_start, passage.line_end),
-                page=getattr(passage, "page", None),
+                page=passage.page,
             ),
         )
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import html
+import textwrap
 
 
 def make_html(title: str, date: str, paragraphs: list[str]) -> bytes:
@@ -40,14 +41,15 @@ def _pdf_string(text: str) -> str:
 
 
 def make_pdf(pages: list[list[str]]) -> bytes:
-    """A PDF of A4 pages, each a list of lines in Helvetica, readable by any PDF text extractor."""
+    """A PDF of A4 pages, each a list of paragraphs set in lines of Helvetica, readable by any PDF text extractor."""
     objects: list[str] = []
     page_ids = [3 + 2 * i for i in range(len(pages))]
     font_id = 3 + 2 * len(pages)
     objects.append("<< /Type /Catalog /Pages 2 0 R >>")
     kids = " ".join(f"{i} 0 R" for i in page_ids)
     objects.append(f"<< /Type /Pages /Kids [{kids}] /Count {len(pages)} >>")
-    for page_id, lines in zip(page_ids, pages, strict=True):
+    for page_id, paragraphs in zip(page_ids, pages, strict=True):
+        lines = [line for paragraph in paragraphs for line in textwrap.wrap(paragraph, 90)]
         objects.append(
             f"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 595 842] "
             f"/Resources << /Font << /F1 {font_id} 0 R >> >> /Contents {page_id + 1} 0 R >>"
@@ -68,17 +70,24 @@ def make_pdf(pages: list[list[str]]) -> bytes:
     return data
 
 
-# A made-up press release in two pages: only its second page says how many hygiene kits were handed out.
+# A made-up press release in two pages (paragraphs, wrapped into lines): only the second page says how many
+# hygiene kits were handed out, after two long sentences, so that every passage holding it starts on that page.
 PDF_PAGES = [
     [
         "L'OIM renforce son appui aux familles déplacées en Mauritanie",
-        "Nouakchott – L'OIM a lancé lundi un programme d'appui aux familles déplacées",
-        "par les inondations dans le sud de la Mauritanie.",
+        "Nouakchott – L'OIM a lancé lundi un programme d'appui aux familles déplacées par les inondations "
+        "dans le sud de la Mauritanie.",
         "Le programme est financé par l'Union européenne pour une durée de deux ans.",
     ],
     [
-        "Le bureau de l'OIM à Nouakchott a distribué 3 500 kits d'hygiène",
-        "aux familles sinistrées de la région du Gorgol.",
+        "Les équipes de l'OIM se sont rendues dans les villages de la vallée du fleuve Sénégal, où les eaux ont "
+        "détruit les maisons, les greniers et les puits de centaines de familles, et où les routes coupées "
+        "rendent l'acheminement de l'aide lent et coûteux pendant toute la saison des pluies.",
+        "Avec les autorités régionales et les organisations locales, elles ont recensé les besoins les plus "
+        "urgents des familles : l'eau potable, les abris, les soins de santé et la protection des enfants, "
+        "des femmes seules et des personnes âgées qui ont tout perdu dans les crues.",
+        "Le bureau de l'OIM à Nouakchott a distribué 3 500 kits d'hygiène aux familles sinistrées de la "
+        "région du Gorgol.",
         "Pour plus d'informations, veuillez contacter Aminata Sow, Tel: +222 4525 1234.",
     ],
 ]

@@ -17,7 +17,7 @@ import pytest
 from qa.chunking import ChunkSettings, chunk_document
 from qa.embed.hashing import HashingEmbedder
 from qa.indexer import encode_passages, index_settings
-from qa.corpus import Document
+from qa.ingest import Document
 from qa.store import IndexBusy, IndexMissing, IndexSettings, passage_key
 
 EMBEDDER = HashingEmbedder("test-model")

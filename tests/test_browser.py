@@ -114,7 +114,6 @@ def test_chat_in_a_real_browser(seed_corpus, seed_index, tmp_path):
         app.close()
 
 
-NEEDS_READERS = pytest.mark.xfail(reason="needs qa.ingest html/pdf readers", strict=True)
 
 
 def article_files(kind: str, folder: Path) -> dict[str, Path]:
@@ -128,7 +127,7 @@ def article_files(kind: str, folder: Path) -> dict[str, Path]:
     else:
         files = {
             "Centre Agadez.md": ("# " + HTML_TITLE + "\n\n" + "\n\n".join(HTML_PARAGRAPHS) + "\n").encode(),
-            "Rapport Mauritanie.txt": "\n".join(line for page in PDF_PAGES for line in page).encode(),
+            "Rapport Mauritanie.txt": "\n\n".join(paragraph for page in PDF_PAGES for paragraph in page).encode(),
         }
     paths = {}
     for name, data in files.items():
@@ -142,7 +141,7 @@ def reply_count(page) -> int:
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("kind", ["text", pytest.param("html+pdf", marks=NEEDS_READERS)])
+@pytest.mark.parametrize("kind", ["text", "html+pdf"])
 def test_add_articles_then_read_copy_reload_and_clear(kind, seed_corpus, seed_index, tmp_path):
     """A person adds two articles from the page, asks what only one of them answers, opens the
     citation, copies the reply, reloads the page and clears the conversation."""

@@ -68,7 +68,7 @@ def test_chunking_or_backend_change_triggers_a_full_rebuild(tiny_corpus, tiny_in
 
 def test_sentence_vectors_are_pooled_from_the_passage_pass():
     """Late chunking: a sentence vector is the mean of its tokens in the passage's own pass."""
-    from qa.corpus import Document
+    from qa.ingest import Document
 
     text = "Saruul Bat dirige le bureau. Il emploie douze personnes."
     doc = Document("a.txt", "Mongolie", text, np.arange(len(text)), text, "h", "a.txt")

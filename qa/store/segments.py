@@ -23,7 +23,6 @@ from __future__ import annotations
 import hashlib
 import json
 import os
-from dataclasses import asdict
 from functools import cached_property
 from pathlib import Path
 
@@ -80,7 +79,7 @@ class SegmentBuilder:
         self._sentences += len(p.sentences)
         self._pieces += len(scales)
         writes = {
-            "passages.jsonl": (json.dumps(asdict(p), ensure_ascii=False) + "\n").encode("utf-8"),
+            "passages.jsonl": (json.dumps(p.as_dict(), ensure_ascii=False) + "\n").encode("utf-8"),
             "vectors.f32": encoded.vector.astype("<f4").tobytes(),
             "sentences.f16": encoded.sentence_vectors.astype("<f2").tobytes(),
             "pieces.i8": pieces.tobytes(),
@@ -165,6 +164,4 @@ class Segment:
 
 
 def _passage_from_json(line: str) -> Passage:
-    data = json.loads(line)
-    data["sentences"] = tuple(tuple(span) for span in data["sentences"])
-    return Passage(**data)
+    return Passage.from_dict(json.loads(line))

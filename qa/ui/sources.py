@@ -1,14 +1,14 @@
 """What the chat needs from the corpus reader, imported in this one place.
 
 The rest of :mod:`qa.ui` imports these names from here, so moving the reader
-(``qa.corpus`` today) changes this file only.
+(``qa.ingest``) changes this file only.
 """
 
 from __future__ import annotations
 
 from pathlib import Path
 
-from ..corpus import SUFFIXES, CorpusError, path_in_corpus
+from ..ingest import SUFFIXES, CorpusError, path_in_corpus
 
 __all__ = ["SUFFIXES", "CorpusError", "corpus_file", "path_in_corpus"]
 

@@ -262,7 +262,7 @@ class Library:
             if file in indexed:
                 outcome.added.append(file)
                 continue
-            why = warnings.about(file) or "no article text could be read from it"
+            why = dict(report.skipped).get(file) or warnings.about(file) or "no article text could be read from it"
             path_in_corpus(self.corpus_dir, file).unlink(missing_ok=True)  # ours, just saved: not left behind
             outcome.refused.append(f"{file}: not added, {why}")
         yield status_html(outcome)
