@@ -206,6 +206,18 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def configure_logging() -> None:
-    """Our messages at INFO; libraries only when they warn (no DEBUG lines, no per-request logs)."""
+    """Our messages at INFO; libraries only when they warn (no DEBUG lines, no per-request logs).
+
+    The filter is on the handler, not on the loggers: a library that sets its own
+    logger to DEBUG (bm25s does) still reaches the handler, which drops the record.
+    """
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(message)s", stream=sys.stderr)
     logging.getLogger("qa").setLevel(logging.INFO)
+    for handler in logging.getLogger().handlers:
+        if type(handler) is logging.StreamHandler and not any(isinstance(f, _OursOrWarnings) for f in handler.filters):
+            handler.addFilter(_OursOrWarnings())
+
+
+class _OursOrWarnings(logging.Filter):
+    def filter(self, record: logging.LogRecord) -> bool:
+        return record.levelno >= logging.WARNING or record.name == "qa" or record.name.startswith("qa.")

@@ -9,7 +9,7 @@ from __future__ import annotations
 import functools
 import logging
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -24,6 +24,10 @@ from .store import EncodedPassage, IndexSettings, Store, open_store
 log = logging.getLogger(__name__)
 
 BATCH_PASSAGES = 256  # passages embedded, then written, at a time
+
+# Told how a run goes: the report so far (added, changed, removed known), passages embedded, passages to embed.
+# Called once before embedding starts (0 done), then after each batch.
+Progress = Callable[["UpdateReport", int, int], None]
 
 
 @dataclass
@@ -68,6 +72,7 @@ def update_index(
     show_progress: bool = False,
     wait_seconds: float = 600.0,
     max_file_bytes: int | None = None,
+    progress: Progress | None = None,
 ) -> UpdateReport:
     """Make the index in ``store`` match the articles of ``corpus_dir``.
 
@@ -75,11 +80,12 @@ def update_index(
     vectors. Nothing is visible until the whole run is committed, so the
     previous index stays in use until the new one is complete. Files over
     ``max_file_bytes`` (default: qa.limits.MAX_FILE_BYTES) are skipped.
+    ``progress``, when given, is told how the run goes (see :data:`Progress`).
     """
     if not Path(corpus_dir).is_dir():  # before taking the store's lock (which creates its folder)
         raise CorpusError(f"corpus folder not found: {corpus_dir}")
     read = functools.partial(_read_corpus, Path(corpus_dir), max_file_bytes)
-    return _run(read, store, model, backend, chunking, full, show_progress, wait_seconds)
+    return _run(read, store, model, backend, chunking, full, show_progress, wait_seconds, progress)
 
 
 def index_documents(
@@ -93,7 +99,7 @@ def index_documents(
     wait_seconds: float = 600.0,
 ) -> UpdateReport:
     """Make the index in ``store`` hold exactly ``documents`` (see :func:`update_index`)."""
-    return _run(lambda: list(documents), store, model, backend, chunking, full, show_progress, wait_seconds)
+    return _run(lambda: list(documents), store, model, backend, chunking, full, show_progress, wait_seconds, None)
 
 
 def _read_corpus(corpus_dir: Path, max_file_bytes: int | None = None) -> Corpus:
@@ -103,7 +109,7 @@ def _read_corpus(corpus_dir: Path, max_file_bytes: int | None = None) -> Corpus:
     return corpus
 
 
-def _run(read, store, model, backend, chunking, full, show_progress, wait_seconds) -> UpdateReport:
+def _run(read, store, model, backend, chunking, full, show_progress, wait_seconds, progress) -> UpdateReport:
     store = open_store(store)
     embedder = get_embedder(model, backend)
     report = UpdateReport()
@@ -131,12 +137,18 @@ def _run(read, store, model, backend, chunking, full, show_progress, wait_second
         chunked = [(doc, chunk_document(doc, chunking)) for doc in to_embed]
         total = sum(len(passages) for _, passages in chunked)
         desc = f"embedding {total:,} passages from {len(to_embed):,} articles"
+        done = 0
+        if progress is not None:
+            progress(report, done, total)
         with tqdm(total=total, desc=desc, unit="passage", disable=not show_progress) as bar:
             for group in _batches(chunked):
                 encoded = iter(encode_passages(embedder, [p for _, passages in group for p in passages]))
                 for doc, passages in group:
                     writer.add(doc.doc_id, doc.content_hash, doc.title, [next(encoded) for _ in passages])
                 bar.update(sum(len(passages) for _, passages in group))
+                done += sum(len(passages) for _, passages in group)
+                if progress is not None:
+                    progress(report, done, total)
         report.passages_embedded = total
         report.seconds["embed"] = time.perf_counter() - started
         started = time.perf_counter()

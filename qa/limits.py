@@ -17,6 +17,11 @@ MAX_FILE_BYTES = int(float(os.environ.get("QA_MAX_FILE_MB", "20")) * 1024 * 1024
 # Passages per question that callers may ask for.
 MAX_K = 50
 
+# Files added from the browser: each at most this size (QA_MAX_UPLOAD_MB changes it, never above
+# MAX_FILE_BYTES, which the indexer would skip), and at most this many files at once.
+MAX_UPLOAD_BYTES = min(MAX_FILE_BYTES, int(float(os.environ.get("QA_MAX_UPLOAD_MB", "10")) * 1024 * 1024))
+MAX_UPLOAD_FILES = 20
+
 
 class QuestionError(ValueError):
     """A question that cannot be answered as asked (empty, too long, not text)."""
