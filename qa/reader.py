@@ -126,7 +126,10 @@ def read_passage(
             if question.expects == "meaning" and not _explains(question, text, placed):
                 continue
             near, affinity = _near(evidence, placed), _affinity(evidence, placed)
-            score = float(base[i] + cue + weights.window * near + weights.affinity * affinity)
+            # on the scale of a sentence's relevance, so that passages with and without a span compare
+            score = float(base[i] + cue + weights.window * near + weights.affinity * affinity) / (
+                1 + weights.window + weights.affinity
+            )
             if best is None or score > best.score:
                 best = Found(score, i, placed, float(evidence.relevance[i]), near, affinity)
     if best is None:
