@@ -103,15 +103,25 @@ def run_eval(args: argparse.Namespace) -> int:
 def format_hit(hit: Hit) -> str:
     c = hit.citation
     body = textwrap.fill(" ".join(hit.text.split()), width=100, initial_indent="    ", subsequent_indent="    ")
+    page = f"page {c.page}, " if c.page is not None else ""
     return (
         f"[{hit.rank}] {hit.score:.3f}  {c.title}\n"
-        f"    {c.path}, lines {c.lines[0]}-{c.lines[1]} (characters {c.start}-{c.end})\n"
+        f"    {c.path}, {page}lines {c.lines[0]}-{c.lines[1]} (characters {c.start}-{c.end})\n"
         f"    > {hit.answer}\n{body}"
     )
 
 
 def format_answer(answer: Answer) -> str:
-    lead = "" if answer.found else "Nothing in the articles answers this. The closest passages, which are not answers:\n\n"
+    """The answer for a person: the short answer and its citation, then the passages."""
+    if not answer.found:
+        lead = f"Nothing in the articles answers this. {answer.why_not or ''}".strip()
+        lead += "\nThe closest passages, which are not answers:\n\n"
+    elif answer.short_answer is not None:
+        short = answer.short_answer
+        c = short.citation
+        lead = f"Answer: {short.text}  [{short.hit_rank}] {c.path}, lines {c.lines[0]}-{c.lines[1]}\n\n"
+    else:
+        lead = "No short answer stands out; the sentence marked > in [1] answers.\n\n"
     return lead + ("\n\n".join(format_hit(h) for h in answer.hits) or "No passage found.")
 
 
@@ -121,6 +131,8 @@ def answer_record(answer: Answer) -> dict:
         "question": answer.question,
         "searched": answer.searched,
         "found": answer.found,
+        "short_answer": answer.short_answer.as_dict() if answer.short_answer else None,
+        "why_not": answer.why_not,
         "hits": [h.as_dict() for h in answer.hits],
     }
 

@@ -38,7 +38,10 @@ _NUMBER_WORDS = (
 )
 _QUANTIFIER = r"(?:(?:plus|moins|près|pres|autour|environ|quelque|au moins|jusqu'?à|more than|less than|about|over|some|nearly|almost)\s+(?:de\s+|d['’]\s*|than\s+)?)?"
 _NUMBER = rf"(?:\d+(?:[\s\u00a0.,]\d{{3}})*(?:[.,]\d+)?(?:\s?%)?|\b(?:{_NUMBER_WORDS})\b)"
-_UNIT_WORDS = r"(?:\s+(?:de\s+|d['’]\s*)?(?!(?:et|ou|and|or|à|a|au|en|dans|par|pour|sur|de|du|des|le|la|les|the|of|in)\b)[^\W\d_][\w'’-]*){0,2}"
+_UNIT_WORDS = (
+    r"(?:\s+(?:de\s+|d['’]\s*)?(?!(?:et|ou|and|or|à|au|en|dans|par|pour|sur|de|du|des|le|la|les|the|of|in|sont|ont|est"
+    r"|été|sera|are|is|were|was|have|has|will)\b)[^\W\d_][\w'’-]+){0,2}"
+)
 _TIME_UNITS = (
     r"jours?|journées?|demi-journée|ans|années?|mois|semaines?|heures?|minutes?|siècles?|décennies?"
     r"|days?|years?|months?|weeks?|hours?|minutes?|decades?|centuries"
