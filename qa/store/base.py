@@ -27,7 +27,7 @@ import numpy as np
 from ..chunking import Passage
 from ..embed import Pieces
 
-FORMAT_VERSION = 2
+FORMAT_VERSION = 3
 
 
 class IndexUnusable(RuntimeError):
