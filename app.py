@@ -28,7 +28,8 @@ def build_parser() -> argparse.ArgumentParser:
     add_index_options(parser)
     parser.add_argument("--share", action="store_true", help="also open a public gradio.live link (off by default)")
     parser.add_argument(
-        "--allow-uploads", action="store_true",
+        "--allow-uploads",
+        action="store_true",
         help="let the page add and remove articles even when the server can be reached from other machines "
         "(on by default only for a server bound to 127.0.0.1 without --share)",
     )

@@ -24,6 +24,7 @@ import time
 from pathlib import Path
 
 from qa.embedding import DEFAULT_MODEL, load_model
+
 from qa.indexer import update_index
 from qa.retrieval import RANKING_STAGES, Ranking, Retriever
 
@@ -43,7 +44,9 @@ def main() -> None:
     index_dir = args.index or Path(tempfile.mkdtemp(prefix="qa-bench-index-"))
     update_index(args.corpus, index_dir)
     retriever = Retriever.open(index_dir, args.corpus)
-    questions = [json.loads(line)["question"] for line in args.questions.read_text(encoding="utf-8").splitlines() if line.strip()]
+    questions = [
+        json.loads(line)["question"] for line in args.questions.read_text(encoding="utf-8").splitlines() if line.strip()
+    ]
     retriever.retrieve(questions[0])  # warm-up: touches every buffer
 
     setups = [

@@ -23,6 +23,7 @@ import time
 from pathlib import Path
 
 from qa.embedding import load_model
+
 from qa.indexer import update_index
 
 
@@ -66,7 +67,9 @@ def main() -> None:
 
     full = timed_update(corpus, index, "full build", show_progress=True)
     edited = files[len(files) // 2]
-    edited.write_text(edited.read_text(encoding="utf-8") + "Une phrase ajoutée pour le banc d'essai.\n", encoding="utf-8")
+    edited.write_text(
+        edited.read_text(encoding="utf-8") + "Une phrase ajoutée pour le banc d'essai.\n", encoding="utf-8"
+    )
     update = timed_update(corpus, index, "update after editing one document")
     print(f"update / full = {update / full:.4f} (1 / documents = {1 / len(files):.4f})")
     if args.keep is None:

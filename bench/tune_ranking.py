@@ -49,10 +49,12 @@ def features(retriever: Retriever, cases) -> list[tuple[list[str], list[tuple[fl
     out = []
     for case in cases:
         scored = retriever.rank(case.question, k=60, ranking=wide)
-        out.append((
-            [s.passage.doc_id for s in scored],
-            [(s.candidate.dense, s.sentence, s.lexical, s.match.score if s.match else 0.0) for s in scored],
-        ))
+        out.append(
+            (
+                [s.passage.doc_id for s in scored],
+                [(s.candidate.dense, s.sentence, s.lexical, s.match.score if s.match else 0.0) for s in scored],
+            )
+        )
     return out
 
 
@@ -60,7 +62,7 @@ def measure(ranking: Ranking, cases, gathered) -> tuple[float, float]:
     """Hit@1 and MRR@10 (by document, as qa eval counts BEIR relevance) of ``ranking`` on gathered evidence."""
     assert ranking.rerank is not None
     hits, reciprocal = 0, 0.0
-    for case, (docs, evidence) in zip(cases, gathered):
+    for case, (docs, evidence) in zip(cases, gathered, strict=True):
         first = sorted(range(len(docs)), key=lambda i: -ranking.first.score(*evidence[i][:3]))
         head, rest = first[: ranking.rerank_depth], first[ranking.rerank_depth :]
         order = sorted(head, key=lambda i: -ranking.rerank.score(*evidence[i])) + rest
@@ -88,7 +90,7 @@ def main() -> None:
 
     results = []
     for values in itertools.product(*GRID.values()):
-        point = dict(zip(GRID, values))
+        point = dict(zip(GRID, values, strict=True))
         hit1, mrr = measure(ranking_for(point), tune, gathered[id(tune)])
         results.append((mrr, hit1, point))
         print(f"{point}  Hit@1 {hit1:.3f}  MRR@10 {mrr:.3f}", flush=True)

@@ -67,6 +67,7 @@ class Passage:
         """1-based first and last line of an original span inside this passage."""
         first = self.line_start + bisect_right(self.line_offsets, orig_start)
         return first, self.line_start + bisect_right(self.line_offsets, max(orig_start, orig_end - 1))
+
     page: int | None = None  # PDFs: the page where the passage starts; None when the document has no pages
 
     @property

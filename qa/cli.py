@@ -21,15 +21,26 @@ USER_ERRORS = (ValueError, CorpusError, IndexUnusable, IndexBusy, ModelError, St
 
 def add_index_options(parser: argparse.ArgumentParser) -> None:
     """The options that say which articles, index and model: shared by `qa` and `app.py`."""
-    parser.add_argument("--corpus", type=Path, default=DEFAULT_CORPUS_DIR, help="folder of articles (default: %(default)s)")
     parser.add_argument(
-        "--store", "--index", dest="store", default=DEFAULT_STORE, metavar="FOLDER|URI",
+        "--corpus", type=Path, default=DEFAULT_CORPUS_DIR, help="folder of articles (default: %(default)s)"
+    )
+    parser.add_argument(
+        "--store",
+        "--index",
+        dest="store",
+        default=DEFAULT_STORE,
+        metavar="FOLDER|URI",
         help="index folder, or a postgresql:// URI (default: $QA_STORE or %(default)s)",
     )
-    parser.add_argument("--model", default=DEFAULT_MODEL, help="sentence-transformers model name or folder (default: %(default)s)")
     parser.add_argument(
-        "--backend", choices=BACKENDS, default=DEFAULT_BACKEND,
-        help="embedding backend: onnx (int8, fast), torch (float32) or hash (no model, for tests) (default: %(default)s)",
+        "--model", default=DEFAULT_MODEL, help="sentence-transformers model name or folder (default: %(default)s)"
+    )
+    parser.add_argument(
+        "--backend",
+        choices=BACKENDS,
+        default=DEFAULT_BACKEND,
+        help="embedding backend: onnx (int8, fast), torch (float32) or hash (no model, for tests) "
+        "(default: %(default)s)",
     )
 
 
@@ -42,7 +53,10 @@ def build_parser() -> argparse.ArgumentParser:
     index.add_argument("--full", action="store_true", help="rebuild everything instead of updating")
     index.add_argument("--watch", action="store_true", help="keep running and re-index whenever the corpus changes")
     index.add_argument(
-        "--max-file-mb", type=_megabytes, default=None, metavar="MB",
+        "--max-file-mb",
+        type=_megabytes,
+        default=None,
+        metavar="MB",
         help=f"skip article files larger than this (default: $QA_MAX_FILE_MB or {MAX_FILE_BYTES / 2**20:g})",
     )
 
@@ -54,12 +68,22 @@ def build_parser() -> argparse.ArgumentParser:
 
     evaluate = commands.add_parser("eval", help="measure retrieval quality on a question set")
     add_index_options(evaluate)
-    evaluate.add_argument("data", type=Path, help="a BEIR folder (corpus.jsonl, queries.jsonl, qrels/) or a JSONL question file for --corpus")
-    evaluate.add_argument("-k", "--k", type=int, default=10, help="passages retrieved per question (default: %(default)s)")
+    evaluate.add_argument(
+        "data",
+        type=Path,
+        help="a BEIR folder (corpus.jsonl, queries.jsonl, qrels/) or a JSONL question file for --corpus",
+    )
+    evaluate.add_argument(
+        "-k", "--k", type=int, default=10, help="passages retrieved per question (default: %(default)s)"
+    )
     evaluate.add_argument("--split", default="dev", help="BEIR qrels split (default: %(default)s)")
     evaluate.add_argument("--limit", type=int, default=None, help="only the first N questions")
-    evaluate.add_argument("--stage", choices=sorted(RANKING_STAGES), default="default", help="ranking to evaluate (default: %(default)s)")
-    evaluate.add_argument("--unanswerable", type=Path, default=None, help="a JSONL file of questions the corpus does not answer")
+    evaluate.add_argument(
+        "--stage", choices=sorted(RANKING_STAGES), default="default", help="ranking to evaluate (default: %(default)s)"
+    )
+    evaluate.add_argument(
+        "--unanswerable", type=Path, default=None, help="a JSONL file of questions the corpus does not answer"
+    )
     evaluate.add_argument("--misses", action="store_true", help="also list the questions whose first passage is wrong")
     evaluate.add_argument("--json", action="store_true", help="print the figures as JSON")
     return parser
@@ -81,15 +105,19 @@ def run_eval(args: argparse.Namespace) -> int:
 
     if args.data.is_dir():
         documents, cases = load_beir(args.data, args.split)
-        store = args.store if args.store != DEFAULT_STORE else str(Path(DEFAULT_STORE) / "eval" / args.data.resolve().name)
-        report = index_documents(documents, store, args.model, args.backend, show_progress=True)
-        print(report.summary(), file=sys.stderr)
+        store = (
+            args.store if args.store != DEFAULT_STORE else str(Path(DEFAULT_STORE) / "eval" / args.data.resolve().name)
+        )
+        indexed = index_documents(documents, store, args.model, args.backend, show_progress=True)
+        print(indexed.summary(), file=sys.stderr)
         retriever = Retriever.open(store, args.data, args.model, args.backend, build_if_missing=False)
     else:
         cases = load_questions(args.data)
         retriever = Retriever.open(args.store, args.corpus, args.model, args.backend)
     unanswerable = load_questions(args.unanswerable) if args.unanswerable else []
-    report = evaluate(retriever, cases[: args.limit], k=args.k, ranking=RANKING_STAGES[args.stage], unanswerable=unanswerable)
+    report = evaluate(
+        retriever, cases[: args.limit], k=args.k, ranking=RANKING_STAGES[args.stage], unanswerable=unanswerable
+    )
     if args.json:
         print(json.dumps({"data": str(args.data), "stage": args.stage, "figures": report.figures}, indent=1))
     else:

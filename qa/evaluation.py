@@ -160,7 +160,10 @@ def short_text(answer: Answer) -> str:
 
 
 def evaluate(
-    retriever: Retriever, cases: list[Case], k: int = 10, ranking: Ranking | None = None,
+    retriever: Retriever,
+    cases: list[Case],
+    k: int = 10,
+    ranking: Ranking | None = None,
     unanswerable: list[Case] | None = None,
 ) -> Report:
     """Ask every question (and every unanswerable one) and compute the measures, overall and by language."""
@@ -193,11 +196,17 @@ def evaluate(
                 "answered": float(answer.found),
             }
         if not keys or keys[0] not in relevant or (case.answers and not answer_figures[case.qid]["Answer@1"]):
-            report.misses.append({
-                "id": case.qid, "question": case.question, "expected": case.answers[:2], "found": answer.found,
-                "short": short_text(answer), "got": hits[0].text[:160] if hits else "",
-                "first_hit_relevant": bool(keys) and keys[0] in relevant,
-            })
+            report.misses.append(
+                {
+                    "id": case.qid,
+                    "question": case.question,
+                    "expected": case.answers[:2],
+                    "found": answer.found,
+                    "short": short_text(answer),
+                    "got": hits[0].text[:160] if hits else "",
+                    "first_hit_relevant": bool(keys) and keys[0] in relevant,
+                }
+            )
     per_query: dict[str, dict[str, float]] = defaultdict(dict)
     for metric in ir_measures.iter_calc(list(MEASURES.values()), qrels, run):
         per_query[metric.query_id][str(metric.measure)] = metric.value

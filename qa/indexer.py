@@ -59,7 +59,9 @@ class UpdateReport:
 
 def index_settings(embedder: Embedder, chunking: ChunkSettings) -> IndexSettings:
     """What an index built now with ``embedder`` records, and what a reader checks."""
-    return IndexSettings(model=embedder.model_name, backend=embedder.fingerprint, dim=embedder.dim, chunking=chunking.as_dict())
+    return IndexSettings(
+        model=embedder.model_name, backend=embedder.fingerprint, dim=embedder.dim, chunking=chunking.as_dict()
+    )
 
 
 def update_index(
@@ -125,7 +127,9 @@ def _run(read, store, model, backend, chunking, full, show_progress, wait_second
         known = writer.base.documents if writer.base else {}
         current = {d.doc_id: d for d in documents}
         report.added = sorted(set(current) - set(known))
-        report.changed = sorted(d for d in set(current) & set(known) if known[d].content_hash != current[d].content_hash)
+        report.changed = sorted(
+            d for d in set(current) & set(known) if known[d].content_hash != current[d].content_hash
+        )
         report.removed = sorted(set(known) - set(current))
         report.unchanged = len(current) - len(report.added) - len(report.changed)
         if writer.base is not None and not report.touched:
@@ -175,7 +179,7 @@ def encode_passages(embedder: Embedder, passages: Sequence[Passage]) -> list[Enc
     """One model pass per passage (title and text) gives its vector, its sentence vectors
     (each sentence's tokens pooled in the context of the passage) and its word pieces."""
     encoded = []
-    for passage, tokens in zip(passages, embedder.encode_documents([p.titled_text for p in passages])):
+    for passage, tokens in zip(passages, embedder.encode_documents([p.titled_text for p in passages]), strict=True):
         shift = len(passage.titled_text) - len(passage.text)
         encoded.append(
             EncodedPassage(

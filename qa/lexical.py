@@ -26,7 +26,6 @@ import Stemmer
 from bm25s.stopwords import STOPWORDS_EN, STOPWORDS_FRENCH
 from scipy import sparse
 
-
 K1, B = 1.5, 0.75
 
 _WORD = re.compile(r"[^\W_]+(?:[-'][^\W_]+)*", re.UNICODE)
@@ -74,18 +73,20 @@ class TermCounts:
         column = {t: i for i, t in enumerate(terms)}
         rows = np.repeat(np.arange(len(texts)), [len(w) for w in tokenized])
         cols = np.fromiter((column[w] for words in tokenized for w in words), dtype=np.int64, count=len(rows))
-        counts = sparse.csc_matrix(
-            (np.ones(len(rows), dtype=np.float32), (rows, cols)), shape=(len(texts), len(terms))
-        )
+        counts = sparse.csc_matrix((np.ones(len(rows), dtype=np.float32), (rows, cols)), shape=(len(texts), len(terms)))
         counts.sum_duplicates()
         return cls(terms, counts, np.array([len(w) for w in tokenized], dtype=np.float32))
 
     def save(self, path: Path) -> None:
         with open(path, "wb") as f:
             np.savez(
-                f, terms=np.frombuffer("\n".join(self.terms).encode("utf-8"), dtype=np.uint8),
-                data=self.counts.data, indices=self.counts.indices, indptr=self.counts.indptr,
-                shape=np.array(self.counts.shape), lengths=self.lengths,
+                f,
+                terms=np.frombuffer("\n".join(self.terms).encode("utf-8"), dtype=np.uint8),
+                data=self.counts.data,
+                indices=self.counts.indices,
+                indptr=self.counts.indptr,
+                shape=np.array(self.counts.shape),
+                lengths=self.lengths,
             )
 
     @classmethod
@@ -107,7 +108,7 @@ class BM25:
         for counts, rows, keys in groups:
             live = counts.counts[rows]  # (live passages, terms), still by column
             present = np.diff((live > 0).tocsc().indptr)  # passages holding each term
-            for term, n in zip(counts.terms, present.tolist()):
+            for term, n in zip(counts.terms, present.tolist(), strict=True):
                 if n:
                     frequency[term] = frequency.get(term, 0) + n
             self._groups.append((counts.terms, live.tocsc(), counts.lengths[rows], np.asarray(keys, dtype=np.int64)))

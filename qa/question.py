@@ -16,36 +16,62 @@ from .lexical import fold
 # Kinds of answer, most specific first: the first pattern that matches the folded question decides.
 KINDS: tuple[tuple[str, str], ...] = (
     ("email", r"\be-?mail|\bcourriel|adresse (?:e-?mail|electronique|mail)|correo|\bmail\b"),
-    ("phone", r"\bphone|\bfax\b|\btelephon|\btelefon|\bnumero de (?:poste|tel)|\bext(?:ension)?\b|\bcall\b|\bappeler\b"
-     r"|\bllamar\b|\banrufen"),
-    ("role", r"(?:what|which) (?:position|role|title|function|job|post)\b|(?:his|her|their|its) (?:position|role|title|job)\b"
-     r"|quel(?:le)?s? (?:est |etait )?(?:le |la |son |sa )?(?:grade|titre|fonction|poste|role)\b|\bcargo\b"
-     r"|welche (?:funktion|position|stelle)|\bwas ist (?:sein|ihr)e? (?:funktion|position|titel)"),
+    (
+        "phone",
+        r"\bphone|\bfax\b|\btelephon|\btelefon|\bnumero de (?:poste|tel)|\bext(?:ension)?\b|\bcall\b|\bappeler\b"
+        r"|\bllamar\b|\banrufen",
+    ),
+    (
+        "role",
+        r"(?:what|which) (?:position|role|title|function|job|post)\b"
+        r"|(?:his|her|their|its) (?:position|role|title|job)\b"
+        r"|quel(?:le)?s? (?:est |etait )?(?:le |la |son |sa )?(?:grade|titre|fonction|poste|role)\b|\bcargo\b"
+        r"|welche (?:funktion|position|stelle)|\bwas ist (?:sein|ihr)e? (?:funktion|position|titel)",
+    ),
     ("meaning", r"\bsignifie|\bstand for|\bstands for|\bacronym|\bsigle\b|\bbedeutet|\bsignifica"),
-    ("person", r"(?:\bwho(?:m|se)?|^(?:et |mais )?qui|\b(?:a|par|de|avec|pour|chez) qui|\bwe[rmn]|\bwessen|\bquien(?:es)?)\b"
-     r"|which (?:official|person|minister|director)|\bansprechpartner|persona de contacto"
-     r"|quel(?:le)? (?:directeur|directrice|ministre|personne|president|presidente|porte-parole)\b"),
-    ("organisation", r"which (?:organi[sz]ation|agency|body|fund|ministry|institution|partners?|office)"
-     r"|quel(?:le)?s? (?:organisme|organisation|ministere|fonds|institution|agence|partenaires?|bureau|reseau)"
-     r"|welche (?:organisation|behorde|institution|buro)|que (?:organizacion|organismo|ministerio|oficina)"),
+    (
+        "person",
+        r"(?:\bwho(?:m|se)?|^(?:et |mais )?qui|\b(?:a|par|de|avec|pour|chez) qui|\bwe[rmn]|\bwessen|\bquien(?:es)?)\b"
+        r"|which (?:official|person|minister|director)|\bansprechpartner|persona de contacto"
+        r"|quel(?:le)? (?:directeur|directrice|ministre|personne|president|presidente|porte-parole)\b",
+    ),
+    (
+        "organisation",
+        r"which (?:organi[sz]ation|agency|body|fund|ministry|institution|partners?|office)"
+        r"|quel(?:le)?s? (?:organisme|organisation|ministere|fonds|institution|agence|partenaires?|bureau|reseau)"
+        r"|welche (?:organisation|behorde|institution|buro)|que (?:organizacion|organismo|ministerio|oficina)",
+    ),
     ("contact", r"\bjoindre\b|\breach (?:him|her|them|you|the)|\berreichen\b|\bcontactar|\bget in touch"),
-    ("duration", r"how long|for how long|combien de (?:temps|jours|semaines|mois|annees)|depuis combien|pendant combien"
-     r"|wie lange|cuanto tiempo|cuantos (?:dias|anos|meses)|how many (?:days|weeks|months|years)"),
-    ("date", r"\bwhen\b|what (?:date|day|year)|which (?:date|day|year)|since (?:when|which year)|\bquand\b"
-     r"|quel(?:le)?s? (?:date|jour|annee)|en quelle annee|depuis quand|\bwann\b|an welchem tag|in welchem jahr"
-     r"|welche[nm]? (?:datum|tag)|seit wann|\bcuando\b|que (?:dia|fecha)|en que ano|desde cuando"),
-    ("number", r"how (?:many|much)|what (?:number|percentage|share)|\bcombien\b|quel (?:est le )?nombre|\bwie viele?\b"
-     r"|\bcuant[oa]s?\b|\b(?:budget|population|montant|cout|taux|rate|amount|presupuesto|poblacion|tasa)\b|wie hoch"),
-    ("place", r"\bwhere\b|in which (?:city|country|province|region|town|place)|which (?:city|country|province|region)"
-     r"|\bou\b|dans quel(?:le)? (?:ville|pays|region|province|endroit)|quel(?:le)? (?:ville|pays|region|province)"
-     r"|\bwo(?:hin|her)?\b|in welche[rmn]? (?:stadt|land|region|provinz)|\bdonde\b|\badonde\b"
-     r"|en que (?:ciudad|pais|region|provincia)"),
+    (
+        "duration",
+        r"how long|for how long|combien de (?:temps|jours|semaines|mois|annees)|depuis combien|pendant combien"
+        r"|wie lange|cuanto tiempo|cuantos (?:dias|anos|meses)|how many (?:days|weeks|months|years)",
+    ),
+    (
+        "date",
+        r"\bwhen\b|what (?:date|day|year)|which (?:date|day|year)|since (?:when|which year)|\bquand\b"
+        r"|quel(?:le)?s? (?:date|jour|annee)|en quelle annee|depuis quand|\bwann\b|an welchem tag|in welchem jahr"
+        r"|welche[nm]? (?:datum|tag)|seit wann|\bcuando\b|que (?:dia|fecha)|en que ano|desde cuando",
+    ),
+    (
+        "number",
+        r"how (?:many|much)|what (?:number|percentage|share)|\bcombien\b|quel (?:est le )?nombre|\bwie viele?\b"
+        r"|\bcuant[oa]s?\b|\b(?:budget|population|montant|cout|taux|rate|amount|presupuesto|poblacion|tasa)\b|wie hoch",
+    ),
+    (
+        "place",
+        r"\bwhere\b|in which (?:city|country|province|region|town|place)|which (?:city|country|province|region)"
+        r"|\bou\b|dans quel(?:le)? (?:ville|pays|region|province|endroit)|quel(?:le)? (?:ville|pays|region|province)"
+        r"|\bwo(?:hin|her)?\b|in welche[rmn]? (?:stadt|land|region|provinz)|\bdonde\b|\badonde\b"
+        r"|en que (?:ciudad|pais|region|provincia)",
+    ),
 )
 _KIND_PATTERNS = tuple((kind, re.compile(pattern)) for kind, pattern in KINDS)
 
 # The question is about the press contact of a release ("whom should I contact", "personne à contacter").
 _CONTACT = re.compile(
-    r"contact|joindre|\breach\b|erreichen|ansprechpartner|\bpress (?:officer|office)|\battache de presse|\bprensa\b")
+    r"contact|joindre|\breach\b|erreichen|ansprechpartner|\bpress (?:officer|office)|\battache de presse|\bprensa\b"
+)
 
 # Asking who leads or heads something: the answer is a person together with their role.
 _LEADER = re.compile(
@@ -64,7 +90,9 @@ QUESTION_WORDS = frozenset(
 )
 
 _NUMBER = re.compile(r"\b\d[\d.,]*\b")
-_NAME = re.compile(r"(?<![\w'’-])([A-ZÀ-ÖØ-Þ][\w'’-]*|[A-Z]{2,}\w*)(?:\s+(?:(?:de|du|des|la|le|van|von|al|el|bin|da|di)\s+)?[A-ZÀ-ÖØ-Þ][\w'’-]*)*")
+_NAME = re.compile(
+    r"(?<![\w'’-])([A-ZÀ-ÖØ-Þ][\w'’-]*|[A-Z]{2,}\w*)(?:\s+(?:(?:de|du|des|la|le|van|von|al|el|bin|da|di)\s+)?[A-ZÀ-ÖØ-Þ][\w'’-]*)*"
+)
 
 
 @dataclass(frozen=True)
@@ -97,7 +125,10 @@ _COUNTED = re.compile(
     r"\s*((?:[^\W\d_][\w'’-]*\s*){1,3})",
     re.IGNORECASE,
 )
-_FOCUS_STOP = re.compile(r"\b(?:did|do|does|are|is|were|was|have|has|will|ont|sont|a|est|etait|était|sind|haben|hat|son|han|en|in|at|of|de|des|du|la|le|les|the)\b.*$", re.IGNORECASE)
+_FOCUS_STOP = re.compile(
+    r"\b(?:did|do|does|are|is|were|was|have|has|will|ont|sont|a|est|etait|était|sind|haben|hat|son|han|en|in|at|of|de|des|du|la|le|les|the)\b.*$",
+    re.IGNORECASE,
+)
 
 
 def _focus(text: str, lang: str) -> str | None:
@@ -130,7 +161,9 @@ def _first_word_start(text: str) -> int:
 
 _LANGUAGE_WORDS = {
     "en": set("the of and is are what who how many which when where does did was were his her their in on for".split()),
-    "fr": set("le la les des du de est que qui quel quelle quels quelles combien ou et a au aux en pour son sa ses".split()),
+    "fr": set(
+        "le la les des du de est que qui quel quelle quels quelles combien ou et a au aux en pour son sa ses".split()
+    ),
     "de": set("der die das den dem des ist wer wie viele welche wann wo und im in zur zum fur mit von sie er".split()),
     "es": set("el la los las de del que quien cual cuantos cuando donde y en es por para su sus con".split()),
 }

@@ -99,8 +99,12 @@ def sentence_scores(question: Question, evidence: Evidence, weights: ReaderWeigh
 
 
 def read_passage(
-    question: Question, evidence: Evidence, weights: ReaderWeights = ReaderWeights(), referent: str | None = None,
-    kinds: tuple[str, ...] | None = None, floor: float = float("-inf"),
+    question: Question,
+    evidence: Evidence,
+    weights: ReaderWeights = ReaderWeights(),
+    referent: str | None = None,
+    kinds: tuple[str, ...] | None = None,
+    floor: float = float("-inf"),
 ) -> Found:
     """The best answer of ``question`` in one passage.
 
@@ -138,7 +142,9 @@ def read_passage(
     return best
 
 
-def _candidates(question: Question, sentence: str, kinds: tuple[str, ...], referent: str | None, weights: ReaderWeights):
+def _candidates(
+    question: Question, sentence: str, kinds: tuple[str, ...], referent: str | None, weights: ReaderWeights
+):
     """(span, bonus from its cues) for each span of ``sentence`` that may answer."""
     spans = find_spans(sentence)
     seen: set[str] = set()
@@ -155,7 +161,7 @@ def _candidates(question: Question, sentence: str, kinds: tuple[str, ...], refer
 
 
 def _with_new_role(question: Question, sentence: str, span: Span) -> Span:
-    """"Pär Liljert, chef de mission de l’OIM en Mongolie" for "Who leads IOM Mongolia?", when the role
+    """ "Pär Liljert, chef de mission de l’OIM en Mongolie" for "Who leads IOM Mongolia?", when the role
     says something the question does not and the whole stays short."""
     longer = with_role(sentence, span)
     role = sentence[span.end : longer.end]

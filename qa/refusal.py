@@ -25,9 +25,17 @@ SCORE_FLOOR = 0.78  # below this, the best passage is about something else altog
 NAME_SIMILARITY = 0.80  # a name not written in the article, but this close to one of its words, is there
 COUNT_AGREEMENT = 0.78  # a count answers "how many X" when its words come this close to X
 KIND_NAMES = {
-    "person": "person", "place": "place", "organisation": "organisation", "date": "date", "number": "number",
-    "duration": "duration", "email": "email address", "phone": "phone number", "contact": "email or phone number",
-    "role": "position", "meaning": "meaning",
+    "person": "person",
+    "place": "place",
+    "organisation": "organisation",
+    "date": "date",
+    "number": "number",
+    "duration": "duration",
+    "email": "email address",
+    "phone": "phone number",
+    "contact": "email or phone number",
+    "role": "position",
+    "meaning": "meaning",
 }
 
 
@@ -38,8 +46,14 @@ class Verdict:
 
 
 def judge(
-    question: Question, score: float, article: str, found: Found | None, referent: str | None,
-    question_pieces: Pieces | None = None, article_pieces: Pieces | None = None, asked_at: int = 0,
+    question: Question,
+    score: float,
+    article: str,
+    found: Found | None,
+    referent: str | None,
+    question_pieces: Pieces | None = None,
+    article_pieces: Pieces | None = None,
+    asked_at: int = 0,
 ) -> Verdict:
     """Whether the best passage (``score``) of ``article`` answers ``question``.
 
@@ -164,7 +178,9 @@ def _country_pattern() -> re.Pattern[str]:
 
 def _countries_named(text: str) -> list[tuple[str, str]]:
     """(name as written, code) of each country named in ``text``."""
-    found = {match.group().title(): _country_names()[match.group()] for match in _country_pattern().finditer(fold(text))}
+    found = {
+        match.group().title(): _country_names()[match.group()] for match in _country_pattern().finditer(fold(text))
+    }
     return list(found.items())
 
 
@@ -180,6 +196,7 @@ def article_pieces(pieces: list[Pieces]) -> Pieces | None:
     if not pieces:
         return None
     return Pieces(
-        ids=np.concatenate([p.ids for p in pieces]), vectors=np.concatenate([p.vectors for p in pieces]),
+        ids=np.concatenate([p.ids for p in pieces]),
+        vectors=np.concatenate([p.vectors for p in pieces]),
         ends=np.concatenate([p.ends for p in pieces]),
     )

@@ -13,16 +13,16 @@ from pathlib import Path
 import numpy as np
 
 from .chunking import ChunkSettings, Passage
-from .ingest import path_in_corpus
-from .ingest.collection import split_doc_id
 from .embed import DEFAULT_BACKEND, DEFAULT_MODEL, Embedder, Pieces, get_embedder
 from .indexer import index_settings, update_index
+from .ingest import path_in_corpus
+from .ingest.collection import split_doc_id
 from .limits import check_k, check_question
 from .question import Question, analyse
-from .refusal import Verdict, article_pieces, judge
 from .reader import ANSWERING_SPANS, OWNED, Evidence, Found, ReaderWeights, read_passage, sentence_scores
-from .spans import looks_like_person
+from .refusal import Verdict, article_pieces, judge
 from .rerank import TokenMatch, token_matches
+from .spans import looks_like_person
 from .store import DEFAULT_STORE, Candidate, IndexMismatch, IndexMissing, Store, StoreReader, open_store, passage_key
 
 log = logging.getLogger(__name__)
@@ -92,8 +92,14 @@ class Citation:
     page: int | None = None  # 1-based page of a PDF; None for other files
 
     def as_dict(self) -> dict:
-        record = {"doc_id": self.doc_id, "title": self.title, "path": self.path, "start": self.start,
-                  "end": self.end, "lines": list(self.lines)}
+        record = {
+            "doc_id": self.doc_id,
+            "title": self.title,
+            "path": self.path,
+            "start": self.start,
+            "end": self.end,
+            "lines": list(self.lines),
+        }
         return record | ({"page": self.page} if self.page is not None else {})
 
 
@@ -240,7 +246,9 @@ class Retriever:
         self._loaded = self._load(store.open_reader())
 
     def _load(self, reader: StoreReader) -> Loaded:
-        wanted = dataclasses.replace(index_settings(self.embedder, ChunkSettings()), chunking=reader.manifest.settings.chunking)
+        wanted = dataclasses.replace(
+            index_settings(self.embedder, ChunkSettings()), chunking=reader.manifest.settings.chunking
+        )
         why = reader.manifest.settings.incompatibility(wanted)
         if why:
             raise IndexMismatch(f"{self.store.location}: {why}; run `qa index` to rebuild it")
@@ -299,13 +307,21 @@ class Retriever:
         return [self._hit(rank, s) for rank, s in enumerate(self.rank(question, k, ranking)[:k], start=1)]
 
     def rank(
-        self, searched: str, k: int, ranking: Ranking | None = None, asked: Question | None = None,
+        self,
+        searched: str,
+        k: int,
+        ranking: Ranking | None = None,
+        asked: Question | None = None,
         referent: str | None = None,
     ) -> list[Scored]:
         return self._rank(searched, k, ranking, asked, referent).scored
 
     def _rank(
-        self, searched: str, k: int, ranking: Ranking | None = None, asked: Question | None = None,
+        self,
+        searched: str,
+        k: int,
+        ranking: Ranking | None = None,
+        asked: Question | None = None,
         referent: str | None = None,
     ) -> Ranked:
         """Candidates for ``searched`` scored by ``ranking``, best first; the first max(k, depth) reranked
@@ -327,7 +343,11 @@ class Retriever:
         return Ranked(ranked, question_pieces, loaded.reader)
 
     def _read(
-        self, question: Question, head: list[Scored], weights: ReaderWeights, referent: str | None,
+        self,
+        question: Question,
+        head: list[Scored],
+        weights: ReaderWeights,
+        referent: str | None,
         focus: np.ndarray | None,
     ) -> list[Scored]:
         """Look in each passage of the head for the words that answer; rank the head again by what was found.
@@ -340,28 +360,36 @@ class Retriever:
         kinds = ANSWERING_SPANS.get(question.expects, ())
         if kinds and any(f.span is not None and f.span.kind == kinds[0] for f in found):
             found = [
-                f if f.span is None or f.span.kind == kinds[0]
+                f
+                if f.span is None or f.span.kind == kinds[0]
                 else read_passage(question, e, weights, referent, kinds[:1], floor - weights.slack)
-                for f, e in zip(found, evidence)
+                for f, e in zip(found, evidence, strict=True)
             ]
         read = [
             dataclasses.replace(
-                s, found=f, best_sentence=f.sentence, ranked_score=s.score,
+                s,
+                found=f,
+                best_sentence=f.sentence,
+                ranked_score=s.score,
                 score=(s.score + weights.reorder * f.score) / (1 + weights.reorder),
             )
-            for s, f in zip(head, found)
+            for s, f in zip(head, found, strict=True)
         ]
         return sorted(read, key=lambda s: -s.score)
 
-    def _first_stage(self, reader: StoreReader, question: str, query: np.ndarray, k: int, ranking: Ranking) -> list[Scored]:
+    def _first_stage(
+        self, reader: StoreReader, question: str, query: np.ndarray, k: int, ranking: Ranking
+    ) -> list[Scored]:
         """Dense and keyword candidates, each scored from its vectors and keywords, best first."""
         n = max(ranking.candidates, k)
         lexical: dict[int, float] = {}
         if ranking.first.lexical:
             keywords = reader.keyword_search(question, n)
-            lexical = dict(zip(keywords.keys.tolist(), keywords.scores.tolist()))
+            lexical = dict(zip(keywords.keys.tolist(), keywords.scores.tolist(), strict=True))
         scored = []
-        for candidate in reader.search(query, n if ranking.first.dense or ranking.first.sentence else 0, also=list(lexical)):
+        for candidate in reader.search(
+            query, n if ranking.first.dense or ranking.first.sentence else 0, also=list(lexical)
+        ):
             cosines = candidate.sentence_vectors @ query
             best = int(np.argmax(cosines)) if len(cosines) else 0
             sentence = float(cosines[best]) if len(cosines) else candidate.dense
@@ -376,7 +404,7 @@ class Retriever:
         pieces = loaded.reader.pieces([s.candidate.key for s in head])
         matches = token_matches(question, [s.passage for s in head], pieces, loaded.piece_idf)
         rescored = []
-        for scored, match in zip(head, matches):
+        for scored, match in zip(head, matches, strict=True):
             best = scored.best_sentence
             if len(match.sentence_scores) and len(match.sentence_scores) == len(scored.sentence_cosines):
                 best = int(np.argmax(scored.sentence_cosines + match.sentence_scores))

@@ -27,7 +27,9 @@ _MONTHS = (
     "|january|february|march|april|may|june|july|august|september|october|november|december"
     "|janv|févr|fevr|avr|juil|sept|oct|nov|déc|dec|jan|feb|mar|apr|jun|jul|aug|sep"
 )
-_WEEKDAYS = "lundi|mardi|mercredi|jeudi|vendredi|samedi|dimanche|monday|tuesday|wednesday|thursday|friday|saturday|sunday"
+_WEEKDAYS = (
+    "lundi|mardi|mercredi|jeudi|vendredi|samedi|dimanche|monday|tuesday|wednesday|thursday|friday|saturday|sunday"
+)
 _NUMBER_WORDS = (
     "un|une|deux|trois|quatre|cinq|six|sept|huit|neuf|dix|onze|douze|treize|quatorze|quinze|seize|vingt|trente"
     "|quarante|cinquante|soixante|soixante-dix|quatre-vingt|quatre-vingts|quatre-vingt-dix|cent|cents|mille"
@@ -36,7 +38,10 @@ _NUMBER_WORDS = (
     "|one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|twenty|thirty|forty|fifty|hundred|hundreds"
     "|thousand|thousands|dozen|dozens"
 )
-_QUANTIFIER = r"(?:(?:plus|moins|près|pres|autour|environ|quelque|au moins|jusqu'?à|more than|less than|about|over|some|nearly|almost)\s+(?:de\s+|d['’]\s*|than\s+)?)?"
+_QUANTIFIER = (
+    r"(?:(?:plus|moins|près|pres|autour|environ|quelque|au moins|jusqu'?à|more than|less than|about|over|some"
+    r"|nearly|almost)\s+(?:de\s+|d['’]\s*|than\s+)?)?"
+)
 _NUMBER = rf"(?:\d+(?:[\s\u00a0.,]\d{{3}})*(?:[.,]\d+)?(?:\s?%)?|\b(?:{_NUMBER_WORDS})\b)"
 _UNIT_WORDS = (
     r"(?:\s+(?:de\s+|d['’]\s*)?(?!(?:et|ou|and|or|à|au|en|dans|par|pour|sur|de|du|des|le|la|les|the|of|in|sont|ont|est"
@@ -49,7 +54,9 @@ _TIME_UNITS = (
 
 PATTERNS: dict[str, re.Pattern[str]] = {
     "email": re.compile(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+"),
-    "phone": re.compile(r"(?:\+|\b00)\d[\d\s().\-\u00a0]{6,}\d(?:,?\s*(?:Ext|ext|poste)\.?\s*\d+)?|\b(?:Ext|poste)\.?\s*\d+"),
+    "phone": re.compile(
+        r"(?:\+|\b00)\d[\d\s().\-\u00a0]{6,}\d(?:,?\s*(?:Ext|ext|poste)\.?\s*\d+)?|\b(?:Ext|poste)\.?\s*\d+"
+    ),
     "date": re.compile(
         rf"(?:\b(?:{_WEEKDAYS})\s+)?\b\d{{1,2}}(?:er)?(?:\s*(?:et|au|à|-|–|and|to)\s*\d{{1,2}}(?:er)?)?\s+(?:{_MONTHS})\.?(?:\s+\d{{4}})?"
         rf"|\b(?:{_MONTHS})\.?\s+(?:\d{{1,2}}(?:st|nd|rd|th)?,?\s+)?\d{{4}}"
@@ -57,9 +64,12 @@ PATTERNS: dict[str, re.Pattern[str]] = {
         r"|\b(?:en|depuis|dès|des|avant|après|apres|in|since|from|until)?\s*(?:1[0-9]|20)\d{2}\b",
         re.IGNORECASE,
     ),
-    "duration": re.compile(rf"{_QUANTIFIER}{_NUMBER}\s+(?:{_TIME_UNITS})\b|\bdemi-journée\b|\bbiennale?\b", re.IGNORECASE),
+    "duration": re.compile(
+        rf"{_QUANTIFIER}{_NUMBER}\s+(?:{_TIME_UNITS})\b|\bdemi-journée\b|\bbiennale?\b", re.IGNORECASE
+    ),
     "number": re.compile(
-        rf"\b{_QUANTIFIER}{_NUMBER}{_UNIT_WORDS}(?:\s+(?:et|and)\s+{_NUMBER}{_UNIT_WORDS})?", re.IGNORECASE),
+        rf"\b{_QUANTIFIER}{_NUMBER}{_UNIT_WORDS}(?:\s+(?:et|and)\s+{_NUMBER}{_UNIT_WORDS})?", re.IGNORECASE
+    ),
 }
 
 _TITLES = r"(?:M\.|Mme|Mlle|Mr\.?|Mrs\.?|Ms\.?|Dr\.?|Pr\.?|Me|Sir|Dame)"
@@ -67,37 +77,55 @@ _WORD = re.compile(r"[^\W\d_][\w'’.-]*[\w]|[^\W\d_]")
 _PARTICLES = frozenset("de du des la le van von der al el bin da di dos y".split())
 _TITLE_WORDS = frozenset("m mme mlle mr mrs ms dr pr me".split())
 # Capitalised words that name a role, not a person ("Assistant du Secrétaire général").
-_ROLE_WORDS = frozenset(fold(w) for w in """
+_ROLE_WORDS = frozenset(
+    fold(w)
+    for w in """
     Assistant Assistante Directeur Directrice Director Secrétaire Secretary Président Présidente President Chef Chief
     Ministre Minister Colonel Général General Ambassadeur Ambassadrice Ambassador Représentant Représentante
     Commissaire Coordonnateur Coordinatrice Porte-parole Responsable Head Vice-président Vice-présidente
-    """.split())
+    """.split()
+)
 _ACRONYM = re.compile(r"[A-Z][A-Z0-9&]{1,7}")
 
 # Capitalised words that open names of organisations, places and events, not of people.
-_ORG_WORDS = frozenset(fold(w) for w in """
-    Organisation Organization Ministère Ministry Ministre Département Department Agence Agency Bureau Office Ligue League
+_ORG_WORDS = frozenset(
+    fold(w)
+    for w in """
+    Organisation Organization Ministère Ministry Ministre Département Department Agence Agency Bureau Office
+    Ligue League
     Union Nations Fonds Fund Instrument Centre Center Conseil Council Commission Comité Committee Banque Bank
     Programme Program Mouvement Movement Processus Process Réseau Network Secrétariat Secretariat Direction Institut
     Université University Assemblée Assembly Gouvernement Government Parlement Parliament Sommet Summit Dialogue
     Forum Association Fondation Foundation Autorité Authority Police Armée Service Services Groupe Group Haut High
     Division Conférence Conference Tribunal Cour Court Académie Academy École School Société Company Parti Party
-    """.split())
-_PLACE_WORDS = frozenset(fold(w) for w in """
+    """.split()
+)
+_PLACE_WORDS = frozenset(
+    fold(w)
+    for w in """
     République Republic Royaume Kingdom Etats États States Province Région Region Ville City Mer Sea Lac Lake Mont
     Golfe Gulf Désert Desert Océan Ocean Île Island Nord North Sud South Est East Ouest West Afrique Africa Asie Asia
     Europe Amérique America Moyen-Orient
-    """.split())
-_NOT_NAMES = frozenset(w.lower() for w in """
+    """.split()
+)
+_NOT_NAMES = frozenset(
+    w.lower()
+    for w in """
     Le La Les L Un Une Des Du De D Ce Cet Cette Ces Il Elle Ils Elles On Nous Vous Je En Au Aux Dans Par Pour Sur
     Avec Sans Selon Depuis Lors Afin Ainsi Après Avant Mais Et Ou Or Donc Car Si Quand Comme Tous Tout Toute Plus
     The A An This That These Those He She It They We You I In On At By For With From As And But Or If When While
     Tel Tél Email E-mail Mail Fax Ext Lundi Mardi Mercredi Jeudi Vendredi Samedi Dimanche Aujourd Hier Veuillez
-    """.split()) | frozenset(_MONTHS.split("|"))
-_PLACE_BEFORE = re.compile(r"(?:\b(?:à|au|aux|en|dans|vers|de|d['’]|in|at|to|from|near|près de)\s+(?:la\s+|le\s+|l['’]\s*|the\s+)?)$", re.IGNORECASE)
+    """.split()
+) | frozenset(_MONTHS.split("|"))
+_PLACE_BEFORE = re.compile(
+    r"(?:\b(?:à|au|aux|en|dans|vers|de|d['’]|in|at|to|from|near|près de)\s+(?:la\s+|le\s+|l['’]\s*|the\s+)?)$",
+    re.IGNORECASE,
+)
 _PERSON_BEFORE = re.compile(
     r"(?:contacter|contact|déclaré|declare|dit|affirmé|souligné|ajouté|expliqué|indiqué|estimé|rappelé|noté|selon|par"
-    r"|said|says|according to|by)\s*:?\s*$", re.IGNORECASE)
+    r"|said|says|according to|by)\s*:?\s*$",
+    re.IGNORECASE,
+)
 _ROLE_AFTER = re.compile(
     r"^\s*,\s*(?:(?:le|la|l['’]|the|an?)\s+)?(?:nouvel(?:le)?\s+)?(?:chef|directeur|directrice|responsable|président|présidente|"
     r"ministre|porte-parole|représentant|représentante|secrétaire|coordonnateur|coordinatrice|colonel|head|director|"
@@ -118,8 +146,10 @@ def looks_like_person(name: str) -> bool:
     words = name.split()
     folded = {fold(w).strip("'’,.") for w in words}
     return (
-        len(words) >= 2 and all(w[:1].isupper() for w in words if w.lower() not in _PARTICLES)
-        and not folded & (_ORG_WORDS | _PLACE_WORDS | _ROLE_WORDS) and not any(_ACRONYM.fullmatch(w) for w in words)
+        len(words) >= 2
+        and all(w[:1].isupper() for w in words if w.lower() not in _PARTICLES)
+        and not folded & (_ORG_WORDS | _PLACE_WORDS | _ROLE_WORDS)
+        and not any(_ACRONYM.fullmatch(w) for w in words)
     )
 
 
@@ -129,18 +159,25 @@ def find_spans(text: str) -> list[Span]:
     date is not offered as a number."""
     spans = [Span(m.start(), m.end(), kind) for kind, pattern in PATTERNS.items() for m in pattern.finditer(text)]
     names = _names(text)
-    spans = [_trimmed(text, s) for s in spans + names + _roles(text, names) + _meanings(text) if text[s.start : s.end].strip()]
+    spans = [
+        _trimmed(text, s)
+        for s in spans + names + _roles(text, names) + _meanings(text)
+        if text[s.start : s.end].strip()
+    ]
     taken = [s for s in spans if s.kind in ("phone", "email", "date")]
     return [
-        s for s in spans
+        s
+        for s in spans
         if not (s.kind == "number" and (any(t.start <= s.start < t.end for t in taken) or _lone_article(text, s)))
     ]
 
 
 def _lone_article(text: str, span: Span) -> bool:
-    """"un atelier", "une réunion": an article, not a count."""
+    """ "un atelier", "une réunion": an article, not a count."""
     words = text[span.start : span.end].lower().split()
-    return words[0] in ("un", "une", "one", "a", "an") and not (len(words) > 1 and re.fullmatch(_NUMBER_WORDS, words[1]))
+    return words[0] in ("un", "une", "one", "a", "an") and not (
+        len(words) > 1 and re.fullmatch(_NUMBER_WORDS, words[1])
+    )
 
 
 def _names(text: str) -> list[Span]:
@@ -171,7 +208,9 @@ def _names(text: str) -> list[Span]:
 
 _NAME_STOP = re.compile(
     r"\s+(?:a|ont|est|sont|était|sera|seront|avait|va|vont|qui|que|dont|afin|lors|ainsi|has|have|is|are|was|were|will"
-    r"|which|who|that)\b", re.IGNORECASE)
+    r"|which|who|that)\b",
+    re.IGNORECASE,
+)
 
 
 def _name_end(text: str, end: int, limit: int = 80) -> int:
@@ -237,7 +276,7 @@ def _roles(text: str, names: list[Span]) -> list[Span]:
         if _ROLE_AFTER.match(text[name.end :]):
             start = name.end + text[name.end :].index(",") + 1
             end = start
-            while end < len(text) and text[end] not in ",.;:()«»\"":
+            while end < len(text) and text[end] not in ',.;:()«»"':
                 end += 1
             roles.append(Span(start, end, "role", 1.0))
         before = _ROLE_BEFORE.search(text[max(0, name.start - 120) : name.start])
@@ -273,7 +312,7 @@ def with_role(text: str, span: Span) -> Span:
     if span.kind != "person" or not _ROLE_AFTER.match(text[span.end :]):
         return span
     end = span.end + 1
-    while end < len(text) and text[end] not in ",.;:()«»\"":
+    while end < len(text) and text[end] not in ',.;:()«»"':
         end += 1
     return Span(span.start, end, span.kind, span.cue)
 
@@ -293,6 +332,10 @@ def _trimmed(text: str, span: Span) -> Span:
     start, end = span.start, span.end
     while start < end and text[start] in " \t\n,.;:–-":
         start += 1
-    while end > start and text[end - 1] in " \t\n,;:–-" or (end > start and text[end - 1] == "." and span.kind != "person"):
+    while (
+        end > start
+        and text[end - 1] in " \t\n,;:–-"
+        or (end > start and text[end - 1] == "." and span.kind != "person")
+    ):
         end -= 1
     return Span(start, end, span.kind, span.cue)

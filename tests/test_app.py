@@ -161,7 +161,9 @@ def test_snippet_is_cut_at_spaces_around_the_answer():
 def test_reply_leads_with_the_answer_then_numbered_citations():
     text = "First sentence. Pär Liljert leads IOM Mongolia. Last one."
     a, b = text.index("Pär"), text.index("Last") - 1
-    answer = Answer("Who leads?", "Who leads?", [make_hit(text, (a, b)), make_hit("Other <i>x</i>", (0, 5), 2, "c.txt")], True)
+    answer = Answer(
+        "Who leads?", "Who leads?", [make_hit(text, (a, b)), make_hit("Other <i>x</i>", (0, 5), 2, "c.txt")], True
+    )
     reply = format_answer(answer)
     assert reply.startswith('<div class="qa-reply"><div class="qa-tools"><button type="button" class="qa-copy"')
     assert '<p class="qa-lead"><strong>Pär Liljert leads IOM Mongolia.</strong> <a class="qa-act qa-num"' in reply
@@ -217,8 +219,10 @@ def test_english_question_gets_the_head_of_mission_with_citation(client):
     assert "La Mongolie se prépare au Dialogue de haut niveau" in reply
     assert reply.index("qa-lead") < reply.index("[1]") < reply.index("[2]") < reply.index("[3]")
     copied = html.unescape(reply.split('<pre class="qa-plain" hidden>')[1].removesuffix("</pre></div>"))
-    assert f"[1] La Mongolie se prépare au Dialogue de haut niveau des Nations Unies sur la migration et le " \
-        f"développement — 000_709937aa28120cef.txt · {line_range(top['lines'])}" in copied  # what Copy gives
+    assert (
+        f"[1] La Mongolie se prépare au Dialogue de haut niveau des Nations Unies sur la migration et le "
+        f"développement — 000_709937aa28120cef.txt · {line_range(top['lines'])}" in copied
+    )  # what Copy gives
 
 
 @pytest.mark.parametrize(
@@ -293,7 +297,16 @@ def test_app_script_builds_a_missing_index_then_serves(tmp_path, corpus_copy):
 
     port, index = free_port(), tmp_path / "index"
     env = os.environ | {"GRADIO_ANALYTICS_ENABLED": "False", "HF_HUB_OFFLINE": "1"}
-    cmd = [sys.executable, str(ROOT / "app.py"), "--port", str(port), "--corpus", str(corpus_copy), "--index", str(index)]
+    cmd = [
+        sys.executable,
+        str(ROOT / "app.py"),
+        "--port",
+        str(port),
+        "--corpus",
+        str(corpus_copy),
+        "--index",
+        str(index),
+    ]
     log = (tmp_path / "app.log").open("w+")
     proc = subprocess.Popen(cmd, cwd=tmp_path, env=env, stdout=log, stderr=subprocess.STDOUT, text=True)
     try:

@@ -47,7 +47,9 @@ def sync_playwright():
     except ImportError:
         pytest.fail("Playwright is not installed: pip install -e '.[test]' (or pip install playwright)")
     if not CHROMIUM.exists():
-        pytest.fail(f"{CHROMIUM} is missing: apt-get install -y chromium (Playwright's own browser download is not used)")
+        pytest.fail(
+            f"{CHROMIUM} is missing: apt-get install -y chromium (Playwright's own browser download is not used)"
+        )
     return sync_playwright()
 
 
@@ -101,7 +103,7 @@ def test_chat_in_a_real_browser(seed_corpus, seed_index, tmp_path):
                 assert "[click](javascript:alert(1))" in text
                 page.wait_for_timeout(500)  # give a would-be onerror handler time to fire
                 assert page.evaluate("typeof window.__pwned") == "undefined"
-                assert page.evaluate("document.querySelectorAll('img[src=\"x\"], a[href^=\"javascript\"]').length") == 0
+                assert page.evaluate('document.querySelectorAll(\'img[src="x"], a[href^="javascript"]\').length') == 0
                 # the whole article opens beside the chat, just as inert
                 assert "<script>window.__pwned" in page.locator("#qa-article").inner_text()
                 save_screenshot(page, tmp_path, "browser-injection.png", keep=False)
@@ -112,8 +114,6 @@ def test_chat_in_a_real_browser(seed_corpus, seed_index, tmp_path):
                 browser.close()
     finally:
         app.close()
-
-
 
 
 def article_files(kind: str, folder: Path) -> dict[str, Path]:

@@ -14,8 +14,11 @@ from qa.embed.onnx import onnx_file_name, quantisation_config
 def tokens(hidden, ends, content) -> TokenVectors:
     hidden = np.array(hidden, dtype=np.float32)
     return TokenVectors(
-        vector=normalised(hidden.mean(axis=0)), hidden=hidden, ids=np.arange(len(hidden)),
-        ends=np.array(ends), content=np.array(content, dtype=bool),
+        vector=normalised(hidden.mean(axis=0)),
+        hidden=hidden,
+        ids=np.arange(len(hidden)),
+        ends=np.array(ends),
+        content=np.array(content, dtype=bool),
     )
 
 
@@ -87,7 +90,7 @@ def both():
 def test_onnx_int8_vectors_agree_with_torch_float32(both):
     onnx, torch = both
     assert onnx.fingerprint != torch.fingerprint and onnx.dim == torch.dim == 384
-    for a, b in zip(onnx.encode_documents(TEXTS), torch.encode_documents(TEXTS)):
+    for a, b in zip(onnx.encode_documents(TEXTS), torch.encode_documents(TEXTS), strict=True):
         assert a.ids.tolist() == b.ids.tolist() and a.ends.tolist() == b.ends.tolist()
         assert float(a.vector @ b.vector) >= 0.99
         spans = [(0, 20), (20, len(TEXTS[0]))]

@@ -45,7 +45,9 @@ def test_a_question_restating_a_name_is_not_answered_by_it():
 
 
 def test_an_open_question_gets_the_sentence_or_one_of_its_clauses():
-    ev = evidence("Depuis 1992, de plus en plus d’étrangers, attirés par les mines de Gobi, viennent en Mongolie.", [0.9])
+    ev = evidence(
+        "Depuis 1992, de plus en plus d’étrangers, attirés par les mines de Gobi, viennent en Mongolie.", [0.9]
+    )
     found = read_passage(analyse("Why do foreigners come to Mongolia?"), ev)
     assert found.sentence == 0
     assert found.span is None or found.span.kind == "phrase"

@@ -27,8 +27,14 @@ def test_hits_carry_a_citation_into_the_original_file(tiny_retriever, tiny_corpu
 
 @pytest.mark.parametrize(
     "question, message",
-    [("", "empty"), ("   \n\t", "empty"), ("x" * (MAX_QUESTION_CHARS + 1), "limit is 2,000"),
-     ("bad \udcff byte", "not valid UTF-8"), (b"\xff\xfe bad", "not valid UTF-8"), (None, "must be text")],
+    [
+        ("", "empty"),
+        ("   \n\t", "empty"),
+        ("x" * (MAX_QUESTION_CHARS + 1), "limit is 2,000"),
+        ("bad \udcff byte", "not valid UTF-8"),
+        (b"\xff\xfe bad", "not valid UTF-8"),
+        (None, "must be text"),
+    ],
 )
 def test_bad_questions_get_a_clear_error(tiny_retriever, question, message):
     with pytest.raises(QuestionError, match=message):
@@ -93,10 +99,13 @@ def test_stages_without_reranking_read_no_pieces(tiny_retriever, monkeypatch):
 
 
 def test_follow_ups_are_searched_with_the_previous_question():
-    assert with_context("What is his email?", ["Who leads IOM Mongolia?"]) == "Who leads IOM Mongolia? What is his email?"
+    assert (
+        with_context("What is his email?", ["Who leads IOM Mongolia?"]) == "Who leads IOM Mongolia? What is his email?"
+    )
     assert with_context("Et son numéro ?", ["Qui dirige l'OIM en Mongolie ?"]).startswith("Qui dirige")
     assert with_context("Where was the fifth global meeting held?", ["Who leads IOM Mongolia?"]) == (
-        "Where was the fifth global meeting held?")
+        "Where was the fifth global meeting held?"
+    )
     assert with_context("Who leads IOM Mongolia?", []) == "Who leads IOM Mongolia?"
 
 

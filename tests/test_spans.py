@@ -2,10 +2,14 @@
 
 from qa.spans import find_spans, looks_like_person, with_role
 
-QUOTE = ("« Cette consultation nationale a donné l’opportunité de débattre », a déclaré Pär Liljert, "
-         "chef de mission de l’OIM en Mongolie.")
-CONTACT = ("Pour plus d'informations, veuillez contacter: Kieran Best OIM Beijing Tel: +86 10 8532 5303, "
-           "Ext. 203 E-mail: kgormanbest@iom.int")
+QUOTE = (
+    "« Cette consultation nationale a donné l’opportunité de débattre », a déclaré Pär Liljert, "
+    "chef de mission de l’OIM en Mongolie."
+)
+CONTACT = (
+    "Pour plus d'informations, veuillez contacter: Kieran Best OIM Beijing Tel: +86 10 8532 5303, "
+    "Ext. 203 E-mail: kgormanbest@iom.int"
+)
 
 
 def spans(text: str, kind: str) -> list[str]:
@@ -15,7 +19,10 @@ def spans(text: str, kind: str) -> list[str]:
 def test_people_places_and_organisations():
     assert spans(QUOTE, "person") == ["Pär Liljert"]
     assert "Mongolie" in spans(QUOTE, "place") and "OIM" in spans(QUOTE, "organisation")
-    text = "La Mme Enkhtuya du Ministère mongol de la justice et des affaires internes a ouvert l'atelier avec M. Badre Eddine Allali."
+    text = (
+        "La Mme Enkhtuya du Ministère mongol de la justice et des affaires internes a ouvert l'atelier "
+        "avec M. Badre Eddine Allali."
+    )
     assert spans(text, "person") == ["Mme Enkhtuya", "M. Badre Eddine Allali"]
     assert spans(text, "organisation") == ["Ministère mongol de la justice et des affaires internes"]
 
@@ -28,11 +35,16 @@ def test_a_contact_block_splits_into_person_phone_and_email():
 
 
 def test_dates_counts_and_durations():
-    text = "L'OIM a invité les PCR à se réunir au Caire les 21 et 22 octobre. Plus de 70 hauts fonctionnaires de 15 PCR y ont assisté pendant trois jours."
+    text = (
+        "L'OIM a invité les PCR à se réunir au Caire les 21 et 22 octobre. Plus de 70 hauts fonctionnaires "
+        "de 15 PCR y ont assisté pendant trois jours."
+    )
     assert spans(text, "date") == ["21 et 22 octobre"]
     assert {"Plus de 70 hauts fonctionnaires", "15 PCR"} <= set(spans(text, "number"))
     assert spans(text, "duration") == ["trois jours"]
-    assert spans("Une quarantaine de responsables ont participé à un atelier.", "number") == ["Une quarantaine de responsables"]
+    assert spans("Une quarantaine de responsables ont participé à un atelier.", "number") == [
+        "Une quarantaine de responsables"
+    ]
 
 
 def test_roles_and_what_acronyms_stand_for():
@@ -40,7 +52,8 @@ def test_roles_and_what_acronyms_stand_for():
     longer = with_role(QUOTE, person)
     assert QUOTE[longer.start : longer.end] == "Pär Liljert, chef de mission de l’OIM en Mongolie"
     assert spans("« C'est unique », a déclaré le Directeur général de l’OIM, William Lacy Swing.", "role") == [
-        "Directeur général de l’OIM"]
+        "Directeur général de l’OIM"
+    ]
     text = "un projet de « renforcement des capacités pour la gestion des migrations en Mongolie » (CBMM Mongolie)."
     assert spans(text, "meaning") == ["renforcement des capacités pour la gestion des migrations en Mongolie"]
 

@@ -106,7 +106,7 @@ def _export(folder: Path, out: Path, config: str) -> None:
     model = AutoModel.from_pretrained(folder, attn_implementation="eager").eval()
 
     class Encoder(torch.nn.Module):
-        def __init__(self) -> None:
+        def __init__(self, model: torch.nn.Module) -> None:
             super().__init__()
             self.model = model
 
@@ -118,22 +118,32 @@ def _export(folder: Path, out: Path, config: str) -> None:
     example = torch.ones((2, 8), dtype=torch.long)
     dynamic = {0: "batch", 1: "tokens"}
     torch.onnx.export(
-        Encoder(), (example, example), str(out / "model.onnx"), input_names=["input_ids", "attention_mask"],
-        output_names=["last_hidden_state"], opset_version=17, dynamo=False,
+        Encoder(model),
+        (example, example),
+        str(out / "model.onnx"),
+        input_names=["input_ids", "attention_mask"],
+        output_names=["last_hidden_state"],
+        opset_version=17,
+        dynamo=False,
         dynamic_axes={"input_ids": dynamic, "attention_mask": dynamic, "last_hidden_state": dynamic},
     )
     del model
     fused = out / "model_fused.onnx"
     if model_config.model_type in ("bert", "xlm-roberta", "roberta"):
         optimised = optimize_model(
-            str(out / "model.onnx"), model_type="bert", num_heads=model_config.num_attention_heads,
-            hidden_size=model_config.hidden_size, opt_level=0,
+            str(out / "model.onnx"),
+            model_type="bert",
+            num_heads=model_config.num_attention_heads,
+            hidden_size=model_config.hidden_size,
+            opt_level=0,
         )
         optimised.save_model_to_file(str(fused))
     else:
         shutil.copy(out / "model.onnx", fused)
     quantize_dynamic(
-        str(fused), str(out / "model_int8.onnx"), per_channel=True,
+        str(fused),
+        str(out / "model_int8.onnx"),
+        per_channel=True,
         weight_type=QuantType.QUInt8 if config == "avx2" else QuantType.QInt8,
         extra_options={"DefaultTensorType": onnx.TensorProto.FLOAT},
     )
@@ -209,8 +219,11 @@ class OnnxEmbedder:
                 ends = np.array([end - len(prompt) for _, end in enc.offsets], dtype=np.int64)
                 content = (np.array(enc.special_tokens_mask) == 0) & (ends > 0)
                 results[i] = TokenVectors(
-                    vector=normalised(pooled), hidden=token_hidden, ids=np.array(enc.ids, dtype=np.int64),
-                    ends=np.where(content, ends, 0), content=content,
+                    vector=normalised(pooled),
+                    hidden=token_hidden,
+                    ids=np.array(enc.ids, dtype=np.int64),
+                    ends=np.where(content, ends, 0),
+                    content=content,
                 )
         return [r for r in results if r is not None]
 

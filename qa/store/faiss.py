@@ -30,7 +30,6 @@ from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 
-import faiss
 import numpy as np
 from filelock import FileLock, Timeout
 
@@ -118,7 +117,9 @@ class FilesStore:
         return FilesReader(self, generation, manifest)
 
     @contextmanager
-    def writer(self, settings: IndexSettings, rebuild: bool = False, wait_seconds: float = 600.0) -> Iterator[FilesWriter]:
+    def writer(
+        self, settings: IndexSettings, rebuild: bool = False, wait_seconds: float = 600.0
+    ) -> Iterator[FilesWriter]:
         with self._lock(wait_seconds):
             writer = FilesWriter(self, settings, rebuild)
             try:
@@ -351,7 +352,7 @@ class FilesWriter:
             raise StoreUnavailable(
                 f"cannot write the index in {store.folder}: {exc}; the index in use was not changed"
             ) from exc
-        self._prune(keep={name, previous} - {None})
+        self._prune(keep={name} | ({previous} if previous else set()))
         return name
 
     def _vectors_and_piece_df(self) -> tuple[VectorIndex, np.ndarray]:

@@ -318,15 +318,30 @@ def build_app(retriever: Retriever, allow_uploads: bool = False) -> gr.Blocks:
         with gr.Row(equal_height=False):
             with gr.Column(scale=3, min_width=340):
                 chatbot = gr.Chatbot(
-                    label="Conversation", show_label=False, height=600, autoscroll=False, layout="panel",
+                    label="Conversation",
+                    show_label=False,
+                    height=600,
+                    autoscroll=False,
+                    layout="panel",
                     # our HTML is escaped already; sanitising again costs nothing; no $$ LaTeX
-                    sanitize_html=True, render_markdown=True, latex_delimiters=[],
-                    feedback_options=None, buttons=[], elem_id="qa-chat", placeholder=CHAT_PLACEHOLDER,
+                    sanitize_html=True,
+                    render_markdown=True,
+                    latex_delimiters=[],
+                    feedback_options=None,
+                    buttons=[],
+                    elem_id="qa-chat",
+                    placeholder=CHAT_PLACEHOLDER,
                 )
                 with gr.Row(elem_id="qa-ask-row"):
                     box = gr.Textbox(
-                        placeholder="Ask a question…", show_label=False, container=False, lines=1, max_lines=6,
-                        scale=6, autofocus=True, elem_id="qa-question",
+                        placeholder="Ask a question…",
+                        show_label=False,
+                        container=False,
+                        lines=1,
+                        max_lines=6,
+                        scale=6,
+                        autofocus=True,
+                        elem_id="qa-question",
                     )
                     send = gr.Button("Ask", variant="primary", scale=1, min_width=80, elem_id="qa-ask")
                 with gr.Row():
@@ -350,21 +365,30 @@ def build_app(retriever: Retriever, allow_uploads: bool = False) -> gr.Blocks:
                             "saved into the corpus folder and indexed, ready for the next question."
                         )
                         upload = gr.UploadButton(
-                            "Add articles", file_types=list(suffixes), file_count="multiple", size="sm",
-                            variant="primary", elem_id="qa-upload",
+                            "Add articles",
+                            file_types=list(suffixes),
+                            file_count="multiple",
+                            size="sm",
+                            variant="primary",
+                            elem_id="qa-upload",
                         )
                     else:
                         gr.Markdown(CHANGES_OFF)
                     status = gr.HTML("", elem_id="qa-status")
                     listing = gr.HTML(
-                        articles_html(manifest, corpus_dir, allow_uploads), elem_id="qa-list-box", js_on_load=None,
+                        articles_html(manifest, corpus_dir, allow_uploads),
+                        elem_id="qa-list-box",
+                        js_on_load=None,
                         apply_default_css=False,
                     )
 
         panel_out = [viewer, current, original, download]
         gr.on(
-            [box.submit, send.click], respond, [box, chatbot, questions, k],
-            [chatbot, box, questions, *panel_out, saved], api_visibility="private",
+            [box.submit, send.click],
+            respond,
+            [box, chatbot, questions, k],
+            [chatbot, box, questions, *panel_out, saved],
+            api_visibility="private",
         ).then(None, js=SCROLL_CHAT, api_visibility="private")
         viewer.click(open_clicked, None, panel_out, api_visibility="private")
         original.input(toggle_original, [original, current], panel_out, api_visibility="private")

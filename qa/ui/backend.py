@@ -115,8 +115,14 @@ class ChatBackend:
         """
         shown = printable(question).strip() if isinstance(question, str) else ""
         record: dict[str, Any] = {
-            "status": "", "message": None, "question": shown, "searched": shown, "found": False,
-            "short_answer": None, "why_not": None, "hits": [],
+            "status": "",
+            "message": None,
+            "question": shown,
+            "searched": shown,
+            "found": False,
+            "short_answer": None,
+            "why_not": None,
+            "hits": [],
         }
 
         def refuse(status: str, text: str, kind: str = "notice") -> tuple[str, dict]:

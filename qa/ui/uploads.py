@@ -271,8 +271,13 @@ class Library:
         retriever = self.retriever
         chunking = ChunkSettings(**retriever.reader.manifest.settings.chunking)
         report = update_index(
-            retriever.corpus_dir, retriever.store, retriever.embedder.model_name, retriever.embedder.backend,
-            chunking, wait_seconds=INDEX_WAIT_SECONDS, progress=progress,
+            retriever.corpus_dir,
+            retriever.store,
+            retriever.embedder.model_name,
+            retriever.embedder.backend,
+            chunking,
+            wait_seconds=INDEX_WAIT_SECONDS,
+            progress=progress,
         )
         retriever.refresh()
         return report
@@ -334,7 +339,7 @@ def status_html(outcome: Outcome, busy: str | None = None) -> str:
         items.append(f'<li class="qa-refused">{escape(outcome.error)}</li>')
     if outcome.report is not None and outcome.report.touched:
         items.append(f'<li class="qa-note">Index: {escape(outcome.report.summary())}.</li>')
-    busy_html = f'<p>{escape(busy)}</p><progress></progress>' if busy else ""
+    busy_html = f"<p>{escape(busy)}</p><progress></progress>" if busy else ""
     kind = " qa-busy" if busy else ""
     return f'<div class="qa-status{kind}">{busy_html}<ul>{"".join(items)}</ul></div>' if items or busy else ""
 
