@@ -107,7 +107,7 @@ def normalised(vectors: np.ndarray) -> np.ndarray:
     return np.ascontiguousarray(array / np.maximum(norms, 1e-12), dtype=np.float32)
 
 
-def length_sorted_batches(lengths: Sequence[int], max_tokens: int = 4096, max_batch: int = 32) -> Iterable[list[int]]:
+def length_sorted_batches(lengths: Sequence[int], max_tokens: int = 2048, max_batch: int = 16) -> Iterable[list[int]]:
     """Indices of texts grouped by similar length, so a batch pads little: each batch
     holds at most ``max_batch`` texts and about ``max_tokens`` tokens."""
     order = sorted(range(len(lengths)), key=lambda i: lengths[i])

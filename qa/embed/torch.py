@@ -24,7 +24,9 @@ class TorchEmbedder:
 
     def __init__(self, model_name: str, path: str):
         from sentence_transformers import SentenceTransformer  # heavy import, deferred
+        from transformers.utils import logging as transformers_logging
 
+        transformers_logging.disable_progress_bar()  # no "Loading weights" bar on every start
         started = time.perf_counter()
         try:
             self.model = SentenceTransformer(path, device="cpu")
