@@ -32,10 +32,14 @@ _WORD = re.compile(r"[^\W_]+(?:[-'][^\W_]+)*", re.UNICODE)
 _ELISION = re.compile(r"^(?:l|d|j|m|n|s|t|c|qu|jusqu|lorsqu|puisqu)'", re.IGNORECASE)
 
 
+# Every combining mark of the Basic Multilingual Plane, removed after decomposition (é = e + ´).
+_COMBINING = re.compile("[" + "".join(re.escape(chr(c)) for c in range(0x300, 0x10000) if unicodedata.combining(chr(c))) + "]")
+
+
 def fold(text: str) -> str:
     """Lower-case and strip accents (é → e, œ → oe); typographic apostrophes become '."""
     text = text.replace("’", "'").replace("œ", "oe").replace("Œ", "OE").lower()
-    return "".join(ch for ch in unicodedata.normalize("NFKD", text) if not unicodedata.combining(ch))
+    return _COMBINING.sub("", unicodedata.normalize("NFKD", text))
 
 
 @functools.cache

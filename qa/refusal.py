@@ -184,8 +184,9 @@ def _countries_named(text: str) -> list[tuple[str, str]]:
     return list(found.items())
 
 
-def countries_in(text: str) -> set[str]:
-    return {code for _, code in _countries_named(text)}
+@functools.lru_cache(maxsize=256)
+def countries_in(text: str) -> frozenset[str]:
+    return frozenset(code for _, code in _countries_named(text))
 
 
 def _is_country(entity: str) -> bool:

@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
+from threadpoolctl import threadpool_limits
 
 from .chunking import ChunkSettings, Passage
 from .embed import DEFAULT_BACKEND, DEFAULT_MODEL, Embedder, Pieces, get_embedder
@@ -243,6 +244,9 @@ class Retriever:
         self.ranking = ranking or Ranking()
         self._reload_lock = threading.Lock()
         self._refused: str | None = None  # a version already found unusable: not loaded again
+        # A question is many small matrix products (20 × 384 by 384 × 150): a second BLAS thread only adds
+        # waiting, 15 times over on a busy two-core machine. The model runs on onnxruntime's own threads.
+        threadpool_limits(limits=1, user_api="blas")
         self._loaded = self._load(store.open_reader())
 
     def _load(self, reader: StoreReader) -> Loaded:
