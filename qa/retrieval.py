@@ -61,8 +61,8 @@ class Ranking:
     best few, then the reader, which looks in them for the words that answer.
     Weights chosen on PIAF dev (docs/quality.md)."""
 
-    first: Weights = Weights(dense=1.0, sentence=0.5, lexical=0.1)
-    rerank: Weights | None = Weights(sentence=0.75, lexical=0.03, token=1.5)
+    first: Weights = Weights(dense=1.0, sentence=1.0, lexical=0.1)
+    rerank: Weights | None = Weights(sentence=0.5, lexical=0.06, token=2.0)
     reader: ReaderWeights | None = ReaderWeights()
     rerank_depth: int = 8  # passages rescored by ``rerank`` (at least the k asked for)
     candidates: int = 30  # passages from each of dense and keyword search scored by ``first``
