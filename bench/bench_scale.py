@@ -116,9 +116,15 @@ def size_row(count: int, work: Path) -> dict:
     (corpus / "scale.jsonl").write_text("\n".join(lines) + "\n", encoding="utf-8")
     update_seconds, _ = run_qa("index", "--corpus", str(corpus), "--store", str(store))
     return {
-        "passages": count, "index s": seconds, "passages/s": count / seconds, "index RSS MB": index_rss,
-        "disk MB": disk_mb(store), "question p50 ms": median, "question p95 ms": p95,
-        "answering RSS MB": answer_rss, "update after one edit s": update_seconds,
+        "passages": count,
+        "index s": seconds,
+        "passages/s": count / seconds,
+        "index RSS MB": index_rss,
+        "disk MB": disk_mb(store),
+        "question p50 ms": median,
+        "question p95 ms": p95,
+        "answering RSS MB": answer_rss,
+        "update after one edit s": update_seconds,
     }
 
 
@@ -138,8 +144,12 @@ def legacy_row(count: int) -> dict:
     for start in range(0, len(texts), 256):
         embedder.encode_documents(texts[start : start + 256])
     seconds = time.perf_counter() - started
-    return {"passages": len(passages), "index s": seconds, "passages/s": len(passages) / seconds,
-            "texts read by the model": len(texts)}
+    return {
+        "passages": len(passages),
+        "index s": seconds,
+        "passages/s": len(passages) / seconds,
+        "texts read by the model": len(texts),
+    }
 
 
 def million(store: Path, copies: int = 7) -> dict:
@@ -193,11 +203,17 @@ def million(store: Path, copies: int = 7) -> dict:
         bm25.scores(question)
         bm25_timings.append((time.perf_counter() - started) * 1000)
     return {
-        "vectors": len(vectors), "IVF build s": build, "IVF recall@10": float(np.mean(recall)),
-        "IVF search p50 ms": statistics.median(timings), "IVF search p95 ms": percentile(timings, 0.95),
-        "flat search p50 ms": statistics.median(flat_timings), "vectors RSS MB": rss - before,
-        "BM25 build s": bm25_build, "BM25 p50 ms": statistics.median(bm25_timings),
-        "BM25 p95 ms": percentile(bm25_timings, 0.95), "BM25 RSS MB": rss_mb() - rss,
+        "vectors": len(vectors),
+        "IVF build s": build,
+        "IVF recall@10": float(np.mean(recall)),
+        "IVF search p50 ms": statistics.median(timings),
+        "IVF search p95 ms": percentile(timings, 0.95),
+        "flat search p50 ms": statistics.median(flat_timings),
+        "vectors RSS MB": rss - before,
+        "BM25 build s": bm25_build,
+        "BM25 p50 ms": statistics.median(bm25_timings),
+        "BM25 p95 ms": percentile(bm25_timings, 0.95),
+        "BM25 RSS MB": rss_mb() - rss,
     }
 
 

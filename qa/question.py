@@ -106,9 +106,24 @@ class Question:
     focus: str | None = None  # what is counted, for "how many …": "senior officials", "PCR"
 
 
+# A question that opens by naming what it asks for ("Which region …", "Quel pays …") asks for that,
+# whatever its other clauses say ("… when the meeting took place?").
+_OPENING = (
+    (
+        "place",
+        re.compile(
+            r"^\W*(?:which|what|in which|quel(?:le)?s?|dans quel(?:le)?|welche[rsnm]?|que|en que|cual(?:es)?)\s+"
+            r"(?:city|country|countries|region|regions|province|town|ville|pays|region|regions|province"
+            r"|stadt|land|lander|ciudad|pais|paises|region|regiones)\b"
+        ),
+    ),
+)
+
+
 def analyse(text: str) -> Question:
     folded = fold(text)
-    expects = next((kind for kind, pattern in _KIND_PATTERNS if pattern.search(folded)), "phrase")
+    opening = next((kind for kind, pattern in _OPENING if pattern.search(folded)), None)
+    expects = opening or next((kind for kind, pattern in _KIND_PATTERNS if pattern.search(folded)), "phrase")
     return Question(
         text=text,
         expects=expects,

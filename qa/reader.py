@@ -56,8 +56,10 @@ class ReaderWeights:
     contact_penalty: float = 0.08  # a contact sentence, for any other question
     cue: float = 0.03  # a span whose context says what it is ("a déclaré X", "M. X", "à X")
     window: float = 0.5  # the question's words near the span
-    affinity: float = 0.3  # the span's own words match the question's ("40 responsables" for "how many officials")
+    affinity: float = 0.3  # the span's own words match the question's
+    count: float = 1.0  # a count's words match what is counted ("40 responsables" for "how many officials")
     first: float = 0.02  # the first span of its kind in the sentence (the subject, in news writing)
+    entity: float = 0.03  # a name the question gives ("in Cairo") stands near the span
     missing: float = 0.05  # no span of the kind asked for in the passage
     slack: float = 0.04  # a span counts only in a sentence this close to the best sentence's relevance
     reorder: float = 0.5  # weight of the reader's score when passages are ranked again
@@ -123,18 +125,19 @@ def read_passage(
         return Found(float(base[best_sentence]), best_sentence, _clause(question, text, s, e), relevance)
     best: Found | None = None
     for i, (s, e) in enumerate(sentences):
-        if base[i] < floor:
-            continue
+        if base[i] < floor and not (question.contact and is_contact(text[s:e])):
+            continue  # (a contact question's answer is in the contact block, however it scores)
         for span, cue in _candidates(question, text[s:e], kinds, referent, weights):
             placed = Span(s + span.start, s + span.end, span.kind, span.cue)
             if question.expects == "meaning" and not _explains(question, text, placed):
                 continue
             near, affinity = _near(evidence, placed), _affinity(evidence, placed)
+            cue += weights.entity * _names_nearby(question, text, placed)
+            fit = weights.count if question.focus else weights.affinity
             # on the scale of a sentence's relevance, so that passages with and without a span compare
-            score = float(base[i] + cue + weights.window * near + weights.affinity * affinity) / (
-                1 + weights.window + weights.affinity
-            )
-            if best is None or score > best.score:
+            score = float(base[i] + cue + weights.window * near + fit * affinity) / (1 + weights.window + fit)
+            primary = span.kind == kinds[0]
+            if best is None or (primary, score) > (best.span is not None and best.span.kind == kinds[0], best.score):
                 best = Found(score, i, placed, float(evidence.relevance[i]), near, affinity)
     if best is None:
         relevance = float(evidence.relevance[best_sentence])
@@ -185,8 +188,35 @@ def _near(evidence: Evidence, span: Span) -> float:
     """How well the question's words match the text around the span (the span itself left out)."""
     if evidence.match is None:
         return 0.0
-    window = _pieces_in(evidence, span.start - WINDOW, span.start) | _pieces_in(evidence, span.end, span.end + WINDOW)
+    start, end = _segment(evidence.text, span)
+    window = _pieces_in(evidence, max(start, span.start - WINDOW), span.start)
+    window |= _pieces_in(evidence, span.end, min(end, span.end + WINDOW))
     return late_interaction(evidence.match.similarities[:, window], evidence.match.weights) if window.any() else 0.0
+
+
+def _names_nearby(question: Question, text: str, span: Span) -> int:
+    """How many of the names the question gives are written near the span (in its part of a contact block)."""
+    start, end = _segment(text, span)
+    around = text[max(start, span.start - WINDOW) : min(end, span.end + WINDOW)]
+    asked = [e for e in question.entities if not _words(e) <= _words(text[span.start : span.end])]
+    return sum(bool(_words(e) & _words(around)) for e in asked)
+
+
+_CONTACT_SEPARATOR = re.compile(r"\s(?:ou|or|o|oder)\s|;")
+
+
+def _segment(text: str, span: Span) -> tuple[int, int]:
+    """The part of a contact block that holds the span: "X, Genève, Email: … ou Y, LEA Caire, …" lists
+    several people, and what is near one of them is not the other's."""
+    sentence_start = text.rfind("\n", 0, span.start) + 1
+    sentence_end = text.find("\n", span.end)
+    sentence_end = len(text) if sentence_end < 0 else sentence_end
+    if not is_contact(text[sentence_start:sentence_end]):
+        return 0, len(text)
+    cuts = [m for m in _CONTACT_SEPARATOR.finditer(text, sentence_start, sentence_end)]
+    start = max([m.end() for m in cuts if m.end() <= span.start], default=0)
+    end = min([m.start() for m in cuts if m.start() >= span.end], default=len(text))
+    return start, end
 
 
 def _affinity(evidence: Evidence, span: Span) -> float:
