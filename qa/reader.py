@@ -195,11 +195,12 @@ def _near(evidence: Evidence, span: Span) -> float:
 
 
 def _names_nearby(question: Question, text: str, span: Span) -> int:
-    """How many of the names the question gives are written near the span (in its part of a contact block)."""
+    """How many words of the names the question gives are written near the span (in its part of a contact
+    block): "IOM Mongolia" is nearer "OIM Mongolie" than "OIM Beijing"."""
     start, end = _segment(text, span)
-    around = text[max(start, span.start - WINDOW) : min(end, span.end + WINDOW)]
-    asked = [e for e in question.entities if not _words(e) <= _words(text[span.start : span.end])]
-    return sum(bool(_words(e) & _words(around)) for e in asked)
+    around = _words(text[max(start, span.start - WINDOW) : min(end, span.end + WINDOW)])
+    own = _words(text[span.start : span.end])
+    return len(set().union(*(_words(e) - own for e in question.entities)) & around) if question.entities else 0
 
 
 _CONTACT_SEPARATOR = re.compile(r"\s(?:ou|or|o|oder)\s|;")
