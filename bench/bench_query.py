@@ -93,9 +93,8 @@ def main() -> None:
     index = Path(tempfile.mkdtemp(prefix="qa-bench-index-"))
     update_index(args.corpus, index)
     colds = [cold_ask(args.corpus, index) for _ in range(3)]
-    print(
-        f"cold `qa ask` in a fresh process: median {statistics.median(colds):.2f} s ({', '.join(f'{c:.2f}' for c in colds)})"
-    )
+    shown = ", ".join(f"{c:.2f}" for c in colds)
+    print(f"cold `qa ask` in a fresh process: median {statistics.median(colds):.2f} s ({shown})")
     starts = [app_start(args.corpus, index) for _ in range(3)]
     print(
         f"app.py to its page served: median {statistics.median(starts):.2f} s ({', '.join(f'{s:.2f}' for s in starts)})"
