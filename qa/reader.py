@@ -122,7 +122,7 @@ def read_passage(
     if kinds is None:  # an open question: the sentence answers, perhaps one clause of it
         s, e = sentences[best_sentence]
         relevance = float(evidence.relevance[best_sentence])
-        return Found(float(base[best_sentence]), best_sentence, _clause(question, text, s, e), relevance)
+        return Found(float(base[best_sentence]), best_sentence, _clause(question, evidence, s, e), relevance)
     best: Found | None = None
     for i, (s, e) in enumerate(sentences):
         if base[i] < floor and not (question.contact and is_contact(text[s:e])):
@@ -266,14 +266,22 @@ def _explains(question: Question, text: str, span: Span) -> bool:
     return any(re.search(rf"\b{re.escape(e)}\b", around) for e in question.entities if e.isupper())
 
 
-def _clause(question: Question, text: str, start: int, end: int) -> Span | None:
+def _clause(question: Question, evidence: Evidence, start: int, end: int) -> Span | None:
     """For an open question, the clause of the sentence that brings what the question does not say:
-    the one next to the clause sharing the most of its words, and sharing fewer itself."""
+    the one next to the clause that matches the question best, and matching it less itself. Clauses
+    are matched by shared words, or by the question's word pieces when they share none."""
+    text = evidence.text
     parts = clauses(text[start:end])
     if len(parts) < 2:
         return None
     asked = _words(question.text, shortest=4)
-    shared = [len(_words(text[start + p.start : start + p.end], shortest=4) & asked) for p in parts]
+    shared = [float(len(_words(text[start + p.start : start + p.end], shortest=4) & asked)) for p in parts]
+    if evidence.match is not None and not any(shared):  # no word in common: a question in another language
+        match = evidence.match
+        shared = [
+            late_interaction(match.similarities[:, _pieces_in(evidence, start + p.start, start + p.end)], match.weights)
+            for p in parts
+        ]
     anchor = int(np.argmax(shared))
     neighbours = [i for i in (anchor + 1, anchor - 1) if 0 <= i < len(parts) and shared[i] < shared[anchor]]
     if not neighbours:
