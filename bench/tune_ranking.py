@@ -48,7 +48,7 @@ def features(retriever: Retriever, cases) -> list[tuple[list[str], list[tuple[fl
     wide = replace(Ranking(), rerank_depth=60, reader=None)
     out = []
     for case in cases:
-        scored = retriever.rank(case.question, k=60, ranking=wide)
+        scored = retriever.rank(case.question, k=60, ranking=wide).scored
         out.append(
             (
                 [s.passage.doc_id for s in scored],

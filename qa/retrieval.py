@@ -308,19 +308,10 @@ class Retriever:
     def retrieve(self, question: str, k: int = 5, ranking: Ranking | None = None) -> list[Hit]:
         """The ``k`` passages that best answer ``question``, best first."""
         question, k = check_question(question), check_k(k)
-        return [self._hit(rank, s) for rank, s in enumerate(self.rank(question, k, ranking)[:k], start=1)]
+        scored = self.rank(question, k, ranking).scored
+        return [self._hit(rank, s) for rank, s in enumerate(scored[:k], start=1)]
 
     def rank(
-        self,
-        searched: str,
-        k: int,
-        ranking: Ranking | None = None,
-        asked: Question | None = None,
-        referent: str | None = None,
-    ) -> list[Scored]:
-        return self._rank(searched, k, ranking, asked, referent).scored
-
-    def _rank(
         self,
         searched: str,
         k: int,
@@ -426,7 +417,7 @@ class Retriever:
         ranking = ranking or self.ranking
         asked = analyse(question)
         referent = self._referent(asked, history, ranking)
-        ranked = self._rank(searched, k, ranking, asked, referent)
+        ranked = self.rank(searched, k, ranking, asked, referent)
         scored = ranked.scored[:k]
         hits = [self._hit(rank, s) for rank, s in enumerate(scored, start=1)]
         if not hits:
