@@ -199,8 +199,7 @@ def _names_nearby(question: Question, text: str, span: Span) -> int:
     block): "IOM Mongolia" is nearer "OIM Mongolie" than "OIM Beijing"."""
     start, end = _segment(text, span)
     around = _words(text[max(start, span.start - WINDOW) : min(end, span.end + WINDOW)])
-    own = _words(text[span.start : span.end])
-    return len(set().union(*(_words(e) - own for e in question.entities)) & around) if question.entities else 0
+    return len(set().union(*(_words(e) for e in question.entities)) & around) if question.entities else 0
 
 
 _CONTACT_SEPARATOR = re.compile(r"\s(?:ou|or|o|oder)\s|;")
