@@ -146,12 +146,19 @@ _FOCUS_STOP = re.compile(
 )
 
 
+_MEASURED = re.compile(
+    r"\b(budget|population|montant|co[uû]t|taux|rate|amount|presupuesto|poblaci[oó]n|tasa)\b", re.IGNORECASE
+)
+
+
 def _focus(text: str, lang: str) -> str | None:
     """What a "how many" question counts: "How many senior officials attended …" gives "senior officials",
-    "Combien de PCR étaient …" gives "PCR" (an English noun comes after its adjective, a French one before)."""
+    "Combien de PCR étaient …" gives "PCR" (an English noun comes after its adjective, a French one before);
+    what a "what is the budget" question measures: "budget"."""
     match = _COUNTED.search(text)
     if not match:
-        return None
+        measured = _MEASURED.search(text)
+        return measured.group(1) if measured else None
     words = _FOCUS_STOP.sub("", match.group(1)).split()[: 3 if lang == "en" else 1]
     return " ".join(words) or None
 

@@ -79,9 +79,11 @@ def judge(
 def missing_names(
     question: Question, article: str, question_pieces: Pieces | None, article_pieces: Pieces | None, asked_at: int
 ) -> list[str]:
-    """The countries, numbers and names of the question that the article does not hold."""
+    """The countries, ordinals, numbers and names of the question that the article does not hold."""
     present_countries = countries_in(article)
     missing = [name for name, code in _countries_named(question.text) if code not in present_countries]
+    present_ordinals = ordinals_in(article)
+    missing += [word for word, rank in _ordinals_named(question.text) if rank not in present_ordinals]
     for entity in question.entities:
         if entity in missing or _is_country(entity) or _is_common(entity, question.lang):
             continue
@@ -152,6 +154,56 @@ def _close_in_meaning(start: int, length: int, question: Pieces | None, article:
     if not rows.any():
         return False
     return float((question.vectors[rows] @ article.vectors.T).max()) >= NAME_SIMILARITY
+
+
+# ---------------------------------------------------------------- ordinals, in four languages
+
+_ORDINAL_WORDS = {
+    # not "first" ("for the first time") nor "second" (a second of time)
+    2: "deuxieme zweite zweiten segunda segundo",
+    3: "third troisieme dritte dritten tercera tercero",
+    4: "fourth quatrieme vierte vierten cuarta cuarto",
+    5: "fifth cinquieme funfte funften quinta quinto",
+    6: "sixth sixieme sechste sechsten sexta sexto",
+    7: "seventh septieme siebte siebten septima septimo",
+    8: "eighth huitieme achte achten octava octavo",
+    9: "ninth neuvieme neunte neunten novena noveno",
+    10: "tenth dixieme zehnte zehnten decima decimo",
+    11: "eleventh onzieme elfte",
+    12: "twelfth douzieme zwolfte",
+    15: "fifteenth quinzieme",
+    18: "eighteenth dix-huitieme achtzehnte",
+    20: "twentieth vingtieme zwanzigste",
+}
+_ORDINAL_OF = {w: n for n, words in _ORDINAL_WORDS.items() for w in words.split()}
+_ROMAN = {"I": 1, "V": 5, "X": 10, "L": 50}
+_ORDINAL = re.compile(
+    r"\b(\d{1,3})\s?(?:st|nd|rd|th|e|er|ere|eme|ème|ᵉ|º|ª|\.)(?=\s|$)|\b([IVXL]{1,8})(?:e|er|eme|ème|th)\b"
+    r"|\b(" + "|".join(sorted(_ORDINAL_OF, key=len, reverse=True)) + r")\b"
+)
+
+
+def _roman(numeral: str) -> int:
+    values = [_ROMAN[c] for c in numeral]
+    return sum(-v if i + 1 < len(values) and v < values[i + 1] else v for i, v in enumerate(values))
+
+
+def _ordinals_named(text: str) -> list[tuple[str, int]]:
+    """(word, rank) of each ordinal of ``text``: "sixth", "6e", "XVIIIème", "quinta"."""
+    found = []
+    for match in _ORDINAL.finditer(text):  # figures and Roman numerals, as written
+        digits, roman, _ = match.groups()
+        if digits or roman:
+            found.append((match.group(), int(digits) if digits else _roman(roman)))
+    for match in _ORDINAL.finditer(fold(text)):  # words, accents folded
+        if match.group(3):
+            found.append((match.group(), _ORDINAL_OF[match.group(3)]))
+    return found
+
+
+@functools.lru_cache(maxsize=256)
+def ordinals_in(text: str) -> frozenset[int]:
+    return frozenset(rank for _, rank in _ordinals_named(text))
 
 
 # ---------------------------------------------------------------- countries, in four languages

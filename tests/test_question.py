@@ -54,3 +54,8 @@ def test_what_a_count_counts():
     assert analyse("How many senior officials attended the meeting?").focus == "senior officials attended"
     assert analyse("Combien de PCR étaient représentés ?").focus == "PCR"
     assert analyse("How long did it last?").focus is None
+
+
+def test_what_a_measure_question_measures():
+    assert analyse("What is the budget of the project?").focus == "budget"
+    assert analyse("Quel est le taux de chômage en Mongolie ?").expects == "number"

@@ -34,3 +34,11 @@ def test_no_answer_of_the_kind_asked_for_is_refused_and_says_whose():
 
 def test_a_passage_about_something_else_is_refused():
     assert not judge(analyse("What is the boiling point of mercury?"), 0.70, ARTICLE, Found(0.7, 0, None), None).found
+
+
+def test_an_ordinal_the_article_does_not_hold_is_refused():
+    article = "La cinquième réunion mondiale des PCR s'est tenue au Caire, après la quatrième à Lima."
+    where = Found(0.9, 0, Span(0, 5, "place"))
+    assert not judge(analyse("Where will the sixth global meeting be held?"), 0.86, article, where, None).found
+    assert judge(analyse("Where was the fifth global meeting held?"), 0.86, article, where, None).found
+    assert judge(analyse("¿Dónde se celebró la quinta reunión?"), 0.86, article, where, None).found
