@@ -32,7 +32,8 @@ sys.path.insert(0, str(ROOT))
 
 from qa.embed import get_embedder  # noqa: E402
 from qa.indexer import update_index  # noqa: E402
-from qa.retrieval import RANKING_STAGES, Retriever  # noqa: E402
+from qa.ranking import RANKING_STAGES  # noqa: E402
+from qa.retrieval import Retriever  # noqa: E402
 from qa.spans import find_spans  # noqa: E402
 
 ENV = dict(os.environ, HF_HUB_OFFLINE="1")

@@ -23,7 +23,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from qa.embed import DEFAULT_BACKEND, DEFAULT_MODEL  # noqa: E402
 from qa.evaluation import load_beir  # noqa: E402
 from qa.indexer import index_documents  # noqa: E402
-from qa.retrieval import Ranking, Retriever, Weights  # noqa: E402
+from qa.ranking import Ranking, Weights  # noqa: E402
+from qa.retrieval import Retriever  # noqa: E402
 
 GRID = {
     "first.sentence": [0.25, 0.5, 1.0],

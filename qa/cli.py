@@ -9,11 +9,13 @@ import sys
 import textwrap
 from pathlib import Path
 
+from .answer import Answer, Hit
 from .embed import BACKENDS, DEFAULT_BACKEND, DEFAULT_MODEL, ModelError
 from .indexer import update_index
 from .ingest import CorpusError, is_article_name
 from .limits import MAX_FILE_BYTES, QuestionError
-from .retrieval import DEFAULT_CORPUS_DIR, RANKING_STAGES, Answer, Hit, Retriever
+from .ranking import RANKING_STAGES
+from .retrieval import DEFAULT_CORPUS_DIR, Retriever
 from .store import DEFAULT_STORE, IndexBusy, IndexUnusable, StoreUnavailable
 
 USER_ERRORS = (ValueError, CorpusError, IndexUnusable, IndexBusy, ModelError, StoreUnavailable)

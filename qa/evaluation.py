@@ -28,8 +28,10 @@ import ir_measures
 import numpy as np
 from ir_measures import RR, Success, nDCG
 
+from .answer import Answer
 from .ingest import Document
-from .retrieval import Answer, Ranking, Retriever
+from .ranking import Ranking
+from .retrieval import Retriever
 
 MEASURES = {"Hit@1": Success @ 1, "Hit@3": Success @ 3, "Hit@10": Success @ 10, "MRR@10": RR @ 10, "nDCG@10": nDCG @ 10}
 ANSWER_MEASURES = ("Sentence@1", "Answer@1", "EM", "F1", "answered")

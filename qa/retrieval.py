@@ -5,7 +5,6 @@ from __future__ import annotations
 import dataclasses
 import functools
 import logging
-import re
 import threading
 from dataclasses import dataclass
 from pathlib import Path
@@ -13,6 +12,7 @@ from pathlib import Path
 import numpy as np
 from threadpoolctl import threadpool_limits
 
+from .answer import Answer, Citation, Hit, ShortAnswer, refers_back, with_context
 from .chunking import ChunkSettings, Passage
 from .embed import DEFAULT_BACKEND, DEFAULT_MODEL, Embedder, Pieces, get_embedder
 from .indexer import index_settings, update_index
@@ -20,6 +20,7 @@ from .ingest import path_in_corpus
 from .ingest.collection import split_doc_id
 from .limits import check_k, check_question
 from .question import Question, analyse
+from .ranking import Ranking, Weights
 from .reader import ANSWERING_SPANS, OWNED, Evidence, Found, ReaderWeights, read_passage, sentence_scores
 from .refusal import Verdict, article_pieces, judge
 from .rerank import TokenMatch, token_matches
@@ -29,168 +30,6 @@ from .store import DEFAULT_STORE, Candidate, IndexMismatch, IndexMissing, Store,
 log = logging.getLogger(__name__)
 
 DEFAULT_CORPUS_DIR = Path("corpus")
-
-
-@dataclass(frozen=True)
-class Weights:
-    """How one stage weighs the evidence about a passage. Its score is
-
-        (dense * cos(question, passage) + sentence * max cos(question, its sentences)
-         + token * late interaction (qa.rerank) + lexical * coverage * BM25 / best BM25)
-        / (dense + sentence + token)
-
-    where coverage is the share of the question's words found in the corpus
-    vocabulary: an English question over French text matches few words, so its
-    keyword evidence counts for little by itself. Dividing by the model-based
-    weights keeps scores on the cosine scale.
-    """
-
-    dense: float = 0.0
-    sentence: float = 0.0
-    lexical: float = 0.0
-    token: float = 0.0
-
-    def score(self, dense: float, sentence: float, lexical: float, token: float = 0.0) -> float:
-        total = self.dense * dense + self.sentence * sentence + self.token * token + self.lexical * lexical
-        return total / ((self.dense + self.sentence + self.token) or 1.0)
-
-
-@dataclass(frozen=True)
-class Ranking:
-    """The stages: a cheap score for every candidate, token-level reranking of the
-    best few, then the reader, which looks in them for the words that answer.
-    Weights chosen on PIAF dev (docs/quality.md)."""
-
-    first: Weights = Weights(dense=1.0, sentence=1.0, lexical=0.1)
-    rerank: Weights | None = Weights(sentence=0.5, lexical=0.06, token=2.0)
-    reader: ReaderWeights | None = ReaderWeights()
-    rerank_depth: int = 8  # passages rescored by ``rerank`` (at least the k asked for)
-    candidates: int = 30  # passages from each of dense and keyword search scored by ``first``
-    no_answer_below: float = 0.80  # a best score under this means "nothing in the corpus answers"
-
-
-# The stages reported in docs/quality.md; "default" is what the product uses.
-RANKING_STAGES = {
-    "dense": Ranking(first=Weights(dense=1.0), rerank=None, reader=None),
-    "bm25": Ranking(first=Weights(lexical=1.0), rerank=None, reader=None),
-    "hybrid": Ranking(first=Weights(dense=1.0, lexical=0.1), rerank=None, reader=None),
-    "sentences": Ranking(rerank=None, reader=None),
-    "reranked": Ranking(reader=None),
-    "default": Ranking(),
-}
-
-
-@dataclass(frozen=True)
-class Citation:
-    """Where a passage (or a span of it) stands in the original article file."""
-
-    doc_id: str  # the article's id: its file relative to the corpus folder (+ "#record" in a collection)
-    title: str
-    path: str  # the file as seen from the working directory, e.g. "corpus/000_x.txt"
-    start: int  # character offsets in the original text
-    end: int
-    lines: tuple[int, int]  # first and last line, 1-based
-    page: int | None = None  # 1-based page of a PDF; None for other files
-
-    def as_dict(self) -> dict:
-        record = {
-            "doc_id": self.doc_id,
-            "title": self.title,
-            "path": self.path,
-            "start": self.start,
-            "end": self.end,
-            "lines": list(self.lines),
-        }
-        return record | ({"page": self.page} if self.page is not None else {})
-
-
-@dataclass(frozen=True)
-class ShortAnswer:
-    """The words that answer, a span of the article's own text, with their own citation."""
-
-    text: str
-    kind: str  # what was asked for and found: "person", "date", "number", "place", "email", "phone", "phrase"
-    hit_rank: int  # the hit whose passage holds it
-    citation: Citation
-
-    def as_dict(self) -> dict:
-        return {"text": self.text, "kind": self.kind, "hit": self.hit_rank} | self.citation.as_dict()
-
-
-@dataclass(frozen=True)
-class Hit:
-    rank: int
-    score: float
-    passage_id: str
-    text: str
-    answer: str  # the sentence of the passage that best answers the question
-    answer_span: tuple[int, int]  # where ``answer`` is in ``text``
-    citation: Citation
-
-    @property
-    def doc_id(self) -> str:
-        return self.citation.doc_id
-
-    @property
-    def title(self) -> str:
-        return self.citation.title
-
-    def as_dict(self) -> dict:
-        """A flat, JSON-ready record (the shape `qa ask --json` prints)."""
-        return {
-            "rank": self.rank,
-            "score": self.score,
-            "text": self.text,
-            "answer": self.answer,
-            "answer_span": list(self.answer_span),
-            "passage_id": self.passage_id,
-        } | self.citation.as_dict()
-
-
-@dataclass(frozen=True)
-class Answer:
-    """The reply to one turn of a conversation.
-
-    ``found`` False: nothing in the articles answers; ``hits`` are then the closest
-    passages, which are not answers, and ``why_not`` says why. ``found`` True with no
-    ``short_answer``: the first hit's sentence answers, but no span of it was good
-    enough to stand alone.
-    """
-
-    question: str
-    searched: str  # what was searched: the question, with the previous turn for a follow-up
-    hits: list[Hit]
-    found: bool
-    short_answer: ShortAnswer | None = None
-    why_not: str | None = None
-
-    @property
-    def best(self) -> Hit | None:
-        return self.hits[0] if self.hits else None
-
-
-# Words that point back to an earlier turn ("What is his email?", "Et son numéro ?").
-_REFERRING = re.compile(
-    r"\b(?:he|him|his|she|her|hers|it|its|they|them|their|this|that|these|those|there|"
-    r"il|elle|ils|elles|lui|leur|leurs|son|sa|ses|ce|cet|cette|ces|celui|celle|ceux|y|en|là)\b",
-    re.IGNORECASE,
-)
-
-
-def with_context(question: str, history: list[str]) -> str:
-    """The text to search for a question asked after ``history`` (earlier questions, oldest first).
-
-    No generative model: a follow-up that refers back (a pronoun, "there", "son",
-    "ce"…) or is very short is searched together with the previous question, so
-    "What is his email?" after "Who leads IOM Mongolia?" looks for the email in
-    the passages about the head of IOM Mongolia. A self-contained question is
-    searched alone.
-    """
-    if not history:
-        return question
-    if _REFERRING.search(question) or len(question.split()) <= 3:
-        return f"{history[-1]} {question}"
-    return question
 
 
 @dataclass(frozen=True)
@@ -445,7 +284,7 @@ class Retriever:
         named = [e for e in asked.entities if looks_like_person(e)]
         if named:
             return named[0]
-        if history and _REFERRING.search(asked.text):
+        if history and refers_back(asked.text):
             previous = self.answer(history[-1], history=history[-2:-1], ranking=ranking)
             short = previous.short_answer
             if short is not None and short.kind == "person":

@@ -15,7 +15,7 @@ import pytest
 
 os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
 
-from qa.retrieval import Answer, Citation, Hit  # noqa: E402
+from qa.answer import Answer, Citation, Hit  # noqa: E402
 from qa.ui import (  # noqa: E402
     MAX_UI_QUESTION_CHARS,
     NOTHING_FOUND,

@@ -6,8 +6,10 @@ import dataclasses
 
 import pytest
 
+from qa.answer import with_context
 from qa.limits import MAX_QUESTION_CHARS, QuestionError
-from qa.retrieval import RANKING_STAGES, Retriever, with_context
+from qa.ranking import RANKING_STAGES
+from qa.retrieval import Retriever
 from qa.store import IndexMismatch, open_store
 
 

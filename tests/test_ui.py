@@ -16,9 +16,10 @@ import pytest
 
 os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
 
+from qa.answer import Answer, Citation, Hit, ShortAnswer  # noqa: E402
 from qa.chunking import Passage  # noqa: E402
 from qa.limits import MAX_UPLOAD_BYTES  # noqa: E402
-from qa.retrieval import Answer, Citation, Hit, Retriever, ShortAnswer  # noqa: E402
+from qa.retrieval import Retriever  # noqa: E402
 from qa.ui import ChatBackend, format_answer, plain_answer  # noqa: E402
 from qa.ui.app import parse_action, plain_messages, restore  # noqa: E402
 from qa.ui.article import Article, article_html, load_article, merge_passages, open_reference, original_html  # noqa: E402

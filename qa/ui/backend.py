@@ -11,8 +11,9 @@ import logging
 import math
 from typing import Any
 
+from ..answer import Answer, Hit
 from ..limits import MAX_QUESTION_CHARS, QuestionError, check_question
-from ..retrieval import Answer, Hit, Retriever
+from ..retrieval import Retriever
 from .format import NOTHING_FOUND, format_answer, message
 from .sources import corpus_file
 

@@ -15,7 +15,7 @@ from __future__ import annotations
 import html
 from urllib.parse import quote
 
-from ..retrieval import Answer, Citation, Hit, ShortAnswer
+from ..answer import Answer, Citation, Hit, ShortAnswer
 
 CONTEXT_CHARS = 220  # characters kept on each side of the answer sentence in a chat snippet
 NOTHING_FOUND = "I found nothing in the articles that answers this."
