@@ -91,12 +91,14 @@ def test_chat_in_a_real_browser(seed_corpus, seed_index, tmp_path):
                 page.wait_for_selector("#qa-question textarea", timeout=30_000)
 
                 text = ask(page, "Who leads IOM Mongolia?")
-                assert "Pär Liljert" in text
+                lead = page.locator(f"{REPLY} strong").first.inner_text()
+                assert lead.startswith("Pär Liljert")  # the short answer, in bold
+                assert "a déclaré Pär Liljert, chef de mission" in page.locator(f"{REPLY} mark").first.inner_text()
                 assert "000_709937aa28120cef.txt" in text and "corpus/000" not in text
                 assert re.search(r"lines? \d+(–\d+)? · score \d\.\d{3}", text), text
                 assert page.locator(f"{REPLY} mark").first.is_visible()  # the answer sentence, highlighted
                 page.wait_for_timeout(300)
-                save_screenshot(page, tmp_path, "browser-answer.png", keep=False)
+                save_screenshot(page, tmp_path, "answer.png")
 
                 text = ask(page, INJECTION_QUESTION)
                 assert "<script>window.__pwned = 1</script>" in text  # shown as literal text
