@@ -343,11 +343,12 @@ def retrieve(
     corpus_dir: str | Path = DEFAULT_CORPUS_DIR,
     model: str = DEFAULT_MODEL,
     backend: str = DEFAULT_BACKEND,
+    ranking: Ranking | None = None,
 ) -> list[Hit]:
     """The ``k`` passages that best answer ``question``, best first, each with its citation.
 
     The index in ``store`` is built from ``corpus_dir`` on first use and kept
-    loaded for later calls.
+    loaded for later calls. ``ranking`` changes how passages are ranked for this call only.
     """
     question = check_question(question)
-    return _cached_retriever(str(store), Path(corpus_dir), model, backend).retrieve(question, k)
+    return _cached_retriever(str(store), Path(corpus_dir), model, backend).retrieve(question, k, ranking)

@@ -136,3 +136,20 @@ def test_french_question_finds_the_head_of_mission(retriever):
 def test_answer_is_the_best_sentence_of_the_passage(retriever):
     hit = retriever.retrieve("What is the phone number of IOM Mongolia?", k=1)[0]
     assert "Tel: +976" in hit.answer
+
+
+def test_the_module_function_takes_a_ranking_for_one_call(tiny_corpus, tiny_index):
+    import qa
+    from qa.ranking import Ranking
+
+    first = qa.retrieve("Saruul Bat", k=2, store=tiny_index, corpus_dir=tiny_corpus, backend="hash")
+    plain = qa.retrieve(
+        "Saruul Bat",
+        k=2,
+        store=tiny_index,
+        corpus_dir=tiny_corpus,
+        backend="hash",
+        ranking=Ranking(rerank=None, reader=None),
+    )
+    assert first[0].doc_id == plain[0].doc_id == "mongolia.txt"
+    assert first[0].score != plain[0].score  # another ranking was used, for that call only
