@@ -25,7 +25,17 @@ from .reader import ANSWERING_SPANS, OWNED, Evidence, Found, ReaderWeights, read
 from .refusal import Verdict, article_pieces, judge
 from .rerank import TokenMatch, token_matches
 from .spans import looks_like_person
-from .store import DEFAULT_STORE, Candidate, IndexMismatch, IndexMissing, Store, StoreReader, open_store, passage_key
+from .store import (
+    DEFAULT_STORE,
+    Candidate,
+    IndexMismatch,
+    IndexMissing,
+    IndexUnusable,
+    Store,
+    StoreReader,
+    open_store,
+    passage_key,
+)
 
 log = logging.getLogger(__name__)
 
@@ -137,7 +147,7 @@ class Retriever:
                 return False
             try:
                 loaded = self._load(self.store.open_reader())  # meanwhile questions use the old version
-            except IndexMismatch as exc:
+            except IndexUnusable as exc:  # built otherwise, or damaged: the version in use still answers
                 self._refused = version
                 log.warning("keeping index version %s: the newer one cannot serve: %s", self.reader.version, exc)
                 return False

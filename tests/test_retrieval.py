@@ -153,3 +153,16 @@ def test_the_module_function_takes_a_ranking_for_one_call(tiny_corpus, tiny_inde
     )
     assert first[0].doc_id == plain[0].doc_id == "mongolia.txt"
     assert first[0].score != plain[0].score  # another ranking was used, for that call only
+
+
+def test_a_damaged_newer_version_leaves_the_one_in_use(tiny_retriever, tiny_corpus, tiny_index):
+    from qa.indexer import update_index
+    from qa.store.faiss import VECTORS
+
+    before = tiny_retriever.reader.version
+    (tiny_corpus / "dakar.txt").write_text("Dakar\nMoussa Diop dirige le bureau de Dakar.\n", encoding="utf-8")
+    update_index(tiny_corpus, tiny_index, backend="hash")
+    newer = tiny_retriever.store.current_version()
+    (tiny_index / newer / VECTORS).write_bytes(b"damaged")
+    assert tiny_retriever.retrieve("Saruul Bat", k=1)  # still answers, from the version it has
+    assert tiny_retriever.reader.version == before
