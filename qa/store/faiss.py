@@ -225,10 +225,6 @@ class FilesReader:
     def __len__(self) -> int:
         return len(self._where)
 
-    def passage(self, key: int) -> Passage:
-        segment, row = self._where[key]
-        return segment.passages[row]
-
     def search(self, query: np.ndarray, k: int, also: Sequence[int] = ()) -> list[Candidate]:
         found = dict(self.vectors.search(query, k))
         for key in also:

@@ -131,7 +131,6 @@ class Segment:
             raise IndexCorrupt(f"{folder}: {len(self.passages)} passages, {self.info['passages']} expected")
         if [len(p.sentences) for p in self.passages] != np.diff(bounds[:, 0]).tolist():
             raise IndexCorrupt(f"{folder / 'bounds.i64'}: sentence counts disagree with the passages")
-        self.row_of = {p.passage_id: i for i, p in enumerate(self.passages)}
 
     def _map(self, name: str) -> np.ndarray:
         dtype, cols = ARRAYS[name]
