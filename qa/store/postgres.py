@@ -191,7 +191,7 @@ class PostgresReader:
         statement = sql.SQL(
             "WITH nearest AS MATERIALIZED (SELECT key FROM qa_passages WHERE {visible} ORDER BY {distance} LIMIT {k}) "
             "SELECT " + _PASSAGE + ", -({distance}) AS dense, sentence_vectors FROM qa_passages "
-            "WHERE {visible} AND (key IN (SELECT key FROM nearest) OR key = ANY(%(also)s::bigint[]))"
+            "WHERE {visible} AND key = ANY(ARRAY(SELECT key FROM nearest) || %(also)s::bigint[])"
         ).format(visible=self._visible, distance=self._distance, k=sql.Literal(max(0, int(k))))
         params = {"q": np.asarray(query, dtype=np.float32), "v": self.current.version, "also": [int(a) for a in also]}
         rows = self.store.connections.read(lambda conn: conn.execute(statement, params).fetchall())

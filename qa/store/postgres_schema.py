@@ -83,9 +83,10 @@ MIGRATIONS: tuple[str, ...] = (
         PRIMARY KEY (build, key, added_in)
     );
     CREATE INDEX qa_passages_tsv ON qa_passages USING gin (tsv);
-    -- already compact binary: stored out of line without a compression attempt
-    ALTER TABLE qa_passages ALTER COLUMN sentence_vectors SET STORAGE EXTERNAL,
-        ALTER COLUMN piece_vectors SET STORAGE EXTERNAL;
+    -- the vector stays in the row (exact distances without a TOAST fetch); the other arrays are
+    -- compact binary, stored out of line without a compression attempt
+    ALTER TABLE qa_passages ALTER COLUMN embedding SET STORAGE PLAIN,
+        ALTER COLUMN sentence_vectors SET STORAGE EXTERNAL, ALTER COLUMN piece_vectors SET STORAGE EXTERNAL;
     CREATE INDEX qa_passages_by_doc ON qa_passages (build, doc_id) WHERE removed_in IS NULL;
     CREATE INDEX qa_passages_by_commit ON qa_passages (build, added_in);
     CREATE INDEX qa_passages_by_removal ON qa_passages (removed_in) WHERE removed_in IS NOT NULL;

@@ -206,6 +206,8 @@ class PostgresWriter:
             "INSERT INTO qa_current (version) VALUES (%s) ON CONFLICT (only_row) DO UPDATE SET version = excluded.version",
             (version,),
         )
+        if self.base is None or len(self._keys) > passages // 10:  # the planner must know the new rows
+            conn.execute("ANALYZE qa_passages, qa_documents")
         kept = {build} | ({self._previous.build} if self._previous else set())
         self._purge(version - 1, min(kept))
         conn.commit()
