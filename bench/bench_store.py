@@ -39,7 +39,7 @@ from qa.indexer import encode_passages, index_settings
 from qa.sentences import split_sentences
 from qa.store import open_store
 from qa.store import postgres as pg_store
-from qa.store import postgres_writer as pg_writer
+from qa.store import postgres_writer as writer_module
 
 DATA = Path("/work/shared/data/scale/fr_passages.jsonl.gz")
 
@@ -52,11 +52,20 @@ def articles(path: Path, limit: int) -> Iterator[tuple[str, list[Passage]]]:
             passages = []
             for position, r in enumerate(group):
                 text = r["text"]
-                passages.append(Passage(
-                    passage_id=passage_id(doc, text, position), doc_id=doc, title=r["source"], text=text,
-                    position=position, start=0, end=len(text), line_start=position + 1, line_end=position + 1,
-                    sentences=tuple(split_sentences(text)) or ((0, len(text)),),
-                ))
+                passages.append(
+                    Passage(
+                        passage_id=passage_id(doc, text, position),
+                        doc_id=doc,
+                        title=r["source"],
+                        text=text,
+                        position=position,
+                        start=0,
+                        end=len(text),
+                        line_start=position + 1,
+                        line_end=position + 1,
+                        sentences=tuple(split_sentences(text)) or ((0, len(text)),),
+                    )
+                )
             yield doc, passages
 
 
@@ -71,7 +80,9 @@ def main() -> None:
     parser.add_argument("--queries", type=int, default=200)
     parser.add_argument("--ef-search", default="40,100,200", help="hnsw.ef_search values to measure")
     parser.add_argument("--data", type=Path, default=DATA)
-    parser.add_argument("--store", default=None, help="postgresql:// URI of an empty database (default: a throw-away server)")
+    parser.add_argument(
+        "--store", default=None, help="postgresql:// URI of an empty database (default: a throw-away server)"
+    )
     args = parser.parse_args()
 
     work = Path(tempfile.mkdtemp(prefix="qa-bench-store-"))
@@ -134,7 +145,8 @@ def main() -> None:
         p50, p95 = latencies[name]
         print(f"| {name} | {n:,} | {rate:,.0f} | {committed:.1f} | {opened:.2f} | {p50:.1f} | {p95:.1f} |")
 
-    print(f"\npgvector HNSW (m={pg_writer.HNSW_M}, ef_construction={pg_writer.HNSW_EF_CONSTRUCTION}) against exact search:\n")
+    hnsw = f"m={writer_module.HNSW_M}, ef_construction={writer_module.HNSW_EF_CONSTRUCTION}"
+    print(f"\npgvector HNSW ({hnsw}) against exact search:\n")
     print("| ef_search | recall@10 | search p50 ms | search p95 ms |")
     print("|---|---|---|---|")
     store = stores["postgres"]
@@ -166,8 +178,10 @@ def recount(store) -> None:
         if len(unique) and unique[-1] >= len(df):
             df = np.concatenate([df, np.zeros(unique[-1] + 1 - len(df), dtype=np.int64)])
         df[unique] += 1
-    print(f"\npiece frequencies recounted from every row: {time.perf_counter() - started:.1f} s "
-          "(the store keeps them with each version instead: read in one row when a version is opened)")
+    print(
+        f"\npiece frequencies recounted from every row: {time.perf_counter() - started:.1f} s "
+        "(the store keeps them with each version instead: read in one row when a version is opened)"
+    )
 
 
 if __name__ == "__main__":

@@ -41,7 +41,9 @@ class TestServer:
     def socket_dir(self) -> str:
         return str(self.server.get_postmaster_info().socket_dir)
 
-    def uri(self, database: str = "postgres", user: str = "postgres", password: str | None = None, **params: str) -> str:
+    def uri(
+        self, database: str = "postgres", user: str = "postgres", password: str | None = None, **params: str
+    ) -> str:
         secret = f":{quote(password, safe='')}" if password is not None else ""
         query = "&".join([f"host={quote(self.socket_dir, safe='/')}", *(f"{k}={quote(v)}" for k, v in params.items())])
         return f"postgresql://{user}{secret}@/{database}?{query}"
@@ -58,8 +60,12 @@ class TestServer:
         return name
 
     def stop(self) -> None:
-        pgexec("pg_ctl", ("-w", "-D", str(self.pgdata), "-m", "fast", "stop"), bin_path=self.server.bin_path,
-               user=self.server.system_user)
+        pgexec(
+            "pg_ctl",
+            ("-w", "-D", str(self.pgdata), "-m", "fast", "stop"),
+            bin_path=self.server.bin_path,
+            user=self.server.system_user,
+        )
 
     def start(self) -> None:
         with self.server._lock:

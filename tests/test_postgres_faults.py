@@ -45,7 +45,9 @@ def big_corpus(folder: Path, articles: int) -> Path:
     """Made-up articles, each about a made-up person, enough for an indexing run of a few seconds."""
     texts = {}
     for n in range(articles):
-        sentences = [f"Article {n} : la personne Zorgl{n} travaille au bureau numéro {n * 7 + s} de l'agence." for s in range(12)]
+        sentences = [
+            f"Article {n} : la personne Zorgl{n} travaille au bureau numéro {n * 7 + s} de l'agence." for s in range(12)
+        ]
         texts[f"a{n:04d}.txt"] = f"Nouvelles du bureau {n}\n" + " ".join(sentences) + "\n"
     return write_corpus(folder, texts)
 
@@ -97,14 +99,19 @@ def test_two_indexers_at_once_take_turns(postgres_server, postgres_uri, tiny_cor
     outputs = [finished(run) for run in runs]
     assert all("waiting for it" in err for _, err in outputs)
     summaries = sorted(out.splitlines()[0] for out, _ in outputs)
-    assert summaries == ["+0 added, ~0 changed, -0 removed, 3 unchanged", "+3 added, ~0 changed, -0 removed, 0 unchanged"]
+    assert summaries == [
+        "+0 added, ~0 changed, -0 removed, 3 unchanged",
+        "+3 added, ~0 changed, -0 removed, 0 unchanged",
+    ]
     reader = open_store(postgres_uri).open_reader()
     assert len(reader.manifest.documents) == 3 and len(reader) == reader.manifest.passage_count == 3
 
 
 def test_two_readers_answer_alike_and_both_see_what_a_third_process_indexes(postgres_uri, tiny_corpus):
     finished(qa_index(postgres_uri, tiny_corpus))
-    first, second = (Retriever.open(postgres_uri, tiny_corpus, backend="hash", build_if_missing=False) for _ in range(2))
+    first, second = (
+        Retriever.open(postgres_uri, tiny_corpus, backend="hash", build_if_missing=False) for _ in range(2)
+    )
     assert first.store is not second.store
     question = "Qui a animé l'atelier sur la traite au Caire ?"
     assert [h.as_dict() for h in first.retrieve(question)] == [h.as_dict() for h in second.retrieve(question)]

@@ -17,7 +17,7 @@ from qa.store.postgres_connect import mask
 from qa.store.postgres_schema import ensure_extension
 
 from .postgres_server import PASSWORD, PASSWORD_USER, PLAIN_USER
-from .store_conformance import ARTICLES, CHUNKING, SETTINGS, StoreConformance, query, write
+from .store_conformance import ARTICLES, CHUNKING, StoreConformance, query, write
 
 pytestmark = pytest.mark.slow
 
@@ -41,7 +41,9 @@ def database(uri: str) -> str:
 
 
 def indexes(server, uri: str) -> list[str]:
-    rows = server.admin("SELECT indexname FROM pg_indexes WHERE indexname LIKE 'qa_passages_hnsw%' ORDER BY 1", database(uri))
+    rows = server.admin(
+        "SELECT indexname FROM pg_indexes WHERE indexname LIKE 'qa_passages_hnsw%' ORDER BY 1", database(uri)
+    )
     return [name for (name,) in rows]
 
 
@@ -122,9 +124,11 @@ def test_without_pgvector_the_message_says_what_to_ask_for(postgres_server):
     with pytest.raises(StoreUnavailable, match=r"not installed.*CREATE EXTENSION vector"):
         write(store, ARTICLES)
     assert store.current_version() is None
-    with psycopg.connect(postgres_server.uri(database), autocommit=True) as conn:
-        with pytest.raises(StoreUnavailable, match="has no 'qa_no_such_extension' extension"):
-            ensure_extension(conn, "qa_no_such_extension", "the test server")
+    with (
+        psycopg.connect(postgres_server.uri(database), autocommit=True) as conn,
+        pytest.raises(StoreUnavailable, match="has no 'qa_no_such_extension' extension"),
+    ):
+        ensure_extension(conn, "qa_no_such_extension", "the test server")
     postgres_server.admin("CREATE EXTENSION vector", database)  # once an administrator has run it
     write(store, ARTICLES)
     assert set(store.open_reader().manifest.documents) == {"a.txt", "b.txt", "c.txt"}

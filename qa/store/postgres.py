@@ -30,7 +30,16 @@ from psycopg import sql
 
 from ..chunking import Passage
 from ..embed import Pieces
-from .base import Candidate, DocumentEntry, IndexBusy, IndexMissing, IndexSettings, KeywordHits, Manifest, StoreUnavailable
+from .base import (
+    Candidate,
+    DocumentEntry,
+    IndexBusy,
+    IndexMissing,
+    IndexSettings,
+    KeywordHits,
+    Manifest,
+    StoreUnavailable,
+)
 from .postgres_connect import Connections, Target, register_vector
 from .postgres_keywords import DEFAULT_KEYWORDS, KEYWORD_MODES, Group, bm25_of, bm25_search, fts_search, load_groups
 from .postgres_schema import check_readable, migrate, one_line, schema_version
@@ -46,7 +55,7 @@ _PASSAGE = "key, passage_id, doc_id, title, body, position, start_char, end_char
 
 
 def _reader_setup(conn: psycopg.Connection) -> None:
-    conn.execute("SET hnsw.ef_search = %s" % EF_SEARCH)
+    conn.execute(sql.SQL("SET hnsw.ef_search = {}").format(sql.Literal(int(EF_SEARCH))))
     conn.execute("SET hnsw.iterative_scan = strict_order")  # keep scanning past rows of other versions
 
 
@@ -56,7 +65,9 @@ class PostgresStore:
         self.location = self.target.location
         self.keywords = self.target.options.get("keywords", DEFAULT_KEYWORDS)
         if self.keywords not in KEYWORD_MODES:
-            raise StoreUnavailable(f"{self.location}: keywords={self.keywords!r}, expected one of {', '.join(KEYWORD_MODES)}")
+            raise StoreUnavailable(
+                f"{self.location}: keywords={self.keywords!r}, expected one of {', '.join(KEYWORD_MODES)}"
+            )
         self.connections = Connections(self.target, setup=_reader_setup)
         self._groups: dict[tuple[int, int], Group] = {}  # (build, version) -> keyword counts, loaded once
 
@@ -116,7 +127,9 @@ class PostgresStore:
             if found is None:
                 raise IndexMissing(f"no index in {self.location} (run `qa index` to build it)")
             manifest, current = found
-            piece_df = conn.execute("SELECT piece_df FROM qa_versions WHERE version = %s", (current.version,)).fetchone()
+            piece_df = conn.execute(
+                "SELECT piece_df FROM qa_versions WHERE version = %s", (current.version,)
+            ).fetchone()
             keyed = conn.execute(
                 sql.SQL("SELECT key, added_in FROM qa_passages WHERE {}").format(visible(current.build)),
                 {"v": current.version},
@@ -132,12 +145,20 @@ class PostgresStore:
                 self._groups.update({(current.build, v): group for v, group in loaded.items()})
                 keywords = bm25_of({v: g for (_, v), g in self._groups.items()}, keys, added)
         if len(keys) != current.passages:
-            log.warning("%s: version %s holds %d passages, its record says %d", self.location, current.version, len(keys), current.passages)
+            log.warning(
+                "%s: version %s holds %d passages, its record says %d",
+                self.location,
+                current.version,
+                len(keys),
+                current.passages,
+            )
         df = np.frombuffer(piece_df[0], dtype="<i4") if piece_df else np.zeros(0, dtype=np.int32)
         return PostgresReader(self, manifest, current, keys, df, keywords)
 
     @contextmanager
-    def writer(self, settings: IndexSettings, rebuild: bool = False, wait_seconds: float = 600.0) -> Iterator[PostgresWriter]:
+    def writer(
+        self, settings: IndexSettings, rebuild: bool = False, wait_seconds: float = 600.0
+    ) -> Iterator[PostgresWriter]:
         conn = self.connections.connect(application="qa index")
         try:
             self._lock(conn, wait_seconds)
@@ -173,8 +194,15 @@ class PostgresStore:
 class PostgresReader:
     """One version: its manifest, its keyword index and piece frequencies in memory, passages in the database."""
 
-    def __init__(self, store: PostgresStore, manifest: Manifest, current: VersionRow, keys: np.ndarray,
-                 piece_df: np.ndarray, keywords):
+    def __init__(
+        self,
+        store: PostgresStore,
+        manifest: Manifest,
+        current: VersionRow,
+        keys: np.ndarray,
+        piece_df: np.ndarray,
+        keywords,
+    ):
         self.store, self.manifest, self.current = store, manifest, current
         self.version = str(current.version)
         self._count = len(keys)
@@ -197,7 +225,12 @@ class PostgresReader:
         rows = self.store.connections.read(lambda conn: conn.execute(statement, params).fetchall())
         dim = self.current.dim
         candidates = [
-            Candidate(int(r[0]), _passage(r), float(r[11]), np.frombuffer(r[12], dtype="<f2").reshape(-1, dim).astype(np.float32))
+            Candidate(
+                int(r[0]),
+                _passage(r),
+                float(r[11]),
+                np.frombuffer(r[12], dtype="<f2").reshape(-1, dim).astype(np.float32),
+            )
             for r in rows
         ]
         return sorted(candidates, key=lambda c: -c.dense)
@@ -238,20 +271,25 @@ class PostgresReader:
         if keys is not None:
             yield from self._passages_by_key([int(k) for k in keys])
             return
-        last = -(1 << 63)
-        statement = sql.SQL("SELECT " + _PASSAGE + " FROM qa_passages WHERE {visible} AND key > %(after)s ORDER BY key LIMIT {page}")
-        statement = statement.format(visible=self._visible, page=sql.Literal(PAGE))
-        while True:
-            params = {"v": self.current.version, "after": last}
-            rows = self.store.connections.read(lambda conn, params=params: conn.execute(statement, params).fetchall())
+        statement = sql.SQL(
+            "SELECT " + _PASSAGE + " FROM qa_passages WHERE {visible} AND key > %(after)s ORDER BY key LIMIT {page}"
+        ).format(visible=self._visible, page=sql.Literal(PAGE))
+        last = -1  # keys are positive
+
+        def page(conn: psycopg.Connection) -> list[tuple]:
+            return conn.execute(statement, {"v": self.current.version, "after": last}).fetchall()
+
+        while True:  # a page per round trip: every passage is never held at once
+            rows = self.store.connections.read(page)
             yield from (_passage(r) for r in rows)
             if len(rows) < PAGE:
                 return
             last = int(rows[-1][0])
 
     def _passages_by_key(self, keys: list[int]) -> Iterable[Passage]:
-        statement = sql.SQL("SELECT " + _PASSAGE + " FROM qa_passages WHERE {visible} AND key = ANY(%(keys)s::bigint[])")
-        statement = statement.format(visible=self._visible)
+        statement = sql.SQL(
+            "SELECT " + _PASSAGE + " FROM qa_passages WHERE {visible} AND key = ANY(%(keys)s::bigint[])"
+        ).format(visible=self._visible)
         rows = self.store.connections.read(
             lambda conn: conn.execute(statement, {"v": self.current.version, "keys": keys}).fetchall()
         )
@@ -262,6 +300,14 @@ class PostgresReader:
 def _passage(row: tuple) -> Passage:
     spans = row[10]
     return Passage(
-        passage_id=row[1], doc_id=row[2], title=row[3], text=row[4], position=row[5], start=row[6], end=row[7],
-        line_start=row[8], line_end=row[9], sentences=tuple((spans[i], spans[i + 1]) for i in range(0, len(spans), 2)),
+        passage_id=row[1],
+        doc_id=row[2],
+        title=row[3],
+        text=row[4],
+        position=row[5],
+        start=row[6],
+        end=row[7],
+        line_start=row[8],
+        line_end=row[9],
+        sentences=tuple((spans[i], spans[i + 1]) for i in range(0, len(spans), 2)),
     )

@@ -79,16 +79,24 @@ class Connections:
     """Connections to one database: :meth:`read` for questions (pooled, retried once on a dead
     connection), :meth:`connect` for a writer's own session."""
 
-    def __init__(self, target: Target, application: str = "qa", setup: Callable[[psycopg.Connection], None] | None = None):
+    def __init__(
+        self, target: Target, application: str = "qa", setup: Callable[[psycopg.Connection], None] | None = None
+    ):
         self.target, self.application, self.setup = target, application, setup
         self._idle: list[psycopg.Connection] = []
         self._lock = threading.Lock()
 
     def connect(self, application: str | None = None) -> psycopg.Connection:
-        params = psycopg.conninfo.conninfo_to_dict(self.target.conninfo)
-        extra = {k: v for k, v in {"connect_timeout": CONNECT_TIMEOUT, "application_name": application or self.application}.items() if k not in params}
+        given = psycopg.conninfo.conninfo_to_dict(self.target.conninfo)
+        defaults: dict[str, str | int] = {
+            "connect_timeout": CONNECT_TIMEOUT,
+            "application_name": application or self.application,
+        }
+        conninfo = psycopg.conninfo.make_conninfo(
+            self.target.conninfo, **{k: v for k, v in defaults.items() if k not in given}
+        )
         try:
-            conn = psycopg.connect(self.target.conninfo, autocommit=True, **extra)
+            conn = psycopg.connect(conninfo, autocommit=True)
         except psycopg.OperationalError as exc:
             raise StoreUnavailable(f"cannot connect to {self.target.location}: {one_line(exc)}") from None
         try:

@@ -56,8 +56,8 @@ MIGRATIONS: tuple[str, ...] = (
                               U&'[\\0300-\\036F]', '', 'g');
     CREATE TEXT SEARCH DICTIONARY qa_english_stop (TEMPLATE = pg_catalog.simple, STOPWORDS = english, ACCEPT = false);
     CREATE TEXT SEARCH CONFIGURATION qa_news (COPY = pg_catalog.french);
-    ALTER TEXT SEARCH CONFIGURATION qa_news
-        ALTER MAPPING FOR asciiword, asciihword, hword_asciipart, word, hword, hword_part WITH qa_english_stop, french_stem;
+    ALTER TEXT SEARCH CONFIGURATION qa_news ALTER MAPPING
+        FOR asciiword, asciihword, hword_asciipart, word, hword, hword_part WITH qa_english_stop, french_stem;
     CREATE TABLE qa_passages (
         build bigint NOT NULL,
         key bigint NOT NULL,
@@ -114,9 +114,13 @@ def schema_version(conn: psycopg.Connection) -> int | None:
 
 def check_readable(version: int | None, location: str) -> None:
     if version is not None and version > SCHEMA_VERSION:
-        raise IndexMismatch(f"{location}: schema version {version} was written by a newer qa (this one reads {SCHEMA_VERSION})")
+        raise IndexMismatch(
+            f"{location}: schema version {version} was written by a newer qa (this one reads {SCHEMA_VERSION})"
+        )
     if version is not None and version < SCHEMA_VERSION:
-        raise IndexMismatch(f"{location}: schema version {version} is older than {SCHEMA_VERSION}; run `qa index` to upgrade it")
+        raise IndexMismatch(
+            f"{location}: schema version {version} is older than {SCHEMA_VERSION}; run `qa index` to upgrade it"
+        )
 
 
 def migrate(conn: psycopg.Connection, location: str) -> None:

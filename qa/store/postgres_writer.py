@@ -42,10 +42,25 @@ BUILD_MEMORY = "512MB"  # maintenance_work_mem while an HNSW index is built: the
 FLUSH_ROWS = 256
 
 PASSAGE_COLUMNS = {  # column -> type for binary COPY
-    "build": "int8", "key": "int8", "added_in": "int8", "passage_id": "text", "doc_id": "text", "title": "text",
-    "body": "text", "position": "int4", "start_char": "int4", "end_char": "int4", "line_start": "int4",
-    "line_end": "int4", "sentences": "int4[]", "embedding": "vector", "sentence_vectors": "bytea",
-    "piece_ids": "bytea", "piece_ends": "bytea", "piece_vectors": "bytea", "piece_scales": "bytea",
+    "build": "int8",
+    "key": "int8",
+    "added_in": "int8",
+    "passage_id": "text",
+    "doc_id": "text",
+    "title": "text",
+    "body": "text",
+    "position": "int4",
+    "start_char": "int4",
+    "end_char": "int4",
+    "line_start": "int4",
+    "line_end": "int4",
+    "sentences": "int4[]",
+    "embedding": "vector",
+    "sentence_vectors": "bytea",
+    "piece_ids": "bytea",
+    "piece_ends": "bytea",
+    "piece_vectors": "bytea",
+    "piece_scales": "bytea",
 }
 DOCUMENT_COLUMNS = {"build": "int8", "doc_id": "text", "content_hash": "text", "title": "text", "added_in": "int8"}
 
@@ -60,6 +75,7 @@ class VersionRow:
 
 def visible(build: int, alias: str | None = None) -> sql.Composed:
     """The rows of ``build`` that version ``%(v)s`` shows."""
+
     def column(name: str) -> sql.Identifier:
         return sql.Identifier(alias, name) if alias else sql.Identifier(name)
 
@@ -97,7 +113,9 @@ class PostgresWriter:
         if self.base is not None and self._previous is not None:
             self.build = self._previous.build
         else:
-            row = conn.execute("SELECT greatest((SELECT max(build) FROM qa_versions), (SELECT max(build) FROM qa_passages))").fetchone()
+            row = conn.execute(
+                "SELECT greatest((SELECT max(build) FROM qa_versions), (SELECT max(build) FROM qa_passages))"
+            ).fetchone()
             self.build = int(row[0] or 0) + 1 if row else 1
         self._known = set(self.base.documents) if self.base else set()
         self._added: set[str] = set()
@@ -117,14 +135,29 @@ class PostgresWriter:
             p = encoded.passage
             pieces, scales = quantise(encoded.pieces.vectors)
             key = passage_key(p.passage_id)
-            self._passages.append((
-                self.build, key, self.version, p.passage_id, p.doc_id, p.title, p.text, p.position, p.start, p.end,
-                p.line_start, p.line_end, [x for span in p.sentences for x in span],
-                np.asarray(encoded.vector, dtype=np.float32),
-                encoded.sentence_vectors.astype("<f2").tobytes(),
-                encoded.pieces.ids.astype("<i4").tobytes(), encoded.pieces.ends.astype("<i4").tobytes(),
-                pieces.tobytes(), scales.astype("<f4").tobytes(),
-            ))
+            self._passages.append(
+                (
+                    self.build,
+                    key,
+                    self.version,
+                    p.passage_id,
+                    p.doc_id,
+                    p.title,
+                    p.text,
+                    p.position,
+                    p.start,
+                    p.end,
+                    p.line_start,
+                    p.line_end,
+                    [x for span in p.sentences for x in span],
+                    np.asarray(encoded.vector, dtype=np.float32),
+                    encoded.sentence_vectors.astype("<f2").tobytes(),
+                    encoded.pieces.ids.astype("<i4").tobytes(),
+                    encoded.pieces.ends.astype("<i4").tobytes(),
+                    pieces.tobytes(),
+                    scales.astype("<f4").tobytes(),
+                )
+            )
             self._texts.append(p.titled_text)
             self._keys.append(key)
             self._piece_df = _count(self._piece_df, encoded.pieces.ids, +1)
@@ -143,8 +176,10 @@ class PostgresWriter:
         params = {"v": self.version, "build": self.build, "docs": gone}
         for table in ("qa_passages", "qa_documents"):
             cursor = self.conn.execute(
-                sql.SQL("UPDATE {} SET removed_in = %(v)s WHERE build = %(build)s AND doc_id = ANY(%(docs)s) "
-                        "AND removed_in IS NULL").format(sql.Identifier(table)),
+                sql.SQL(
+                    "UPDATE {} SET removed_in = %(v)s WHERE build = %(build)s AND doc_id = ANY(%(docs)s) "
+                    "AND removed_in IS NULL"
+                ).format(sql.Identifier(table)),
                 params,
             )
             if table == "qa_passages":
@@ -176,13 +211,18 @@ class PostgresWriter:
                     "CREATE INDEX {name} ON qa_passages USING hnsw ((embedding::vector({dim})) vector_ip_ops) "
                     "WITH (m = {m}, ef_construction = {ef}) WHERE build = {build}"
                 ).format(
-                    name=hnsw_index(build), dim=sql.Literal(int(self.settings.dim)), m=sql.Literal(HNSW_M),
-                    ef=sql.Literal(HNSW_EF_CONSTRUCTION), build=sql.Literal(int(build)),
+                    name=hnsw_index(build),
+                    dim=sql.Literal(int(self.settings.dim)),
+                    m=sql.Literal(HNSW_M),
+                    ef=sql.Literal(HNSW_EF_CONSTRUCTION),
+                    build=sql.Literal(int(build)),
                 )
             )
         piece_df, passages = self._piece_df, len(self._keys)
         if self.base is not None and self._previous is not None:
-            row = conn.execute("SELECT piece_df FROM qa_versions WHERE version = %s", (self._previous.version,)).fetchone()
+            row = conn.execute(
+                "SELECT piece_df FROM qa_versions WHERE version = %s", (self._previous.version,)
+            ).fetchone()
             base_df = np.frombuffer(row[0], dtype="<i4").astype(np.int32) if row else np.zeros(0, dtype=np.int32)
             for (ids,) in conn.execute(
                 "SELECT piece_ids FROM qa_passages WHERE build = %s AND removed_in = %s", (build, version)
@@ -198,12 +238,20 @@ class PostgresWriter:
                 (build, version, np.array(self._keys, dtype="<i8").tobytes(), counts_bytes(self._texts)),
             )
         conn.execute(
-            "INSERT INTO qa_versions (version, build, settings, created, passages, piece_df) VALUES (%s, %s, %s, %s, %s, %s)",
-            (version, build, json.dumps(asdict(self.settings), sort_keys=True), time.time(), passages,
-             piece_df.astype("<i4").tobytes()),
+            "INSERT INTO qa_versions (version, build, settings, created, passages, piece_df) "
+            "VALUES (%s, %s, %s, %s, %s, %s)",
+            (
+                version,
+                build,
+                json.dumps(asdict(self.settings), sort_keys=True),
+                time.time(),
+                passages,
+                piece_df.astype("<i4").tobytes(),
+            ),
         )
         conn.execute(
-            "INSERT INTO qa_current (version) VALUES (%s) ON CONFLICT (only_row) DO UPDATE SET version = excluded.version",
+            "INSERT INTO qa_current (version) VALUES (%s) "
+            "ON CONFLICT (only_row) DO UPDATE SET version = excluded.version",
             (version,),
         )
         if self.base is None or len(self._keys) > passages // 10:  # the planner must know the new rows
