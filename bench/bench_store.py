@@ -163,6 +163,16 @@ def main() -> None:
         p50, p95 = percentiles(seconds)
         print(f"| {ef} | {np.mean(recall):.3f} | {p50:.1f} | {p95:.1f} |")
     recount(store)
+    sizes = store.connections.read(
+        lambda conn: conn.execute(
+            "SELECT pg_relation_size('qa_passages_hnsw_1'), pg_total_relation_size('qa_passages')"
+        ).fetchone()
+    )
+    files = sum(p.stat().st_size for p in (work / "files").rglob("*") if p.is_file())
+    print(
+        f"\nsizes: HNSW index {sizes[0] / 2**20:,.0f} MiB ({sizes[0] / count:,.0f} bytes a passage), "
+        f"passages table with its indexes and TOAST {sizes[1] / 2**30:,.2f} GiB, files store {files / 2**30:,.2f} GiB"
+    )
     store.close()
     if server is not None:
         server.cleanup()

@@ -145,3 +145,13 @@ def test_one_question_costs_one_round_trip_for_search_and_one_for_pieces(postgre
     found = reader.search(query("Caire"), k=3, also=hits.keys.tolist())
     reader.pieces([c.key for c in found])
     assert len(calls) == 2 and len(found) >= 3
+
+
+def test_a_retriever_refuses_an_index_made_with_another_model(postgres_uri, tiny_corpus):
+    from qa.indexer import update_index
+    from qa.retrieval import Retriever
+
+    update_index(tiny_corpus, postgres_uri, model="one-model", backend="hash")
+    with pytest.raises(IndexMismatch, match="another-model"):
+        Retriever.open(postgres_uri, tiny_corpus, model="another-model", backend="hash", build_if_missing=False)
+    assert Retriever.open(postgres_uri, tiny_corpus, model="one-model", backend="hash").retrieve("Tromsø")
