@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from urllib.parse import urlsplit
 
+import numpy as np
 import psycopg
 import pytest
 
@@ -155,3 +156,25 @@ def test_a_retriever_refuses_an_index_made_with_another_model(postgres_uri, tiny
     with pytest.raises(IndexMismatch, match="another-model"):
         Retriever.open(postgres_uri, tiny_corpus, model="another-model", backend="hash", build_if_missing=False)
     assert Retriever.open(postgres_uri, tiny_corpus, model="one-model", backend="hash").retrieve("Tromsø")
+
+
+def weights(idf: np.ndarray, ids: np.ndarray) -> np.ndarray:
+    return idf[np.minimum(ids, len(idf) - 1)]
+
+
+def test_counts_kept_across_updates_match_a_fresh_index(postgres_server, postgres_uri):
+    from .store_conformance import document
+
+    edited = document("a.txt", "Mongolie", "Saruul Bat a quitté le bureau de Mongolie.", "Douze personnes restent.")
+    updated = open_store(postgres_uri)
+    write(updated, ARTICLES)
+    write(updated, [edited], remove=["b.txt"])
+    fresh = open_store(postgres_server.uri(postgres_server.create_database()))
+    write(fresh, [edited, ARTICLES[2]])
+    old, new = updated.open_reader(), fresh.open_reader()
+    assert len(old) == len(new) and old.manifest.documents == new.manifest.documents
+    ids = np.arange(HashingEmbedder.vocab_size)  # an id past the array weighs as the unknown slot
+    assert weights(old.piece_idf(), ids) == pytest.approx(weights(new.piece_idf(), ids))
+    for question in ("bureau de Mongolie", "Tromsø 2024", "policiers"):
+        a, b = old.keyword_search(question, 5), new.keyword_search(question, 5)
+        assert a.keys.tolist() == b.keys.tolist() and a.scores == pytest.approx(b.scores)
