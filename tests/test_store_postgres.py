@@ -68,21 +68,6 @@ def test_a_rebuild_gets_its_own_vector_index_and_the_old_one_goes_once_unused(po
     assert rows == [(0,)]
 
 
-def test_full_text_search_is_selectable_and_ranks_the_matching_passage_first(postgres_uri):
-    store = open_store(postgres_uri + "&keywords=fts")
-    assert store.keywords == "fts" and "keywords" not in store.target.conninfo
-    write(store, ARTICLES)
-    reader = store.open_reader()
-    hits = reader.keyword_search("Des policiers au Caire", k=5)  # "des", "au": stop words
-    assert next(reader.passages([int(hits.keys[0])])).doc_id == "b.txt"
-    assert hits.coverage == 1.0 and hits.scores[0] == pytest.approx(1.0)
-    assert reader.keyword_search("REUNI", k=5).coverage == 1.0  # accents folded: "a réuni"
-    partial = reader.keyword_search("policiers zzzinconnu", k=5)
-    assert partial.coverage == 0.5 and partial.scores[0] == pytest.approx(0.5)
-    with pytest.raises(StoreUnavailable, match="keywords"):
-        open_store(postgres_uri + "&keywords=magic")
-
-
 def test_a_schema_from_a_newer_version_is_refused(postgres_server, postgres_uri):
     store = open_store(postgres_uri)
     write(store, ARTICLES[:1])

@@ -30,6 +30,7 @@ from psycopg import sql
 
 from ..chunking import Passage
 from ..embed import Pieces
+from ..lexical import BM25
 from .base import (
     Candidate,
     DocumentEntry,
@@ -41,7 +42,7 @@ from .base import (
     StoreUnavailable,
 )
 from .postgres_connect import Connections, Target, register_vector
-from .postgres_keywords import DEFAULT_KEYWORDS, KEYWORD_MODES, Group, bm25_of, bm25_search, fts_search, load_groups
+from .postgres_keywords import Group, bm25_of, bm25_search, load_groups
 from .postgres_schema import check_readable, migrate, one_line, schema_version
 from .postgres_writer import PostgresWriter, VersionRow, visible
 
@@ -63,11 +64,6 @@ class PostgresStore:
     def __init__(self, uri: str):
         self.target = Target.parse(uri)
         self.location = self.target.location
-        self.keywords = self.target.options.get("keywords", DEFAULT_KEYWORDS)
-        if self.keywords not in KEYWORD_MODES:
-            raise StoreUnavailable(
-                f"{self.location}: keywords={self.keywords!r}, expected one of {', '.join(KEYWORD_MODES)}"
-            )
         self.connections = Connections(self.target, setup=_reader_setup)
         self._groups: dict[tuple[int, int], Group] = {}  # (build, version) -> keyword counts, loaded once
 
@@ -136,14 +132,13 @@ class PostgresStore:
             ).fetchall()
             keys = np.array([k for k, _ in keyed], dtype=np.int64)
             added = np.array([a for _, a in keyed], dtype=np.int64)
-            keywords = None
-            if self.keywords == "bm25":
-                needed = {(current.build, int(v)) for v in np.unique(added)}
-                missing = {v for b, v in needed - set(self._groups)}
-                loaded = load_groups(conn, current.build, missing) if missing else {}
-                self._groups = {key: self._groups[key] for key in needed & set(self._groups)}
-                self._groups.update({(current.build, v): group for v, group in loaded.items()})
-                keywords = bm25_of({v: g for (_, v), g in self._groups.items()}, keys, added)
+            # keyword counts: only the commits this process has not loaded yet
+            needed = {(current.build, int(v)) for v in np.unique(added)}
+            missing = {v for _, v in needed - set(self._groups)}
+            loaded = load_groups(conn, current.build, missing) if missing else {}
+            self._groups = {key: self._groups[key] for key in needed & set(self._groups)}
+            self._groups.update({(current.build, v): group for v, group in loaded.items()})
+            keywords = bm25_of({v: g for (_, v), g in self._groups.items()}, keys, added)
         if len(keys) != current.passages:
             log.warning(
                 "%s: version %s holds %d passages, its record says %d",
@@ -201,7 +196,7 @@ class PostgresReader:
         current: VersionRow,
         keys: np.ndarray,
         piece_df: np.ndarray,
-        keywords,
+        keywords: BM25,
     ):
         self.store, self.manifest, self.current = store, manifest, current
         self.version = str(current.version)
@@ -236,11 +231,7 @@ class PostgresReader:
         return sorted(candidates, key=lambda c: -c.dense)
 
     def keyword_search(self, question: str, k: int) -> KeywordHits:
-        if self.keywords is not None:
-            return bm25_search(self.keywords, question, k)
-        return self.store.connections.read(
-            lambda conn: fts_search(conn, self._visible, self.current.version, question, k)
-        )
+        return bm25_search(self.keywords, question, k)
 
     def pieces(self, keys: Sequence[int]) -> list[Pieces]:
         statement = sql.SQL(

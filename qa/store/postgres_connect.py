@@ -1,8 +1,7 @@
 """Connections to the PostgreSQL store: the URI, a small pool that reconnects, clear errors.
 
-The URI is libpq's (``postgresql://user:password@host:port/db?sslmode=require&options=…``):
-everything in it goes to libpq unchanged except this project's own query
-parameters (:data:`OWN_PARAMETERS`). The password never leaves the
+The URI is libpq's (``postgresql://user:password@host:port/db?sslmode=require&options=…``)
+and goes to libpq unchanged. The password never leaves the
 connection string: :attr:`Target.location`, used in every message, masks it.
 
 The pool keeps a few idle connections for the questions of a long-running
@@ -21,7 +20,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import TypeVar
-from urllib.parse import parse_qsl, quote, urlencode, urlsplit, urlunsplit
+from urllib.parse import parse_qsl, quote, urlsplit, urlunsplit
 
 import psycopg
 from pgvector.psycopg.vector import register_vector_info
@@ -32,7 +31,6 @@ from .postgres_schema import one_line
 
 log = logging.getLogger(__name__)
 
-OWN_PARAMETERS = ("keywords",)  # ?keywords=bm25|fts (qa.store.postgres_keywords)
 CONNECT_TIMEOUT = 10  # seconds, unless the URI says connect_timeout
 IDLE_CONNECTIONS = 8
 T = TypeVar("T")
@@ -42,23 +40,18 @@ T = TypeVar("T")
 class Target:
     conninfo: str = field(repr=False)  # for libpq: may hold the password
     location: str  # for messages: the URI with the password masked
-    options: dict[str, str]  # this project's own parameters
 
     @classmethod
     def parse(cls, uri: str) -> Target:
         try:
-            parts = urlsplit(uri)
-            query = parse_qsl(parts.query, keep_blank_values=True)
+            location = mask(uri)
         except ValueError:
             raise StoreUnavailable("not a valid postgresql:// URI") from None
-        own = {k: v for k, v in query if k in OWN_PARAMETERS}
-        passed = [(k, v) for k, v in query if k not in OWN_PARAMETERS]
-        conninfo = urlunsplit(parts._replace(query=urlencode(passed, quote_via=quote)))
         try:
-            psycopg.conninfo.conninfo_to_dict(conninfo)
+            psycopg.conninfo.conninfo_to_dict(uri)
         except psycopg.ProgrammingError:  # its message may quote the password: not shown
-            raise StoreUnavailable(f"not a valid postgresql:// URI: {mask(uri)}") from None
-        return cls(conninfo, mask(uri), own)
+            raise StoreUnavailable(f"not a valid postgresql:// URI: {location}") from None
+        return cls(uri, location)
 
 
 def mask(uri: str) -> str:

@@ -49,15 +49,6 @@ MIGRATIONS: tuple[str, ...] = (
         removed_in bigint,
         PRIMARY KEY (build, doc_id, added_in)
     );
-    -- full-text search (qa.store.postgres_keywords): accents folded as qa.lexical.fold folds them,
-    -- French stemming, French and English stop words
-    CREATE FUNCTION qa_fold(t text) RETURNS text LANGUAGE sql IMMUTABLE PARALLEL SAFE
-        RETURN regexp_replace(normalize(replace(replace(lower(t), 'œ', 'oe'), '’', ''''), NFKD),
-                              U&'[\\0300-\\036F]', '', 'g');
-    CREATE TEXT SEARCH DICTIONARY qa_english_stop (TEMPLATE = pg_catalog.simple, STOPWORDS = english, ACCEPT = false);
-    CREATE TEXT SEARCH CONFIGURATION qa_news (COPY = pg_catalog.french);
-    ALTER TEXT SEARCH CONFIGURATION qa_news ALTER MAPPING
-        FOR asciiword, asciihword, hword_asciipart, word, hword, hword_part WITH qa_english_stop, french_stem;
     CREATE TABLE qa_passages (
         build bigint NOT NULL,
         key bigint NOT NULL,
@@ -79,10 +70,8 @@ MIGRATIONS: tuple[str, ...] = (
         piece_ends bytea NOT NULL,  -- int32 (pieces,)
         piece_vectors bytea NOT NULL,  -- int8 (pieces, dim)
         piece_scales bytea NOT NULL,  -- float32 (pieces,)
-        tsv tsvector NOT NULL GENERATED ALWAYS AS (to_tsvector('qa_news', qa_fold(title || ' ' || body))) STORED,
         PRIMARY KEY (build, key, added_in)
     );
-    CREATE INDEX qa_passages_tsv ON qa_passages USING gin (tsv);
     -- the vector stays in the row (exact distances without a TOAST fetch); the other arrays are
     -- compact binary, stored out of line without a compression attempt
     ALTER TABLE qa_passages ALTER COLUMN embedding SET STORAGE PLAIN,
