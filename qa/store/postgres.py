@@ -166,19 +166,22 @@ class PostgresStore:
             raise StoreUnavailable(
                 f"lost the connection to {self.location}: {one_line(exc)}; the index in use was not changed"
             ) from None
+        except psycopg.Error as exc:  # no right to create tables, a full disk, …
+            raise StoreUnavailable(
+                f"cannot write the index in {self.location}: {one_line(exc)}; the index in use was not changed"
+            ) from None
         finally:
             conn.close()  # rolls back an uncommitted run and frees the lock
 
     def _lock(self, conn: psycopg.Connection, wait_seconds: float) -> None:
         """The writers' advisory lock: a second writer waits up to ``wait_seconds`` for the server to grant it."""
-        lock = "pg_advisory_lock(%s, hashtext(current_schema()))"
-        row = conn.execute(f"SELECT pg_try_{lock[3:]}", (LOCK_CLASS,)).fetchone()
+        row = conn.execute("SELECT pg_try_advisory_lock(%s, hashtext(current_schema()))", (LOCK_CLASS,)).fetchone()
         if row and row[0]:
             return
         log.warning("another `qa index` is writing %s; waiting for it", self.location)
         try:
             conn.execute("SELECT set_config('lock_timeout', %s, false)", (f"{max(1, int(wait_seconds * 1000))}ms",))
-            conn.execute(f"SELECT {lock}", (LOCK_CLASS,))
+            conn.execute("SELECT pg_advisory_lock(%s, hashtext(current_schema()))", (LOCK_CLASS,))
         except psycopg.errors.LockNotAvailable:
             raise IndexBusy(
                 f"{self.location} is being written by another `qa index` run; gave up after {wait_seconds:.0f} s"

@@ -114,6 +114,9 @@ class Connections:
                     log.info("connection to %s lost (%s); reconnecting", self.target.location, one_line(exc))
                     continue
                 raise StoreUnavailable(f"lost the connection to {self.target.location}: {one_line(exc)}") from None
+            except psycopg.errors.InsufficientPrivilege as exc:
+                self._give_back(conn)
+                raise StoreUnavailable(f"{self.target.location}: {one_line(exc)}") from None
             except BaseException:
                 self._give_back(conn)
                 raise
