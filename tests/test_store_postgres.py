@@ -163,3 +163,13 @@ def test_counts_kept_across_updates_match_a_fresh_index(postgres_server, postgre
     for question in ("bureau de Mongolie", "Tromsø 2024", "policiers"):
         a, b = old.keyword_search(question, 5), new.keyword_search(question, 5)
         assert a.keys.tolist() == b.keys.tolist() and a.scores == pytest.approx(b.scores)
+
+
+def test_search_breadth_has_a_default_that_the_uri_can_change(postgres_uri):
+    from qa.store.postgres import EF_SEARCH
+
+    def breadth(store):
+        return store.connections.read(lambda conn: conn.execute("SHOW hnsw.ef_search").fetchone()[0])
+
+    assert breadth(open_store(postgres_uri)) == str(EF_SEARCH)
+    assert breadth(open_store(postgres_uri + "&options=-c%20hnsw.ef_search%3D77")) == "77"

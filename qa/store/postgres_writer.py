@@ -37,7 +37,7 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
-HNSW_M, HNSW_EF_CONSTRUCTION = 16, 64  # pgvector's defaults (bench/bench_store.py)
+HNSW_M, HNSW_EF_CONSTRUCTION = 32, 200  # above pgvector's defaults (16, 64): see bench/bench_store.py
 BUILD_MEMORY = "512MB"  # maintenance_work_mem while an HNSW index is built: the graph should fit
 FLUSH_ROWS = 256
 
