@@ -15,6 +15,7 @@ os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")  # no calls home: the
 from qa.cli import USER_ERRORS, add_index_options, configure_logging  # noqa: E402
 from qa.indexer import update_index  # noqa: E402
 from qa.retrieval import Retriever  # noqa: E402
+from qa.store import shown  # noqa: E402
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -33,7 +34,7 @@ def main(argv: list[str] | None = None) -> int:
 
     try:
         report = update_index(args.corpus, args.store, args.model, args.backend, show_progress=True)
-        print(f"index {args.store}: {report.summary()}", flush=True)
+        print(f"index {shown(args.store)}: {report.summary()}", flush=True)
         retriever = Retriever.open(args.store, args.corpus, args.model, args.backend, build_if_missing=False)
     except USER_ERRORS as exc:
         print(f"app: error: {exc}", file=sys.stderr)

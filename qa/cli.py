@@ -14,7 +14,7 @@ from .embed import BACKENDS, DEFAULT_BACKEND, DEFAULT_MODEL, ModelError
 from .indexer import update_index
 from .limits import QuestionError
 from .retrieval import DEFAULT_CORPUS_DIR, RANKING_STAGES, Answer, Hit, Retriever
-from .store import DEFAULT_STORE, IndexBusy, IndexUnusable, StoreUnavailable
+from .store import DEFAULT_STORE, IndexBusy, IndexUnusable, StoreUnavailable, shown
 
 USER_ERRORS = (ValueError, CorpusError, IndexUnusable, IndexBusy, ModelError, StoreUnavailable)
 
@@ -133,7 +133,7 @@ def _index_once(args: argparse.Namespace, full: bool) -> None:
     report = update_index(args.corpus, args.store, args.model, args.backend, full=full, show_progress=True)
     print(report.summary(), flush=True)
     if report.passages_embedded:
-        print(f"{report.passages_embedded} passages embedded into {args.store}", flush=True)
+        print(f"{report.passages_embedded} passages embedded into {shown(args.store)}", flush=True)
 
 
 def run_ask(args: argparse.Namespace) -> int:

@@ -78,11 +78,17 @@ def test_a_schema_from_a_newer_version_is_refused(postgres_server, postgres_uri)
         write(store, ARTICLES[1:2])
 
 
-def test_the_password_is_never_shown(postgres_server):
+def test_the_password_is_never_shown(postgres_server, tiny_corpus, capsys):
     uri = f"postgresql://me:{PASSWORD}@db.example:5432/news?sslmode=require&password={PASSWORD}"
     assert PASSWORD not in mask(uri) and mask(uri).startswith("postgresql://me:***@db.example:5432/news?")
-    store = open_store(postgres_server.uri(user=PASSWORD_USER, password=PASSWORD))
+    uri = postgres_server.uri(postgres_server.create_database(), user=PASSWORD_USER, password=PASSWORD)
+    store = open_store(uri)
     assert PASSWORD not in store.location and PASSWORD not in repr(store)
+    assert main(["index", "--backend", "hash", "--store", uri, "--corpus", str(tiny_corpus)]) == 0
+    assert main(["ask", "Tromsø", "--backend", "hash", "--store", uri, "--corpus", str(tiny_corpus)]) == 0
+    out, err = capsys.readouterr()
+    assert "passages embedded into postgresql://qa_reader:***@/" in out and "Tromsø" in out
+    assert PASSWORD not in out + err
 
 
 def test_a_wrong_password_gives_one_clear_line(postgres_server, capsys):
