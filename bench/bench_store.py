@@ -94,6 +94,9 @@ def main() -> None:
     parser.add_argument(
         "--store", default=None, help="postgresql:// URI of an empty database (default: a throw-away server)"
     )
+    parser.add_argument(
+        "--parts", default="runs,one-run", help="runs: both stores run by run, searched; one-run: PostgreSQL in one run"
+    )
     args = parser.parse_args()
 
     work = Path(tempfile.mkdtemp(prefix="qa-bench-store-"))
@@ -105,7 +108,20 @@ def main() -> None:
         args.store = server.get_uri()
     embedder = HashingEmbedder("bench", dim=384)
     settings = index_settings(embedder, ChunkSettings())
-    stores = {"postgres": open_store(args.store), "files": open_store(work / "files")}
+    store = open_store(args.store)
+    if "runs" in args.parts:
+        compare(args, store, open_store(work / "files"), embedder, settings)
+    if "one-run" in args.parts:
+        one_run(args, store, embedder, settings)
+    recount(store)
+    store.close()
+    if server is not None:
+        server.cleanup()
+
+
+def compare(args: argparse.Namespace, store, files, embedder: HashingEmbedder, settings) -> None:
+    """Both stores, run by run; then search latency and HNSW recall against exact search."""
+    stores = {"postgres": store, "files": files}
     written = {name: 0.0 for name in stores}
     commit = {name: 0.0 for name in stores}
     count, sample_texts = 0, []
@@ -174,27 +190,47 @@ def main() -> None:
             recall.append(len(set(found) & set(truth)) / max(len(truth), 1))
         p50, p95 = percentiles(seconds)
         print(f"| {ef} | {np.mean(recall):.3f} | {p50:.1f} | {p95:.1f} |")
-    recount(store)
+
     sizes = store.connections.read(
         lambda conn: conn.execute(
             "SELECT pg_relation_size('qa_passages_hnsw_1'), pg_total_relation_size('qa_passages')"
         ).fetchone()
     )
-    files = sum(p.stat().st_size for p in (work / "files").rglob("*") if p.is_file())
+    on_disk = sum(p.stat().st_size for p in files.folder.rglob("*") if p.is_file())
     print(
         f"\nsizes: HNSW index {sizes[0] / 2**20:,.0f} MiB ({sizes[0] / count:,.0f} bytes a passage), "
-        f"passages table with its indexes and TOAST {sizes[1] / 2**30:,.2f} GiB, files store {files / 2**30:,.2f} GiB"
+        f"passages table with its indexes and TOAST {sizes[1] / 2**30:,.2f} GiB, files store {on_disk / 2**30:,.2f} GiB"
     )
-    store.close()
-    if server is not None:
-        server.cleanup()
+
+
+def one_run(args: argparse.Namespace, store, embedder: HashingEmbedder, settings) -> None:
+    """Every passage in one indexing run (a full rebuild): rows copied in, then the HNSW graph built in one pass."""
+    writing, count = 0.0, 0
+    with store.writer(settings, rebuild=True) as writer:
+        for doc, passages in articles(args.data, args.passages):
+            encoded = encode_passages(embedder, passages)
+            started = time.perf_counter()
+            writer.add(doc, f"hash-{doc}", passages[0].title, encoded)
+            writing += time.perf_counter() - started
+            count += len(passages)
+        started = time.perf_counter()
+        writer.commit()
+        committed = time.perf_counter() - started
+    rate = count / (writing + committed)
+    timing = f"copy {writing:.0f} s, commit {committed:.0f} s"
+    print(f"\npostgres, {count:,} passages in one run: {rate:,.0f} written/s ({timing})")
 
 
 def recount(store) -> None:
     """What piece_idf would cost if counted from the rows when a version is opened, instead of kept at commit."""
     started = time.perf_counter()
     df = np.zeros(0, dtype=np.int64)
-    rows = store.connections.read(lambda conn: conn.execute("SELECT piece_ids FROM qa_passages").fetchall())
+    rows = store.connections.read(
+        lambda conn: conn.execute(
+            "SELECT piece_ids FROM qa_passages p JOIN qa_current c ON p.added_in <= c.version "
+            "AND p.removed_in IS NULL AND p.build = (SELECT build FROM qa_versions v WHERE v.version = c.version)"
+        ).fetchall()
+    )
     for (ids,) in rows:
         unique = np.unique(np.frombuffer(ids, dtype="<i4"))
         if len(unique) and unique[-1] >= len(df):
