@@ -30,6 +30,7 @@ import argparse
 import gzip
 import itertools
 import json
+import shutil
 import statistics
 import tempfile
 import time
@@ -117,6 +118,7 @@ def main() -> None:
     store.close()
     if server is not None:
         server.cleanup()
+    shutil.rmtree(work, ignore_errors=True)
 
 
 def compare(args: argparse.Namespace, store, files, embedder: HashingEmbedder, settings) -> None:
