@@ -2,6 +2,8 @@
 
 Brings the index up to date with the corpus first (only new or changed
 articles are embedded), then serves the chat. Local only unless --share.
+Articles can be added and removed from the browser when the server is local
+only, or with --allow-uploads.
 """
 
 from __future__ import annotations
@@ -13,9 +15,11 @@ import sys
 os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")  # no calls home: the app runs offline
 
 from qa.cli import USER_ERRORS, add_index_options, configure_logging  # noqa: E402
-from qa.indexer import update_index  # noqa: E402
+from qa.indexer import UpdateReport, update_index  # noqa: E402
 from qa.retrieval import Retriever  # noqa: E402
-from qa.store import shown  # noqa: E402
+from qa.store import public_location  # noqa: E402
+
+LOCAL_HOSTS = ("127.0.0.1", "localhost", "::1")
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -24,7 +28,31 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--port", type=int, default=7860, help="port (default: %(default)s)")
     add_index_options(parser)
     parser.add_argument("--share", action="store_true", help="also open a public gradio.live link (off by default)")
+    parser.add_argument(
+        "--allow-uploads",
+        action="store_true",
+        help="let the page add and remove articles even when the server can be reached from other machines "
+        "(on by default only for a server bound to 127.0.0.1 without --share)",
+    )
     return parser
+
+
+def uploads_allowed(args: argparse.Namespace) -> bool:
+    """Adding and removing articles writes into the corpus folder: only for this machine's own browser,
+    unless asked for."""
+    return bool(args.allow_uploads or (args.host in LOCAL_HOSTS and not args.share))
+
+
+def announce(report: UpdateReport, done: int, total: int) -> None:
+    """Say what indexing is about to do (once, before the first passage is embedded)."""
+    if done:
+        return
+    parts = [f"{len(report.added):,} new"] if report.added else []
+    parts += [f"{len(report.changed):,} changed"] if report.changed else []
+    count = len(report.added) + len(report.changed)
+    what = f"{' and '.join(parts) or 'no'} article{'' if count == 1 else 's'}"
+    removed = f", dropping {len(report.removed):,} removed" if report.removed else ""
+    print(f"indexing {what}{removed}: {total:,} passages to embed…", flush=True)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -33,13 +61,28 @@ def main(argv: list[str] | None = None) -> int:
     from qa.ui import build_app, launch  # imports gradio: after the analytics switch above
 
     try:
-        report = update_index(args.corpus, args.store, args.model, args.backend, show_progress=True)
-        print(f"index {shown(args.store)}: {report.summary()}", flush=True)
+        print(f"checking the index against {args.corpus}…", flush=True)
+        report = update_index(args.corpus, args.store, args.model, args.backend, show_progress=True, progress=announce)
+        print(f"index {public_location(args.store)}: {report.summary()}", flush=True)
         retriever = Retriever.open(args.store, args.corpus, args.model, args.backend, build_if_missing=False)
     except USER_ERRORS as exc:
         print(f"app: error: {exc}", file=sys.stderr)
         return 2
-    launch(build_app(retriever), host=args.host, port=args.port, share=args.share)
+    manifest = retriever.reader.manifest
+    print(f"searching {len(manifest.documents):,} articles ({manifest.passage_count:,} passages)", flush=True)
+    uploads = uploads_allowed(args)
+    if uploads:
+        print("adding and removing articles from the page: on", flush=True)
+    else:
+        print("adding and removing articles from the page: off (reachable from other machines; see --allow-uploads)")
+    app = build_app(retriever, allow_uploads=uploads)
+    _, local_url, share_url = launch(
+        app, host=args.host, port=args.port, share=args.share, quiet=True, prevent_thread_lock=True
+    )
+    print(f"* Running on local URL:  {local_url}", flush=True)
+    if share_url:
+        print(f"* Running on public URL: {share_url}", flush=True)
+    app.block_thread()  # until Ctrl-C
     return 0
 
 

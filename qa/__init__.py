@@ -1,16 +1,18 @@
 """Question answering over a folder of news articles, with cited passages.
 
-    import qa
-    hits = qa.retrieve("Who leads IOM Mongolia?", k=5)
-    hits[0].answer, hits[0].citation.path, hits[0].citation.lines
+import qa
+hits = qa.retrieve("Who leads IOM Mongolia?", k=5)
+hits[0].answer, hits[0].citation.path, hits[0].citation.lines
 """
 
+from .answer import Answer, Citation, Hit, ShortAnswer, with_context
 from .chunking import ChunkSettings, Passage
-from .corpus import CorpusError, Document
 from .embed import Embedder, ModelError, get_embedder
 from .indexer import UpdateReport, index_documents, update_index
+from .ingest import CorpusError, Document
 from .limits import QuestionError
-from .retrieval import Answer, Citation, Hit, Ranking, Retriever, Weights, retrieve, with_context
+from .ranking import Ranking, Weights
+from .retrieval import Retriever, retrieve
 from .store import (
     IndexBusy,
     IndexCorrupt,
@@ -40,6 +42,7 @@ __all__ = [
     "QuestionError",
     "Ranking",
     "Retriever",
+    "ShortAnswer",
     "Store",
     "StoreUnavailable",
     "UpdateReport",

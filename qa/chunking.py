@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import hashlib
+import re
+from bisect import bisect_right
 from dataclasses import asdict, dataclass
 
-from .corpus import PARAGRAPH_BREAK, Document
+from .ingest import PARAGRAPH_BREAK, Document
 from .sentences import split_sentences
 
 
@@ -29,11 +31,44 @@ class Passage:
     title: str
     text: str
     position: int  # order of the passage within its document
-    start: int  # character offsets of the passage in the original file
+    start: int  # character offsets of the passage in the original text (see qa.ingest.document)
     end: int
-    line_start: int  # 1-based line range in the original file
+    line_start: int  # 1-based line range in the original text (a collection record: in its file)
     line_end: int
     sentences: tuple[tuple[int, int], ...]  # sentence spans within ``text``
+    # Where the text's characters come from: (index in ``text``, offset in the original) at every
+    # jump (a re-joined line, removed markup); between jumps, characters follow one another.
+    breaks: tuple[tuple[int, int], ...] = ()
+    line_offsets: tuple[int, ...] = ()  # original offsets where the passage's 2nd, 3rd… lines start
+
+    def as_dict(self) -> dict:
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, data: dict) -> Passage:
+        """A passage from ``as_dict`` after a trip through JSON (lists back to tuples)."""
+        data = dict(data)
+        for name in ("sentences", "breaks"):
+            data[name] = tuple(tuple(pair) for pair in data.get(name, ()))
+        data["line_offsets"] = tuple(data.get("line_offsets", ()))
+        return cls(**data)
+
+    def original_span(self, start: int, end: int) -> tuple[int, int]:
+        """Map a span of ``text`` to the span of the original text it came from."""
+        return self._original(start), self._original(max(start, end - 1)) + 1
+
+    def _original(self, index: int) -> int:
+        if not self.breaks:
+            return self.start + index
+        at, offset = self.breaks[bisect_right(self.breaks, (index, float("inf"))) - 1]
+        return offset + index - at
+
+    def lines_of(self, orig_start: int, orig_end: int) -> tuple[int, int]:
+        """1-based first and last line of an original span inside this passage."""
+        first = self.line_start + bisect_right(self.line_offsets, orig_start)
+        return first, self.line_start + bisect_right(self.line_offsets, max(orig_start, orig_end - 1))
+
+    page: int | None = None  # PDFs: the page where the passage starts; None when the document has no pages
 
     @property
     def titled_text(self) -> str:
@@ -74,6 +109,9 @@ def chunk_document(doc: Document, settings: ChunkSettings = ChunkSettings()) -> 
                 line_start=line_start,
                 line_end=line_end,
                 sentences=tuple((s - start, e - start) for s, e in sentences[first : last + 1]),
+                breaks=_breaks(doc, start, end),
+                line_offsets=tuple(orig_start + m.end() for m in re.finditer("\n", doc.source[orig_start:orig_end])),
+                page=doc.page_of(orig_start),
             )
         )
         if last + 1 >= len(sentences):
@@ -83,6 +121,12 @@ def chunk_document(doc: Document, settings: ChunkSettings = ChunkSettings()) -> 
             following = last + 1  # the overlap would only repeat part of this passage
         first = following
     return passages
+
+
+def _breaks(doc: Document, start: int, end: int) -> tuple[tuple[int, int], ...]:
+    """The jumps of ``doc.offsets`` over ``doc.text[start:end]`` (see ``Passage.breaks``)."""
+    offsets = [int(o) for o in doc.offsets[start:end]]
+    return tuple((i, o) for i, o in enumerate(offsets) if i == 0 or o != offsets[i - 1] + 1)
 
 
 def _window_end(sentences: list[tuple[int, int]], first: int, max_chars: int) -> int:

@@ -9,27 +9,40 @@ import sys
 import textwrap
 from pathlib import Path
 
-from .corpus import SUFFIXES, CorpusError
+from .answer import Answer, Hit
 from .embed import BACKENDS, DEFAULT_BACKEND, DEFAULT_MODEL, ModelError
 from .indexer import update_index
-from .limits import QuestionError
-from .retrieval import DEFAULT_CORPUS_DIR, RANKING_STAGES, Answer, Hit, Retriever
-from .store import DEFAULT_STORE, IndexBusy, IndexUnusable, StoreUnavailable, shown
+from .ingest import CorpusError, is_article_name
+from .limits import MAX_FILE_BYTES, QuestionError
+from .ranking import RANKING_STAGES
+from .retrieval import DEFAULT_CORPUS_DIR, Retriever
+from .store import DEFAULT_STORE, IndexBusy, IndexUnusable, StoreUnavailable, public_location
 
 USER_ERRORS = (ValueError, CorpusError, IndexUnusable, IndexBusy, ModelError, StoreUnavailable)
 
 
 def add_index_options(parser: argparse.ArgumentParser) -> None:
     """The options that say which articles, index and model: shared by `qa` and `app.py`."""
-    parser.add_argument("--corpus", type=Path, default=DEFAULT_CORPUS_DIR, help="folder of articles (default: %(default)s)")
     parser.add_argument(
-        "--store", "--index", dest="store", default=DEFAULT_STORE, metavar="FOLDER|URI",
+        "--corpus", type=Path, default=DEFAULT_CORPUS_DIR, help="folder of articles (default: %(default)s)"
+    )
+    parser.add_argument(
+        "--store",
+        "--index",
+        dest="store",
+        default=DEFAULT_STORE,
+        metavar="FOLDER|URI",
         help="index folder, or a postgresql:// URI (default: $QA_STORE or %(default)s)",
     )
-    parser.add_argument("--model", default=DEFAULT_MODEL, help="sentence-transformers model name or folder (default: %(default)s)")
     parser.add_argument(
-        "--backend", choices=BACKENDS, default=DEFAULT_BACKEND,
-        help="embedding backend: onnx (int8, fast), torch (float32) or hash (no model, for tests) (default: %(default)s)",
+        "--model", default=DEFAULT_MODEL, help="sentence-transformers model name or folder (default: %(default)s)"
+    )
+    parser.add_argument(
+        "--backend",
+        choices=BACKENDS,
+        default=DEFAULT_BACKEND,
+        help="embedding backend: onnx (int8, fast), torch (float32) or hash (no model, for tests) "
+        "(default: %(default)s)",
     )
 
 
@@ -41,6 +54,13 @@ def build_parser() -> argparse.ArgumentParser:
     add_index_options(index)
     index.add_argument("--full", action="store_true", help="rebuild everything instead of updating")
     index.add_argument("--watch", action="store_true", help="keep running and re-index whenever the corpus changes")
+    index.add_argument(
+        "--max-file-mb",
+        type=_megabytes,
+        default=None,
+        metavar="MB",
+        help=f"skip article files larger than this (default: $QA_MAX_FILE_MB or {MAX_FILE_BYTES / 2**20:g})",
+    )
 
     ask = commands.add_parser("ask", help="answer a question with cited passages")
     add_index_options(ask)
@@ -50,32 +70,56 @@ def build_parser() -> argparse.ArgumentParser:
 
     evaluate = commands.add_parser("eval", help="measure retrieval quality on a question set")
     add_index_options(evaluate)
-    evaluate.add_argument("data", type=Path, help="a BEIR folder (corpus.jsonl, queries.jsonl, qrels/) or a JSONL question file for --corpus")
-    evaluate.add_argument("-k", "--k", type=int, default=10, help="passages retrieved per question (default: %(default)s)")
+    evaluate.add_argument(
+        "data",
+        type=Path,
+        help="a BEIR folder (corpus.jsonl, queries.jsonl, qrels/) or a JSONL question file for --corpus",
+    )
+    evaluate.add_argument(
+        "-k", "--k", type=int, default=10, help="passages retrieved per question (default: %(default)s)"
+    )
     evaluate.add_argument("--split", default="dev", help="BEIR qrels split (default: %(default)s)")
     evaluate.add_argument("--limit", type=int, default=None, help="only the first N questions")
-    evaluate.add_argument("--stage", choices=sorted(RANKING_STAGES), default="default", help="ranking to evaluate (default: %(default)s)")
-    evaluate.add_argument("--unanswerable", type=Path, default=None, help="a JSONL file of questions the corpus does not answer")
+    evaluate.add_argument(
+        "--stage", choices=sorted(RANKING_STAGES), default="default", help="ranking to evaluate (default: %(default)s)"
+    )
+    evaluate.add_argument(
+        "--unanswerable", type=Path, default=None, help="a JSONL file of questions the corpus does not answer"
+    )
     evaluate.add_argument("--misses", action="store_true", help="also list the questions whose first passage is wrong")
     evaluate.add_argument("--json", action="store_true", help="print the figures as JSON")
     return parser
 
 
+def _megabytes(value: str) -> float:
+    try:
+        mb = float(value)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a number of megabytes: {value!r}") from None
+    if not mb > 0:
+        raise argparse.ArgumentTypeError(f"must be more than 0, not {value}")
+    return mb
+
+
 def run_eval(args: argparse.Namespace) -> int:
-    from .evaluation import evaluate, load_beir, load_questions, load_unanswerable
+    from .evaluation import evaluate, load_beir, load_questions
     from .indexer import index_documents
 
     if args.data.is_dir():
         documents, cases = load_beir(args.data, args.split)
-        store = args.store if args.store != DEFAULT_STORE else str(Path(DEFAULT_STORE) / "eval" / args.data.resolve().name)
-        report = index_documents(documents, store, args.model, args.backend, show_progress=True)
-        print(report.summary(), file=sys.stderr)
+        store = (
+            args.store if args.store != DEFAULT_STORE else str(Path(DEFAULT_STORE) / "eval" / args.data.resolve().name)
+        )
+        indexed = index_documents(documents, store, args.model, args.backend, show_progress=True)
+        print(indexed.summary(), file=sys.stderr)
         retriever = Retriever.open(store, args.data, args.model, args.backend, build_if_missing=False)
     else:
         cases = load_questions(args.data)
         retriever = Retriever.open(args.store, args.corpus, args.model, args.backend)
-    unanswerable = load_unanswerable(args.unanswerable) if args.unanswerable else []
-    report = evaluate(retriever, cases[: args.limit], k=args.k, ranking=RANKING_STAGES[args.stage], unanswerable=unanswerable)
+    unanswerable = load_questions(args.unanswerable) if args.unanswerable else []
+    report = evaluate(
+        retriever, cases[: args.limit], k=args.k, ranking=RANKING_STAGES[args.stage], unanswerable=unanswerable
+    )
     if args.json:
         print(json.dumps({"data": str(args.data), "stage": args.stage, "figures": report.figures}, indent=1))
     else:
@@ -89,15 +133,25 @@ def run_eval(args: argparse.Namespace) -> int:
 def format_hit(hit: Hit) -> str:
     c = hit.citation
     body = textwrap.fill(" ".join(hit.text.split()), width=100, initial_indent="    ", subsequent_indent="    ")
+    page = f"page {c.page}, " if c.page is not None else ""
     return (
         f"[{hit.rank}] {hit.score:.3f}  {c.title}\n"
-        f"    {c.path}, lines {c.lines[0]}-{c.lines[1]} (characters {c.start}-{c.end})\n"
+        f"    {c.path}, {page}lines {c.lines[0]}-{c.lines[1]} (characters {c.start}-{c.end})\n"
         f"    > {hit.answer}\n{body}"
     )
 
 
 def format_answer(answer: Answer) -> str:
-    lead = "" if answer.found else "Nothing in the articles answers this. The closest passages, which are not answers:\n\n"
+    """The answer for a person: the short answer and its citation, then the passages."""
+    if not answer.found:
+        lead = f"Nothing in the articles answers this. {answer.why_not or ''}".strip()
+        lead += "\nThe closest passages, which are not answers:\n\n"
+    elif answer.short_answer is not None:
+        short = answer.short_answer
+        c = short.citation
+        lead = f"Answer: {short.text}  [{short.hit_rank}] {c.path}, lines {c.lines[0]}-{c.lines[1]}\n\n"
+    else:
+        lead = "No short answer stands out; the sentence marked > in [1] answers.\n\n"
     return lead + ("\n\n".join(format_hit(h) for h in answer.hits) or "No passage found.")
 
 
@@ -107,6 +161,8 @@ def answer_record(answer: Answer) -> dict:
         "question": answer.question,
         "searched": answer.searched,
         "found": answer.found,
+        "short_answer": answer.short_answer.as_dict() if answer.short_answer else None,
+        "why_not": answer.why_not,
         "hits": [h.as_dict() for h in answer.hits],
     }
 
@@ -126,14 +182,26 @@ def run_index(args: argparse.Namespace) -> int:
 
 
 def _is_article(_change, path: str) -> bool:
-    return Path(path).suffix.lower() in SUFFIXES
+    return is_article_name(Path(path).name)
+
+
+SKIPPED_SHOWN = 100  # a collection with many bad lines: the rest are in the log
 
 
 def _index_once(args: argparse.Namespace, full: bool) -> None:
-    report = update_index(args.corpus, args.store, args.model, args.backend, full=full, show_progress=True)
+    max_file_bytes = None if args.max_file_mb is None else int(args.max_file_mb * 2**20)
+    report = update_index(
+        args.corpus, args.store, args.model, args.backend, full=full, show_progress=True, max_file_bytes=max_file_bytes
+    )
+    if report.boilerplate:
+        print(report.boilerplate, flush=True)
+    for name, why in report.skipped[:SKIPPED_SHOWN]:
+        print(f"skipped {name}: {why}", flush=True)
+    if len(report.skipped) > SKIPPED_SHOWN:
+        print(f"... and {len(report.skipped) - SKIPPED_SHOWN} more skipped (see the warnings above)", flush=True)
     print(report.summary(), flush=True)
     if report.passages_embedded:
-        print(f"{report.passages_embedded} passages embedded into {shown(args.store)}", flush=True)
+        print(f"{report.passages_embedded} passages embedded into {public_location(args.store)}", flush=True)
 
 
 def run_ask(args: argparse.Namespace) -> int:
@@ -180,6 +248,18 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def configure_logging() -> None:
-    """Our messages at INFO; libraries only when they warn (no DEBUG lines, no per-request logs)."""
+    """Our messages at INFO; libraries only when they warn (no DEBUG lines, no per-request logs).
+
+    The filter is on the handler, not on the loggers: a library that sets its own
+    logger to DEBUG (bm25s does) still reaches the handler, which drops the record.
+    """
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(message)s", stream=sys.stderr)
     logging.getLogger("qa").setLevel(logging.INFO)
+    for handler in logging.getLogger().handlers:
+        if type(handler) is logging.StreamHandler and not any(isinstance(f, _OursOrWarnings) for f in handler.filters):
+            handler.addFilter(_OursOrWarnings())
+
+
+class _OursOrWarnings(logging.Filter):
+    def filter(self, record: logging.LogRecord) -> bool:
+        return record.levelno >= logging.WARNING or record.name == "qa" or record.name.startswith("qa.")

@@ -1,11 +1,15 @@
-"""Measuring retrieval quality: Hit@k, MRR@10 and nDCG@10 with ir-measures.
+"""Measuring answers: the passages (Hit@k, MRR@10, nDCG@10 with ir-measures), the answering
+sentence, the short answer, and refusing when nothing answers.
 
 Two kinds of data:
 - a question file for a corpus folder, JSONL ``{"question", "answers": [...]}``
-  (optional ``id``, ``lang``, ``follow_up_of``): a passage is relevant when it
-  contains one of the answer strings;
-- a BEIR folder (``corpus.jsonl``, ``queries.jsonl``, ``qrels/<split>.tsv``):
-  a passage is relevant when its document is in the qrels.
+  (optional ``id``, ``lang``, ``follow_up_of``, ``history``): a passage is relevant
+  when it contains one of the answer strings;
+- a BEIR folder (``corpus.jsonl``, ``queries.jsonl``, ``qrels/<split>.tsv``): a passage
+  is relevant when its document is in the qrels; ``metadata.answers`` of a query, when
+  given, are its expected short answers.
+
+A file of unanswerable questions (no ``answers``) measures refusals.
 """
 
 from __future__ import annotations
@@ -13,20 +17,25 @@ from __future__ import annotations
 import csv
 import hashlib
 import json
+import re
+import string
 import time
-from collections import defaultdict
+from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import ir_measures
+import numpy as np
 from ir_measures import RR, Success, nDCG
 
-from .corpus import Document
-from .retrieval import Ranking, Retriever, with_context
+from .answer import Answer
+from .ingest import Document
+from .ranking import Ranking
+from .retrieval import Retriever
 
 MEASURES = {"Hit@1": Success @ 1, "Hit@3": Success @ 3, "Hit@10": Success @ 10, "MRR@10": RR @ 10, "nDCG@10": nDCG @ 10}
-# Question files only: the first hit's highlighted sentence itself contains an answer string.
-ANSWER_SENTENCE = "Sentence@1"
+ANSWER_MEASURES = ("Sentence@1", "Answer@1", "EM", "F1", "answered")
+REFUSAL_MEASURES = ("refusal recall", "refusal precision")
 
 
 @dataclass(frozen=True)
@@ -34,24 +43,31 @@ class Case:
     qid: str
     question: str
     lang: str = ""
-    answers: tuple[str, ...] = ()  # answer strings (question files)
+    answers: tuple[str, ...] = ()  # expected answer strings
     relevant_docs: frozenset[str] = frozenset()  # relevant document ids (BEIR)
     follow_up_of: str | None = None
+    history: tuple[str, ...] = ()  # earlier questions of the conversation, when given directly
 
 
 @dataclass
 class Report:
     figures: dict[str, dict[str, float]] = field(default_factory=dict)  # group -> measure -> value
-    misses: list[dict] = field(default_factory=list)  # questions whose first hit is wrong
+    misses: list[dict] = field(default_factory=list)  # questions whose first hit or short answer is wrong
 
     def table(self) -> str:
-        first = next(iter(self.figures.values()), {})
-        names = list(MEASURES) + [ANSWER_SENTENCE] * (ANSWER_SENTENCE in first) + ["queries/s", "n"]
+        present = set().union(*(v.keys() for v in self.figures.values())) if self.figures else set()
+        names = [n for n in (*MEASURES, *ANSWER_MEASURES, *REFUSAL_MEASURES) if n in present] + ["queries/s", "n"]
         rows = ["| group | " + " | ".join(names) + " |", "|---" * (len(names) + 1) + "|"]
         for group, values in self.figures.items():
-            cells = [f"{values[n]:.3f}" if n != "n" else str(int(values[n])) for n in names]
+            cells = [_cell(values.get(n), n) for n in names]
             rows.append(f"| {group} | " + " | ".join(cells) + " |")
         return "\n".join(rows)
+
+
+def _cell(value: float | None, name: str) -> str:
+    if value is None:
+        return ""
+    return str(int(value)) if name == "n" else f"{value:.3f}"
 
 
 def load_questions(path: Path) -> list[Case]:
@@ -68,6 +84,7 @@ def load_questions(path: Path) -> list[Case]:
                     lang=data.get("lang", ""),
                     answers=tuple(data.get("answers", ())),
                     follow_up_of=data.get("follow_up_of"),
+                    history=tuple(data.get("history", ())),
                 )
             )
     return cases
@@ -86,9 +103,10 @@ def load_beir(folder: Path, split: str = "dev") -> tuple[list[Document], list[Ca
                     doc_id=data["_id"],
                     title=data.get("title", ""),
                     text=text,
-                    offsets=tuple(range(len(text))),
+                    offsets=np.arange(len(text), dtype=np.int64),
                     source=text,
                     content_hash=hashlib.sha256(f"{data.get('title', '')}\0{text}".encode()).hexdigest(),
+                    path="corpus.jsonl",
                 )
             )
     relevant: dict[str, set[str]] = defaultdict(set)
@@ -101,52 +119,131 @@ def load_beir(folder: Path, split: str = "dev") -> tuple[list[Document], list[Ca
         for line in f:
             data = json.loads(line)
             if data["_id"] in relevant:
-                cases.append(Case(data["_id"], data["text"], "fr", relevant_docs=frozenset(relevant[data["_id"]])))
+                answers = tuple((data.get("metadata") or {}).get("answers") or ())
+                cases.append(Case(data["_id"], data["text"], "fr", answers, frozenset(relevant[data["_id"]])))
     return documents, cases
 
 
-def load_unanswerable(path: Path) -> list[Case]:
-    return load_questions(path)
+# ---------------------------------------------------------------- short answers (SQuAD's way)
+
+_ARTICLES = re.compile(r"\b(?:a|an|the|le|la|les|l|un|une|des|du|de|d)\b")
+
+
+def normalise(text: str) -> str:
+    """Lower case, no punctuation, no articles, single spaces (SQuAD's answer normalisation, with French articles)."""
+    text = text.lower().replace("’", "'").replace("'", " ")
+    text = "".join(ch for ch in text if ch not in set(string.punctuation) | {"«", "»", "“", "”"})
+    return " ".join(_ARTICLES.sub(" ", text).split())
+
+
+def f1(prediction: str, truth: str) -> float:
+    predicted, expected = normalise(prediction).split(), normalise(truth).split()
+    common = sum((Counter(predicted) & Counter(expected)).values())
+    if not common:
+        return 0.0
+    precision, recall = common / len(predicted), common / len(expected)
+    return 2 * precision * recall / (precision + recall)
+
+
+def answer_at_1(prediction: str, answers: tuple[str, ...]) -> bool:
+    """The short answer holds an expected answer and is at most max(60, 3 × its length) characters."""
+    shown = normalise(prediction)
+    return any(normalise(a) in shown and len(prediction) <= max(60, 3 * len(a)) for a in answers if normalise(a))
+
+
+def short_text(answer: Answer) -> str:
+    """What the person reads as the answer: the short answer, else the answering sentence."""
+    if answer.short_answer is not None:
+        return answer.short_answer.text
+    return answer.best.answer if answer.best else ""
+
+
+# ---------------------------------------------------------------- the run
 
 
 def evaluate(
-    retriever: Retriever, cases: list[Case], k: int = 10, ranking: Ranking | None = None, unanswerable: list[Case] = ()
+    retriever: Retriever,
+    cases: list[Case],
+    k: int = 10,
+    ranking: Ranking | None = None,
+    unanswerable: list[Case] | None = None,
 ) -> Report:
-    """Run every question and compute the measures, overall and by language."""
+    """Ask every question (and every unanswerable one) and compute the measures, overall and by language."""
     by_id = {c.qid: c for c in cases}
     all_passages = list(retriever.reader.passages())
     qrels, run, seconds = [], [], []
-    sentence_found: dict[str, float] = {}
+    answer_figures: dict[str, dict[str, float]] = defaultdict(dict)
     report = Report()
     for case in cases:
-        history = [by_id[case.follow_up_of].question] if case.follow_up_of in by_id else []
         started = time.perf_counter()
-        hits = retriever.retrieve(with_context(case.question, history), k=k, ranking=ranking)
+        answer = retriever.answer(case.question, k=k, history=_history(case, by_id), ranking=ranking)
         seconds.append(time.perf_counter() - started)
+        hits = answer.hits
         if case.relevant_docs:  # document-level relevance: keep each document's best passage
             keys = list(dict.fromkeys(h.doc_id for h in hits))
             relevant = set(case.relevant_docs)
         else:
             keys = [h.passage_id for h in hits]
             relevant = {p.passage_id for p in all_passages if any(a in p.text for a in case.answers)}
-            sentence_found[case.qid] = float(bool(hits) and any(a in hits[0].answer for a in case.answers))
         qrels += [ir_measures.Qrel(case.qid, key, 1) for key in relevant]
         run += [ir_measures.ScoredDoc(case.qid, key, float(len(keys) - i)) for i, key in enumerate(keys)]
-        if not keys or keys[0] not in relevant:
-            report.misses.append({"id": case.qid, "question": case.question, "got": hits[0].text[:160] if hits else ""})
+        if case.answers:
+            shown = short_text(answer) if answer.found else ""
+            sentence = hits[0].answer if hits else ""
+            answer_figures[case.qid] = {
+                "Sentence@1": float(any(normalise(a) in normalise(sentence) for a in case.answers)),
+                "Answer@1": float(answer_at_1(shown, case.answers)),
+                "EM": float(any(normalise(shown) == normalise(a) for a in case.answers)),
+                "F1": max(f1(shown, a) for a in case.answers),
+                "answered": float(answer.found),
+            }
+        if not keys or keys[0] not in relevant or (case.answers and not answer_figures[case.qid]["Answer@1"]):
+            report.misses.append(
+                {
+                    "id": case.qid,
+                    "question": case.question,
+                    "expected": case.answers[:2],
+                    "found": answer.found,
+                    "short": short_text(answer),
+                    "got": hits[0].text[:160] if hits else "",
+                    "first_hit_relevant": bool(keys) and keys[0] in relevant,
+                }
+            )
     per_query: dict[str, dict[str, float]] = defaultdict(dict)
     for metric in ir_measures.iter_calc(list(MEASURES.values()), qrels, run):
         per_query[metric.query_id][str(metric.measure)] = metric.value
-    groups = {"all": cases} | {lang: [c for c in cases if c.lang == lang] for lang in sorted({c.lang for c in cases} - {""})}
-    for group, members in groups.items():
-        if not members:
-            continue
-        values = {
-            name: sum(per_query[c.qid].get(str(m), 0.0) for c in members) / len(members) for name, m in MEASURES.items()
-        }
-        if sentence_found:
-            values[ANSWER_SENTENCE] = sum(sentence_found[c.qid] for c in members) / len(members)
-        values["queries/s"] = len(seconds) / sum(seconds)
-        values["n"] = len(members)
+    refused = _refusals(retriever, unanswerable or [], ranking)
+    languages = sorted({c.lang for c in [*cases, *(unanswerable or [])]} - {""})
+    for group in ["all", *languages]:
+        members = [c for c in cases if group in ("all", c.lang)]
+        values: dict[str, float] = {}
+        if members:
+            values |= {n: _mean(per_query[c.qid].get(str(m), 0.0) for c in members) for n, m in MEASURES.items()}
+            for name in ANSWER_MEASURES:
+                scored = [answer_figures[c.qid][name] for c in members if c.qid in answer_figures]
+                if scored:
+                    values[name] = _mean(scored)
+        group_refused = [r for c, r in refused if group in ("all", c.lang)]
+        if group_refused:
+            wrongly = sum(1 - answer_figures[c.qid]["answered"] for c in members if c.qid in answer_figures)
+            values["refusal recall"] = _mean(group_refused)
+            values["refusal precision"] = sum(group_refused) / max(sum(group_refused) + wrongly, 1)
+        values["queries/s"] = len(seconds) / sum(seconds) if seconds else 0.0
+        values["n"] = len(members) + len(group_refused)
         report.figures[group] = values
     return report
+
+
+def _history(case: Case, by_id: dict[str, Case]) -> list[str]:
+    if case.history:
+        return list(case.history)
+    return [by_id[case.follow_up_of].question] if case.follow_up_of in by_id else []
+
+
+def _refusals(retriever: Retriever, cases: list[Case], ranking: Ranking | None) -> list[tuple[Case, float]]:
+    return [(c, float(not retriever.answer(c.question, history=list(c.history), ranking=ranking).found)) for c in cases]
+
+
+def _mean(values) -> float:
+    values = list(values)
+    return float(np.mean(values)) if values else 0.0

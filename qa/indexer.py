@@ -6,22 +6,28 @@ step and the loop that drives the others for one indexing run.
 
 from __future__ import annotations
 
+import functools
 import logging
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from tqdm import tqdm
 
+from . import limits
 from .chunking import ChunkSettings, Passage, chunk_document
-from .corpus import CorpusError, Document, load_corpus
 from .embed import DEFAULT_BACKEND, DEFAULT_MODEL, Embedder, Pieces, get_embedder
+from .ingest import Corpus, CorpusError, Document, load_corpus
 from .store import EncodedPassage, IndexSettings, Store, open_store
 
 log = logging.getLogger(__name__)
 
 BATCH_PASSAGES = 256  # passages embedded, then written, at a time
+
+# Told how a run goes: the report so far (added, changed, removed known), passages embedded, passages to embed.
+# Called once before embedding starts (0 done), then after each batch.
+Progress = Callable[["UpdateReport", int, int], None]
 
 
 @dataclass
@@ -34,6 +40,8 @@ class UpdateReport:
     rebuilt_because: str | None = None  # set when the old index could not be reused
     version: str | None = None  # the store's version after the run
     seconds: dict[str, float] = field(default_factory=dict)
+    skipped: list[tuple[str, str]] = field(default_factory=list)  # (file, why) not indexed: see qa.ingest.Corpus
+    boilerplate: str = ""  # what was removed as site boilerplate (BoilerplateReport.summary())
 
     @property
     def touched(self) -> bool:
@@ -51,7 +59,9 @@ class UpdateReport:
 
 def index_settings(embedder: Embedder, chunking: ChunkSettings) -> IndexSettings:
     """What an index built now with ``embedder`` records, and what a reader checks."""
-    return IndexSettings(model=embedder.model_name, backend=embedder.fingerprint, dim=embedder.dim, chunking=chunking.as_dict())
+    return IndexSettings(
+        model=embedder.model_name, backend=embedder.fingerprint, dim=embedder.dim, chunking=chunking.as_dict()
+    )
 
 
 def update_index(
@@ -63,16 +73,21 @@ def update_index(
     full: bool = False,
     show_progress: bool = False,
     wait_seconds: float = 600.0,
+    max_file_bytes: int | None = None,
+    progress: Progress | None = None,
 ) -> UpdateReport:
     """Make the index in ``store`` match the articles of ``corpus_dir``.
 
     Only added and changed articles go through the model; the rest keep their
     vectors. Nothing is visible until the whole run is committed, so the
-    previous index stays in use until the new one is complete.
+    previous index stays in use until the new one is complete. Files over
+    ``max_file_bytes`` (default: qa.limits.MAX_FILE_BYTES) are skipped.
+    ``progress``, when given, is told how the run goes (see :data:`Progress`).
     """
     if not Path(corpus_dir).is_dir():  # before taking the store's lock (which creates its folder)
         raise CorpusError(f"corpus folder not found: {corpus_dir}")
-    return _run(lambda: _read_corpus(Path(corpus_dir)), store, model, backend, chunking, full, show_progress, wait_seconds)
+    read = functools.partial(_read_corpus, Path(corpus_dir), max_file_bytes)
+    return _run(read, store, model, backend, chunking, full, show_progress, wait_seconds, progress)
 
 
 def index_documents(
@@ -86,29 +101,35 @@ def index_documents(
     wait_seconds: float = 600.0,
 ) -> UpdateReport:
     """Make the index in ``store`` hold exactly ``documents`` (see :func:`update_index`)."""
-    return _run(lambda: list(documents), store, model, backend, chunking, full, show_progress, wait_seconds)
+    return _run(lambda: list(documents), store, model, backend, chunking, full, show_progress, wait_seconds, None)
 
 
-def _read_corpus(corpus_dir: Path) -> list[Document]:
-    documents = load_corpus(corpus_dir)
-    if not documents:
+def _read_corpus(corpus_dir: Path, max_file_bytes: int | None = None) -> Corpus:
+    corpus = load_corpus(corpus_dir, limits.MAX_FILE_BYTES if max_file_bytes is None else max_file_bytes)
+    if not corpus.documents:
         raise CorpusError(f"no readable article in {corpus_dir}")
-    return documents
+    return corpus
 
 
-def _run(read, store, model, backend, chunking, full, show_progress, wait_seconds) -> UpdateReport:
+def _run(read, store, model, backend, chunking, full, show_progress, wait_seconds, progress) -> UpdateReport:
     store = open_store(store)
     embedder = get_embedder(model, backend)
     report = UpdateReport()
     with store.writer(index_settings(embedder, chunking), rebuild=full, wait_seconds=wait_seconds) as writer:
         started = time.perf_counter()
         documents = read()  # read only once it is our turn to write
+        if isinstance(documents, Corpus):
+            report.skipped = list(documents.skipped)
+            report.boilerplate = documents.boilerplate.summary()
+            documents = documents.documents
         report.seconds["read"] = time.perf_counter() - started
         report.rebuilt_because = writer.rebuilt_because
         known = writer.base.documents if writer.base else {}
         current = {d.doc_id: d for d in documents}
         report.added = sorted(set(current) - set(known))
-        report.changed = sorted(d for d in set(current) & set(known) if known[d].content_hash != current[d].content_hash)
+        report.changed = sorted(
+            d for d in set(current) & set(known) if known[d].content_hash != current[d].content_hash
+        )
         report.removed = sorted(set(known) - set(current))
         report.unchanged = len(current) - len(report.added) - len(report.changed)
         if writer.base is not None and not report.touched:
@@ -120,12 +141,18 @@ def _run(read, store, model, backend, chunking, full, show_progress, wait_second
         chunked = [(doc, chunk_document(doc, chunking)) for doc in to_embed]
         total = sum(len(passages) for _, passages in chunked)
         desc = f"embedding {total:,} passages from {len(to_embed):,} articles"
+        done = 0
+        if progress is not None:
+            progress(report, done, total)
         with tqdm(total=total, desc=desc, unit="passage", disable=not show_progress) as bar:
             for group in _batches(chunked):
                 encoded = iter(encode_passages(embedder, [p for _, passages in group for p in passages]))
                 for doc, passages in group:
                     writer.add(doc.doc_id, doc.content_hash, doc.title, [next(encoded) for _ in passages])
                 bar.update(sum(len(passages) for _, passages in group))
+                done += sum(len(passages) for _, passages in group)
+                if progress is not None:
+                    progress(report, done, total)
         report.passages_embedded = total
         report.seconds["embed"] = time.perf_counter() - started
         started = time.perf_counter()
@@ -152,7 +179,7 @@ def encode_passages(embedder: Embedder, passages: Sequence[Passage]) -> list[Enc
     """One model pass per passage (title and text) gives its vector, its sentence vectors
     (each sentence's tokens pooled in the context of the passage) and its word pieces."""
     encoded = []
-    for passage, tokens in zip(passages, embedder.encode_documents([p.titled_text for p in passages])):
+    for passage, tokens in zip(passages, embedder.encode_documents([p.titled_text for p in passages]), strict=True):
         shift = len(passage.titled_text) - len(passage.text)
         encoded.append(
             EncodedPassage(

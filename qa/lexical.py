@@ -34,10 +34,16 @@ _WORD = re.compile(r"[^\W_]+(?:[-'][^\W_]+)*", re.UNICODE)
 _ELISION = re.compile(r"^(?:l|d|j|m|n|s|t|c|qu|jusqu|lorsqu|puisqu)'", re.IGNORECASE)
 
 
+# Every combining mark of the Basic Multilingual Plane, removed after decomposition (é = e + ´).
+_COMBINING = re.compile(
+    "[" + "".join(re.escape(chr(c)) for c in range(0x300, 0x10000) if unicodedata.combining(chr(c))) + "]"
+)
+
+
 def fold(text: str) -> str:
     """Lower-case and strip accents (é → e, œ → oe); typographic apostrophes become '."""
     text = text.replace("’", "'").replace("œ", "oe").replace("Œ", "OE").lower()
-    return "".join(ch for ch in unicodedata.normalize("NFKD", text) if not unicodedata.combining(ch))
+    return _COMBINING.sub("", unicodedata.normalize("NFKD", text))
 
 
 @functools.cache
@@ -75,9 +81,7 @@ class TermCounts:
         column = {t: i for i, t in enumerate(terms)}
         rows = np.repeat(np.arange(len(texts)), [len(w) for w in tokenized])
         cols = np.fromiter((column[w] for words in tokenized for w in words), dtype=np.int64, count=len(rows))
-        counts = sparse.csc_matrix(
-            (np.ones(len(rows), dtype=np.float32), (rows, cols)), shape=(len(texts), len(terms))
-        )
+        counts = sparse.csc_matrix((np.ones(len(rows), dtype=np.float32), (rows, cols)), shape=(len(texts), len(terms)))
         counts.sum_duplicates()
         return cls(terms, counts, np.array([len(w) for w in tokenized], dtype=np.float32))
 
@@ -85,9 +89,13 @@ class TermCounts:
         """To a file, or a binary stream (the database store keeps the bytes)."""
         with open(path, "wb") if isinstance(path, str | Path) else nullcontext(path) as f:
             np.savez(
-                f, terms=np.frombuffer("\n".join(self.terms).encode("utf-8"), dtype=np.uint8),
-                data=self.counts.data, indices=self.counts.indices, indptr=self.counts.indptr,
-                shape=np.array(self.counts.shape), lengths=self.lengths,
+                f,
+                terms=np.frombuffer("\n".join(self.terms).encode("utf-8"), dtype=np.uint8),
+                data=self.counts.data,
+                indices=self.counts.indices,
+                indptr=self.counts.indptr,
+                shape=np.array(self.counts.shape),
+                lengths=self.lengths,
             )
 
     @classmethod
@@ -109,7 +117,7 @@ class BM25:
         for counts, rows, keys in groups:
             live = counts.counts[rows]  # (live passages, terms), still by column
             present = np.diff((live > 0).tocsc().indptr)  # passages holding each term
-            for term, n in zip(counts.terms, present.tolist()):
+            for term, n in zip(counts.terms, present.tolist(), strict=True):
                 if n:
                     frequency[term] = frequency.get(term, 0) + n
             self._groups.append((counts.terms, live.tocsc(), counts.lengths[rows], np.asarray(keys, dtype=np.int64)))

@@ -10,11 +10,17 @@ MAX_QUESTION_CHARS = 2_000
 
 # Article files larger than this are skipped with a warning naming the file and the
 # limit (QA_MAX_FILE_MB or `qa index --max-file-mb` change it): embedding a 50 MB
-# file would hold the index lock for hours.
+# file would hold the index lock for hours. In a collection (.jsonl) the limit
+# applies to each record, an article of its own.
 MAX_FILE_BYTES = int(float(os.environ.get("QA_MAX_FILE_MB", "20")) * 1024 * 1024)
 
 # Passages per question that callers may ask for.
 MAX_K = 50
+
+# Files added from the browser: each at most this size (QA_MAX_UPLOAD_MB changes it, never above
+# MAX_FILE_BYTES, which the indexer would skip), and at most this many files at once.
+MAX_UPLOAD_BYTES = min(MAX_FILE_BYTES, int(float(os.environ.get("QA_MAX_UPLOAD_MB", "10")) * 1024 * 1024))
+MAX_UPLOAD_FILES = 20
 
 
 class QuestionError(ValueError):
@@ -38,9 +44,7 @@ def check_question(question: object) -> str:
     if not question:
         raise QuestionError("the question is empty")
     if len(question) > MAX_QUESTION_CHARS:
-        raise QuestionError(
-            f"the question is {len(question):,} characters long; the limit is {MAX_QUESTION_CHARS:,}"
-        )
+        raise QuestionError(f"the question is {len(question):,} characters long; the limit is {MAX_QUESTION_CHARS:,}")
     return question
 
 

@@ -36,20 +36,25 @@ class TokenMatch:
     sentence_scores: np.ndarray  # late interaction with each sentence of the passage alone
     similarities: np.ndarray  # (question pieces, passage pieces) cosines
     weights: np.ndarray  # IDF of each question piece
+    ends: np.ndarray  # where each passage piece ends, counted from the start of the passage text
 
 
 def piece_weights(question: Pieces, idf: np.ndarray) -> np.ndarray:
     return idf[np.minimum(question.ids, len(idf) - 1)]
 
 
-def token_matches(question: Pieces, passages: Sequence[Passage], pieces: Sequence[Pieces], idf: np.ndarray) -> list[TokenMatch]:
+def token_matches(
+    question: Pieces, passages: Sequence[Passage], pieces: Sequence[Pieces], idf: np.ndarray
+) -> list[TokenMatch]:
     """Late interaction of the question with each passage and with each of its sentences."""
     weights = piece_weights(question, idf)
     matches = []
-    for passage, stored in zip(passages, pieces):
+    for passage, stored in zip(passages, pieces, strict=True):
         similarities = question.vectors @ stored.vectors.T
         ends = stored.ends - (len(passage.titled_text) - len(passage.text))  # counted from the text's start
         in_sentence = [(ends > start) & (ends <= end) for start, end in passage.sentences]
         sentence_scores = np.array([late_interaction(similarities[:, inside], weights) for inside in in_sentence])
-        matches.append(TokenMatch(late_interaction(similarities, weights), sentence_scores, similarities, weights))
+        matches.append(
+            TokenMatch(late_interaction(similarities, weights), sentence_scores, similarities, weights, ends)
+        )
     return matches

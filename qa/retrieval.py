@@ -5,157 +5,41 @@ from __future__ import annotations
 import dataclasses
 import functools
 import logging
-import re
 import threading
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
+from threadpoolctl import threadpool_limits
 
+from .answer import Answer, Citation, Hit, ShortAnswer, refers_back, with_context
 from .chunking import ChunkSettings, Passage
-from .corpus import path_in_corpus
 from .embed import DEFAULT_BACKEND, DEFAULT_MODEL, Embedder, Pieces, get_embedder
 from .indexer import index_settings, update_index
+from .ingest import path_in_corpus
+from .ingest.collection import split_doc_id
 from .limits import check_k, check_question
+from .question import Question, analyse
+from .ranking import Ranking, Weights
+from .reader import ANSWERING_SPANS, OWNED, Evidence, Found, ReaderWeights, read_passage, sentence_scores
+from .refusal import Verdict, article_pieces, judge
 from .rerank import TokenMatch, token_matches
-from .store import DEFAULT_STORE, Candidate, IndexMismatch, IndexMissing, Store, StoreReader, open_store
+from .spans import looks_like_person
+from .store import (
+    DEFAULT_STORE,
+    Candidate,
+    IndexMismatch,
+    IndexMissing,
+    IndexUnusable,
+    Store,
+    StoreReader,
+    open_store,
+    passage_key,
+)
 
 log = logging.getLogger(__name__)
 
 DEFAULT_CORPUS_DIR = Path("corpus")
-
-
-@dataclass(frozen=True)
-class Weights:
-    """How one stage weighs the evidence about a passage. Its score is
-
-        (dense * cos(question, passage) + sentence * max cos(question, its sentences)
-         + token * late interaction (qa.rerank) + lexical * coverage * BM25 / best BM25)
-        / (dense + sentence + token)
-
-    where coverage is the share of the question's words found in the corpus
-    vocabulary: an English question over French text matches few words, so its
-    keyword evidence counts for little by itself. Dividing by the model-based
-    weights keeps scores on the cosine scale.
-    """
-
-    dense: float = 0.0
-    sentence: float = 0.0
-    lexical: float = 0.0
-    token: float = 0.0
-
-    def score(self, dense: float, sentence: float, lexical: float, token: float = 0.0) -> float:
-        total = self.dense * dense + self.sentence * sentence + self.token * token + self.lexical * lexical
-        return total / ((self.dense + self.sentence + self.token) or 1.0)
-
-
-@dataclass(frozen=True)
-class Ranking:
-    """The two stages: a cheap score for every candidate, then token-level
-    reranking of the best few. Weights chosen on PIAF dev (docs/quality.md)."""
-
-    first: Weights = Weights(dense=1.0, sentence=0.5, lexical=0.1)
-    rerank: Weights | None = Weights(sentence=0.75, lexical=0.03, token=1.5)
-    rerank_depth: int = 8  # passages rescored by ``rerank`` (at least the k asked for)
-    candidates: int = 30  # passages from each of dense and keyword search scored by ``first``
-    no_answer_below: float = 0.80  # a best score under this means "nothing in the corpus answers"
-
-
-# The stages reported in docs/quality.md; "default" is what the product uses.
-RANKING_STAGES = {
-    "dense": Ranking(first=Weights(dense=1.0), rerank=None),
-    "bm25": Ranking(first=Weights(lexical=1.0), rerank=None),
-    "hybrid": Ranking(first=Weights(dense=1.0, lexical=0.1), rerank=None),
-    "sentences": Ranking(rerank=None),
-    "default": Ranking(),
-}
-
-
-@dataclass(frozen=True)
-class Citation:
-    """Where a passage (or a span of it) stands in the original article file."""
-
-    doc_id: str  # the article's id: its file relative to the corpus folder (+ "#record" in a collection)
-    title: str
-    path: str  # the file as seen from the working directory, e.g. "corpus/000_x.txt"
-    start: int  # character offsets in the original text
-    end: int
-    lines: tuple[int, int]  # first and last line, 1-based
-
-
-@dataclass(frozen=True)
-class Hit:
-    rank: int
-    score: float
-    passage_id: str
-    text: str
-    answer: str  # the sentence of the passage that best answers the question
-    answer_span: tuple[int, int]  # where ``answer`` is in ``text``
-    citation: Citation
-
-    @property
-    def doc_id(self) -> str:
-        return self.citation.doc_id
-
-    @property
-    def title(self) -> str:
-        return self.citation.title
-
-    def as_dict(self) -> dict:
-        """A flat, JSON-ready record (the shape `qa ask --json` prints)."""
-        c = self.citation
-        return {
-            "rank": self.rank,
-            "score": self.score,
-            "text": self.text,
-            "answer": self.answer,
-            "answer_span": list(self.answer_span),
-            "passage_id": self.passage_id,
-            "doc_id": c.doc_id,
-            "title": c.title,
-            "path": c.path,
-            "start": c.start,
-            "end": c.end,
-            "lines": list(c.lines),
-        }
-
-
-@dataclass(frozen=True)
-class Answer:
-    """The reply to one turn of a conversation."""
-
-    question: str
-    searched: str  # what was searched: the question, with the previous turn for a follow-up
-    hits: list[Hit]
-    found: bool
-
-    @property
-    def best(self) -> Hit | None:
-        return self.hits[0] if self.hits else None
-
-
-# Words that point back to an earlier turn ("What is his email?", "Et son numéro ?").
-_REFERRING = re.compile(
-    r"\b(?:he|him|his|she|her|hers|it|its|they|them|their|this|that|these|those|there|"
-    r"il|elle|ils|elles|lui|leur|leurs|son|sa|ses|ce|cet|cette|ces|celui|celle|ceux|y|en|là)\b",
-    re.IGNORECASE,
-)
-
-
-def with_context(question: str, history: list[str]) -> str:
-    """The text to search for a question asked after ``history`` (earlier questions, oldest first).
-
-    No generative model: a follow-up that refers back (a pronoun, "there", "son",
-    "ce"…) or is very short is searched together with the previous question, so
-    "What is his email?" after "Who leads IOM Mongolia?" looks for the email in
-    the passages about the head of IOM Mongolia. A self-contained question is
-    searched alone.
-    """
-    if not history:
-        return question
-    if _REFERRING.search(question) or len(question.split()) <= 3:
-        return f"{history[-1]} {question}"
-    return question
 
 
 @dataclass(frozen=True)
@@ -169,10 +53,26 @@ class Scored:
     sentence_cosines: np.ndarray
     best_sentence: int  # index of the answer sentence in the passage
     match: TokenMatch | None = None  # set by reranking
+    found: Found | None = None  # set by the reader
+    ranked_score: float = 0.0  # the score before the reader weighed in
+
+    @property
+    def sentence_relevance(self) -> np.ndarray:
+        """How well each sentence matches the question: its cosine, and its token match when reranked."""
+        if self.match is not None and len(self.match.sentence_scores) == len(self.sentence_cosines):
+            return (self.sentence_cosines + self.match.sentence_scores) / 2
+        return self.sentence_cosines
 
     @property
     def passage(self) -> Passage:
         return self.candidate.passage
+
+
+@dataclass(frozen=True)
+class Ranked:
+    scored: list[Scored]  # best first
+    question_pieces: Pieces  # the searched text's word pieces, as the model read them
+    reader: StoreReader  # the version they come from
 
 
 @dataclass(frozen=True)
@@ -193,10 +93,15 @@ class Retriever:
         self.ranking = ranking or Ranking()
         self._reload_lock = threading.Lock()
         self._refused: str | None = None  # a version already found unusable: not loaded again
+        # A question is many small matrix products (20 × 384 by 384 × 150): a second BLAS thread only adds
+        # waiting, 15 times over on a busy two-core machine. The model runs on onnxruntime's own threads.
+        threadpool_limits(limits=1, user_api="blas")
         self._loaded = self._load(store.open_reader())
 
     def _load(self, reader: StoreReader) -> Loaded:
-        wanted = dataclasses.replace(index_settings(self.embedder, ChunkSettings()), chunking=reader.manifest.settings.chunking)
+        wanted = dataclasses.replace(
+            index_settings(self.embedder, ChunkSettings()), chunking=reader.manifest.settings.chunking
+        )
         why = reader.manifest.settings.incompatibility(wanted)
         if why:
             raise IndexMismatch(f"{self.store.location}: {why}; run `qa index` to rebuild it")
@@ -242,7 +147,7 @@ class Retriever:
                 return False
             try:
                 loaded = self._load(self.store.open_reader())  # meanwhile questions use the old version
-            except IndexMismatch as exc:
+            except IndexUnusable as exc:  # built otherwise, or damaged: the version in use still answers
                 self._refused = version
                 log.warning("keeping index version %s: the newer one cannot serve: %s", self.reader.version, exc)
                 return False
@@ -252,30 +157,83 @@ class Retriever:
     def retrieve(self, question: str, k: int = 5, ranking: Ranking | None = None) -> list[Hit]:
         """The ``k`` passages that best answer ``question``, best first."""
         question, k = check_question(question), check_k(k)
-        return [self._hit(rank, s) for rank, s in enumerate(self.rank(question, k, ranking)[:k], start=1)]
+        scored = self.rank(question, k, ranking).scored
+        return [self._hit(rank, s) for rank, s in enumerate(scored[:k], start=1)]
 
-    def rank(self, question: str, k: int, ranking: Ranking | None = None) -> list[Scored]:
-        """Candidates for ``question`` scored by ``ranking``, best first; the first max(k, depth) reranked."""
+    def rank(
+        self,
+        searched: str,
+        k: int,
+        ranking: Ranking | None = None,
+        asked: Question | None = None,
+        referent: str | None = None,
+    ) -> Ranked:
+        """Candidates for ``searched`` scored by ``ranking``, best first; the first max(k, depth) reranked
+        and read. ``asked``: the question as the person asked it (a follow-up without its context);
+        ``referent``: the person it is about, when it asks for someone's email, phone or role."""
         ranking = ranking or self.ranking
         self.refresh()
         loaded = self._loaded  # one consistent snapshot even if a refresh happens meanwhile
-        query = self.embedder.encode_query(question)  # one pass serves both stages
-        ranked = self._first_stage(loaded.reader, question, query.vector, k, ranking)
+        query = self.embedder.encode_query(searched)  # one pass serves every stage
+        question_pieces = Pieces.of(query, self.embedder.word_piece_mask)
+        ranked = self._first_stage(loaded.reader, searched, query.vector, k, ranking)
+        depth = max(ranking.rerank_depth, k)
         if ranking.rerank is not None:
-            head = ranked[: max(ranking.rerank_depth, k)]
-            question_pieces = Pieces.of(query, self.embedder.word_piece_mask)
-            ranked = self._rerank(loaded, question_pieces, head, ranking.rerank) + ranked[len(head) :]
-        return ranked
+            ranked = self._rerank(loaded, question_pieces, ranked[:depth], ranking.rerank) + ranked[depth:]
+        if ranking.reader is not None:
+            asked = asked or analyse(searched)
+            focus = _rows_of(question_pieces, searched, asked.focus)
+            ranked = self._read(asked, ranked[:depth], ranking.reader, referent, focus) + ranked[depth:]
+        return Ranked(ranked, question_pieces, loaded.reader)
 
-    def _first_stage(self, reader: StoreReader, question: str, query: np.ndarray, k: int, ranking: Ranking) -> list[Scored]:
+    def _read(
+        self,
+        question: Question,
+        head: list[Scored],
+        weights: ReaderWeights,
+        referent: str | None,
+        focus: np.ndarray | None,
+    ) -> list[Scored]:
+        """Look in each passage of the head for the words that answer; rank the head again by what was found.
+
+        A span counts only in a sentence nearly as relevant as the best one of the head, and a span of a
+        fallback kind (an organisation for "who") only when no passage holds one of the kind asked for."""
+        evidence = [Evidence(s.passage.text, s.passage.sentences, s.sentence_relevance, s.match, focus) for s in head]
+        floor = max((float(sentence_scores(question, e, weights).max()) for e in evidence if e.sentences), default=0.0)
+        found = [read_passage(question, e, weights, referent, floor=floor - weights.slack) for e in evidence]
+        kinds = ANSWERING_SPANS.get(question.expects, ())
+        if kinds and any(f.span is not None and f.span.kind == kinds[0] for f in found):
+            found = [
+                f
+                if f.span is None or f.span.kind == kinds[0]
+                else read_passage(question, e, weights, referent, kinds[:1], floor - weights.slack)
+                for f, e in zip(found, evidence, strict=True)
+            ]
+        read = [
+            dataclasses.replace(
+                s,
+                found=f,
+                best_sentence=f.sentence,
+                ranked_score=s.score,
+                score=(s.score + weights.reorder * f.score) / (1 + weights.reorder),
+            )
+            for s, f in zip(head, found, strict=True)
+        ]
+        return sorted(read, key=lambda s: -s.score)
+
+    def _first_stage(
+        self, reader: StoreReader, question: str, query: np.ndarray, k: int, ranking: Ranking
+    ) -> list[Scored]:
         """Dense and keyword candidates, each scored from its vectors and keywords, best first."""
         n = max(ranking.candidates, k)
         lexical: dict[int, float] = {}
         if ranking.first.lexical:
             keywords = reader.keyword_search(question, n)
-            lexical = dict(zip(keywords.keys.tolist(), keywords.scores.tolist()))
+            lexical = dict(zip(keywords.keys.tolist(), keywords.scores.tolist(), strict=True))
         scored = []
-        for candidate in reader.search(query, n if ranking.first.dense or ranking.first.sentence else 0, also=list(lexical)):
+        for candidate in reader.search(
+            query, n if ranking.first.dense or ranking.first.sentence else 0, also=list(lexical)
+        ):
             cosines = candidate.sentence_vectors @ query
             best = int(np.argmax(cosines)) if len(cosines) else 0
             sentence = float(cosines[best]) if len(cosines) else candidate.dense
@@ -290,7 +248,7 @@ class Retriever:
         pieces = loaded.reader.pieces([s.candidate.key for s in head])
         matches = token_matches(question, [s.passage for s in head], pieces, loaded.piece_idf)
         rescored = []
-        for scored, match in zip(head, matches):
+        for scored, match in zip(head, matches, strict=True):
             best = scored.best_sentence
             if len(match.sentence_scores) and len(match.sentence_scores) == len(scored.sentence_cosines):
                 best = int(np.argmax(scored.sentence_cosines + match.sentence_scores))
@@ -301,13 +259,56 @@ class Retriever:
     def answer(
         self, question: str, k: int = 5, history: list[str] | tuple[str, ...] = (), ranking: Ranking | None = None
     ) -> Answer:
-        """Retrieve for one turn of a conversation and decide whether anything answers it."""
-        question = check_question(question)
-        searched = with_context(question, [check_question(h) for h in history])
+        """Retrieve and read for one turn of a conversation, and decide whether anything answers it."""
+        question, k = check_question(question), check_k(k)
+        history = [check_question(h) for h in history]
+        searched = with_context(question, history)
         ranking = ranking or self.ranking
-        hits = self.retrieve(searched, k, ranking)
-        found = bool(hits) and hits[0].score >= ranking.no_answer_below
-        return Answer(question=question, searched=searched, hits=hits, found=found)
+        asked = analyse(question)
+        referent = self._referent(asked, history, ranking)
+        ranked = self.rank(searched, k, ranking, asked, referent)
+        scored = ranked.scored[:k]
+        hits = [self._hit(rank, s) for rank, s in enumerate(scored, start=1)]
+        if not hits:
+            return Answer(question, searched, hits, found=False, why_not="The index holds no passage.")
+        verdict = self._judge(asked, ranked, referent, asked_at=len(searched) - len(question))
+        short = self._short_answer(scored[0], hits[0]) if verdict.found else None
+        return Answer(question, searched, hits, verdict.found, short, verdict.why_not)
+
+    def _judge(self, asked: Question, ranked: Ranked, referent: str | None, asked_at: int) -> Verdict:
+        """Whether the best passage answers, from what its article holds (qa.refusal)."""
+        best = ranked.scored[0]
+        entry = ranked.reader.manifest.documents.get(best.passage.doc_id)
+        keys = [passage_key(pid) for pid in entry.passage_ids] if entry else [best.candidate.key]
+        passages = list(ranked.reader.passages(keys))
+        article = best.passage.title + "\n" + "\n".join(p.text for p in passages)
+        pieces = article_pieces(ranked.reader.pieces(keys))
+        score = best.ranked_score if best.found is not None else best.score
+        return judge(asked, score, article, best.found, referent, ranked.question_pieces, pieces, asked_at)
+
+    def _referent(self, asked: Question, history: list[str], ranking: Ranking) -> str | None:
+        """Whose email, phone or role is asked for: a person the question names, or the person who
+        answered the previous question when this one refers back to it ("What is his email?")."""
+        if asked.expects not in (*OWNED, "contact"):
+            return None
+        named = [e for e in asked.entities if looks_like_person(e)]
+        if named:
+            return named[0]
+        if history and refers_back(asked.text):
+            previous = self.answer(history[-1], history=history[-2:-1], ranking=ranking)
+            short = previous.short_answer
+            if short is not None and short.kind == "person":
+                return short.text.split(",")[0]
+        return None
+
+    def _short_answer(self, scored: Scored, hit: Hit) -> ShortAnswer | None:
+        span = scored.found.span if scored.found else None
+        if span is None:
+            return None
+        passage = scored.passage
+        start, end = passage.original_span(span.start, span.end)
+        citation = dataclasses.replace(hit.citation, start=start, end=end, lines=passage.lines_of(start, end))
+        return ShortAnswer(passage.text[span.start : span.end], span.kind, hit.rank, citation)
 
     def _hit(self, rank: int, scored: Scored) -> Hit:
         passage = scored.passage
@@ -323,12 +324,21 @@ class Retriever:
             citation=Citation(
                 doc_id=passage.doc_id,
                 title=passage.title,
-                path=(self.corpus_dir / passage.doc_id).as_posix(),
+                path=(self.corpus_dir / split_doc_id(passage.doc_id)[0]).as_posix(),
                 start=passage.start,
                 end=passage.end,
                 lines=(passage.line_start, passage.line_end),
+                page=passage.page,
             ),
         )
+
+
+def _rows_of(pieces: Pieces, text: str, words: str | None) -> np.ndarray | None:
+    """Which of ``pieces`` (read from ``text``) make up ``words``, at their last occurrence."""
+    start = text.rfind(words) if words else -1
+    if start < 0 or words is None:
+        return None
+    return (pieces.ends > start) & (pieces.ends <= start + len(words))
 
 
 @functools.lru_cache(maxsize=4)
@@ -343,11 +353,12 @@ def retrieve(
     corpus_dir: str | Path = DEFAULT_CORPUS_DIR,
     model: str = DEFAULT_MODEL,
     backend: str = DEFAULT_BACKEND,
+    ranking: Ranking | None = None,
 ) -> list[Hit]:
     """The ``k`` passages that best answer ``question``, best first, each with its citation.
 
     The index in ``store`` is built from ``corpus_dir`` on first use and kept
-    loaded for later calls.
+    loaded for later calls. ``ranking`` changes how passages are ranked for this call only.
     """
     question = check_question(question)
-    return _cached_retriever(str(store), Path(corpus_dir), model, backend).retrieve(question, k)
+    return _cached_retriever(str(store), Path(corpus_dir), model, backend).retrieve(question, k, ranking)

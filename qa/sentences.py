@@ -23,6 +23,7 @@ ABBREVIATIONS = frozenset(
 _BOUNDARY = re.compile(r"[.!?…]+(?:\s*[»\"”’)\]])*(\s+)")
 _NEXT_STARTS_SENTENCE = re.compile(r"[«\"“(\[]?\s*[A-ZÀ-ÖØ-Þ0-9]")
 _WORD_BEFORE = re.compile(r"([^\s«\"“(\[]+)$")
+_WORD_WINDOW = 64  # longer than any abbreviation: a word cut by the window is not one either
 
 
 def split_sentences(text: str) -> list[tuple[int, int]]:
@@ -33,7 +34,11 @@ def split_sentences(text: str) -> list[tuple[int, int]]:
         stop_end = match.start(1)
         if not _NEXT_STARTS_SENTENCE.match(text, match.end()):
             continue
-        if text[match.start()] == "." and _is_abbreviation(text[start : match.start()]):
+        # only the word before the stop matters: a bounded window keeps a long sentence
+        # full of "M." linear (slicing from the sentence start made it quadratic)
+        if text[match.start()] == "." and _is_abbreviation(
+            text[max(start, match.start() - _WORD_WINDOW) : match.start()]
+        ):
             continue
         spans.append((start, stop_end))
         start = match.end()

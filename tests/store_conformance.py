@@ -17,7 +17,7 @@ import pytest
 from qa.chunking import ChunkSettings, chunk_document
 from qa.embed.hashing import HashingEmbedder
 from qa.indexer import encode_passages, index_settings
-from qa.corpus import Document
+from qa.ingest import Document
 from qa.store import IndexBusy, IndexMissing, IndexSettings, passage_key
 
 EMBEDDER = HashingEmbedder("test-model")
@@ -28,15 +28,27 @@ SETTINGS = index_settings(EMBEDDER, CHUNKING)
 def document(doc_id: str, title: str, *sentences: str) -> Document:
     text = " ".join(sentences)
     return Document(
-        doc_id=doc_id, title=title, text=text, offsets=np.arange(len(text), dtype=np.int64), source=text,
-        content_hash=f"hash-of-{doc_id}-{len(text)}", path=doc_id,
+        doc_id=doc_id,
+        title=title,
+        text=text,
+        offsets=np.arange(len(text), dtype=np.int64),
+        source=text,
+        content_hash=f"hash-of-{doc_id}-{len(text)}",
+        path=doc_id,
     )
 
 
 ARTICLES = [
-    document("a.txt", "Mongolie", "Saruul Bat dirige le bureau de Mongolie.", "Le bureau emploie douze personnes.",
-             "Il a ouvert en mars."),
-    document("b.txt", "Caire", "Un atelier sur la traite a réuni quarante policiers au Caire.", "Amina Hassan l'animait."),
+    document(
+        "a.txt",
+        "Mongolie",
+        "Saruul Bat dirige le bureau de Mongolie.",
+        "Le bureau emploie douze personnes.",
+        "Il a ouvert en mars.",
+    ),
+    document(
+        "b.txt", "Caire", "Un atelier sur la traite a réuni quarante policiers au Caire.", "Amina Hassan l'animait."
+    ),
     document("c.txt", "Arctique", "Ingrid Solvang dirige le bureau de Tromsø depuis 2024."),
 ]
 
@@ -90,7 +102,9 @@ class StoreConformance:
         assert {c.passage.passage_id for c in found} >= {wanted.passage_id}
         extra = next(c for c in found if c.passage.passage_id == wanted.passage_id)
         assert extra.key == passage_key(wanted.passage_id)
-        assert extra.dense == pytest.approx(float(EMBEDDER.encode_documents([wanted.titled_text])[0].vector @ query("Tromsø")), abs=1e-4)
+        assert extra.dense == pytest.approx(
+            float(EMBEDDER.encode_documents([wanted.titled_text])[0].vector @ query("Tromsø")), abs=1e-4
+        )
 
     def test_keyword_search_ranks_passages_holding_the_words(self, store):
         write(store, ARTICLES)
@@ -129,7 +143,9 @@ class StoreConformance:
         assert texts == ["Saruul Bat a quitté la Mongolie."]
         assert reader.manifest.documents["a.txt"].content_hash == edited.content_hash
         assert len(reader) == reader.manifest.passage_count
-        assert all(c.passage.doc_id != "a.txt" or c.passage.text == texts[0] for c in reader.search(query("douze"), k=10))
+        assert all(
+            c.passage.doc_id != "a.txt" or c.passage.text == texts[0] for c in reader.search(query("douze"), k=10)
+        )
 
     def test_removed_articles_are_gone(self, store):
         write(store, ARTICLES)
@@ -142,14 +158,13 @@ class StoreConformance:
 
     def test_nothing_is_visible_before_the_commit_and_a_failed_run_changes_nothing(self, store):
         version = write(store, ARTICLES[:1])
-        with pytest.raises(RuntimeError, match="interrupted"):
-            with store.writer(SETTINGS) as writer:
-                passages = encode_passages(EMBEDDER, chunk_document(ARTICLES[1], CHUNKING))
-                writer.add("b.txt", "h", "Caire", passages)
-                writer.remove(["a.txt"])
-                assert store.current_version() == version
-                assert set(store.open_reader().manifest.documents) == {"a.txt"}
-                raise RuntimeError("interrupted")
+        with pytest.raises(RuntimeError, match="interrupted"), store.writer(SETTINGS) as writer:
+            passages = encode_passages(EMBEDDER, chunk_document(ARTICLES[1], CHUNKING))
+            writer.add("b.txt", "h", "Caire", passages)
+            writer.remove(["a.txt"])
+            assert store.current_version() == version
+            assert set(store.open_reader().manifest.documents) == {"a.txt"}
+            raise RuntimeError("interrupted")
         assert store.current_version() == version
         assert set(store.open_reader().manifest.documents) == {"a.txt"}
         write(store, ARTICLES[1:2])  # and the next run works
@@ -166,7 +181,9 @@ class StoreConformance:
 
     def test_other_settings_start_from_an_empty_index(self, store):
         write(store, ARTICLES)
-        other = IndexSettings(model="another-model", backend=SETTINGS.backend, dim=SETTINGS.dim, chunking=SETTINGS.chunking)
+        other = IndexSettings(
+            model="another-model", backend=SETTINGS.backend, dim=SETTINGS.dim, chunking=SETTINGS.chunking
+        )
         with store.writer(other) as writer:
             assert writer.base is None and "another-model" in (writer.rebuilt_because or "")
         with store.writer(SETTINGS, rebuild=True) as writer:
@@ -188,9 +205,8 @@ class StoreConformance:
         try:
             assert entered.wait(10)
             started = time.monotonic()
-            with pytest.raises(IndexBusy):
-                with other_store.writer(SETTINGS, wait_seconds=0.5):
-                    pass
+            with pytest.raises(IndexBusy), other_store.writer(SETTINGS, wait_seconds=0.5):
+                pass
             assert time.monotonic() - started >= 0.4
         finally:
             release.set()

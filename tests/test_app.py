@@ -15,12 +15,11 @@ import pytest
 
 os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
 
-from qa.retrieval import Answer, Citation, Hit  # noqa: E402
+from qa.answer import Answer, Citation, Hit  # noqa: E402
 from qa.ui import (  # noqa: E402
     MAX_UI_QUESTION_CHARS,
     NOTHING_FOUND,
     ChatBackend,
-    article_html,
     escape,
     format_answer,
     highlight,
@@ -60,12 +59,12 @@ def build_injected_index(seed_corpus: Path, seed_index: Path, target: Path) -> t
     return corpus, index
 
 
-def start_app(corpus: Path, index: Path):
+def start_app(corpus: Path, index: Path, allow_uploads: bool = False):
     """The app of app.py, in this process, on a free local port: (app, url)."""
     from qa.retrieval import Retriever
     from qa.ui import build_app, launch
 
-    app = build_app(Retriever.open(index, corpus, build_if_missing=False))
+    app = build_app(Retriever.open(index, corpus, build_if_missing=False), allow_uploads=allow_uploads)
     launch(app, port=free_port(), prevent_thread_lock=True, quiet=True)
     return app, app.local_url
 
@@ -89,6 +88,23 @@ def client(injected):
 def ask(client, question: str, history: list[str] | None = None, k: int = 3) -> tuple[str, dict]:
     reply, record = client.predict(question, history or [], k, api_name="/ask")
     return reply, record
+
+
+def call_raw(url: str, data: list) -> list:
+    """/ask called over plain HTTP, the JSON written with \\u escapes as any client may send it."""
+    import json
+    import urllib.request
+
+    base = url.rstrip("/") + "/gradio_api/call/ask"
+    body = json.dumps({"data": data}, ensure_ascii=True).encode("ascii")
+    request = urllib.request.Request(base, body, {"Content-Type": "application/json"})
+    with urllib.request.urlopen(request, timeout=60) as response:
+        event_id = json.load(response)["event_id"]
+    with urllib.request.urlopen(f"{base}/{event_id}", timeout=60) as response:
+        stream = response.read().decode("utf-8")
+    events = [line.split(": ", 1) for line in stream.splitlines() if ": " in line]
+    assert [value for key, value in events if key == "event"][-1] == "complete", stream
+    return json.loads([value for key, value in events if key == "data"][-1])[0]  # the one output: (reply, record)
 
 
 def liljert_family(corpus: Path) -> set[str]:
@@ -145,11 +161,14 @@ def test_snippet_is_cut_at_spaces_around_the_answer():
 def test_reply_leads_with_the_answer_then_numbered_citations():
     text = "First sentence. Pär Liljert leads IOM Mongolia. Last one."
     a, b = text.index("Pär"), text.index("Last") - 1
-    answer = Answer("Who leads?", "Who leads?", [make_hit(text, (a, b)), make_hit("Other <i>x</i>", (0, 5), 2, "c.txt")], True)
+    answer = Answer(
+        "Who leads?", "Who leads?", [make_hit(text, (a, b)), make_hit("Other <i>x</i>", (0, 5), 2, "c.txt")], True
+    )
     reply = format_answer(answer)
-    assert reply.startswith('<div class="qa-reply"><p class="qa-lead"><strong>Pär Liljert leads IOM Mongolia.</strong>')
-    assert reply.index("[1]") < reply.index("[2]")
-    assert "corpus/a&#95;b.txt · lines 3–5 · score 0.900" in reply
+    assert reply.startswith('<div class="qa-reply"><div class="qa-tools"><button type="button" class="qa-copy"')
+    assert '<p class="qa-lead"><strong>Pär Liljert leads IOM Mongolia.</strong> <a class="qa-act qa-num"' in reply
+    assert reply.index("qa-lead") < reply.index("[1]") < reply.index("[2]")
+    assert "a&#95;b.txt · lines 3–5 · score 0.900" in reply and "corpus/" not in reply
     assert "<mark>Pär Liljert leads IOM Mongolia.</mark>" in reply
     assert "<i>" not in reply and "Follow-up" not in reply
     assert "\n" not in reply  # one HTML block: Markdown cannot get in between
@@ -179,16 +198,6 @@ def test_backend_logs_errors_and_apologises(caplog):
     assert "index exploded" in caplog.text
 
 
-def test_article_is_shown_only_from_inside_the_corpus(tmp_path):
-    (tmp_path / "a.txt").write_text("Title\nline <script>x</script> two\nthree\n", encoding="utf-8")
-    hit = {"doc_id": "a.txt", "title": "Title", "file": "corpus/a.txt", "lines": [2, 2], "start": 6, "end": 19}
-    shown = article_html(tmp_path, hit)
-    assert "<mark>line &lt;script&gt;</mark>" in shown and "<script" not in shown
-    assert shown.count("qa-cited") == 1
-    outside = article_html(tmp_path, hit | {"doc_id": "../etc/passwd"})
-    assert "cannot be opened" in outside
-
-
 # ---------- the running app, through gradio_client ----------
 
 
@@ -203,12 +212,31 @@ def test_english_question_gets_the_head_of_mission_with_citation(client):
     top = record["hits"][0]
     assert "Pär Liljert" in top["text"]
     assert top["doc_id"] == "000_709937aa28120cef.txt"
-    assert top["file"].endswith("corpus/000_709937aa28120cef.txt")
+    assert top["file"] == "000_709937aa28120cef.txt"  # relative to the corpus folder, not the server's path
     assert top["lines"][0] <= 37 <= top["lines"][1]
     assert "Pär Liljert" in reply
-    assert f"corpus/000&#95;709937aa28120cef.txt · {line_range(top['lines'])} · score" in reply
+    assert f"000&#95;709937aa28120cef.txt · {line_range(top['lines'])} · score" in reply and "/corpus/" not in reply
     assert "La Mongolie se prépare au Dialogue de haut niveau" in reply
     assert reply.index("qa-lead") < reply.index("[1]") < reply.index("[2]") < reply.index("[3]")
+    copied = html.unescape(reply.split('<pre class="qa-plain" hidden>')[1].removesuffix("</pre></div>"))
+    assert (
+        f"[1] La Mongolie se prépare au Dialogue de haut niveau des Nations Unies sur la migration et le "
+        f"développement — 000_709937aa28120cef.txt · {line_range(top['lines'])}" in copied
+    )  # what Copy gives
+
+
+@pytest.mark.parametrize(
+    "question, history, k, says",
+    [
+        ("Who leads IOM Mongolia?", [], "abc", "k, the number of passages, must be a whole number"),
+        ("Who leads IOM Mongolia?", [None, 5], 3, "history must hold the earlier questions as texts; item 1 is null"),
+        ("Who leads IOM \ud800 Mongolia?", [], 3, "the question holds bytes that are not valid UTF-8 text"),
+    ],
+)
+def test_bad_requests_through_the_api_say_what_is_wrong(client, question, history, k, says):
+    reply, record = call_raw(client.src, [question, history, k])  # gradio_client cannot send a lone surrogate
+    assert record["status"] == "invalid" and says in record["message"]
+    assert "went wrong" not in reply and says in html.unescape(reply)
 
 
 @pytest.mark.parametrize("question", NONSENSE_QUESTIONS)
@@ -269,7 +297,16 @@ def test_app_script_builds_a_missing_index_then_serves(tmp_path, corpus_copy):
 
     port, index = free_port(), tmp_path / "index"
     env = os.environ | {"GRADIO_ANALYTICS_ENABLED": "False", "HF_HUB_OFFLINE": "1"}
-    cmd = [sys.executable, str(ROOT / "app.py"), "--port", str(port), "--corpus", str(corpus_copy), "--index", str(index)]
+    cmd = [
+        sys.executable,
+        str(ROOT / "app.py"),
+        "--port",
+        str(port),
+        "--corpus",
+        str(corpus_copy),
+        "--index",
+        str(index),
+    ]
     log = (tmp_path / "app.log").open("w+")
     proc = subprocess.Popen(cmd, cwd=tmp_path, env=env, stdout=log, stderr=subprocess.STDOUT, text=True)
     try:
@@ -280,12 +317,18 @@ def test_app_script_builds_a_missing_index_then_serves(tmp_path, corpus_copy):
                 if s.connect_ex(("127.0.0.1", port)) == 0:
                     break
             time.sleep(0.5)
+        time.sleep(1)  # the URL line is printed just after the port opens
         log.seek(0)
         output = log.read()
         assert proc.poll() is None, output
-        assert "+5 added" in output
-        record = Client(f"http://127.0.0.1:{port}/", verbose=False).predict("Who leads IOM Mongolia?", [], 2, api_name="/ask")[1]
+        assert "+5 added" in output and "indexing 5 new articles: " in output
+        assert "Running on local URL:  http://127.0.0.1:" in output
+        assert "DEBUG" not in output and "share=True" not in output
+        client = Client(f"http://127.0.0.1:{port}/", verbose=False)
+        record = client.predict("Who leads IOM Mongolia?", [], 2, api_name="/ask")[1]
         assert "Pär Liljert" in record["hits"][0]["text"]
+        log.seek(0)
+        assert "DEBUG" not in log.read()  # nor while answering
     finally:
         proc.terminate()
         try:

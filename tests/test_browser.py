@@ -16,6 +16,16 @@ import pytest
 
 os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
 
+from .made_files import (  # noqa: E402
+    HTML_PARAGRAPHS,
+    HTML_QUESTION,
+    HTML_TITLE,
+    PDF_ANSWER,
+    PDF_PAGES,
+    PDF_QUESTION,
+    make_html,
+    make_pdf,
+)
 from .test_app import INJECTION_QUESTION, build_injected_index, start_app  # noqa: E402
 
 CHROMIUM = Path("/usr/bin/chromium")
@@ -37,7 +47,9 @@ def sync_playwright():
     except ImportError:
         pytest.fail("Playwright is not installed: pip install -e '.[test]' (or pip install playwright)")
     if not CHROMIUM.exists():
-        pytest.fail(f"{CHROMIUM} is missing: apt-get install -y chromium (Playwright's own browser download is not used)")
+        pytest.fail(
+            f"{CHROMIUM} is missing: apt-get install -y chromium (Playwright's own browser download is not used)"
+        )
     return sync_playwright()
 
 
@@ -55,10 +67,11 @@ def ask(page, question: str) -> str:
     return reply.inner_text()
 
 
-def save_screenshot(page, tmp_path: Path, name: str) -> None:
+def save_screenshot(page, tmp_path: Path, name: str, keep: bool = True, **options) -> None:
+    """A screenshot in the test's folder, and in $QA_SCREENSHOT_DIR (e.g. docs) when set and ``keep``."""
     shot = tmp_path / name
-    page.screenshot(path=str(shot))
-    if os.environ.get("QA_SCREENSHOT_DIR"):
+    page.screenshot(path=str(shot), **options)
+    if keep and os.environ.get("QA_SCREENSHOT_DIR"):
         target = Path(os.environ["QA_SCREENSHOT_DIR"])
         target.mkdir(parents=True, exist_ok=True)
         shutil.copy(shot, target / name)
@@ -78,25 +91,161 @@ def test_chat_in_a_real_browser(seed_corpus, seed_index, tmp_path):
                 page.wait_for_selector("#qa-question textarea", timeout=30_000)
 
                 text = ask(page, "Who leads IOM Mongolia?")
-                assert "Pär Liljert" in text
-                assert "corpus/000_709937aa28120cef.txt" in text
-                assert re.search(r"lines? \d+(–\d+)? · score 0\.\d{3}", text)
+                lead = page.locator(f"{REPLY} strong").first.inner_text()
+                assert lead.startswith("Pär Liljert")  # the short answer, in bold
+                assert "a déclaré Pär Liljert, chef de mission" in page.locator(f"{REPLY} mark").first.inner_text()
+                assert "000_709937aa28120cef.txt" in text and "corpus/000" not in text
+                assert re.search(r"lines? \d+(–\d+)? · score \d\.\d{3}", text), text
                 assert page.locator(f"{REPLY} mark").first.is_visible()  # the answer sentence, highlighted
                 page.wait_for_timeout(300)
-                save_screenshot(page, tmp_path, "browser-answer.png")
+                save_screenshot(page, tmp_path, "answer.png")
 
                 text = ask(page, INJECTION_QUESTION)
                 assert "<script>window.__pwned = 1</script>" in text  # shown as literal text
                 assert "[click](javascript:alert(1))" in text
                 page.wait_for_timeout(500)  # give a would-be onerror handler time to fire
                 assert page.evaluate("typeof window.__pwned") == "undefined"
-                assert page.evaluate("document.querySelectorAll('img[src=\"x\"], a[href^=\"javascript\"]').length") == 0
+                assert page.evaluate('document.querySelectorAll(\'img[src="x"], a[href^="javascript"]\').length') == 0
                 # the whole article opens beside the chat, just as inert
                 assert "<script>window.__pwned" in page.locator("#qa-article").inner_text()
-                save_screenshot(page, tmp_path, "browser-injection.png")
+                save_screenshot(page, tmp_path, "browser-injection.png", keep=False)
 
                 page.click("#qa-clear")
                 page.wait_for_function(f"document.querySelectorAll({REPLY!r}).length === 0", timeout=10_000)
+            finally:
+                browser.close()
+    finally:
+        app.close()
+
+
+def article_files(kind: str, folder: Path) -> dict[str, Path]:
+    """A web page and a PDF ("html+pdf"), or the same two articles as Markdown and text ("text")."""
+    folder.mkdir(parents=True, exist_ok=True)
+    if kind == "html+pdf":
+        files = {
+            "Centre Agadez.html": make_html(HTML_TITLE, "2024-03-06", HTML_PARAGRAPHS),
+            "Rapport Mauritanie.pdf": make_pdf(PDF_PAGES),
+        }
+    else:
+        files = {
+            "Centre Agadez.md": ("# " + HTML_TITLE + "\n\n" + "\n\n".join(HTML_PARAGRAPHS) + "\n").encode(),
+            "Rapport Mauritanie.txt": "\n\n".join(paragraph for page in PDF_PAGES for paragraph in page).encode(),
+        }
+    paths = {}
+    for name, data in files.items():
+        (folder / name).write_bytes(data)
+        paths[name] = folder / name
+    return paths
+
+
+def reply_count(page) -> int:
+    return page.locator(REPLY).count()
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("kind", ["text", "html+pdf"])
+def test_add_articles_then_read_copy_reload_and_clear(kind, seed_corpus, seed_index, tmp_path):
+    """A person adds two articles from the page, asks what only one of them answers, opens the
+    citation, copies the reply, reloads the page and clears the conversation."""
+    playwright = sync_playwright()
+    corpus, index = tmp_path / "corpus", tmp_path / "index"
+    shutil.copytree(seed_corpus, corpus)
+    shutil.copytree(seed_index, index)
+    files = article_files(kind, tmp_path / "to-upload")
+    report_name = "Rapport-Mauritanie.pdf" if kind == "html+pdf" else "Rapport-Mauritanie.txt"
+    page_name = "Centre-Agadez.html" if kind == "html+pdf" else "Centre-Agadez.md"
+    app, url = start_app(corpus, index, allow_uploads=True)
+    try:
+        with playwright as p:
+            browser = p.chromium.launch(executable_path=str(CHROMIUM), headless=True, args=CHROMIUM_ARGS)
+            try:
+                context = browser.new_context(
+                    viewport={"width": 1280, "height": 1000}, permissions=["clipboard-read", "clipboard-write"]
+                )
+                page = context.new_page()
+                page.on("dialog", lambda dialog: dialog.accept())
+                page.goto(url)
+                page.wait_for_selector("#qa-question textarea", timeout=30_000)
+                assert "5 articles" in page.locator("#qa-header").inner_text()
+
+                # Add articles: saved, indexed with visible progress, listed, counted.
+                page.click("#qa-articles .label-wrap")
+                with page.expect_file_chooser() as chooser:
+                    page.click("#qa-upload")
+                chooser.value.set_files([str(path) for path in files.values()])
+                done = "#qa-status .qa-status:not(.qa-busy)"  # added, or refused
+                page.wait_for_selector(done, timeout=120_000)
+                status = page.locator(done).inner_text()
+                assert f"Added: {page_name}, {report_name}" in status or f"Added: {report_name}, {page_name}" in status
+                assert (corpus / report_name).is_file() and (corpus / page_name).is_file()
+                page.wait_for_function("document.querySelector('#qa-header').innerText.includes('7 articles')")
+                listing = page.locator("#qa-list-box").inner_text()
+                assert HTML_TITLE in listing and report_name in listing
+                page.wait_for_timeout(300)
+                save_screenshot(page, tmp_path, "articles.png", keep=kind == "html+pdf", full_page=True)
+
+                # A question only the report answers: its citation gives the file (and the PDF's page).
+                text = ask(page, PDF_QUESTION)
+                assert PDF_ANSWER in text and "SOURCES" in text.upper(), text
+                first = page.locator(REPLY).last.locator(".qa-cite").first
+                meta = first.locator(".qa-meta").inner_text()
+                assert meta.startswith(report_name), meta
+                if kind == "html+pdf":
+                    assert f"{report_name} · p. 2 · line" in meta
+
+                # Its citation number opens the cleaned article at the cited lines, scrolled into view.
+                first.locator("a.qa-num").click()
+                page.wait_for_function(
+                    "document.querySelector('#qa-article .qa-badge') && "
+                    "document.querySelector('#qa-article .qa-meta').innerText.startsWith(" + repr(report_name) + ")",
+                    timeout=10_000,
+                )
+                panel = page.locator("#qa-article")
+                badge = panel.locator(".qa-badge").inner_text()
+                assert re.fullmatch(r"(p\. 2 · )?lines? \d+(–\d+)?", badge), badge
+                if kind == "html+pdf":
+                    assert badge.startswith("p. 2 · ")
+                assert PDF_ANSWER in panel.locator(".qa-mark").first.inner_text()
+                page.wait_for_timeout(300)
+                box = panel.locator(".qa-article-body").bounding_box()
+                cited = panel.locator(".qa-badge").bounding_box()
+                assert box and cited and box["y"] <= cited["y"] <= box["y"] + box["height"] - 10  # in view
+                save_screenshot(page, tmp_path, "screenshot.png", keep=kind == "html+pdf")
+
+                # The web page: its title opens the cleaned article, without the site's menus.
+                ask(page, HTML_QUESTION)
+                cites = page.locator(REPLY).last.locator(".qa-cite").filter(has_text=page_name)
+                assert cites.count(), page.locator(REPLY).last.inner_text()
+                cites.first.locator("a.qa-title").click()
+                page.wait_for_function(
+                    "document.querySelector('#qa-article .qa-article-title')?.innerText.includes('Agadez')"
+                )
+                article = panel.inner_text()
+                assert "400 personnes" in article and "Accueil" not in article and "Mentions" not in article
+
+                # Copy gives plain text: the answer, then its citations.
+                page.locator(REPLY).nth(0).locator(".qa-copy").click()
+                page.wait_for_timeout(300)
+                copied = page.evaluate("navigator.clipboard.readText()")
+                assert PDF_ANSWER in copied.splitlines()[0] and "[1] " in copied and report_name in copied
+                assert "<" not in copied and "&#" not in copied and "qa-" not in copied, copied
+
+                # A reload brings the conversation back; a follow-up still knows the earlier question.
+                page.reload()
+                page.wait_for_function(f"document.querySelectorAll({REPLY!r}).length === 2", timeout=15_000)
+                assert PDF_ANSWER in page.locator(REPLY).nth(0).inner_text()
+
+                # The chat's own trash icon clears everything, in the browser's storage too.
+                page.locator("#qa-chat button[aria-label='Clear'], #qa-chat button[title='Clear']").first.click()
+                page.wait_for_function(f"document.querySelectorAll({REPLY!r}).length === 0", timeout=10_000)
+                page.wait_for_function(  # the server's reset has arrived: the panel is empty again
+                    "document.querySelector('#qa-article').innerText.includes('Ask a question, then click')"
+                )
+                page.wait_for_timeout(300)
+                page.reload()
+                page.wait_for_selector("#qa-question textarea")
+                page.wait_for_timeout(1500)
+                assert reply_count(page) == 0
             finally:
                 browser.close()
     finally:

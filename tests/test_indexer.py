@@ -11,7 +11,6 @@ import threading
 import time
 
 import numpy as np
-import pytest
 
 from qa.chunking import ChunkSettings
 from qa.embed.hashing import HashingEmbedder
@@ -35,7 +34,11 @@ def test_add_edit_delete_touch_only_those_articles(tiny_corpus, tiny_index):
 
     report = update_index(tiny_corpus, tiny_index, backend="hash")
     assert (report.added, report.changed, report.removed, report.unchanged) == (
-        ["dakar.txt"], ["cairo.txt"], ["arctic.md"], 1)
+        ["dakar.txt"],
+        ["cairo.txt"],
+        ["arctic.md"],
+        1,
+    )
     assert report.summary() == "+1 added, ~1 changed, -1 removed, 1 unchanged"
     after = documents(tiny_index)
     assert report.passages_embedded == len(after["dakar.txt"].passage_ids) + len(after["cairo.txt"].passage_ids)
@@ -68,7 +71,7 @@ def test_chunking_or_backend_change_triggers_a_full_rebuild(tiny_corpus, tiny_in
 
 def test_sentence_vectors_are_pooled_from_the_passage_pass():
     """Late chunking: a sentence vector is the mean of its tokens in the passage's own pass."""
-    from qa.corpus import Document
+    from qa.ingest import Document
 
     text = "Saruul Bat dirige le bureau. Il emploie douze personnes."
     doc = Document("a.txt", "Mongolie", text, np.arange(len(text)), text, "h", "a.txt")
@@ -79,7 +82,9 @@ def test_sentence_vectors_are_pooled_from_the_passage_pass():
     (encoded,) = encode_passages(embedder, [passage])
     tokens = embedder.encode_documents([passage.titled_text])[0]
     shift = len("Mongolie\n")
-    second = tokens.hidden[(tokens.ends > shift + passage.sentences[1][0]) & (tokens.ends <= shift + passage.sentences[1][1])]
+    second = tokens.hidden[
+        (tokens.ends > shift + passage.sentences[1][0]) & (tokens.ends <= shift + passage.sentences[1][1])
+    ]
     expected = second.mean(axis=0) / np.linalg.norm(second.mean(axis=0))
     np.testing.assert_allclose(encoded.sentence_vectors[1], expected, atol=1e-6)
     assert not np.allclose(encoded.sentence_vectors[0], encoded.sentence_vectors[1])
@@ -91,8 +96,9 @@ def test_sentence_vectors_are_pooled_from_the_passage_pass():
 
 def qa_process(*args: str) -> subprocess.Popen:
     env = dict(os.environ, HF_HUB_OFFLINE="1", PYTHONUNBUFFERED="1")
-    return subprocess.Popen([sys.executable, "-m", "qa", *args], env=env, stdout=subprocess.PIPE,
-                            stderr=subprocess.PIPE, text=True)
+    return subprocess.Popen(
+        [sys.executable, "-m", "qa", *args], env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
+    )
 
 
 def grow(corpus, count: int) -> None:

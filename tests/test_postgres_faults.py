@@ -98,7 +98,7 @@ def test_two_indexers_at_once_take_turns(postgres_server, postgres_uri, tiny_cor
     holder.close()
     outputs = [finished(run) for run in runs]
     assert all("waiting for it" in err for _, err in outputs)
-    summaries = sorted(out.splitlines()[0] for out, _ in outputs)
+    summaries = sorted(next(line for line in out.splitlines() if " added, " in line) for out, _ in outputs)
     assert summaries == [
         "+0 added, ~0 changed, -0 removed, 3 unchanged",
         "+3 added, ~0 changed, -0 removed, 0 unchanged",

@@ -1,6 +1,6 @@
-"""Pins retrieval quality on the seed questions: a change that loses answers fails here.
+"""Answer quality with the real model on the seed articles: a change that loses answers fails here.
 
-Floors are the figures reached (docs/quality.md) minus about one question per language.
+Floors are the figures reached (docs/quality.md) minus about two questions per language.
 """
 
 from pathlib import Path
@@ -9,29 +9,63 @@ import pytest
 
 from qa.evaluation import evaluate, load_questions
 
-QUESTIONS = Path(__file__).resolve().parent.parent / "eval" / "seed_questions.jsonl"
-FLOORS = {"en": {"Hit@1": 0.85, "Hit@3": 0.94}, "fr": {"Hit@1": 0.89, "Hit@3": 0.96}}
+EVAL = Path(__file__).resolve().parent.parent / "eval"
+FLOORS = {
+    "en": {"Hit@1": 0.80, "Hit@3": 0.94, "Sentence@1": 0.70, "Answer@1": 0.45},
+    "fr": {"Hit@1": 0.87, "Hit@3": 0.94, "Sentence@1": 0.80, "Answer@1": 0.50},
+    "all": {"refusal recall": 0.60, "answered": 0.94},
+}
 
 
 @pytest.fixture(scope="module")
 def report(retriever):
-    return evaluate(retriever, load_questions(QUESTIONS), k=10)
+    cases = load_questions(EVAL / "seed_questions.jsonl")
+    return evaluate(retriever, cases, k=10, unanswerable=load_questions(EVAL / "unanswerable.jsonl"))
 
 
-def test_question_set_covers_both_languages_and_follow_ups():
-    cases = load_questions(QUESTIONS)
-    assert sum(c.lang == "en" for c in cases) >= 20 and sum(c.lang == "fr" for c in cases) >= 18
-    assert sum(c.follow_up_of is not None for c in cases) >= 4
+def test_question_sets_cover_the_languages_and_follow_ups():
+    cases = load_questions(EVAL / "seed_questions.jsonl")
+    assert len(cases) >= 80 and sum(c.lang == "en" for c in cases) >= 40 and sum(c.lang == "fr" for c in cases) >= 40
+    assert sum(c.follow_up_of is not None for c in cases) >= 10
+    unanswerable = load_questions(EVAL / "unanswerable.jsonl")
+    assert len(unanswerable) >= 60 and {c.lang for c in unanswerable} >= {"en", "fr", "de", "es"}
 
 
-@pytest.mark.parametrize("lang", ["en", "fr"])
-def test_seed_questions_stay_above_their_floor(report, lang):
-    figures = report.figures[lang]
-    for measure, floor in FLOORS[lang].items():
-        assert figures[measure] >= floor, f"{lang} {measure} {figures[measure]:.3f} < {floor}; misses: {report.misses}"
+@pytest.mark.parametrize("group", sorted(FLOORS))
+def test_seed_questions_stay_above_their_floor(report, group):
+    figures = report.figures[group]
+    for measure, floor in FLOORS[group].items():
+        assert figures[measure] >= floor, f"{group} {measure} {figures[measure]:.3f} < {floor}; misses: {report.misses}"
+
+
+@pytest.mark.parametrize("question", ["Who leads IOM Mongolia?", "Qui dirige l'OIM en Mongolie ?"])
+def test_the_head_of_mission_is_the_short_answer_with_his_sentence(retriever, question):
+    answer = retriever.answer(question)
+    assert answer.found and "Pär Liljert" in answer.short_answer.text
+    assert "chef de mission" in answer.hits[answer.short_answer.hit_rank - 1].answer
+    c = answer.short_answer.citation
+    original = (Path(retriever.corpus_dir) / c.doc_id).read_text(encoding="utf-8")
+    assert original[c.start : c.end] == answer.short_answer.text
+
+
+def test_his_email_is_not_someone_elses(retriever):
+    answer = retriever.answer("What is his email?", history=["Who leads IOM Mongolia?"])
+    assert not answer.found and answer.short_answer is None
+    assert "Pär Liljert" in answer.why_not
+
+
+def test_a_country_no_article_covers_is_refused(retriever):
+    answer = retriever.answer("Who leads IOM in Senegal?")
+    assert not answer.found and "Senegal" in answer.why_not
+    assert answer.hits  # the closest passages are still shown, as not answers
+
+
+def test_the_workshop_question_is_answered(retriever):
+    answer = retriever.answer("When did the border management workshop in Ulaanbaatar start?")
+    assert answer.found
+    assert "atelier de trois jours à Oulan-Bator" in answer.hits[0].answer
 
 
 def test_off_topic_questions_are_not_answered(retriever):
     for question in ["What is the boiling point of mercury?", "Quelle est la recette de la ratatouille ?"]:
         assert not retriever.answer(question).found
-    assert retriever.answer("Who leads IOM Mongolia?").found

@@ -9,8 +9,18 @@ from qa.rerank import late_interaction, token_matches
 
 
 def passage(text: str, sentences: tuple[tuple[int, int], ...], title: str = "T") -> Passage:
-    return Passage(passage_id="0" * 16, doc_id="a.txt", title=title, text=text, position=0, start=0,
-                   end=len(text), line_start=1, line_end=1, sentences=sentences)
+    return Passage(
+        passage_id="0" * 16,
+        doc_id="a.txt",
+        title=title,
+        text=text,
+        position=0,
+        start=0,
+        end=len(text),
+        line_start=1,
+        line_end=1,
+        sentences=sentences,
+    )
 
 
 def test_late_interaction_is_the_mean_of_each_question_pieces_best_match():

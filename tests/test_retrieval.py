@@ -6,8 +6,10 @@ import dataclasses
 
 import pytest
 
+from qa.answer import with_context
 from qa.limits import MAX_QUESTION_CHARS, QuestionError
-from qa.retrieval import RANKING_STAGES, Retriever, with_context
+from qa.ranking import RANKING_STAGES
+from qa.retrieval import Retriever
 from qa.store import IndexMismatch, open_store
 
 
@@ -27,8 +29,14 @@ def test_hits_carry_a_citation_into_the_original_file(tiny_retriever, tiny_corpu
 
 @pytest.mark.parametrize(
     "question, message",
-    [("", "empty"), ("   \n\t", "empty"), ("x" * (MAX_QUESTION_CHARS + 1), "limit is 2,000"),
-     ("bad \udcff byte", "not valid UTF-8"), (b"\xff\xfe bad", "not valid UTF-8"), (None, "must be text")],
+    [
+        ("", "empty"),
+        ("   \n\t", "empty"),
+        ("x" * (MAX_QUESTION_CHARS + 1), "limit is 2,000"),
+        ("bad \udcff byte", "not valid UTF-8"),
+        (b"\xff\xfe bad", "not valid UTF-8"),
+        (None, "must be text"),
+    ],
 )
 def test_bad_questions_get_a_clear_error(tiny_retriever, question, message):
     with pytest.raises(QuestionError, match=message):
@@ -93,10 +101,13 @@ def test_stages_without_reranking_read_no_pieces(tiny_retriever, monkeypatch):
 
 
 def test_follow_ups_are_searched_with_the_previous_question():
-    assert with_context("What is his email?", ["Who leads IOM Mongolia?"]) == "Who leads IOM Mongolia? What is his email?"
+    assert (
+        with_context("What is his email?", ["Who leads IOM Mongolia?"]) == "Who leads IOM Mongolia? What is his email?"
+    )
     assert with_context("Et son numéro ?", ["Qui dirige l'OIM en Mongolie ?"]).startswith("Qui dirige")
     assert with_context("Where was the fifth global meeting held?", ["Who leads IOM Mongolia?"]) == (
-        "Where was the fifth global meeting held?")
+        "Where was the fifth global meeting held?"
+    )
     assert with_context("Who leads IOM Mongolia?", []) == "Who leads IOM Mongolia?"
 
 
@@ -125,3 +136,33 @@ def test_french_question_finds_the_head_of_mission(retriever):
 def test_answer_is_the_best_sentence_of_the_passage(retriever):
     hit = retriever.retrieve("What is the phone number of IOM Mongolia?", k=1)[0]
     assert "Tel: +976" in hit.answer
+
+
+def test_the_module_function_takes_a_ranking_for_one_call(tiny_corpus, tiny_index):
+    import qa
+    from qa.ranking import Ranking
+
+    first = qa.retrieve("Saruul Bat", k=2, store=tiny_index, corpus_dir=tiny_corpus, backend="hash")
+    plain = qa.retrieve(
+        "Saruul Bat",
+        k=2,
+        store=tiny_index,
+        corpus_dir=tiny_corpus,
+        backend="hash",
+        ranking=Ranking(rerank=None, reader=None),
+    )
+    assert first[0].doc_id == plain[0].doc_id == "mongolia.txt"
+    assert first[0].score != plain[0].score  # another ranking was used, for that call only
+
+
+def test_a_damaged_newer_version_leaves_the_one_in_use(tiny_retriever, tiny_corpus, tiny_index):
+    from qa.indexer import update_index
+    from qa.store.faiss import VECTORS
+
+    before = tiny_retriever.reader.version
+    (tiny_corpus / "dakar.txt").write_text("Dakar\nMoussa Diop dirige le bureau de Dakar.\n", encoding="utf-8")
+    update_index(tiny_corpus, tiny_index, backend="hash")
+    newer = tiny_retriever.store.current_version()
+    (tiny_index / newer / VECTORS).write_bytes(b"damaged")
+    assert tiny_retriever.retrieve("Saruul Bat", k=1)  # still answers, from the version it has
+    assert tiny_retriever.reader.version == before

@@ -49,10 +49,9 @@ def test_a_damaged_segment_file_is_reported(written):
     data = bytearray(path.read_bytes())
     data[10] ^= 0xFF
     path.write_bytes(bytes(data))
-    FilesStore  # a fresh process would check it: segments are checked once per process
     from qa.store import faiss as files
 
-    files._segment_cache.clear()
+    files._segment_cache.clear()  # as in a fresh process: segments are checked once per process
     with pytest.raises(IndexCorrupt, match="sentences.f16"):
         written.open_reader()
 

@@ -14,7 +14,7 @@ needs is pooled from that one pass:
 from __future__ import annotations
 
 import os
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Protocol, runtime_checkable
@@ -107,7 +107,7 @@ def normalised(vectors: np.ndarray) -> np.ndarray:
     return np.ascontiguousarray(array / np.maximum(norms, 1e-12), dtype=np.float32)
 
 
-def length_sorted_batches(lengths: Sequence[int], max_tokens: int = 4096, max_batch: int = 32) -> Iterable[list[int]]:
+def length_sorted_batches(lengths: Sequence[int], max_tokens: int = 2048, max_batch: int = 16) -> Iterable[list[int]]:
     """Indices of texts grouped by similar length, so a batch pads little: each batch
     holds at most ``max_batch`` texts and about ``max_tokens`` tokens."""
     order = sorted(range(len(lengths)), key=lambda i: lengths[i])
@@ -119,6 +119,26 @@ def length_sorted_batches(lengths: Sequence[int], max_tokens: int = 4096, max_ba
         batch.append(i)
     if batch:
         yield batch
+
+
+def cached_mask(path: Path, size: int, compute: Callable[[], np.ndarray]) -> np.ndarray:
+    """A per-vocabulary mask kept in a file beside the model: going through 250,000 tokens in Python
+    takes seconds, too long for a question asked from a fresh process."""
+    try:
+        mask = np.load(path, allow_pickle=False)
+        if mask.shape == (size,) and mask.dtype == bool:
+            return mask
+    except (OSError, ValueError):
+        pass
+    mask = compute()
+    try:
+        tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+        with open(tmp, "wb") as f:
+            np.save(f, mask)
+        os.replace(tmp, path)
+    except OSError:
+        pass  # a read-only model folder: computed again next time
+    return mask
 
 
 def word_piece_mask(tokens: Sequence[str], special_ids: Iterable[int]) -> np.ndarray:

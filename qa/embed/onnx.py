@@ -24,6 +24,7 @@ import time
 import uuid
 import warnings
 from collections.abc import Iterator, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from functools import cached_property
 from pathlib import Path
@@ -31,7 +32,15 @@ from pathlib import Path
 import numpy as np
 from filelock import FileLock
 
-from .base import E5_PROMPTS, ModelError, TokenVectors, length_sorted_batches, normalised, word_piece_mask
+from .base import (
+    E5_PROMPTS,
+    ModelError,
+    TokenVectors,
+    cached_mask,
+    length_sorted_batches,
+    normalised,
+    word_piece_mask,
+)
 
 log = logging.getLogger(__name__)
 
@@ -97,7 +106,7 @@ def _export(folder: Path, out: Path, config: str) -> None:
     model = AutoModel.from_pretrained(folder, attn_implementation="eager").eval()
 
     class Encoder(torch.nn.Module):
-        def __init__(self) -> None:
+        def __init__(self, model: torch.nn.Module) -> None:
             super().__init__()
             self.model = model
 
@@ -109,22 +118,32 @@ def _export(folder: Path, out: Path, config: str) -> None:
     example = torch.ones((2, 8), dtype=torch.long)
     dynamic = {0: "batch", 1: "tokens"}
     torch.onnx.export(
-        Encoder(), (example, example), str(out / "model.onnx"), input_names=["input_ids", "attention_mask"],
-        output_names=["last_hidden_state"], opset_version=17, dynamo=False,
+        Encoder(model),
+        (example, example),
+        str(out / "model.onnx"),
+        input_names=["input_ids", "attention_mask"],
+        output_names=["last_hidden_state"],
+        opset_version=17,
+        dynamo=False,
         dynamic_axes={"input_ids": dynamic, "attention_mask": dynamic, "last_hidden_state": dynamic},
     )
     del model
     fused = out / "model_fused.onnx"
     if model_config.model_type in ("bert", "xlm-roberta", "roberta"):
         optimised = optimize_model(
-            str(out / "model.onnx"), model_type="bert", num_heads=model_config.num_attention_heads,
-            hidden_size=model_config.hidden_size, opt_level=0,
+            str(out / "model.onnx"),
+            model_type="bert",
+            num_heads=model_config.num_attention_heads,
+            hidden_size=model_config.hidden_size,
+            opt_level=0,
         )
         optimised.save_model_to_file(str(fused))
     else:
         shutil.copy(out / "model.onnx", fused)
     quantize_dynamic(
-        str(fused), str(out / "model_int8.onnx"), per_channel=True,
+        str(fused),
+        str(out / "model_int8.onnx"),
+        per_channel=True,
         weight_type=QuantType.QUInt8 if config == "avx2" else QuantType.QInt8,
         extra_options={"DefaultTensorType": onnx.TensorProto.FLOAT},
     )
@@ -146,9 +165,11 @@ class OnnxEmbedder:
         options.inter_op_num_threads = 1
         options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
         options.log_severity_level = 3
-        try:
-            self.session = ort.InferenceSession(str(onnx_path), options, providers=["CPUExecutionProvider"])
-            self.tokenizer = Tokenizer.from_file(str(self.folder / "tokenizer.json"))
+        try:  # the tokenizer (a 250,000-piece vocabulary) loads in a thread while the session is built
+            with ThreadPoolExecutor(1) as pool:
+                tokenizer = pool.submit(Tokenizer.from_file, str(self.folder / "tokenizer.json"))
+                self.session = ort.InferenceSession(str(onnx_path), options, providers=["CPUExecutionProvider"])
+                self.tokenizer = tokenizer.result()
         except Exception as exc:
             raise ModelError(f"cannot load {onnx_path}: {exc}") from exc
         settings = _read_json(self.folder / "sentence_bert_config.json")
@@ -166,6 +187,9 @@ class OnnxEmbedder:
 
     @cached_property
     def word_piece_mask(self) -> np.ndarray:
+        return cached_mask(self.folder / ONNX_FOLDER / "word_pieces.npy", self.vocab_size, self._word_piece_mask)
+
+    def _word_piece_mask(self) -> np.ndarray:
         tokens = [self.tokenizer.id_to_token(i) or "" for i in range(self.vocab_size)]
         specials = [i for i, t in enumerate(tokens) if t.startswith("<") and t.endswith(">") or t in ("[CLS]", "[SEP]")]
         return word_piece_mask(tokens, specials)
@@ -195,8 +219,11 @@ class OnnxEmbedder:
                 ends = np.array([end - len(prompt) for _, end in enc.offsets], dtype=np.int64)
                 content = (np.array(enc.special_tokens_mask) == 0) & (ends > 0)
                 results[i] = TokenVectors(
-                    vector=normalised(pooled), hidden=token_hidden, ids=np.array(enc.ids, dtype=np.int64),
-                    ends=np.where(content, ends, 0), content=content,
+                    vector=normalised(pooled),
+                    hidden=token_hidden,
+                    ids=np.array(enc.ids, dtype=np.int64),
+                    ends=np.where(content, ends, 0),
+                    content=content,
                 )
         return [r for r in results if r is not None]
 

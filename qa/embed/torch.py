@@ -24,7 +24,9 @@ class TorchEmbedder:
 
     def __init__(self, model_name: str, path: str):
         from sentence_transformers import SentenceTransformer  # heavy import, deferred
+        from transformers.utils import logging as transformers_logging
 
+        transformers_logging.disable_progress_bar()  # no "Loading weights" bar on every start
         started = time.perf_counter()
         try:
             self.model = SentenceTransformer(path, device="cpu")
@@ -36,7 +38,7 @@ class TorchEmbedder:
                 self.model.prompts.setdefault(key, prompt)
         self.model_name = model_name
         self.fingerprint = "torch:fp32"
-        self.dim = int(self.model.get_embedding_dimension())
+        self.dim = int(self.model.get_embedding_dimension() or 0)
         self.tokenizer = self.model.tokenizer
         self.vocab_size = len(self.tokenizer)
         log.info("loaded model %s (torch) in %.1f s", model_name, time.perf_counter() - started)
@@ -55,10 +57,13 @@ class TorchEmbedder:
     def _encode(self, texts: Sequence[str], kind: str) -> list[TokenVectors]:
         import torch
 
-        prompt = (self.model.prompts or {}).get(kind, "")
+        prompt = str((self.model.prompts or {}).get(kind) or "")
         encoded = self.tokenizer(
-            [prompt + t for t in texts], return_offsets_mapping=True, return_special_tokens_mask=True,
-            truncation=True, max_length=self.model.max_seq_length,
+            [prompt + t for t in texts],
+            return_offsets_mapping=True,
+            return_special_tokens_mask=True,
+            truncation=True,
+            max_length=self.model.max_seq_length,
         )
         results: list[TokenVectors | None] = [None] * len(texts)
         for batch in length_sorted_batches([len(ids) for ids in encoded["input_ids"]]):
@@ -78,8 +83,10 @@ class TorchEmbedder:
                 ends = np.array([end - len(prompt) for _, end in encoded["offset_mapping"][i]], dtype=np.int64)
                 content = (np.array(encoded["special_tokens_mask"][i]) == 0) & (ends > 0)
                 results[i] = TokenVectors(
-                    vector=normalised(pooled[row]), hidden=np.ascontiguousarray(hidden[row, :n]),
-                    ids=np.array(encoded["input_ids"][i], dtype=np.int64), ends=np.where(content, ends, 0),
+                    vector=normalised(pooled[row]),
+                    hidden=np.ascontiguousarray(hidden[row, :n]),
+                    ids=np.array(encoded["input_ids"][i], dtype=np.int64),
+                    ends=np.where(content, ends, 0),
                     content=content,
                 )
         return [r for r in results if r is not None]

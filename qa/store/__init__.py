@@ -51,11 +51,11 @@ __all__ = [
     "StoreWriter",
     "open_store",
     "passage_key",
-    "shown",
+    "public_location",
 ]
 
 
-def shown(location: str | Path) -> str:
+def public_location(location: str | Path) -> str:
     """``location`` as messages may show it: a database URI with its password masked."""
     if is_database(location):
         from .postgres_connect import mask

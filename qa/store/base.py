@@ -27,7 +27,7 @@ import numpy as np
 from ..chunking import Passage
 from ..embed import Pieces
 
-FORMAT_VERSION = 2
+FORMAT_VERSION = 3
 
 
 class IndexUnusable(RuntimeError):
@@ -112,7 +112,9 @@ class Manifest:
         data = json.loads(text)
         return cls(
             settings=IndexSettings(**data["settings"]),
-            documents={k: DocumentEntry(str(h), str(t), tuple(map(str, ids))) for k, (h, t, ids) in data["documents"].items()},
+            documents={
+                k: DocumentEntry(str(h), str(t), tuple(map(str, ids))) for k, (h, t, ids) in data["documents"].items()
+            },
             created=float(data["created"]),
             extra=dict(data["extra"]),
         )
@@ -207,7 +209,9 @@ class Store(Protocol):
         """Raises IndexMissing when there is no index, IndexCorrupt when it is damaged."""
         ...
 
-    def writer(self, settings: IndexSettings, rebuild: bool = False, wait_seconds: float = 600.0) -> AbstractContextManager[StoreWriter]:
+    def writer(
+        self, settings: IndexSettings, rebuild: bool = False, wait_seconds: float = 600.0
+    ) -> AbstractContextManager[StoreWriter]:
         """Exclusive writing: a second writer waits up to ``wait_seconds``, then raises IndexBusy.
         With ``rebuild`` (or when the stored index is unusable) the writer starts from an empty index."""
         ...

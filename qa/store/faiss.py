@@ -30,7 +30,6 @@ from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 
-import faiss
 import numpy as np
 from filelock import FileLock, Timeout
 
@@ -51,7 +50,7 @@ from .base import (
     StoreUnavailable,
     passage_key,
 )
-from .segments import Segment, SegmentBuilder, sha256
+from .segments import Segment, SegmentBuilder, check_sizes, segment_piece_ids, sha256
 from .vectors import VectorIndex
 
 log = logging.getLogger(__name__)
@@ -118,7 +117,9 @@ class FilesStore:
         return FilesReader(self, generation, manifest)
 
     @contextmanager
-    def writer(self, settings: IndexSettings, rebuild: bool = False, wait_seconds: float = 600.0) -> Iterator[FilesWriter]:
+    def writer(
+        self, settings: IndexSettings, rebuild: bool = False, wait_seconds: float = 600.0
+    ) -> Iterator[FilesWriter]:
         with self._lock(wait_seconds):
             writer = FilesWriter(self, settings, rebuild)
             try:
@@ -162,29 +163,49 @@ class FilesStore:
         return segment
 
 
+def _check_generation(store: FilesStore, generation: str, manifest: Manifest) -> None:
+    """The generation's own files against the manifest's checksums, and its segments' files by size
+    (a writer reads little of them; a reader checks them whole)."""
+    folder = store.folder / generation
+    for name in (VECTORS, PIECE_DF):
+        path = folder / name
+        if not path.is_file():
+            raise IndexCorrupt(f"{path}: missing")
+        if manifest.extra.get("files", {}).get(name) != sha256(path):
+            raise IndexCorrupt(f"{path}: content does not match the manifest (damaged or edited)")
+    for segment in manifest.extra.get("segments", {}):
+        check_sizes(store.folder / SEGMENTS / segment)
+
+
+def _counted(frequency: np.ndarray, ids: np.ndarray) -> np.ndarray:
+    """``frequency`` (per token id) with one more for each of ``ids``, grown as needed."""
+    if len(ids) and ids.max() >= len(frequency):
+        frequency = np.pad(frequency, (0, int(ids.max()) + 1 - len(frequency)))
+    frequency[ids] += 1
+    return frequency
+
+
 class FilesReader:
     """One generation, loaded and checked."""
 
     def __init__(self, store: FilesStore, generation: str, manifest: Manifest):
         self.store, self.version, self.manifest = store, generation, manifest
         folder = store.folder / generation
-        for name in (VECTORS, PIECE_DF):
-            path = folder / name
-            if not path.is_file():
-                raise IndexCorrupt(f"{path}: missing")
-            if manifest.extra.get("files", {}).get(name) != sha256(path):
-                raise IndexCorrupt(f"{path}: content does not match the manifest (damaged or edited)")
+        _check_generation(store, generation, manifest)
         try:
             segments = {n: store.segment(n, c) for n, c in manifest.extra["segments"].items()}
             placement = manifest.extra["placement"]
             self._where: dict[int, tuple[Segment, int]] = {}
             for doc_id, entry in manifest.documents.items():
-                segment = segments[placement[doc_id]]
-                for pid in entry.passage_ids:
-                    self._where[passage_key(pid)] = (segment, segment.row_of[pid])
+                name, first = placement[doc_id]
+                segment = segments[name]
+                for row, pid in enumerate(entry.passage_ids, start=first):
+                    if segment.passages[row].passage_id != pid:
+                        raise ValueError(f"{doc_id}: passage {pid} is not at row {row} of {name}")
+                    self._where[passage_key(pid)] = (segment, row)
             self.vectors = VectorIndex.read(folder / VECTORS)
             piece_df = np.load(folder / PIECE_DF, allow_pickle=False)
-        except (KeyError, TypeError, ValueError, RuntimeError, OSError) as exc:
+        except (KeyError, TypeError, ValueError, IndexError, RuntimeError, OSError) as exc:
             raise IndexCorrupt(f"{folder}: the manifest disagrees with the stored passages ({exc})") from exc
         if self.vectors.count != len(self._where) or self.vectors.dim != manifest.settings.dim:
             raise IndexCorrupt(
@@ -203,10 +224,6 @@ class FilesReader:
 
     def __len__(self) -> int:
         return len(self._where)
-
-    def passage(self, key: int) -> Passage:
-        segment, row = self._where[key]
-        return segment.passages[row]
 
     def search(self, query: np.ndarray, k: int, also: Sequence[int] = ()) -> list[Candidate]:
         found = dict(self.vectors.search(query, k))
@@ -240,15 +257,20 @@ class FilesReader:
 
 
 class FilesWriter:
+    """Writes one new segment and one new generation. Only what changes is read: the base generation's
+    vectors and piece counts, and the piece ids of the passages that leave; no stored vector is copied."""
+
     def __init__(self, store: FilesStore, settings: IndexSettings, rebuild: bool):
         self.store, self.settings = store, settings
-        self._base_reader: FilesReader | None = None
         self.base, self.rebuilt_because = self._usable_base(rebuild)
         self._documents: dict[str, DocumentEntry] = dict(self.base.documents) if self.base else {}
-        self._placement: dict[str, str] = dict(self.base.extra["placement"]) if self.base else {}
+        self._placement: dict[str, list] = dict(self.base.extra["placement"]) if self.base else {}
         self._segments: dict[str, dict[str, str]] = dict(self.base.extra["segments"]) if self.base else {}
-        self._dropped: dict[str, tuple[str, ...]] = {}  # doc -> passage ids that leave the index
-        self._new: list[EncodedPassage] = []
+        self._dropped: list[tuple[str, int, int]] = []  # (segment, first row, rows) of passages that leave
+        self._dropped_keys: list[int] = []
+        self._new_keys: list[int] = []
+        self._new_vectors: list[np.ndarray] = []
+        self._new_df = np.zeros(0, dtype=np.int32)  # piece document frequencies of the new passages
         self._segment_name = f"seg-{time.strftime('%Y%m%d-%H%M%S')}-{uuid.uuid4().hex[:6]}"
         self._builder: SegmentBuilder | None = None
         self._staging: list[Path] = []
@@ -258,8 +280,8 @@ class FilesWriter:
             return None, "a full rebuild was asked"
         try:
             base = self.store.read_manifest()
-            if base is not None:  # opened to check every file; the commit starts from it
-                self._base_reader = FilesReader(self.store, self.store.current_version() or "", base)
+            if base is not None:
+                _check_generation(self.store, self.store.current_version() or "", base)
         except IndexUnusable as exc:
             log.warning("existing index unusable, rebuilding: %s", exc)
             return None, f"existing index unusable: {exc}"
@@ -277,20 +299,23 @@ class FilesWriter:
             folder = self.store.folder / SEGMENTS / f".{self._segment_name}.tmp"
             self._staging.append(folder)
             self._builder = SegmentBuilder(folder, self.settings.dim)
+        self._placement[doc_id] = [self._segment_name, len(self._builder)]
         for encoded in passages:
             self._builder.add(encoded)
-        self._new.extend(passages)
+            self._new_keys.append(passage_key(encoded.passage.passage_id))
+            self._new_vectors.append(encoded.vector.astype(np.float32))
+            self._new_df = _counted(self._new_df, np.unique(encoded.pieces.ids))
         self._documents[doc_id] = DocumentEntry(content_hash, title, tuple(e.passage.passage_id for e in passages))
-        self._placement[doc_id] = self._segment_name
 
     def remove(self, doc_ids: Iterable[str]) -> None:
         for doc_id in doc_ids:
             entry = self._documents.pop(doc_id, None)
-            segment = self._placement.pop(doc_id, None)
-            if entry is not None and segment != self._segment_name and doc_id not in self._dropped:
-                self._dropped[doc_id] = entry.passage_ids
-            if segment == self._segment_name:
+            place = self._placement.pop(doc_id, None)
+            if place is not None and place[0] == self._segment_name:
                 raise ValueError(f"{doc_id} was added twice in one indexing run")
+            if entry is not None and place is not None:
+                self._dropped.append((place[0], int(place[1]), len(entry.passage_ids)))
+                self._dropped_keys += [passage_key(pid) for pid in entry.passage_ids]
 
     def commit(self) -> str:
         store = self.store
@@ -302,9 +327,9 @@ class FilesWriter:
                 self._segments[self._segment_name] = self._builder.finish()
                 os.replace(self._builder.folder, store.folder / SEGMENTS / self._segment_name)
                 self._builder = None
-            self._segments = {s: c for s, c in self._segments.items() if s in set(self._placement.values())}
             staging.mkdir()
             vectors, piece_df = self._vectors_and_piece_df()
+            self._segments = {s: c for s, c in self._segments.items() if s in {p[0] for p in self._placement.values()}}
             vectors.write(staging / VECTORS)
             np.save(staging / PIECE_DF, piece_df)
             extra = {
@@ -323,29 +348,25 @@ class FilesWriter:
             raise StoreUnavailable(
                 f"cannot write the index in {store.folder}: {exc}; the index in use was not changed"
             ) from exc
-        self._prune(keep={name, previous} - {None})
+        self._prune(keep={name} | ({previous} if previous else set()))
         return name
 
     def _vectors_and_piece_df(self) -> tuple[VectorIndex, np.ndarray]:
         """The base generation's vectors and piece counts, without the dropped passages, with the new ones."""
-        reader = self._base_reader if self.base is not None else None
-        if reader is not None:
-            vectors, piece_df = reader.vectors, reader._piece_df.copy()
-            dropped = [passage_key(pid) for ids in self._dropped.values() for pid in ids]
-            for key in dropped:
-                piece_df[np.unique(reader._where[key][0].piece_ids(reader._where[key][1]))] -= 1
-            vectors = vectors.without(dropped)
+        if self.base is not None:
+            folder = self.store.folder / (self.store.current_version() or "")
+            vectors = VectorIndex.read(folder / VECTORS).without(self._dropped_keys)
+            piece_df = np.load(folder / PIECE_DF, allow_pickle=False).astype(np.int32)
+            for segment, first, count in self._dropped:
+                for ids in segment_piece_ids(self.store.folder / SEGMENTS / segment, range(first, first + count)):
+                    piece_df[np.unique(ids[ids < len(piece_df)])] -= 1
         else:
             vectors, piece_df = VectorIndex.empty(self.settings.dim), np.zeros(0, dtype=np.int32)
-        for encoded in self._new:
-            ids = np.unique(encoded.pieces.ids)
-            if len(ids) and ids[-1] >= len(piece_df):
-                piece_df = np.concatenate([piece_df, np.zeros(ids[-1] + 1 - len(piece_df), dtype=np.int32)])
-            piece_df[ids] += 1
-        if self._new:
-            keys = np.array([passage_key(e.passage.passage_id) for e in self._new], dtype=np.int64)
-            vectors = vectors.with_added(np.stack([e.vector for e in self._new]).astype(np.float32), keys)
-        return vectors, piece_df
+        size = max(len(piece_df), len(self._new_df))
+        piece_df = np.pad(piece_df, (0, size - len(piece_df))) + np.pad(self._new_df, (0, size - len(self._new_df)))
+        if self._new_keys:
+            vectors = vectors.with_added(np.stack(self._new_vectors), np.array(self._new_keys, dtype=np.int64))
+        return vectors, piece_df.astype(np.int32)
 
     def close(self) -> None:
         """Remove what an interrupted or failed run left (the committed version is untouched)."""

@@ -23,7 +23,6 @@ from __future__ import annotations
 import hashlib
 import json
 import os
-from dataclasses import asdict
 from functools import cached_property
 from pathlib import Path
 
@@ -35,7 +34,7 @@ from ..lexical import TermCounts
 from .base import EncodedPassage, IndexCorrupt
 
 SEGMENT_JSON = "segment.json"
-ARRAYS = {  # file -> (dtype, columns: "dim" or a number)
+ARRAYS: dict[str, tuple[str, str | int]] = {  # file -> (dtype, columns: "dim" or a number)
     "vectors.f32": ("<f4", "dim"),
     "sentences.f16": ("<f2", "dim"),
     "pieces.i8": ("i1", "dim"),
@@ -66,7 +65,8 @@ class SegmentBuilder:
     def __init__(self, folder: Path, dim: int):
         self.folder, self.dim = folder, dim
         folder.mkdir(parents=True)
-        self._files = {name: open(folder / name, "wb") for name in ("passages.jsonl", *ARRAYS)}
+        # held open while the run embeds, closed by finish() or abandon()
+        self._files = {name: open(folder / name, "wb") for name in ("passages.jsonl", *ARRAYS)}  # noqa: SIM115
         self._texts: list[str] = []
         self._sentences = self._pieces = 0
         self._files["bounds.i64"].write(np.zeros((1, 2), dtype="<i8").tobytes())
@@ -80,7 +80,7 @@ class SegmentBuilder:
         self._sentences += len(p.sentences)
         self._pieces += len(scales)
         writes = {
-            "passages.jsonl": (json.dumps(asdict(p), ensure_ascii=False) + "\n").encode("utf-8"),
+            "passages.jsonl": (json.dumps(p.as_dict(), ensure_ascii=False) + "\n").encode("utf-8"),
             "vectors.f32": encoded.vector.astype("<f4").tobytes(),
             "sentences.f16": encoded.sentence_vectors.astype("<f2").tobytes(),
             "pieces.i8": pieces.tobytes(),
@@ -123,7 +123,7 @@ class Segment:
             self.info = json.loads((folder / SEGMENT_JSON).read_text(encoding="utf-8"))
             with open(folder / "passages.jsonl", encoding="utf-8") as f:
                 self.passages = [_passage_from_json(line) for line in f]
-            self.arrays = {name: self._map(name, dtype, cols) for name, (dtype, cols) in ARRAYS.items()}
+            self.arrays = {name: self._map(name) for name in ARRAYS}
         except (ValueError, KeyError, TypeError, OSError) as exc:
             raise IndexCorrupt(f"{folder}: unreadable ({exc})") from exc
         bounds = self.arrays["bounds.i64"]
@@ -131,18 +131,16 @@ class Segment:
             raise IndexCorrupt(f"{folder}: {len(self.passages)} passages, {self.info['passages']} expected")
         if [len(p.sentences) for p in self.passages] != np.diff(bounds[:, 0]).tolist():
             raise IndexCorrupt(f"{folder / 'bounds.i64'}: sentence counts disagree with the passages")
-        self.row_of = {p.passage_id: i for i, p in enumerate(self.passages)}
 
-    def _map(self, name: str, dtype: str, cols: str | int) -> np.ndarray:
-        width = self.info["dim"] if cols == "dim" else cols
-        rows = {"vectors.f32": "passages", "sentences.f16": "sentences", "bounds.i64": "passages"}.get(name, "pieces")
-        expected = (self.info[rows] + (name == "bounds.i64"), width)
+    def _map(self, name: str) -> np.ndarray:
+        dtype, cols = ARRAYS[name]
+        shape = _shape(self.info, name)
         path = self.folder / name
-        if path.stat().st_size != int(np.prod(expected)) * np.dtype(dtype).itemsize:
-            raise ValueError(f"{name} holds {path.stat().st_size} bytes, not {expected} of {dtype}")
-        if expected[0] == 0:
-            return np.zeros(expected, dtype=dtype)
-        array = np.memmap(path, dtype=dtype, mode="r", shape=expected)
+        if path.stat().st_size != shape[0] * shape[1] * np.dtype(dtype).itemsize:
+            raise ValueError(f"{name} holds {path.stat().st_size} bytes, not {shape} of {dtype}")
+        if shape[0] == 0:
+            return np.zeros(shape, dtype=dtype)
+        array = np.memmap(path, dtype=dtype, mode="r", shape=shape)
         return array[:, 0] if cols == 1 else array
 
     @cached_property
@@ -155,7 +153,9 @@ class Segment:
 
     def pieces(self, row: int) -> Pieces:
         start, end = self.arrays["bounds.i64"][row : row + 2, 1]
-        vectors = self.arrays["pieces.i8"][start:end].astype(np.float32) * self.arrays["piece_scales.f32"][start:end, None]
+        vectors = (
+            self.arrays["pieces.i8"][start:end].astype(np.float32) * self.arrays["piece_scales.f32"][start:end, None]
+        )
         meta = self.arrays["piece_meta.i32"][start:end]
         return Pieces(ids=np.asarray(meta[:, 0]), vectors=vectors, ends=np.asarray(meta[:, 1]))
 
@@ -164,7 +164,37 @@ class Segment:
         return np.asarray(self.arrays["piece_meta.i32"][start:end, 0])
 
 
+def check_sizes(folder: Path) -> None:
+    """Every file of a segment is there and its arrays have the sizes its counts say (cheap: no reading)."""
+    try:
+        info = json.loads((folder / SEGMENT_JSON).read_text(encoding="utf-8"))
+        for name, (dtype, _) in ARRAYS.items():
+            rows, cols = _shape(info, name)
+            if (folder / name).stat().st_size != rows * cols * np.dtype(dtype).itemsize:
+                raise IndexCorrupt(f"{folder / name}: truncated or damaged (size does not match {SEGMENT_JSON})")
+        for name in ("passages.jsonl", "terms.npz"):
+            if not (folder / name).is_file():
+                raise IndexCorrupt(f"{folder / name}: missing")
+    except (OSError, ValueError, KeyError) as exc:
+        raise IndexCorrupt(f"{folder}: unreadable ({exc})") from exc
+
+
+def _shape(info: dict, name: str) -> tuple[int, int]:
+    """Rows and columns of a segment's array, from the counts in its segment.json."""
+    _, cols = ARRAYS[name]
+    rows = {"vectors.f32": "passages", "sentences.f16": "sentences", "bounds.i64": "passages"}.get(name, "pieces")
+    return int(info[rows]) + (name == "bounds.i64"), int(info["dim"] if cols == "dim" else cols)
+
+
+def segment_piece_ids(folder: Path, rows: range) -> list[np.ndarray]:
+    """The word-piece token ids of some passages of a segment, read without loading the rest."""
+    info = json.loads((folder / SEGMENT_JSON).read_text(encoding="utf-8"))
+    bounds = np.memmap(folder / "bounds.i64", dtype="<i8", mode="r", shape=(info["passages"] + 1, 2))
+    if not info["pieces"]:
+        return [np.zeros(0, dtype=np.int32) for _ in rows]
+    meta = np.memmap(folder / "piece_meta.i32", dtype="<i4", mode="r", shape=(info["pieces"], 2))
+    return [np.asarray(meta[bounds[r, 1] : bounds[r + 1, 1], 0]) for r in rows]
+
+
 def _passage_from_json(line: str) -> Passage:
-    data = json.loads(line)
-    data["sentences"] = tuple(tuple(span) for span in data["sentences"])
-    return Passage(**data)
+    return Passage.from_dict(json.loads(line))

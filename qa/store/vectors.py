@@ -14,6 +14,7 @@ lone flat search four times slower on a busy two-core machine.
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import faiss
 import numpy as np
@@ -64,10 +65,10 @@ class VectorIndex:
             return []
         faiss.omp_set_num_threads(1)
         scores, keys = self.index.search(query.reshape(1, -1).astype(np.float32), min(k, self.count))
-        return [(int(key), float(s)) for s, key in zip(scores[0], keys[0]) if key >= 0]
+        return [(int(key), float(s)) for s, key in zip(scores[0], keys[0], strict=True) if key >= 0]
 
     def without(self, keys: list[int]) -> VectorIndex:
-        index = faiss.clone_index(self.index)
+        index: Any = faiss.clone_index(self.index)
         if keys:
             index.remove_ids(np.array(keys, dtype=np.int64))
         return VectorIndex(index)
@@ -81,16 +82,20 @@ class VectorIndex:
         return VectorIndex(index)
 
 
-def _ivf_from(flat: faiss.Index, vectors: np.ndarray, keys: np.ndarray) -> faiss.Index:
+def _ivf_from(flat: Any, vectors: np.ndarray, keys: np.ndarray) -> Any:
     """An IVF index holding the flat index's vectors and the new ones."""
-    id_map = faiss.downcast_index(flat)
+    id_map: Any = faiss.downcast_index(flat)
     old = id_map.index.reconstruct_n(0, flat.ntotal) if flat.ntotal else np.zeros((0, vectors.shape[1]), np.float32)
     old_keys = faiss.vector_to_array(id_map.id_map) if flat.ntotal else np.zeros(0, dtype=np.int64)
     everything = np.concatenate([old, vectors]).astype(np.float32)
     all_keys = np.concatenate([old_keys, keys]).astype(np.int64)
     nlist = nlist_for(len(everything))
-    ivf = faiss.IndexIVFFlat(faiss.IndexFlatIP(everything.shape[1]), everything.shape[1], nlist, faiss.METRIC_INNER_PRODUCT)
-    sample = np.random.default_rng(0).choice(len(everything), min(len(everything), nlist * TRAINING_SAMPLE), replace=False)
+    ivf = faiss.IndexIVFFlat(
+        faiss.IndexFlatIP(everything.shape[1]), everything.shape[1], nlist, faiss.METRIC_INNER_PRODUCT
+    )
+    sample = np.random.default_rng(0).choice(
+        len(everything), min(len(everything), nlist * TRAINING_SAMPLE), replace=False
+    )
     ivf.train(everything[np.sort(sample)])
     ivf.add_with_ids(everything, all_keys)
     return ivf

@@ -1,0 +1,246 @@
+"""Indexing speed, question latency, memory and disk at 2k, 147k and 1M passages.
+
+Reproduce (from the project root, after `make install`; the 147k row takes about an hour on 2 cores):
+
+    HF_HUB_OFFLINE=1 .venv/bin/python bench/bench_scale.py --sizes 2000 147009 --legacy 2000 --million
+
+For each size N, the first N records of the scale set (French parliamentary debates and books,
+~480 characters each) are written as a JSONL collection in a temporary corpus folder, then:
+
+- `qa index` runs in a fresh process: passages/s (model load included), its peak RSS, the disk used;
+- 60 seed questions are answered warm by the default pipeline (reranking and reading included;
+  the reader's per-sentence cache is emptied before each question, so no passage is cached):
+  median and 95th percentile, and the RSS of the process that answers;
+- one record is edited and `qa index` runs again in a fresh process: the incremental update.
+
+`--legacy N` adds a row for the pipeline this project had before one model pass per passage:
+torch in float32, every passage *and every one of its sentences* read by the model separately
+(timed on N passages, with the same batching).
+
+`--million` checks the nearest-neighbour index at about 1M vectors: the 147k index's real
+passage vectors, repeated 7 times with a little noise and new ids; flat (exact) against the IVF
+index the store switches to above 200k vectors: recall@10 and search latency with one thread.
+It also times BM25 over the 147k texts repeated 7 times, and reports its memory.
+"""
+
+from __future__ import annotations
+
+import argparse
+import gzip
+import json
+import os
+import resource
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+SCALE_SET = ROOT.parent / "shared" / "data" / "scale" / "fr_passages.jsonl.gz"
+
+
+def write_collection(folder: Path, count: int, source: Path = SCALE_SET) -> list[dict]:
+    folder.mkdir(parents=True, exist_ok=True)
+    records = []
+    with gzip.open(source, "rt", encoding="utf-8") as f:
+        for line in f:
+            data = json.loads(line)
+            records.append({"id": data["id"], "title": data.get("doc", ""), "text": data["text"]})
+            if len(records) >= count:
+                break
+    with open(folder / "scale.jsonl", "w", encoding="utf-8") as out:
+        for record in records:
+            out.write(json.dumps(record, ensure_ascii=False) + "\n")
+    return records
+
+
+def run_qa(*args: str) -> tuple[float, float]:
+    """Wall seconds and peak RSS (MB) of one `qa` command in a fresh process."""
+    env = dict(os.environ, HF_HUB_OFFLINE="1")
+    started = time.perf_counter()
+    proc = subprocess.Popen([sys.executable, "-m", "qa", *args], env=env, stdout=subprocess.DEVNULL)
+    _, status, usage = os.wait4(proc.pid, 0)
+    if os.waitstatus_to_exitcode(status) != 0:
+        raise SystemExit(f"qa {' '.join(args)} failed")
+    return time.perf_counter() - started, usage.ru_maxrss / 1024
+
+
+def disk_mb(folder: Path) -> float:
+    return sum(p.stat().st_size for p in folder.rglob("*") if p.is_file()) / 1e6
+
+
+def rss_mb() -> float:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def percentile(values: list[float], share: float) -> float:
+    values = sorted(values)
+    return values[int(share * (len(values) - 1))]
+
+
+def questions() -> list[str]:
+    lines = (ROOT / "eval" / "seed_questions.jsonl").read_text(encoding="utf-8").splitlines()
+    return [json.loads(line)["question"] for line in lines if line.strip()][:60]
+
+
+def latency(corpus: Path, store: Path) -> tuple[float, float, float]:
+    """Median and p95 (ms) of the default pipeline's answers, no passage cached; RSS (MB) after."""
+    from qa.retrieval import Retriever
+    from qa.spans import find_spans
+
+    retriever = Retriever.open(store, corpus, build_if_missing=False)
+    retriever.answer("warm-up: who leads the office?")
+    timings = []
+    for question in questions():
+        find_spans.cache_clear()
+        started = time.perf_counter()
+        retriever.answer(question)
+        timings.append((time.perf_counter() - started) * 1000)
+    return statistics.median(timings), percentile(timings, 0.95), rss_mb()
+
+
+def size_row(count: int, work: Path) -> dict:
+    corpus, store = work / f"corpus-{count}", work / f"index-{count}"
+    records = write_collection(corpus, count)
+    seconds, index_rss = run_qa("index", "--corpus", str(corpus), "--store", str(store))
+    median, p95, answer_rss = latency(corpus, store)
+    edited = dict(records[count // 2], text=records[count // 2]["text"] + " Texte mis à jour.")
+    lines = (corpus / "scale.jsonl").read_text(encoding="utf-8").splitlines()
+    lines[count // 2] = json.dumps(edited, ensure_ascii=False)
+    (corpus / "scale.jsonl").write_text("\n".join(lines) + "\n", encoding="utf-8")
+    update_seconds, _ = run_qa("index", "--corpus", str(corpus), "--store", str(store))
+    return {
+        "passages": count,
+        "index s": seconds,
+        "passages/s": count / seconds,
+        "index RSS MB": index_rss,
+        "disk MB": disk_mb(store),
+        "question p50 ms": median,
+        "question p95 ms": p95,
+        "answering RSS MB": answer_rss,
+        "update after one edit s": update_seconds,
+    }
+
+
+def legacy_row(count: int) -> dict:
+    """Torch float32, each passage and each of its sentences read separately, as before."""
+    from qa.chunking import chunk_document
+    from qa.embed import get_embedder
+    from qa.ingest import load_corpus
+
+    with tempfile.TemporaryDirectory() as tmp:
+        write_collection(Path(tmp), count)
+        documents = load_corpus(Path(tmp)).documents
+    passages = [p for d in documents for p in chunk_document(d)]
+    started = time.perf_counter()
+    embedder = get_embedder(backend="torch")
+    texts = [p.titled_text for p in passages] + [p.text[s:e] for p in passages for s, e in p.sentences]
+    for start in range(0, len(texts), 256):
+        embedder.encode_documents(texts[start : start + 256])
+    seconds = time.perf_counter() - started
+    return {
+        "passages": len(passages),
+        "index s": seconds,
+        "passages/s": len(passages) / seconds,
+        "texts read by the model": len(texts),
+    }
+
+
+def million(store: Path, copies: int = 7) -> dict:
+    """Flat against IVF at ~1M real vectors (repeated with noise), and BM25 at the same size."""
+    import faiss
+
+    from qa.lexical import BM25, TermCounts
+    from qa.store import open_store
+    from qa.store.vectors import ANN_THRESHOLD, NPROBE, VectorIndex
+
+    reader = open_store(store).open_reader()
+    flat_index = faiss.downcast_index(reader.vectors.index).index  # the store's exact index, under its id map
+    base = flat_index.reconstruct_n(0, flat_index.ntotal)
+    rng = np.random.default_rng(0)
+    vectors = np.concatenate([base + rng.normal(0, 0.02, base.shape).astype(np.float32) for _ in range(copies)])
+    vectors /= np.linalg.norm(vectors, axis=1, keepdims=True)
+    keys = np.arange(len(vectors), dtype=np.int64)
+    queries = vectors[rng.choice(len(vectors), 200, replace=False)] + rng.normal(0, 0.05, (200, vectors.shape[1]))
+    queries = (queries / np.linalg.norm(queries, axis=1, keepdims=True)).astype(np.float32)
+
+    before = rss_mb()
+    started = time.perf_counter()
+    ivf = VectorIndex.empty(vectors.shape[1]).with_added(vectors, keys)
+    build = time.perf_counter() - started
+    assert ivf.is_approximate and len(vectors) >= ANN_THRESHOLD
+    flat = faiss.IndexFlatIP(vectors.shape[1])
+    flat.add(vectors)
+    faiss.omp_set_num_threads(1)
+    exact = [set(flat.search(q.reshape(1, -1), 10)[1][0]) for q in queries]
+    probes = {}
+    for nprobe in (NPROBE // 2, NPROBE, NPROBE * 2, NPROBE * 4):
+        faiss.extract_index_ivf(ivf.index).nprobe = nprobe
+        timings, recall = [], []
+        for q, truth in zip(queries, exact, strict=True):
+            started = time.perf_counter()
+            found = {key for key, _ in ivf.search(q, 10)}
+            timings.append((time.perf_counter() - started) * 1000)
+            recall.append(len(found & truth) / 10)
+        probes[nprobe] = (float(np.mean(recall)), statistics.median(timings), percentile(timings, 0.95))
+    recall_at_default, median_at_default, p95_at_default = probes[NPROBE]
+    flat_timings = []
+    for q in queries[:50]:
+        started = time.perf_counter()
+        flat.search(q.reshape(1, -1), 10)
+        flat_timings.append((time.perf_counter() - started) * 1000)
+
+    texts = [p.titled_text for p in reader.passages()] * copies
+    rss = rss_mb()
+    started = time.perf_counter()
+    counts = TermCounts.of(texts)
+    bm25 = BM25([(counts, np.arange(len(texts)), np.arange(len(texts)))])
+    bm25_build = time.perf_counter() - started
+    bm25_timings = []
+    for question in questions()[:50]:
+        started = time.perf_counter()
+        bm25.scores(question)
+        bm25_timings.append((time.perf_counter() - started) * 1000)
+    return {
+        "vectors": len(vectors),
+        "IVF lists": faiss.extract_index_ivf(ivf.index).nlist,
+        "IVF build s": build,
+        "nprobe": NPROBE,
+        "IVF recall@10": recall_at_default,
+        "IVF search p50 ms": median_at_default,
+        "IVF search p95 ms": p95_at_default,
+        "other nprobe (recall@10, p50 ms, p95 ms)": {n: v for n, v in probes.items() if n != NPROBE},
+        "flat search p50 ms": statistics.median(flat_timings),
+        "vectors RSS MB": rss - before,
+        "BM25 build s": bm25_build,
+        "BM25 p50 ms": statistics.median(bm25_timings),
+        "BM25 p95 ms": percentile(bm25_timings, 0.95),
+        "BM25 RSS MB": rss_mb() - rss,
+    }
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--sizes", type=int, nargs="*", default=[2000])
+    parser.add_argument("--legacy", type=int, default=0, help="passages for the row of the previous pipeline")
+    parser.add_argument("--million", action="store_true", help="also the ~1M vectors check (needs the largest size)")
+    parser.add_argument("--work", type=Path, default=None, help="folder for corpora and indexes (default: a temp one)")
+    args = parser.parse_args()
+    work = args.work or Path(tempfile.mkdtemp(prefix="qa-bench-scale-"))
+    rows = [size_row(n, work) for n in args.sizes]
+    for row in rows:
+        print(json.dumps(row), flush=True)
+    if args.legacy:
+        print(json.dumps({"pipeline": "before: torch fp32, every sentence read again"} | legacy_row(args.legacy)))
+    if args.million and args.sizes:
+        print(json.dumps({"check": "~1M vectors"} | million(work / f"index-{max(args.sizes)}")), flush=True)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,125 @@
+"""What a question gets back: hits with their citations, the short answer, the whole answer;
+and how a follow-up is understood."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class Citation:
+    """Where a passage (or a span of it) stands in the original article file."""
+
+    doc_id: str  # the article's id: its file relative to the corpus folder (+ "#record" in a collection)
+    title: str
+    path: str  # the file as seen from the working directory, e.g. "corpus/000_x.txt"
+    start: int  # character offsets in the original text
+    end: int
+    lines: tuple[int, int]  # first and last line, 1-based
+    page: int | None = None  # 1-based page of a PDF; None for other files
+
+    def as_dict(self) -> dict:
+        record = {
+            "doc_id": self.doc_id,
+            "title": self.title,
+            "path": self.path,
+            "start": self.start,
+            "end": self.end,
+            "lines": list(self.lines),
+        }
+        return record | ({"page": self.page} if self.page is not None else {})
+
+
+@dataclass(frozen=True)
+class ShortAnswer:
+    """The words that answer, a span of the article's own text, with their own citation."""
+
+    text: str
+    kind: str  # what was asked for and found: "person", "date", "number", "place", "email", "phone", "phrase"
+    hit_rank: int  # the hit whose passage holds it
+    citation: Citation
+
+    def as_dict(self) -> dict:
+        return {"text": self.text, "kind": self.kind, "hit": self.hit_rank} | self.citation.as_dict()
+
+
+@dataclass(frozen=True)
+class Hit:
+    rank: int
+    score: float
+    passage_id: str
+    text: str
+    answer: str  # the sentence of the passage that best answers the question
+    answer_span: tuple[int, int]  # where ``answer`` is in ``text``
+    citation: Citation
+
+    @property
+    def doc_id(self) -> str:
+        return self.citation.doc_id
+
+    @property
+    def title(self) -> str:
+        return self.citation.title
+
+    def as_dict(self) -> dict:
+        """A flat, JSON-ready record (the shape `qa ask --json` prints)."""
+        return {
+            "rank": self.rank,
+            "score": self.score,
+            "text": self.text,
+            "answer": self.answer,
+            "answer_span": list(self.answer_span),
+            "passage_id": self.passage_id,
+        } | self.citation.as_dict()
+
+
+@dataclass(frozen=True)
+class Answer:
+    """The reply to one turn of a conversation.
+
+    ``found`` False: nothing in the articles answers; ``hits`` are then the closest
+    passages, which are not answers, and ``why_not`` says why. ``found`` True with no
+    ``short_answer``: the first hit's sentence answers, but no span of it was good
+    enough to stand alone.
+    """
+
+    question: str
+    searched: str  # what was searched: the question, with the previous turn for a follow-up
+    hits: list[Hit]
+    found: bool
+    short_answer: ShortAnswer | None = None
+    why_not: str | None = None
+
+    @property
+    def best(self) -> Hit | None:
+        return self.hits[0] if self.hits else None
+
+
+# Words that point back to an earlier turn ("What is his email?", "Et son numéro ?").
+_REFERRING = re.compile(
+    r"\b(?:he|him|his|she|her|hers|it|its|they|them|their|this|that|these|those|there|"
+    r"il|elle|ils|elles|lui|leur|leurs|son|sa|ses|ce|cet|cette|ces|celui|celle|ceux|y|en|là)\b",
+    re.IGNORECASE,
+)
+
+
+def refers_back(question: str) -> bool:
+    """The question points to an earlier turn ("What is his email?")."""
+    return bool(_REFERRING.search(question))
+
+
+def with_context(question: str, history: list[str]) -> str:
+    """The text to search for a question asked after ``history`` (earlier questions, oldest first).
+
+    No generative model: a follow-up that refers back (a pronoun, "there", "son",
+    "ce"…) or is very short is searched together with the previous question, so
+    "What is his email?" after "Who leads IOM Mongolia?" looks for the email in
+    the passages about the head of IOM Mongolia. A self-contained question is
+    searched alone.
+    """
+    if not history:
+        return question
+    if refers_back(question) or len(question.split()) <= 3:
+        return f"{history[-1]} {question}"
+    return question

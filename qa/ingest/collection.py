@@ -1,0 +1,141 @@
+"""Collections: many articles in one JSON Lines file (.jsonl, or gzipped .jsonl.gz).
+
+Each line is a record ``{"_id" or "id": str, "title"?: str, "text": str}`` (the
+BEIR ``corpus.jsonl`` shape; other keys are ignored). Each record is one
+Document: doc_id ``"<file>#<id>"``, its original text the record's ``"text"``,
+``line_base`` the record's line in the file minus 1, so a citation names the
+file, the record and the line it is on. A bad line (invalid JSON, no id, no
+text, an id seen before in the file) is reported and the rest is read.
+
+The file is streamed: a collection of 10^5 records is not held as bytes, and a
+record whose text needs no cleaning shares one offsets array with all others.
+The size limit applies to each record, not to the file (a record is an article).
+
+A record's hash covers its id, title and text, not its line number: inserting
+or deleting a line would otherwise re-embed every record after it. The cost:
+the line cited for an unchanged record may be off after such an edit until
+``qa index --full``.
+"""
+
+from __future__ import annotations
+
+import gzip
+import hashlib
+import json
+import logging
+import re
+import zlib
+from collections.abc import Iterator
+from pathlib import Path
+from typing import IO, cast
+
+from .document import Document, Unusable, identity_offsets
+from .text import clean_line, clean_lines, clean_title
+
+log = logging.getLogger(__name__)
+
+COLLECTION_SUFFIXES = (".jsonl", ".jsonl.gz")
+_LOGGED_PER_FILE = 10  # bad lines logged one by one; the rest are counted (all are in ``skipped``)
+
+
+def is_collection(name: str) -> bool:
+    return name.lower().endswith(COLLECTION_SUFFIXES)
+
+
+def split_doc_id(doc_id: str) -> tuple[str, str | None]:
+    """("dir/file.jsonl", "record id") of a record's id; (doc_id, None) for a file's."""
+    match = re.match(r"(.*?\.jsonl(?:\.gz)?)#(.*)\Z", doc_id, re.IGNORECASE | re.DOTALL)
+    return (match.group(1), match.group(2)) if match else (doc_id, None)
+
+
+def read_collection(path: Path, rel: str, max_record_bytes: int) -> tuple[list[Document], list[tuple[str, str]]]:
+    """The records of the collection at ``path`` (``rel``: its name in the corpus), and
+    the bad lines as ("<rel> line N", why)."""
+    documents: list[Document] = []
+    bad: list[tuple[str, str]] = []
+    first_line: dict[str, int] = {}
+    try:
+        for number, record in _records(path):
+            try:
+                if len(record) > max_record_bytes:
+                    size, limit = len(record) / 2**20, max_record_bytes / 2**20
+                    raise Unusable(f"record of {size:.1f} MB, over the {limit:g} MB limit (--max-file-mb)")
+                record_id, title, text = _parse(record)
+                if record_id in first_line:
+                    raise Unusable(f"duplicate id {record_id!r} (first at line {first_line[record_id]})")
+                first_line[record_id] = number
+                documents.append(record_document(rel, record_id, title, text, number))
+            except Unusable as exc:
+                bad.append((f"{rel} line {number}", str(exc)))
+    except (OSError, EOFError, zlib.error) as exc:  # a truncated or damaged gzip file: keep what was read
+        bad.append((rel, f"cannot read past record {len(documents) + len(bad)} ({exc})"))
+    for where, why in bad[:_LOGGED_PER_FILE]:
+        log.warning("skipping %s: %s", where, why)
+    if len(bad) > _LOGGED_PER_FILE:
+        log.warning("skipping %d more bad lines of %s", len(bad) - _LOGGED_PER_FILE, rel)
+    return documents, bad
+
+
+def record_document(rel: str, record_id: str, title: str, text: str, line: int) -> Document:
+    fast = clean_line(text)
+    if fast is not None:
+        body, offsets = fast
+    else:
+        cleaned = clean_lines(text, title_lines=0)
+        body, offsets = (cleaned.text, cleaned.offsets) if cleaned else ("", identity_offsets(0))
+    if not body:
+        raise Unusable("no text left after cleaning")
+    digest = hashlib.sha256(f"record\0{record_id}\0{title}\0{text}".encode("utf-8", "surrogatepass"))
+    return Document(
+        doc_id=f"{rel}#{record_id}",
+        title=title,
+        text=body,
+        offsets=offsets,
+        source=text,
+        content_hash=digest.hexdigest(),
+        path=rel,
+        line_base=line - 1,
+    )
+
+
+def record_text(path: Path, record_id: str) -> str:
+    """The original text (the "text" value) of one record; raises Unusable when not found."""
+    for _number, record in _records(path):
+        try:
+            found_id, _title, text = _parse(record)
+        except Unusable:
+            continue
+        if found_id == record_id:
+            return text
+    raise Unusable(f"no record {record_id!r} in {path.name}")
+
+
+def _open(path: Path) -> IO[bytes]:
+    if path.name.lower().endswith(".gz"):
+        return cast(IO[bytes], gzip.open(path, "rb"))
+    return open(path, "rb")
+
+
+def _records(path: Path) -> Iterator[tuple[int, bytes]]:
+    """(line number, line) of every non-blank line."""
+    with _open(path) as f:
+        for number, line in enumerate(f, start=1):
+            if line.strip():
+                yield number, line
+
+
+def _parse(line: bytes) -> tuple[str, str, str]:
+    try:
+        record = json.loads(line)
+    except ValueError as exc:  # also UnicodeDecodeError
+        raise Unusable(f"invalid JSON ({exc})") from None
+    if not isinstance(record, dict):
+        raise Unusable("not a JSON object")
+    record_id = record.get("_id", record.get("id"))
+    if isinstance(record_id, bool) or not isinstance(record_id, str | int) or str(record_id) == "":
+        raise Unusable('no "_id" or "id" (a string)')
+    text = record.get("text")
+    if not isinstance(text, str) or not text.strip():
+        raise Unusable('no "text" (a non-empty string)')
+    title = record.get("title")
+    return str(record_id), clean_title(title) if isinstance(title, str) else "", text

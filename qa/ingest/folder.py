@@ -1,0 +1,203 @@
+"""The corpus folder: which files are articles, reading them safely, what was skipped.
+
+Every file under the folder whose name ends with one of ``SUFFIXES`` is read,
+except hidden ones. A file that cannot be used is skipped with a warning and
+listed in ``Corpus.skipped`` with the reason: a link leading out of the folder,
+a file over the size limit, a binary file, an empty one, a broken PDF, ...
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+from ..limits import MAX_FILE_BYTES
+from .boilerplate import BoilerplateReport, find_boilerplate
+from .collection import COLLECTION_SUFFIXES, is_collection, read_collection, record_text, split_doc_id
+from .document import CorpusError, Document, Unusable
+from .html import extract_html, html_document
+from .pdf import extract_pdf, pdf_document
+from .text import clean_document, read_text
+
+log = logging.getLogger(__name__)
+
+TEXT_SUFFIXES = (".txt", ".md")
+HTML_SUFFIXES = (".html", ".htm")
+SUFFIXES = (*TEXT_SUFFIXES, *HTML_SUFFIXES, ".pdf", *COLLECTION_SUFFIXES)
+
+
+@dataclass(frozen=True)
+class Corpus:
+    """What ``load_corpus`` read."""
+
+    documents: list[Document]
+    skipped: list[tuple[str, str]]  # (file relative to the corpus, why), one per unusable file or record line
+    boilerplate: BoilerplateReport  # what was removed as site boilerplate
+
+
+def is_article_name(name: str) -> bool:
+    """Whether a file of this name is read as an article (the ``qa index --watch`` filter too)."""
+    return not name.startswith(".") and name.lower().endswith(SUFFIXES)
+
+
+def list_article_files(corpus_dir: Path) -> list[Path]:
+    """Every article file under ``corpus_dir`` (links included: they are checked when read),
+    in a stable order. Hidden files and folders are left out; linked folders are not entered."""
+    return _walk(Path(corpus_dir))[0]
+
+
+def load_corpus(corpus_dir: Path, max_file_bytes: int = MAX_FILE_BYTES) -> Corpus:
+    """Read and clean every article of ``corpus_dir``; unusable files are skipped and listed.
+
+    ``max_file_bytes`` limits each file, and each record of a collection.
+    """
+    root = Path(corpus_dir)
+    files, skipped = _walk(root)
+    real_root = root.resolve()
+    found: dict[str, list[Document]] = {}
+    texts: dict[str, str] = {}  # .txt/.md: cleaned once all are read (boilerplate is learned from all)
+
+    def skip(rel: str, why: str) -> None:
+        log.warning("skipping %s: %s", rel, why)
+        skipped.append((rel, why))
+
+    for path in files:
+        rel = path.relative_to(root).as_posix()
+        try:
+            real = _inside(path, real_root)
+            if is_collection(rel):
+                found[rel], bad = read_collection(real, rel, max_file_bytes)
+                skipped.extend(bad)  # logged by read_collection
+                continue
+            data = _read_limited(real, max_file_bytes)
+            reader = _READERS.get(Path(rel).suffix.lower())
+            if reader is None:
+                texts[rel] = read_text(data)
+            else:
+                found[rel] = [reader(rel, data)]
+        except Unusable as exc:
+            skip(rel, str(exc))
+        except OSError as exc:
+            skip(rel, f"cannot read it ({exc.strerror or exc})")
+
+    removed, report = find_boilerplate(list(texts.values()))
+    for (rel, source), lines in zip(texts.items(), removed, strict=True):
+        doc = clean_document(rel, source, lines)
+        if doc is None and lines:  # an article is never lost to boilerplate removal
+            doc = clean_document(rel, source)
+        if doc is None:
+            skip(rel, "no line with words in it")
+        else:
+            found[rel] = [doc]
+    documents = [doc for path in files for doc in found.get(path.relative_to(root).as_posix(), ())]
+    return Corpus(documents=documents, skipped=skipped, boilerplate=report)
+
+
+def path_in_corpus(corpus_dir: Path, doc_id: str) -> Path:
+    """The file of ``doc_id`` inside ``corpus_dir`` (for a collection record, the
+    collection's path followed by "#<record id>"); refuses ids that would leave
+    the folder, links included (an index is data and may have been edited)."""
+    root = Path(corpus_dir).resolve()
+    file_part, record = split_doc_id(doc_id)
+    path = (root / file_part).resolve()
+    if Path(file_part).is_absolute() or not path.is_relative_to(root):
+        raise CorpusError(f"document id {doc_id!r} points outside the corpus folder")
+    return path if record is None else Path(f"{path}#{record}")
+
+
+def read_document_text(corpus_dir: Path, doc_id: str) -> str:
+    """The original text a document's offsets and lines refer to (what the UI shows)."""
+    file_part, record = split_doc_id(doc_id)
+    path = path_in_corpus(corpus_dir, file_part)
+    try:
+        return _original_text(path, record)
+    except (Unusable, OSError) as exc:
+        raise CorpusError(f"cannot read {doc_id}: {exc}") from None
+
+
+def read_text_file(path: Path) -> str | None:
+    """The original text of the document at ``path`` (as given by ``path_in_corpus``),
+    or None with a warning when it cannot be read."""
+    path = Path(path)
+    record = None
+    if not path.exists():
+        file_part, record = split_doc_id(path.as_posix())
+        path = Path(file_part)
+    try:
+        return _original_text(path, record)
+    except (Unusable, OSError) as exc:
+        log.warning("cannot read %s: %s", path, exc)
+        return None
+
+
+def _original_text(path: Path, record: str | None) -> str:
+    if record is not None:
+        return record_text(path, record)
+    suffix = path.suffix.lower()
+    data = path.read_bytes()
+    if suffix in HTML_SUFFIXES:
+        return extract_html(data)[0]
+    if suffix == ".pdf":
+        return extract_pdf(data)[0]
+    return read_text(data)
+
+
+_READERS: dict[str, Callable[[str, bytes], Document]] = {
+    ".html": html_document,
+    ".htm": html_document,
+    ".pdf": pdf_document,
+}
+
+
+def _walk(root: Path) -> tuple[list[Path], list[tuple[str, str]]]:
+    """Article files under ``root``, and the linked folders leading out of it (skipped)."""
+    if not root.is_dir():
+        raise CorpusError(f"corpus folder not found: {root}")
+    real_root = root.resolve()
+    files: list[Path] = []
+    skipped: list[tuple[str, str]] = []
+    for folder, dirs, names in os.walk(root):
+        here = Path(folder)
+        for name in list(dirs):
+            if name.startswith("."):
+                dirs.remove(name)
+            elif (here / name).is_symlink():  # not entered by os.walk
+                rel = (here / name).relative_to(root).as_posix()
+                if not (here / name).resolve().is_relative_to(real_root):
+                    log.warning("skipping %s/: links outside the corpus folder", rel)
+                    skipped.append((rel + "/", "links outside the corpus folder"))
+                else:
+                    log.info("not following %s/: it links inside the corpus, whose files are read there", rel)
+        files.extend(here / name for name in names if is_article_name(name))
+    return sorted(files), skipped
+
+
+def _inside(path: Path, real_root: Path) -> Path:
+    """The real path of ``path``; raises Unusable when it (a link) leads out of the corpus."""
+    try:
+        real = path.resolve(strict=True)
+    except FileNotFoundError:
+        raise Unusable("broken link") from None
+    except RuntimeError:  # Python 3.11 reports a link loop this way
+        raise Unusable("link loop") from None
+    if not real.is_relative_to(real_root):
+        raise Unusable("links outside the corpus folder")
+    if not real.is_file():
+        raise Unusable("not a regular file")
+    return real
+
+
+def _read_limited(path: Path, max_bytes: int) -> bytes:
+    """The file's bytes; raises Unusable when it is over ``max_bytes`` (checked again
+    while reading: the file may grow)."""
+    size = path.stat().st_size
+    if size <= max_bytes:
+        with open(path, "rb") as f:
+            data = f.read(max_bytes + 1)
+        if len(data) <= max_bytes:
+            return data
+        size = max(size, len(data))
+    raise Unusable(f"{size / 2**20:.1f} MB, over the {max_bytes / 2**20:g} MB limit (--max-file-mb)")

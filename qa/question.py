@@ -1,0 +1,199 @@
+"""What a question asks for: the kind of answer, and the names and numbers it is about.
+
+Rule-based, for English, French, German and Spanish questions. The kind
+says which spans of the articles can answer ("Who …?" wants a person, "Combien
+…?" a number); the names and numbers are what the answering passage must be
+about ("Who leads IOM in Senegal?" is not answered by a passage about Egypt).
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from .lexical import fold
+
+# Kinds of answer, most specific first: the first pattern that matches the folded question decides.
+KINDS: tuple[tuple[str, str], ...] = (
+    ("email", r"\be-?mail|\bcourriel|adresse (?:e-?mail|electronique|mail)|correo|\bmail\b"),
+    (
+        "phone",
+        r"\bphone|\bfax\b|\btelephon|\btelefon|\bnumero de (?:poste|tel)|\bext(?:ension)?\b|\bcall\b|\bappeler\b"
+        r"|\bllamar\b|\banrufen",
+    ),
+    (
+        "role",
+        r"(?:what|which) (?:position|role|title|function|job|post)\b"
+        r"|(?:his|her|their|its) (?:position|role|title|job)\b"
+        r"|quel(?:le)?s? (?:est |etait )?(?:le |la |son |sa )?(?:grade|titre|fonction|poste|role)\b|\bcargo\b"
+        r"|welche (?:funktion|position|stelle)|\bwas ist (?:sein|ihr)e? (?:funktion|position|titel)",
+    ),
+    ("meaning", r"\bsignifie|\bstand for|\bstands for|\bacronym|\bsigle\b|\bbedeutet|\bsignifica"),
+    (
+        "person",
+        r"(?:\bwho(?:m|se)?|^(?:et |mais )?qui|\b(?:a|par|de|avec|pour|chez) qui|\bwe[rmn]|\bwessen|\bquien(?:es)?)\b"
+        r"|which (?:official|person|minister|director)|\bansprechpartner|persona de contacto"
+        r"|quel(?:le)? (?:directeur|directrice|ministre|personne|president|presidente|porte-parole)\b",
+    ),
+    (
+        "organisation",
+        r"which (?:organi[sz]ation|agency|body|fund|ministry|institution|partners?|office)"
+        r"|quel(?:le)?s? (?:organisme|organisation|ministere|fonds|institution|agence|partenaires?|bureau|reseau)"
+        r"|welche (?:organisation|behorde|institution|buro)|que (?:organizacion|organismo|ministerio|oficina)",
+    ),
+    ("contact", r"\bjoindre\b|\breach (?:him|her|them|you|the)|\berreichen\b|\bcontactar|\bget in touch"),
+    (
+        "duration",
+        r"how long|for how long|combien de (?:temps|jours|semaines|mois|annees)|depuis combien|pendant combien"
+        r"|wie lange|cuanto tiempo|cuantos (?:dias|anos|meses)|how many (?:days|weeks|months|years)",
+    ),
+    (
+        "date",
+        r"\bwhen\b|what (?:date|day|year)|which (?:date|day|year)|since (?:when|which year)|\bquand\b"
+        r"|quel(?:le)?s? (?:date|jour|annee)|en quelle annee|depuis quand|\bwann\b|an welchem tag|in welchem jahr"
+        r"|welche[nm]? (?:datum|tag)|seit wann|\bcuando\b|que (?:dia|fecha)|en que ano|desde cuando",
+    ),
+    (
+        "number",
+        r"how (?:many|much)|what (?:number|percentage|share)|\bcombien\b|quel (?:est le )?nombre|\bwie viele?\b"
+        r"|\bcuant[oa]s?\b|\b(?:budget|population|montant|cout|taux|rate|amount|presupuesto|poblacion|tasa)\b|wie hoch",
+    ),
+    (
+        "place",
+        r"\bwhere\b|in which (?:city|country|province|region|town|place)|which (?:city|country|province|region)"
+        r"|\bou\b|dans quel(?:le)? (?:ville|pays|region|province|endroit)|quel(?:le)? (?:ville|pays|region|province)"
+        r"|\bwo(?:hin|her)?\b|in welche[rmn]? (?:stadt|land|region|provinz)|\bdonde\b|\badonde\b"
+        r"|en que (?:ciudad|pais|region|provincia)",
+    ),
+)
+_KIND_PATTERNS = tuple((kind, re.compile(pattern)) for kind, pattern in KINDS)
+
+# The question is about the press contact of a release ("whom should I contact", "personne à contacter").
+_CONTACT = re.compile(
+    r"contact|joindre|\breach\b|erreichen|ansprechpartner|\bpress (?:officer|office)|\battache de presse|\bprensa\b"
+)
+
+# Asking who leads or heads something: the answer is a person together with their role.
+_LEADER = re.compile(
+    r"\b(?:lead|leads|led|head|heads|headed|run|runs|direct|directs|in charge|chief)\b|\bdirig|\bchef\b"
+    r"|\bleit|\bencabeza|\bjefe"
+)
+
+QUESTION_WORDS = frozenset(
+    """
+    who whom whose what which when where why how
+    qui que quoi quel quelle quels quelles quand ou pourquoi comment combien lequel laquelle est-ce
+    wer wen wem wessen was welche welcher welches welchen welchem wann wo wohin woher warum wie
+    quien quienes que cual cuales cuando donde por como cuanto cuantos cuanta cuantas
+    and et und y according selon laut segun mme m mr mrs ms dr
+    """.split()
+)
+
+_NUMBER = re.compile(r"\b\d[\d.,]*\b")
+_NAME = re.compile(
+    r"(?<![\w'’-])([A-ZÀ-ÖØ-Þ][\w'’-]*|[A-Z]{2,}\w*)(?:\s+(?:(?:de|du|des|la|le|van|von|al|el|bin|da|di)\s+)?[A-ZÀ-ÖØ-Þ][\w'’-]*)*"
+)
+
+
+@dataclass(frozen=True)
+class Question:
+    text: str
+    expects: str  # one of the KINDS' names, or "phrase" (what, why, how: a sentence or a clause answers)
+    contact: bool  # asks for the press contact of a release (or their email, phone)
+    leader: bool  # asks who leads something: the answer carries the person's role
+    entities: tuple[str, ...]  # names and numbers the question is about, as written in it
+    lang: str
+    focus: str | None = None  # what is counted, for "how many …": "senior officials", "PCR"
+
+
+# A question that opens by naming what it asks for ("Which region …", "Quel pays …") asks for that,
+# whatever its other clauses say ("… when the meeting took place?").
+_OPENING = (
+    (
+        "place",
+        re.compile(
+            r"^\W*(?:which|what|in which|quel(?:le)?s?|dans quel(?:le)?|welche[rsnm]?|que|en que|cual(?:es)?)\s+"
+            r"(?:city|country|countries|region|regions|province|town|ville|pays|region|regions|province"
+            r"|stadt|land|lander|ciudad|pais|paises|region|regiones)\b"
+        ),
+    ),
+)
+
+
+def analyse(text: str) -> Question:
+    folded = fold(text)
+    opening = next((kind for kind, pattern in _OPENING if pattern.search(folded)), None)
+    expects = opening or next((kind for kind, pattern in _KIND_PATTERNS if pattern.search(folded)), "phrase")
+    return Question(
+        text=text,
+        expects=expects,
+        contact=expects in ("email", "phone", "contact") or bool(_CONTACT.search(folded)),
+        leader=expects == "person" and bool(_LEADER.search(folded)),
+        entities=_entities(text),
+        lang=guess_language(folded),
+        focus=_focus(text, guess_language(folded)) if expects == "number" else None,
+    )
+
+
+_COUNTED = re.compile(
+    r"(?:how many|how much|combien (?:de |d['’]\s*)|wie viele?|cu[aá]nt[oa]s?|quel (?:est le )?nombre (?:de |d['’]))"
+    r"\s*((?:[^\W\d_][\w'’-]*\s*){1,3})",
+    re.IGNORECASE,
+)
+_FOCUS_STOP = re.compile(
+    r"\b(?:did|do|does|are|is|were|was|have|has|will|ont|sont|a|est|etait|était|sind|haben|hat|son|han|en|in|at|of|de|des|du|la|le|les|the)\b.*$",
+    re.IGNORECASE,
+)
+
+
+_MEASURED = re.compile(
+    r"\b(budget|population|montant|co[uû]t|taux|rate|amount|presupuesto|poblaci[oó]n|tasa)\b", re.IGNORECASE
+)
+
+
+def _focus(text: str, lang: str) -> str | None:
+    """What a "how many" question counts: "How many senior officials attended …" gives "senior officials",
+    "Combien de PCR étaient …" gives "PCR" (an English noun comes after its adjective, a French one before);
+    what a "what is the budget" question measures: "budget"."""
+    match = _COUNTED.search(text)
+    if not match:
+        measured = _MEASURED.search(text)
+        return measured.group(1) if measured else None
+    words = _FOCUS_STOP.sub("", match.group(1)).split()[: 3 if lang == "en" else 1]
+    return " ".join(words) or None
+
+
+def _entities(text: str) -> tuple[str, ...]:
+    """Capitalised names (not question words, not the first word unless it is a name) and numbers."""
+    found: list[str] = []
+    for match in _NAME.finditer(text):
+        words = [w for w in match.group().split() if fold(w).strip("'’") not in QUESTION_WORDS]
+        if match.start() == _first_word_start(text) and len(words) == len(match.group().split()) == 1:
+            continue  # "Combien", "Who": a capital because it opens the sentence
+        if words:
+            found.append(" ".join(words))
+    found += [m.group().rstrip(".,") for m in _NUMBER.finditer(text)]
+    return tuple(dict.fromkeys(found))
+
+
+def _first_word_start(text: str) -> int:
+    match = re.search(r"[^\W_]", text)
+    return match.start() if match else 0
+
+
+_LANGUAGE_WORDS = {
+    "en": set("the of and is are what who how many which when where does did was were his her their in on for".split()),
+    "fr": set(
+        "le la les des du de est que qui quel quelle quels quelles combien ou et a au aux en pour son sa ses".split()
+    ),
+    "de": set("der die das den dem des ist wer wie viele welche wann wo und im in zur zum fur mit von sie er".split()),
+    "es": set("el la los las de del que quien cual cuantos cuando donde y en es por para su sus con".split()),
+}
+
+
+def guess_language(folded: str) -> str:
+    """en, fr, de or es by the short words the question uses ("" when none is clear)."""
+    words = re.findall(r"[a-z]+", folded)
+    scores = {lang: sum(w in vocab for w in words) for lang, vocab in _LANGUAGE_WORDS.items()}
+    best = max(scores, key=lambda lang: scores[lang])
+    return best if scores[best] else ""

@@ -1,0 +1,56 @@
+"""How passages are ranked: the weights of each stage, and the stages that qa eval compares."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from .reader import ReaderWeights
+
+
+@dataclass(frozen=True)
+class Weights:
+    """How one stage weighs the evidence about a passage. Its score is
+
+        (dense * cos(question, passage) + sentence * max cos(question, its sentences)
+         + token * late interaction (qa.rerank) + lexical * coverage * BM25 / best BM25)
+        / (dense + sentence + token)
+
+    where coverage is the share of the question's words found in the corpus
+    vocabulary: an English question over French text matches few words, so its
+    keyword evidence counts for little by itself. Dividing by the model-based
+    weights keeps scores on the cosine scale.
+    """
+
+    dense: float = 0.0
+    sentence: float = 0.0
+    lexical: float = 0.0
+    token: float = 0.0
+
+    def score(self, dense: float, sentence: float, lexical: float, token: float = 0.0) -> float:
+        total = self.dense * dense + self.sentence * sentence + self.token * token + self.lexical * lexical
+        return total / ((self.dense + self.sentence + self.token) or 1.0)
+
+
+@dataclass(frozen=True)
+class Ranking:
+    """The stages: a cheap score for every candidate, token-level reranking of the
+    best few, then the reader, which looks in them for the words that answer.
+    Weights chosen on PIAF dev (docs/quality.md)."""
+
+    first: Weights = Weights(dense=1.0, sentence=1.0, lexical=0.1)
+    rerank: Weights | None = Weights(sentence=0.5, lexical=0.06, token=2.0)
+    reader: ReaderWeights | None = ReaderWeights()
+    rerank_depth: int = 8  # passages rescored by ``rerank`` (at least the k asked for)
+    candidates: int = 30  # passages from each of dense and keyword search scored by ``first``
+    no_answer_below: float = 0.80  # a best score under this means "nothing in the corpus answers"
+
+
+# The stages reported in docs/quality.md; "default" is what the product uses.
+RANKING_STAGES = {
+    "dense": Ranking(first=Weights(dense=1.0), rerank=None, reader=None),
+    "bm25": Ranking(first=Weights(lexical=1.0), rerank=None, reader=None),
+    "hybrid": Ranking(first=Weights(dense=1.0, lexical=0.1), rerank=None, reader=None),
+    "sentences": Ranking(rerank=None, reader=None),
+    "reranked": Ranking(reader=None),
+    "default": Ranking(),
+}

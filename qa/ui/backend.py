@@ -1,0 +1,153 @@
+"""One question in, one reply out: what the chat and the ``/ask`` API share.
+
+Every input is checked here and every refusal says what is wrong (status
+``empty``, ``too_long`` or ``invalid``, with a ``message``); only a failure of
+the program itself is the generic ``error``, logged with its traceback.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+from typing import Any
+
+from ..answer import Answer, Hit
+from ..limits import MAX_QUESTION_CHARS, QuestionError, check_question
+from ..retrieval import Retriever
+from .format import NOTHING_FOUND, format_answer, message
+from .sources import corpus_file
+
+log = logging.getLogger(__name__)
+
+MAX_UI_QUESTION_CHARS = MAX_QUESTION_CHARS
+DEFAULT_SOURCES = 3
+MAX_SOURCES = 10
+MAX_HISTORY = 20  # earlier questions looked at (a follow-up only uses the last one)
+STATUSES = ("answered", "nothing_found", "empty", "too_long", "invalid", "error")
+ERROR_TEXT = "Sorry, something went wrong while searching the articles. The error was logged; please try again."
+
+
+class BadRequest(ValueError):
+    """An input that cannot be used as given; the message says what is wrong."""
+
+
+def printable(text: str) -> str:
+    """``text`` as valid Unicode (lone surrogates become "?"), safe to send back as JSON."""
+    return text.encode("utf-8", errors="replace").decode("utf-8")
+
+
+def parse_k(k: object) -> int:
+    """The number of passages: a whole number, brought within 1…MAX_SOURCES."""
+    if isinstance(k, bool):
+        raise BadRequest(f"k, the number of passages, must be a whole number from 1 to {MAX_SOURCES}, not {k!r}")
+    if isinstance(k, str):
+        k = k.strip()
+    try:
+        value = float(k)  # type: ignore[arg-type]
+    except (TypeError, ValueError):
+        value = math.nan
+    if not math.isfinite(value) or value != int(value):
+        shown = printable(repr(k))[:40]
+        raise BadRequest(f"k, the number of passages, must be a whole number from 1 to {MAX_SOURCES}, not {shown}")
+    return max(1, min(MAX_SOURCES, int(value)))
+
+
+def parse_history(history: object) -> list[str]:
+    """The earlier questions, oldest first: a list of texts (or one text, a question per line)."""
+    if history is None:
+        return []
+    if isinstance(history, str):
+        history = history.splitlines()
+    if not isinstance(history, list | tuple):
+        raise BadRequest(f"history must be a list of the earlier questions (texts), not {type(history).__name__}")
+    questions = []
+    for number, item in enumerate(history, start=1):
+        if not isinstance(item, str):
+            shown = "null" if item is None else type(item).__name__
+            raise BadRequest(f"history must hold the earlier questions as texts; item {number} is {shown}")
+        if not item.strip():
+            continue
+        try:
+            questions.append(check_question(item))
+        except QuestionError as exc:
+            raise BadRequest(f"earlier question {number} cannot be used: {exc}") from None
+    return questions[-MAX_HISTORY:]
+
+
+def hit_record(hit: Hit, corpus_dir) -> dict[str, Any]:
+    """A hit as the API returns it: ``file`` relative to the corpus folder (never the server's path)."""
+    record = hit.as_dict()
+    # "file", not "path": gradio_client downloads any dict with a "path" key as a file.
+    record.pop("path", None)
+    record["file"] = corpus_file(corpus_dir, hit.doc_id)
+    return record
+
+
+def answer_record(answer: Answer, corpus_dir) -> dict[str, Any]:
+    short = answer.short_answer
+    short_record = None
+    if short is not None:
+        short_record = short.as_dict()
+        short_record.pop("path", None)
+        short_record["file"] = corpus_file(corpus_dir, short.citation.doc_id)
+    return {
+        "status": "answered" if answer.found else "nothing_found",
+        "message": None if answer.found else " ".join(filter(None, [NOTHING_FOUND, answer.why_not])),
+        "searched": answer.searched,
+        "found": answer.found,
+        "short_answer": short_record,
+        "why_not": answer.why_not,
+        "hits": [hit_record(h, corpus_dir) for h in answer.hits],
+    }
+
+
+class ChatBackend:
+    """Turns a question (plus the earlier questions) into a reply; never raises."""
+
+    def __init__(self, retriever: Retriever):
+        self.retriever = retriever
+
+    def ask(self, question: str, history: list[str] | None = None, k: int = DEFAULT_SOURCES) -> tuple[str, dict]:
+        """Answer ``question`` with ``k`` cited passages (1-10).
+
+        ``history``: the earlier questions of the conversation, oldest first.
+        Returns the reply (HTML) and a record: status (see ``STATUSES``), message,
+        question, searched, found, short_answer, why_not, hits (docs/api.md).
+        """
+        shown = printable(question).strip() if isinstance(question, str) else ""
+        record: dict[str, Any] = {
+            "status": "",
+            "message": None,
+            "question": shown,
+            "searched": shown,
+            "found": False,
+            "short_answer": None,
+            "why_not": None,
+            "hits": [],
+        }
+
+        def refuse(status: str, text: str, kind: str = "notice") -> tuple[str, dict]:
+            return message(text, kind), record | {"status": status, "message": text}
+
+        if question is None or (isinstance(question, str) and not question.strip()):
+            return refuse("empty", "Please type a question about the articles.")
+        if not isinstance(question, str):
+            return refuse("invalid", f"The question must be text, not {type(question).__name__}.")
+        if len(question.strip()) > MAX_UI_QUESTION_CHARS:
+            return refuse(
+                "too_long",
+                f"Your question is {len(question.strip()):,} characters long; "
+                f"please keep it under {MAX_UI_QUESTION_CHARS:,} characters.",
+            )
+        try:
+            question = check_question(question)
+            k = parse_k(k)
+            earlier = parse_history(history)
+        except (QuestionError, BadRequest) as exc:
+            return refuse("invalid", f"This request cannot be answered: {exc}.")
+        try:
+            answer = self.retriever.answer(question, k=k, history=earlier)
+        except Exception:
+            log.exception("answering %r failed", shown[:200])
+            return refuse("error", ERROR_TEXT, "error")
+        return format_answer(answer), record | answer_record(answer, self.retriever.corpus_dir)

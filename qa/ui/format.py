@@ -1,0 +1,199 @@
+"""A reply as the chat shows it (HTML) and as its copy button gives it (plain text).
+
+All corpus and user text goes through :func:`escape` (or :func:`escape_pre`)
+before it becomes markup, so an article can never inject markup, script or
+Markdown into the page.
+
+A citation number or title in a reply is a link ``#qa:cite:<passage id>:<start>-<end>``;
+the page's script turns a click on it into a request to open that passage's
+article beside the chat (see :mod:`qa.ui.app`). The Chatbot's sanitiser keeps
+``href`` but drops ``data-*`` attributes, hence the reference in the link.
+"""
+
+from __future__ import annotations
+
+import html
+from urllib.parse import quote
+
+from ..answer import Answer, Citation, Hit, ShortAnswer
+
+CONTEXT_CHARS = 220  # characters kept on each side of the answer sentence in a chat snippet
+NOTHING_FOUND = "I found nothing in the articles that answers this."
+WHOLE_SENTENCE = "No shorter answer could be picked out of this sentence with confidence, so it is given whole."
+OPEN_TITLE = "Open the article at this passage"
+COPY_BUTTON = (
+    '<div class="qa-tools"><button type="button" class="qa-copy" '
+    'title="Copy the answer and its sources as plain text">Copy</button></div>'
+)
+
+# gr.Chatbot renders Markdown (and $$ LaTeX) before sanitising HTML: besides the
+# HTML specials, every character Markdown gives a meaning to becomes a numeric
+# entity, so "[click](javascript:…)" or "**x**" in an article stays literal text.
+# ``{``, ``}`` and ``$`` also keep gr.HTML's templates from reading article text.
+_SPECIALS = {c: f"&#{ord(c)};" for c in "\\`*_{}[]()#+-!|~$:@=\"'"}
+_MARKDOWN_ENTITIES = str.maketrans(_SPECIALS | {"\n": "<br>", "\r": ""})
+# The same for text kept verbatim in a <pre>: a newline stays a newline, written as
+# an entity so that the reply stays one line and no blank line ends its HTML block.
+_PRE_ENTITIES = str.maketrans(_SPECIALS | {"\n": "&#10;", "\r": ""})
+
+
+def escape(text: str) -> str:
+    """Corpus or user text as HTML that neither HTML nor Markdown re-interprets."""
+    return html.escape(text.replace("\n\n", "\n"), quote=False).translate(_MARKDOWN_ENTITIES)
+
+
+def escape_pre(text: str) -> str:
+    """Text for a <pre>: escaped like :func:`escape`, every line break kept."""
+    return html.escape(text, quote=False).translate(_PRE_ENTITIES)
+
+
+def highlight(
+    text: str, span: tuple[int, int], start: int = 0, end: int | None = None, inner: tuple[int, int] | None = None
+) -> str:
+    """``text[start:end]`` escaped, with the part inside ``span`` wrapped in <mark>
+    (and the part inside ``inner``, within ``span``, in <b>)."""
+    end = len(text) if end is None else end
+    s, e = max(start, min(span[0], end)), max(start, min(span[1], end))
+    if s >= e:
+        return escape(text[start:end])
+    marked = escape(text[s:e])
+    if inner is not None and s <= inner[0] < inner[1] <= e:
+        a, b = inner
+        marked = escape(text[s:a]) + "<b>" + escape(text[a:b]) + "</b>" + escape(text[b:e])
+    return escape(text[start:s]) + "<mark>" + marked + "</mark>" + escape(text[e:end])
+
+
+def snippet_bounds(text: str, span: tuple[int, int], context: int = CONTEXT_CHARS) -> tuple[int, int]:
+    """A window of ``text`` around ``span``, cut at spaces, so long passages stay short in the chat."""
+    start, end = max(0, span[0] - context), min(len(text), span[1] + context)
+    if start > 0:
+        space = text.find(" ", start, span[0])
+        start = space + 1 if space >= 0 else start
+    if end < len(text):
+        space = text.rfind(" ", span[1], end)
+        end = space if space >= 0 else end
+    return start, end
+
+
+def line_range(lines: tuple[int, int] | list[int]) -> str:
+    return f"line {lines[0]}" if lines[0] == lines[1] else f"lines {lines[0]}–{lines[1]}"
+
+
+def location(citation: Citation) -> str:
+    """Where a citation points, as a person reads it: ``000_x.pdf · p. 2 · lines 37–42``.
+
+    The file is named relative to the corpus folder (its id), never as the server sees it.
+    """
+    page = f" · p. {citation.page}" if citation.page is not None else ""
+    return f"{citation.doc_id}{page} · {line_range(citation.lines)}"
+
+
+def cite_href(hit: Hit) -> str:
+    """The link that opens ``hit``'s article at its passage, with its answer sentence marked."""
+    a, b = hit.answer_span
+    return f"#qa:cite:{quote(hit.passage_id, safe='')}:{int(a)}-{int(b)}"
+
+
+def _num(hit: Hit) -> str:
+    return f'<a class="qa-act qa-num" href="{cite_href(hit)}" title="{OPEN_TITLE}">[{hit.rank}]</a>'
+
+
+def _short_span(hit: Hit, short: ShortAnswer) -> tuple[int, int] | None:
+    """Where the short answer stands in the passage: inside the answer sentence if it is there."""
+    a, b = hit.answer_span
+    at = hit.text.find(short.text, a, b)
+    if at < 0:
+        at = hit.text.find(short.text)
+    return (at, at + len(short.text)) if at >= 0 and short.text else None
+
+
+def format_hit(hit: Hit, closest_only: bool = False, short: ShortAnswer | None = None) -> str:
+    """One numbered citation: title, file, page, lines, score, the passage with its answer marked."""
+    c = hit.citation
+    inner = _short_span(hit, short) if short is not None and short.hit_rank == hit.rank else None
+    start, end = snippet_bounds(hit.text, hit.answer_span)
+    body = highlight(hit.text, hit.answer_span, start, end, inner)
+    body = ("… " if start else "") + body + (" …" if end < len(hit.text) else "")
+    full = ""
+    if (start, end) != (0, len(hit.text)):
+        whole = highlight(hit.text, hit.answer_span, inner=inner)
+        full = f"<details><summary>Whole passage</summary><p>{whole}</p></details>"
+    kind = " qa-closest" if closest_only else ""
+    title = f'<a class="qa-act qa-title" href="{cite_href(hit)}" title="{OPEN_TITLE}">{escape(c.title)}</a>'
+    return (
+        f'<div class="qa-cite{kind}"><div class="qa-cite-head">{_num(hit)} {title}</div>'
+        f'<div class="qa-meta">{escape(location(c))} · score {hit.score:.3f}</div>'
+        f'<p class="qa-passage">{body}</p>{full}</div>'
+    )
+
+
+def _cited(answer: Answer) -> tuple[ShortAnswer | None, Hit | None]:
+    """The short answer (if any) and the hit that holds the answer."""
+    short = answer.short_answer
+    if short is not None:
+        hit = next((h for h in answer.hits if h.rank == short.hit_rank), None)
+        if hit is not None:
+            return short, hit
+    return None, answer.best
+
+
+def format_answer(answer: Answer) -> str:
+    """The reply to one question: the short answer in bold with its citation number, the
+    sentence that answers, then the numbered sources; or, when nothing answers, that plainly,
+    and the closest passages labelled as not answers.
+
+    One single-line HTML block: Markdown leaves a block that starts with <div>
+    alone up to the next blank line, and there is none. Its last element is the
+    plain-text version (hidden) that the Copy button copies.
+    """
+    parts = ['<div class="qa-reply">', COPY_BUTTON]
+    short, hit = _cited(answer)
+    if answer.found and hit is not None:
+        if short is not None:
+            parts.append(f'<p class="qa-lead"><strong>{escape(_words(short.text))}</strong> {_num(hit)}</p>')
+            parts.append(f'<p class="qa-sentence">“{escape(hit.answer.strip())}” {_num(hit)}</p>')
+        else:
+            parts.append(f'<p class="qa-lead"><strong>{escape(hit.answer.strip())}</strong> {_num(hit)}</p>')
+            parts.append(f'<p class="qa-note">{WHOLE_SENTENCE}</p>')
+    else:
+        parts.append(f'<p class="qa-lead qa-nothing">{NOTHING_FOUND}</p>')
+        if answer.why_not:
+            parts.append(f'<p class="qa-why">{escape(answer.why_not)}</p>')
+        parts.append('<p class="qa-note">Try other words, or ask about another topic.</p>')
+    if answer.searched != answer.question:
+        searched = escape(answer.searched)
+        note = f"Follow-up: searched together with your previous question, as “{searched}”."
+        parts.append(f'<p class="qa-note">{note}</p>')
+    if answer.hits:
+        label = "Sources" if answer.found else "Closest passages — these are <em>not</em> answers"
+        parts.append(f'<p class="qa-sources-label">{label}</p>')
+        parts.extend(format_hit(h, closest_only=not answer.found, short=short) for h in answer.hits)
+    parts.append(f'<pre class="qa-plain" hidden>{escape_pre(plain_answer(answer))}</pre></div>')
+    return "".join(parts)
+
+
+def plain_answer(answer: Answer) -> str:
+    """The reply as plain text, as the Copy button gives it: the answer, then its citations."""
+    lines = []
+    short, hit = _cited(answer)
+    if answer.found and hit is not None:
+        sentence = _words(hit.answer)
+        if short is not None:
+            lines += [f"{_words(short.text)} [{hit.rank}]", f"“{sentence}” [{hit.rank}]"]
+        else:
+            lines += [f"{sentence} [{hit.rank}]"]
+    else:
+        lines.append(NOTHING_FOUND + (f" {_words(answer.why_not)}" if answer.why_not else ""))
+    if answer.hits:
+        lines += ["", "Sources:" if answer.found else "Closest passages (not answers):"]
+        lines += [f"[{h.rank}] {_words(h.title)} — {location(h.citation)}" for h in answer.hits]
+    return "\n".join(lines)
+
+
+def _words(text: str) -> str:
+    return " ".join(text.split())
+
+
+def message(text: str, kind: str = "notice") -> str:
+    """A short reply of our own (``text`` is trusted markup-free prose, escaped anyway)."""
+    return f'<div class="qa-reply"><p class="qa-{kind}">{escape(text)}</p></div>'

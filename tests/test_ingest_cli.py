@@ -1,0 +1,52 @@
+"""`qa index` tells what it skipped and what boilerplate it removed, and indexes the rest."""
+
+import json
+import os
+import shutil
+
+import pytest
+
+from qa.cli import main
+
+LATIN1 = "Canicule à Séville\nLes températures ont dépassé 45 degrés à Séville, un record pour le mois de juin.\n"
+UTF16 = "Sécheresse en Andalousie\nLes réserves d’eau de l’Andalousie sont tombées à 20 % de leur capacité.\n"
+
+
+def test_index_reports_skipped_files_and_boilerplate(tmp_path, capsys, seed_corpus):
+    outside = tmp_path / "outside.txt"
+    outside.write_text("Secret\nNe pas indexer ceci.\n", encoding="utf-8")
+    corpus = tmp_path / "corpus"
+    shutil.copytree(seed_corpus, corpus)
+    os.symlink(outside, corpus / "link.txt")
+    (corpus / "big.txt").write_text("Titre\n" + "Une phrase assez longue. " * 63_000, encoding="utf-8")
+    (corpus / "seville.txt").write_bytes(LATIN1.encode("latin-1"))
+    (corpus / "andalousie.txt").write_bytes(UTF16.encode("utf-16"))
+    store = tmp_path / "store"
+    args = ["index", "--backend", "hash", "--store", str(store), "--corpus", str(corpus), "--max-file-mb", "1"]
+
+    assert main(args) == 0
+    out = capsys.readouterr().out.splitlines()
+    assert "removed 21 boilerplate lines from 5 files (1 site)" in out
+    assert "skipped big.txt: 1.5 MB, over the 1 MB limit (--max-file-mb)" in out
+    assert "skipped link.txt: links outside the corpus folder" in out
+    assert "+7 added, ~0 changed, -0 removed, 0 unchanged" in out
+
+    assert main(args) == 0  # nothing changed: nothing embedded, still reported
+    out = capsys.readouterr().out.splitlines()
+    assert "+0 added, ~0 changed, -0 removed, 7 unchanged" in out
+    assert "skipped link.txt: links outside the corpus folder" in out
+
+    ask = ["ask", "--backend", "hash", "--store", str(store), "--corpus", str(corpus), "--json", "-k", "10"]
+    assert main([*ask, "températures Séville record juin"]) == 0
+    hits = json.loads(capsys.readouterr().out)["hits"]
+    assert hits[0]["doc_id"] == "seville.txt" and hits[0]["title"] == "Canicule à Séville"
+    assert all(h["doc_id"] not in ("link.txt", "big.txt") for h in hits)
+    assert main([*ask, "réserves d’eau Andalousie capacité"]) == 0
+    assert json.loads(capsys.readouterr().out)["hits"][0]["doc_id"] == "andalousie.txt"
+
+
+def test_max_file_mb_must_be_positive(capsys, tmp_path):
+    with pytest.raises(SystemExit) as exited:
+        main(["index", "--backend", "hash", "--corpus", str(tmp_path), "--max-file-mb", "0"])
+    assert exited.value.code == 2
+    assert "--max-file-mb: must be more than 0" in capsys.readouterr().err

@@ -1,0 +1,121 @@
+"""The corpus folder: what is read, what is skipped and why, and the original text of a document."""
+
+import logging
+import os
+
+import pytest
+
+from qa.ingest import (
+    SUFFIXES,
+    CorpusError,
+    is_article_name,
+    list_article_files,
+    load_corpus,
+    path_in_corpus,
+    read_document_text,
+    read_text_file,
+)
+
+ARTICLE = "Un titre\nUne première phrase. Une deuxième phrase.\n"
+
+
+def skipped_reasons(corpus) -> dict[str, str]:
+    return dict(corpus.skipped)
+
+
+def test_links_leading_out_of_the_corpus_are_skipped(tmp_path, caplog):
+    outside = tmp_path / "outside"
+    outside.mkdir()
+    (outside / "secret.txt").write_text("Secret\nLe mot de passe est hunter2.\n", encoding="utf-8")
+    corpus = tmp_path / "corpus"
+    (corpus / "sub").mkdir(parents=True)
+    (corpus / "good.txt").write_text(ARTICLE, encoding="utf-8")
+    os.symlink(outside / "secret.txt", corpus / "link.txt")
+    os.symlink(outside, corpus / "linked_folder")
+    os.symlink(corpus / "good.txt", corpus / "sub" / "alias.txt")  # inside: followed
+    os.symlink(corpus / "missing.txt", corpus / "dangling.txt")
+    with caplog.at_level(logging.WARNING):
+        loaded = load_corpus(corpus)
+    assert sorted(d.doc_id for d in loaded.documents) == ["good.txt", "sub/alias.txt"]
+    assert all("hunter2" not in d.text and "hunter2" not in d.source for d in loaded.documents)
+    reasons = skipped_reasons(loaded)
+    assert reasons["link.txt"] == "links outside the corpus folder"
+    assert reasons["linked_folder/"] == "links outside the corpus folder"
+    assert reasons["dangling.txt"] == "broken link"
+    assert "link.txt" in caplog.text and "outside the corpus" in caplog.text
+
+
+def test_path_in_corpus_resolves_links(tmp_path):
+    outside = tmp_path / "outside"
+    outside.mkdir()
+    (outside / "x.txt").write_text(ARTICLE, encoding="utf-8")
+    corpus = tmp_path / "corpus"
+    corpus.mkdir()
+    os.symlink(outside, corpus / "out")
+    os.symlink(outside / "x.txt", corpus / "c.jsonl")
+    for doc_id in ["out/x.txt", "c.jsonl#1"]:
+        with pytest.raises(CorpusError, match="outside"):
+            path_in_corpus(corpus, doc_id)
+    assert path_in_corpus(corpus, "a.jsonl#r/1").as_posix() == f"{corpus.resolve()}/a.jsonl#r/1"
+
+
+def test_files_over_the_size_limit_are_skipped_with_the_limit_named(tmp_path, caplog):
+    (tmp_path / "small.txt").write_text(ARTICLE, encoding="utf-8")
+    (tmp_path / "big.txt").write_text("Titre\n" + "Une phrase assez longue. " * 63_000, encoding="utf-8")
+    with caplog.at_level(logging.WARNING):
+        loaded = load_corpus(tmp_path, max_file_bytes=1 << 20)
+    assert [d.doc_id for d in loaded.documents] == ["small.txt"]
+    assert skipped_reasons(loaded) == {"big.txt": "1.5 MB, over the 1 MB limit (--max-file-mb)"}
+    assert "skipping big.txt: 1.5 MB, over the 1 MB limit (--max-file-mb)" in caplog.text
+    assert len(load_corpus(tmp_path, max_file_bytes=2 << 20).documents) == 2
+
+
+def test_bad_files_are_skipped_with_a_reason(tmp_path, caplog):
+    (tmp_path / "good.txt").write_text(ARTICLE, encoding="utf-8")
+    (tmp_path / "empty.txt").write_text("  \n", encoding="utf-8")
+    (tmp_path / "binary.md").write_bytes(b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR")
+    (tmp_path / "broken.pdf").write_bytes(b"%PDF-1.4\n garbage")
+    (tmp_path / "notes.docx").write_bytes(b"PK\x03\x04")  # not an article suffix: not even listed
+    (tmp_path / ".hidden.txt").write_text(ARTICLE, encoding="utf-8")
+    (tmp_path / ".git").mkdir()
+    (tmp_path / ".git" / "x.txt").write_text(ARTICLE, encoding="utf-8")
+    with caplog.at_level(logging.WARNING):
+        loaded = load_corpus(tmp_path)
+    assert [d.doc_id for d in loaded.documents] == ["good.txt"]
+    reasons = skipped_reasons(loaded)
+    assert set(reasons) == {"empty.txt", "binary.md", "broken.pdf"}
+    assert reasons["empty.txt"] == "empty file"
+    assert reasons["binary.md"] == "binary file (PNG image)"
+    assert reasons["broken.pdf"].startswith("cannot read the PDF")
+    for name in reasons:
+        assert f"skipping {name}: " in caplog.text
+
+
+def test_every_format_is_listed_and_watched():
+    assert {".txt", ".md", ".html", ".htm", ".pdf", ".jsonl", ".jsonl.gz"} <= set(SUFFIXES)
+    assert is_article_name("a.JSONL.GZ") and is_article_name("page.HTM")
+    assert not is_article_name("a.gz") and not is_article_name(".a.txt") and not is_article_name("a.docx")
+
+
+def test_listing_is_sorted_and_recursive(tmp_path):
+    for name in ["b.txt", "a/z.md", "a/y.html", "c.jsonl.gz"]:
+        (tmp_path / name).parent.mkdir(parents=True, exist_ok=True)
+        (tmp_path / name).write_bytes(b"x")
+    assert [p.relative_to(tmp_path).as_posix() for p in list_article_files(tmp_path)] == [
+        "a/y.html",
+        "a/z.md",
+        "b.txt",
+        "c.jsonl.gz",
+    ]
+
+
+def test_original_text_of_a_file_and_of_a_record(tmp_path):
+    (tmp_path / "a.txt").write_bytes("Titre\nÉté brûlant.\n".encode("cp1252"))
+    (tmp_path / "c.jsonl").write_text('{"_id": "r1", "text": "Le texte du record."}\n', encoding="utf-8")
+    assert read_document_text(tmp_path, "a.txt") == "Titre\nÉté brûlant.\n"
+    assert read_document_text(tmp_path, "c.jsonl#r1") == "Le texte du record."
+    # what the UI does: read_text_file(path_in_corpus(...))
+    assert read_text_file(path_in_corpus(tmp_path, "c.jsonl#r1")) == "Le texte du record."
+    assert read_text_file(path_in_corpus(tmp_path, "c.jsonl#nope")) is None
+    with pytest.raises(CorpusError, match="cannot read"):
+        read_document_text(tmp_path, "missing.txt")

@@ -1,0 +1,63 @@
+"""Candidate answers found in French press-release sentences."""
+
+from qa.spans import find_spans, looks_like_person, with_role
+
+QUOTE = (
+    "« Cette consultation nationale a donné l’opportunité de débattre », a déclaré Pär Liljert, "
+    "chef de mission de l’OIM en Mongolie."
+)
+CONTACT = (
+    "Pour plus d'informations, veuillez contacter: Kieran Best OIM Beijing Tel: +86 10 8532 5303, "
+    "Ext. 203 E-mail: kgormanbest@iom.int"
+)
+
+
+def spans(text: str, kind: str) -> list[str]:
+    return [text[s.start : s.end] for s in find_spans(text) if s.kind == kind]
+
+
+def test_people_places_and_organisations():
+    assert spans(QUOTE, "person") == ["Pär Liljert"]
+    assert "Mongolie" in spans(QUOTE, "place") and "OIM" in spans(QUOTE, "organisation")
+    text = (
+        "La Mme Enkhtuya du Ministère mongol de la justice et des affaires internes a ouvert l'atelier "
+        "avec M. Badre Eddine Allali."
+    )
+    assert spans(text, "person") == ["Mme Enkhtuya", "M. Badre Eddine Allali"]
+    assert spans(text, "organisation") == ["Ministère mongol de la justice et des affaires internes"]
+
+
+def test_a_contact_block_splits_into_person_phone_and_email():
+    assert spans(CONTACT, "person") == ["Kieran Best"]
+    assert spans(CONTACT, "phone") == ["+86 10 8532 5303, Ext. 203"]
+    assert spans(CONTACT, "email") == ["kgormanbest@iom.int"]
+    assert not [n for n in spans(CONTACT, "number") if n in "+86 10 8532 5303"]  # no counts inside a phone number
+
+
+def test_dates_counts_and_durations():
+    text = (
+        "L'OIM a invité les PCR à se réunir au Caire les 21 et 22 octobre. Plus de 70 hauts fonctionnaires "
+        "de 15 PCR y ont assisté pendant trois jours."
+    )
+    assert spans(text, "date") == ["21 et 22 octobre"]
+    assert {"Plus de 70 hauts fonctionnaires", "15 PCR"} <= set(spans(text, "number"))
+    assert spans(text, "duration") == ["trois jours"]
+    assert spans("Une quarantaine de responsables ont participé à un atelier.", "number") == [
+        "Une quarantaine de responsables"
+    ]
+
+
+def test_roles_and_what_acronyms_stand_for():
+    (person,) = [s for s in find_spans(QUOTE) if s.kind == "person"]
+    longer = with_role(QUOTE, person)
+    assert QUOTE[longer.start : longer.end] == "Pär Liljert, chef de mission de l’OIM en Mongolie"
+    assert spans("« C'est unique », a déclaré le Directeur général de l’OIM, William Lacy Swing.", "role") == [
+        "Directeur général de l’OIM"
+    ]
+    text = "un projet de « renforcement des capacités pour la gestion des migrations en Mongolie » (CBMM Mongolie)."
+    assert spans(text, "meaning") == ["renforcement des capacités pour la gestion des migrations en Mongolie"]
+
+
+def test_what_looks_like_a_person():
+    assert looks_like_person("Joe Lowry") and looks_like_person("Oyunbileg Rentsendorj")
+    assert not looks_like_person("High-Level Dialogue") and not looks_like_person("IOM Mongolia")
