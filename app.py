@@ -17,6 +17,7 @@ os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")  # no calls home: the
 from qa.cli import USER_ERRORS, add_index_options, configure_logging  # noqa: E402
 from qa.indexer import UpdateReport, update_index  # noqa: E402
 from qa.retrieval import Retriever  # noqa: E402
+from qa.store import public_location  # noqa: E402
 
 LOCAL_HOSTS = ("127.0.0.1", "localhost", "::1")
 
@@ -62,7 +63,7 @@ def main(argv: list[str] | None = None) -> int:
     try:
         print(f"checking the index against {args.corpus}…", flush=True)
         report = update_index(args.corpus, args.store, args.model, args.backend, show_progress=True, progress=announce)
-        print(f"index {args.store}: {report.summary()}", flush=True)
+        print(f"index {public_location(args.store)}: {report.summary()}", flush=True)
         retriever = Retriever.open(args.store, args.corpus, args.model, args.backend, build_if_missing=False)
     except USER_ERRORS as exc:
         print(f"app: error: {exc}", file=sys.stderr)

@@ -16,7 +16,7 @@ from .ingest import CorpusError, is_article_name
 from .limits import MAX_FILE_BYTES, QuestionError
 from .ranking import RANKING_STAGES
 from .retrieval import DEFAULT_CORPUS_DIR, Retriever
-from .store import DEFAULT_STORE, IndexBusy, IndexUnusable, StoreUnavailable
+from .store import DEFAULT_STORE, IndexBusy, IndexUnusable, StoreUnavailable, public_location
 
 USER_ERRORS = (ValueError, CorpusError, IndexUnusable, IndexBusy, ModelError, StoreUnavailable)
 
@@ -201,7 +201,7 @@ def _index_once(args: argparse.Namespace, full: bool) -> None:
         print(f"... and {len(report.skipped) - SKIPPED_SHOWN} more skipped (see the warnings above)", flush=True)
     print(report.summary(), flush=True)
     if report.passages_embedded:
-        print(f"{report.passages_embedded} passages embedded into {args.store}", flush=True)
+        print(f"{report.passages_embedded} passages embedded into {public_location(args.store)}", flush=True)
 
 
 def run_ask(args: argparse.Namespace) -> int:

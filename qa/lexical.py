@@ -18,8 +18,10 @@ import re
 import unicodedata
 from bisect import bisect_left
 from collections.abc import Sequence
+from contextlib import nullcontext
 from dataclasses import dataclass
 from pathlib import Path
+from typing import IO
 
 import numpy as np
 import Stemmer
@@ -83,8 +85,9 @@ class TermCounts:
         counts.sum_duplicates()
         return cls(terms, counts, np.array([len(w) for w in tokenized], dtype=np.float32))
 
-    def save(self, path: Path) -> None:
-        with open(path, "wb") as f:
+    def save(self, path: Path | IO[bytes]) -> None:
+        """To a file, or a binary stream (the database store keeps the bytes)."""
+        with open(path, "wb") if isinstance(path, str | Path) else nullcontext(path) as f:
             np.savez(
                 f,
                 terms=np.frombuffer("\n".join(self.terms).encode("utf-8"), dtype=np.uint8),
@@ -96,7 +99,7 @@ class TermCounts:
             )
 
     @classmethod
-    def load(cls, path: Path) -> TermCounts:
+    def load(cls, path: Path | IO[bytes]) -> TermCounts:
         with np.load(path, allow_pickle=False) as z:
             text = z["terms"].tobytes().decode("utf-8")
             counts = sparse.csc_matrix((z["data"], z["indices"], z["indptr"]), shape=tuple(z["shape"]))

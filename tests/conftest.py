@@ -118,3 +118,22 @@ def pytest_collection_modifyitems(items):
     for item in items:
         if REAL_MODEL_FIXTURES & set(getattr(item, "fixturenames", ())):
             item.add_marker(pytest.mark.slow)
+
+
+# ---------------------------------------------------------------- the database server (slow tests)
+
+
+@pytest.fixture(scope="session")
+def postgres_server(tmp_path_factory):
+    """A PostgreSQL server with pgvector for this test session (tests/postgres_server.py)."""
+    from .postgres_server import TestServer
+
+    server = TestServer(tmp_path_factory.mktemp("postgres"))
+    yield server
+    server.close()
+
+
+@pytest.fixture
+def postgres_uri(postgres_server) -> str:
+    """A new, empty database on the session's server."""
+    return postgres_server.uri(postgres_server.create_database())

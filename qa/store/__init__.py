@@ -51,7 +51,17 @@ __all__ = [
     "StoreWriter",
     "open_store",
     "passage_key",
+    "public_location",
 ]
+
+
+def public_location(location: str | Path) -> str:
+    """``location`` as messages may show it: a database URI with its password masked."""
+    if is_database(location):
+        from .postgres_connect import mask
+
+        return mask(str(location))
+    return str(location)
 
 
 def is_database(location: str | Path) -> bool:
