@@ -442,3 +442,15 @@ def test_logging_keeps_our_messages_and_drops_library_debug():
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env, timeout=60)
     assert "Building index" not in result.stderr and "DEBUG" not in result.stderr
     assert "INFO ours" in result.stderr and "WARNING careful" in result.stderr
+
+
+def test_an_index_that_cannot_be_reached_is_said_plainly(backend, monkeypatch):
+    from qa.store import StoreUnavailable
+
+    def down(*args, **kwargs):
+        raise StoreUnavailable("cannot reach the database at postgresql://qa:***@db/news: connection refused")
+
+    monkeypatch.setattr(backend.retriever, "answer", down)
+    reply, record = backend.ask("Qui dirige le bureau d'Oulan-Bator ?", [], 3)
+    assert record["status"] == "unavailable" and "connection refused" in record["message"]
+    assert "went wrong" not in reply and "***" in html.unescape(reply)

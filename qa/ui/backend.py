@@ -14,6 +14,7 @@ from typing import Any
 from ..answer import Answer, Hit
 from ..limits import MAX_QUESTION_CHARS, QuestionError, check_question
 from ..retrieval import Retriever
+from ..store import StoreUnavailable
 from .format import NOTHING_FOUND, format_answer, message
 from .sources import corpus_file
 
@@ -23,7 +24,7 @@ MAX_UI_QUESTION_CHARS = MAX_QUESTION_CHARS
 DEFAULT_SOURCES = 3
 MAX_SOURCES = 10
 MAX_HISTORY = 20  # earlier questions looked at (a follow-up only uses the last one)
-STATUSES = ("answered", "nothing_found", "empty", "too_long", "invalid", "error")
+STATUSES = ("answered", "nothing_found", "empty", "too_long", "invalid", "unavailable", "error")
 ERROR_TEXT = "Sorry, something went wrong while searching the articles. The error was logged; please try again."
 
 
@@ -147,6 +148,9 @@ class ChatBackend:
             return refuse("invalid", f"This request cannot be answered: {exc}.")
         try:
             answer = self.retriever.answer(question, k=k, history=earlier)
+        except StoreUnavailable as exc:  # a database that is down: say so, it is not our error
+            log.warning("the index cannot be reached: %s", exc)
+            return refuse("unavailable", f"The index cannot be reached right now ({exc}). Please try again.", "error")
         except Exception:
             log.exception("answering %r failed", shown[:200])
             return refuse("error", ERROR_TEXT, "error")
