@@ -18,9 +18,12 @@ torch in float32, every passage *and every one of its sentences* read by the mod
 (timed on N passages, with the same batching).
 
 `--million` checks the nearest-neighbour index at about 1M vectors: the 147k index's real
-passage vectors, repeated 7 times with a little noise and new ids; flat (exact) against the IVF
-index the store switches to above 200k vectors: recall@10 and search latency with one thread.
-It also times BM25 over the 147k texts repeated 7 times, and reports its memory.
+passage vectors and 6 synthetic copies (see `million`), with new ids; flat (exact) against the
+IVF index the store switches to above 200k vectors: recall@10 and search latency with one
+thread, at several `nprobe`. It also times BM25 over the 147k texts repeated 7 times, and
+reports its memory. Without --sizes it uses the largest index already in --work:
+
+    HF_HUB_OFFLINE=1 .venv/bin/python bench/bench_scale.py --sizes --million --work /tmp/qa-bench
 """
 
 from __future__ import annotations
@@ -153,22 +156,34 @@ def legacy_row(count: int) -> dict:
 
 
 def million(store: Path, copies: int = 7) -> dict:
-    """Flat against IVF at ~1M real vectors (repeated with noise), and BM25 at the same size."""
+    """Flat against IVF at ~1M vectors, and BM25 at the same size.
+
+    The vectors: the 147k index's real passage vectors, and 6 synthetic copies of them, each
+    vector of a copy a mix of one real vector (60–90 %) and another drawn at random: new
+    vectors on the model's own manifold, near the real ones but not duplicates. The questions:
+    the first twelve words of 200 random passages, read by the model as questions."""
     import faiss
 
+    from qa.embed import get_embedder
     from qa.lexical import BM25, TermCounts
     from qa.store import open_store
-    from qa.store.vectors import ANN_THRESHOLD, NPROBE, VectorIndex
+    from qa.store.vectors import ANN_THRESHOLD, VectorIndex, nprobe_for
 
     reader = open_store(store).open_reader()
     flat_index = faiss.downcast_index(reader.vectors.index).index  # the store's exact index, under its id map
     base = flat_index.reconstruct_n(0, flat_index.ntotal)
     rng = np.random.default_rng(0)
-    vectors = np.concatenate([base + rng.normal(0, 0.02, base.shape).astype(np.float32) for _ in range(copies)])
+    mixes = []
+    for _ in range(copies - 1):
+        share = rng.uniform(0.6, 0.9, (len(base), 1)).astype(np.float32)
+        mixes.append(share * base + (1 - share) * base[rng.permutation(len(base))])
+    vectors = np.concatenate([base, *mixes])
     vectors /= np.linalg.norm(vectors, axis=1, keepdims=True)
     keys = np.arange(len(vectors), dtype=np.int64)
-    queries = vectors[rng.choice(len(vectors), 200, replace=False)] + rng.normal(0, 0.05, (200, vectors.shape[1]))
-    queries = (queries / np.linalg.norm(queries, axis=1, keepdims=True)).astype(np.float32)
+    texts = [p.titled_text for p in reader.passages()]
+    embedder = get_embedder()
+    openings = [" ".join(p.split()[:12]) for p in np.array(texts, dtype=object)[rng.choice(len(texts), 200)]]
+    queries = np.stack([embedder.encode_query(text).vector for text in openings]).astype(np.float32)
 
     before = rss_mb()
     started = time.perf_counter()
@@ -180,7 +195,9 @@ def million(store: Path, copies: int = 7) -> dict:
     faiss.omp_set_num_threads(1)
     exact = [set(flat.search(q.reshape(1, -1), 10)[1][0]) for q in queries]
     probes = {}
-    for nprobe in (NPROBE // 2, NPROBE, NPROBE * 2, NPROBE * 4):
+    nlist = faiss.extract_index_ivf(ivf.index).nlist
+    default = nprobe_for(nlist)
+    for nprobe in sorted({64, 256, 512, default, 2048} & set(range(1, nlist + 1))):
         faiss.extract_index_ivf(ivf.index).nprobe = nprobe
         timings, recall = [], []
         for q, truth in zip(queries, exact, strict=True):
@@ -189,14 +206,14 @@ def million(store: Path, copies: int = 7) -> dict:
             timings.append((time.perf_counter() - started) * 1000)
             recall.append(len(found & truth) / 10)
         probes[nprobe] = (float(np.mean(recall)), statistics.median(timings), percentile(timings, 0.95))
-    recall_at_default, median_at_default, p95_at_default = probes[NPROBE]
+    recall_at_default, median_at_default, p95_at_default = probes[default]
     flat_timings = []
     for q in queries[:50]:
         started = time.perf_counter()
         flat.search(q.reshape(1, -1), 10)
         flat_timings.append((time.perf_counter() - started) * 1000)
 
-    texts = [p.titled_text for p in reader.passages()] * copies
+    texts = texts * copies
     rss = rss_mb()
     started = time.perf_counter()
     counts = TermCounts.of(texts)
@@ -209,13 +226,13 @@ def million(store: Path, copies: int = 7) -> dict:
         bm25_timings.append((time.perf_counter() - started) * 1000)
     return {
         "vectors": len(vectors),
-        "IVF lists": faiss.extract_index_ivf(ivf.index).nlist,
+        "IVF lists": nlist,
         "IVF build s": build,
-        "nprobe": NPROBE,
+        "nprobe": default,
         "IVF recall@10": recall_at_default,
         "IVF search p50 ms": median_at_default,
         "IVF search p95 ms": p95_at_default,
-        "other nprobe (recall@10, p50 ms, p95 ms)": {n: v for n, v in probes.items() if n != NPROBE},
+        "other nprobe (recall@10, p50 ms, p95 ms)": {n: v for n, v in probes.items() if n != default},
         "flat search p50 ms": statistics.median(flat_timings),
         "vectors RSS MB": rss - before,
         "BM25 build s": bm25_build,
