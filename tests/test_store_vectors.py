@@ -49,5 +49,19 @@ def test_crossing_the_threshold_builds_an_ivf_index_that_finds_and_forgets_by_ke
 def test_ivf_sizes_follow_the_count():
     assert nlist_for(1_000_000) == 4_096
     assert nlist_for(200_000) == 2_048
-    assert nprobe_for(4_096) == 1_024
+    assert nprobe_for(4_096) == 819
     assert nprobe_for(2) == 1
+
+
+def test_approximate_candidates_are_scored_again_with_the_full_vectors(small_threshold):
+    data = unit_vectors(3_000, seed=1)
+    keys = np.arange(3_000, dtype=np.int64)
+    index = VectorIndex.empty(DIM).with_added(data, keys)
+    assert index.is_approximate
+    query = unit_vectors(1, seed=2)[0]
+    coded = index.search(query, 5)
+    rescored = index.search(query, 5, exact=lambda wanted: data[wanted])
+    assert [score for _, score in rescored] == sorted((score for _, score in rescored), reverse=True)
+    for key, score in rescored:
+        assert score == pytest.approx(float(data[key] @ query), abs=1e-6)  # the full vectors' score, not the codes'
+    assert any(abs(score - float(data[key] @ query)) > 1e-6 for key, score in coded)  # the codes round

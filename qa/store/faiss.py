@@ -226,16 +226,20 @@ class FilesReader:
         return len(self._where)
 
     def search(self, query: np.ndarray, k: int, also: Sequence[int] = ()) -> list[Candidate]:
-        found = dict(self.vectors.search(query, k))
-        for key in also:
-            if key not in found and key in self._where:
-                segment, row = self._where[key]
-                found[key] = float(np.asarray(segment.arrays["vectors.f32"][row]) @ query)
+        found = dict(self.vectors.search(query, k, exact=self._passage_vectors))
+        missing = [key for key in also if key not in found and key in self._where]
+        if missing:
+            found.update(zip(missing, (self._passage_vectors(missing) @ query).tolist(), strict=True))
         candidates = []
         for key, dense in sorted(found.items(), key=lambda kv: -kv[1]):
             segment, row = self._where[key]
             candidates.append(Candidate(key, segment.passages[row], dense, segment.sentence_vectors(row)))
         return candidates
+
+    def _passage_vectors(self, keys: Sequence[int]) -> np.ndarray:
+        """The full-precision vectors of these passages, from their segments."""
+        rows = [self._where[key] for key in keys]
+        return np.stack([np.asarray(segment.arrays["vectors.f32"][row]) for segment, row in rows])
 
     def keyword_search(self, question: str, k: int) -> KeywordHits:
         keys, scores, coverage = self.keywords.scores(question)

@@ -2,18 +2,20 @@
 
 Below :data:`ANN_THRESHOLD` vectors a flat index compares the question with
 every passage: exact, and a few milliseconds. Above it an inverted-file
-index (IVF) compares it with the passages of the nearest quarter of its
-``nlist`` clusters only, each vector held in 8 bits per dimension; unlike
+index (IVF) compares it with the passages of the nearest fifth of its
+``nlist`` clusters only, each vector held in 8 bits per dimension, and scores
+the best candidates again with their full vectors; unlike
 FAISS's HNSW, IVF removes vectors by id, which re-indexing needs. The
 clusters are learned once, when the index first crosses the threshold, from
 a sample of the vectors.
 
-Why a quarter, and 8 bits: the model's vectors all lie in a narrow cone
-(their mean direction has a cosine of 0.94 with them), so a question's ten
-nearest passages are spread over many clusters. At ~1M vectors
-(``bench/bench_scale.py --million``) full-precision IVF found 0.91 of the
-exact ten at 256 of 4,096 lists in 9 ms; 8-bit codes, four times cheaper to
-scan, find 0.97 at 1,024 lists in 19 ms, where the flat index takes 50 ms.
+Why a fifth, 8 bits and a second scoring: the model's vectors all lie in a
+narrow cone (their mean direction has a cosine of 0.94 with them), so a
+question's ten nearest passages are spread over many clusters. At ~1M
+vectors (``bench/bench_scale.py --million``) full-precision IVF found 0.91
+of the exact ten at 256 of 4,096 lists in 9 ms; 8-bit codes are four times
+cheaper to scan, so more lists fit in the time, and scoring their best 40
+again exactly removes their rounding (docs/benchmarks.md).
 
 Single questions are searched with one thread: OpenMP's thread pool made a
 lone flat search four times slower on a busy two-core machine.
@@ -21,6 +23,7 @@ lone flat search four times slower on a busy two-core machine.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -28,7 +31,8 @@ import faiss
 import numpy as np
 
 ANN_THRESHOLD = 200_000
-PROBED_SHARE = 4  # one cluster in four is searched
+PROBED_SHARE = 5  # one cluster in five is searched
+REFINED = 4  # candidates found by the 8-bit codes per passage asked for, then scored exactly
 TRAINING_SAMPLE = 64  # vectors per cluster used to learn the clusters
 
 
@@ -73,12 +77,24 @@ class VectorIndex:
     def is_approximate(self) -> bool:
         return isinstance(faiss.downcast_index(self.index), faiss.IndexIVF)
 
-    def search(self, query: np.ndarray, k: int) -> list[tuple[int, float]]:
+    def search(
+        self, query: np.ndarray, k: int, exact: Callable[[list[int]], np.ndarray] | None = None
+    ) -> list[tuple[int, float]]:
+        """The ``k`` nearest keys with their scores, best first. ``exact`` gives the full vectors of
+        keys: an approximate index then finds ``REFINED`` times as many candidates by its 8-bit codes
+        and they are scored again exactly."""
         if self.count == 0 or k <= 0:
             return []
         faiss.omp_set_num_threads(1)
-        scores, keys = self.index.search(query.reshape(1, -1).astype(np.float32), min(k, self.count))
-        return [(int(key), float(s)) for s, key in zip(scores[0], keys[0], strict=True) if key >= 0]
+        wanted = k * REFINED if exact is not None and self.is_approximate else k
+        scores, keys = self.index.search(query.reshape(1, -1).astype(np.float32), min(wanted, self.count))
+        found = [(int(key), float(s)) for s, key in zip(scores[0], keys[0], strict=True) if key >= 0]
+        if exact is None or wanted == k or not found:
+            return found
+        candidates = [key for key, _ in found]
+        rescored = np.asarray(exact(candidates), dtype=np.float32) @ query.astype(np.float32)
+        order = np.argsort(-rescored, kind="stable")[:k]
+        return [(candidates[i], float(rescored[i])) for i in order]
 
     def without(self, keys: list[int]) -> VectorIndex:
         index: Any = faiss.clone_index(self.index)
