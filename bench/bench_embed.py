@@ -34,7 +34,7 @@ import numpy as np
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from bench.bench_scale import SCALE_SET  # noqa: E402
+from bench.bench_scale import scale_records  # noqa: E402
 from qa.embed import DEFAULT_MODEL, Embedder, get_embedder, model_folder  # noqa: E402
 from qa.embed import base as embed_base  # noqa: E402
 from qa.embed.onnx import OnnxEmbedder  # noqa: E402
@@ -45,18 +45,6 @@ QUESTIONS = [
     "Combien de responsables participent à l'atelier ?",
     "When did the border management workshop in Ulaanbaatar start?",
 ] * 5
-
-
-def scale_texts(count: int) -> list[str]:
-    import gzip
-
-    texts = []
-    with gzip.open(SCALE_SET, "rt", encoding="utf-8") as f:
-        for line in f:
-            texts.append(json.loads(line)["text"])
-            if len(texts) >= count:
-                break
-    return texts
 
 
 def in_corpus_order(lengths, max_tokens: int = 2048, max_batch: int = 16) -> Iterator[list[int]]:
@@ -86,7 +74,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--passages", type=int, default=512)
     args = parser.parse_args()
-    texts = scale_texts(args.passages)
+    texts = [record["text"] for record in scale_records(args.passages)]
     folder = model_folder(DEFAULT_MODEL)
     onnx = get_embedder(DEFAULT_MODEL, "onnx")
     variants: list[tuple[str, Callable[[], Embedder], object]] = [

@@ -48,8 +48,8 @@ sys.path.insert(0, str(ROOT))
 SCALE_SET = ROOT.parent / "shared" / "data" / "scale" / "fr_passages.jsonl.gz"
 
 
-def write_collection(folder: Path, count: int, source: Path = SCALE_SET) -> list[dict]:
-    folder.mkdir(parents=True, exist_ok=True)
+def scale_records(count: int, source: Path = SCALE_SET) -> list[dict]:
+    """The first ``count`` records of the scale set, as collection records."""
     records = []
     with gzip.open(source, "rt", encoding="utf-8") as f:
         for line in f:
@@ -57,6 +57,12 @@ def write_collection(folder: Path, count: int, source: Path = SCALE_SET) -> list
             records.append({"id": data["id"], "title": data.get("doc", ""), "text": data["text"]})
             if len(records) >= count:
                 break
+    return records
+
+
+def write_collection(folder: Path, count: int, source: Path = SCALE_SET) -> list[dict]:
+    folder.mkdir(parents=True, exist_ok=True)
+    records = scale_records(count, source)
     with open(folder / "scale.jsonl", "w", encoding="utf-8") as out:
         for record in records:
             out.write(json.dumps(record, ensure_ascii=False) + "\n")

@@ -40,6 +40,7 @@ class Passage:
     # jump (a re-joined line, removed markup); between jumps, characters follow one another.
     breaks: tuple[tuple[int, int], ...] = ()
     line_offsets: tuple[int, ...] = ()  # original offsets where the passage's 2nd, 3rd… lines start
+    page: int | None = None  # PDFs: the page where the passage starts; None when the document has no pages
 
     def as_dict(self) -> dict:
         return asdict(self)
@@ -67,8 +68,6 @@ class Passage:
         """1-based first and last line of an original span inside this passage."""
         first = self.line_start + bisect_right(self.line_offsets, orig_start)
         return first, self.line_start + bisect_right(self.line_offsets, max(orig_start, orig_end - 1))
-
-    page: int | None = None  # PDFs: the page where the passage starts; None when the document has no pages
 
     @property
     def titled_text(self) -> str:
