@@ -24,6 +24,10 @@ thread, at several `nprobe`. It also times BM25 over the 147k texts repeated 7 t
 reports its memory. Without --sizes it uses the largest index already in --work:
 
     HF_HUB_OFFLINE=1 .venv/bin/python bench/bench_scale.py --sizes --million --work /tmp/qa-bench
+
+`--updates K` times K more one-edit updates of that largest index (median and max), e.g.
+
+    HF_HUB_OFFLINE=1 .venv/bin/python bench/bench_scale.py --sizes --updates 5 --work /tmp/qa-bench
 """
 
 from __future__ import annotations
@@ -116,14 +120,10 @@ def latency(corpus: Path, store: Path) -> tuple[float, float, float]:
 
 def size_row(count: int, work: Path) -> dict:
     corpus, store = work / f"corpus-{count}", work / f"index-{count}"
-    records = write_collection(corpus, count)
+    write_collection(corpus, count)
     seconds, index_rss = run_qa("index", "--corpus", str(corpus), "--store", str(store))
     median, p95, answer_rss = latency(corpus, store)
-    edited = dict(records[count // 2], text=records[count // 2]["text"] + " Texte mis à jour.")
-    lines = (corpus / "scale.jsonl").read_text(encoding="utf-8").splitlines()
-    lines[count // 2] = json.dumps(edited, ensure_ascii=False)
-    (corpus / "scale.jsonl").write_text("\n".join(lines) + "\n", encoding="utf-8")
-    update_seconds, _ = run_qa("index", "--corpus", str(corpus), "--store", str(store))
+    update_seconds = edit_and_update(corpus, store, count // 2)
     return {
         "passages": count,
         "index s": seconds,
@@ -135,6 +135,25 @@ def size_row(count: int, work: Path) -> dict:
         "answering RSS MB": answer_rss,
         "update after one edit s": update_seconds,
     }
+
+
+def edit_and_update(corpus: Path, store: Path, line: int) -> float:
+    """Wall seconds of `qa index` in a fresh process after one sentence is added to one record."""
+    path = corpus / "scale.jsonl"
+    lines = path.read_text(encoding="utf-8").splitlines()
+    record = json.loads(lines[line])
+    lines[line] = json.dumps(dict(record, text=record["text"] + " Texte mis à jour."), ensure_ascii=False)
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    return run_qa("index", "--corpus", str(corpus), "--store", str(store))[0]
+
+
+def updates(work: Path, count: int, times: int) -> dict:
+    """``times`` updates of the index of ``count`` passages in ``work``, one edited record each."""
+    seconds = [
+        edit_and_update(work / f"corpus-{count}", work / f"index-{count}", (i + 1) * count // (times + 1))
+        for i in range(times)
+    ]
+    return {"passages": count, "updates": times, "median s": statistics.median(seconds), "max s": max(seconds)}
 
 
 def legacy_row(count: int) -> dict:
@@ -253,6 +272,7 @@ def main() -> None:
     parser.add_argument("--sizes", type=int, nargs="*", default=[2000])
     parser.add_argument("--legacy", type=int, default=0, help="passages for the row of the previous pipeline")
     parser.add_argument("--million", action="store_true", help="also the ~1M vectors check, from the largest index")
+    parser.add_argument("--updates", type=int, default=0, help="that many more one-edit updates of the largest index")
     parser.add_argument("--work", type=Path, default=None, help="folder for corpora and indexes (default: a temp one)")
     args = parser.parse_args()
     work = args.work or Path(tempfile.mkdtemp(prefix="qa-bench-scale-"))
@@ -260,11 +280,13 @@ def main() -> None:
         print(json.dumps(size_row(count, work)), flush=True)
     if args.legacy:
         print(json.dumps({"pipeline": "before: torch fp32, every sentence read again"} | legacy_row(args.legacy)))
+    # Without --sizes, the largest index already built in --work is used.
+    built = args.sizes or [int(p.name.split("-")[1]) for p in work.glob("index-*")]
+    if (args.million or args.updates) and not built:
+        raise SystemExit("--million and --updates need an index: give --sizes, or --work holding one")
+    if args.updates:
+        print(json.dumps({"check": "one-edit updates"} | updates(work, max(built), args.updates)), flush=True)
     if args.million:
-        # Without --sizes, the largest index already built in --work is used.
-        built = args.sizes or [int(p.name.split("-")[1]) for p in work.glob("index-*")]
-        if not built:
-            raise SystemExit("--million needs an index: give --sizes, or --work holding one")
         print(json.dumps({"check": "~1M vectors"} | million(work / f"index-{max(built)}")), flush=True)
 
 

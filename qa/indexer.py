@@ -101,12 +101,14 @@ def index_documents(
     wait_seconds: float = 600.0,
 ) -> UpdateReport:
     """Make the index in ``store`` hold exactly ``documents`` (see :func:`update_index`)."""
-    return _run(lambda: list(documents), store, model, backend, chunking, full, show_progress, wait_seconds, None)
+    return _run(
+        lambda _known: list(documents), store, model, backend, chunking, full, show_progress, wait_seconds, None
+    )
 
 
-def _read_corpus(corpus_dir: Path, max_file_bytes: int | None = None) -> Corpus:
-    corpus = load_corpus(corpus_dir, limits.MAX_FILE_BYTES if max_file_bytes is None else max_file_bytes)
-    if not corpus.documents:
+def _read_corpus(corpus_dir: Path, max_file_bytes: int | None, known: dict[str, str]) -> Corpus:
+    corpus = load_corpus(corpus_dir, limits.MAX_FILE_BYTES if max_file_bytes is None else max_file_bytes, known)
+    if not corpus.documents and not corpus.unchanged:
         raise CorpusError(f"no readable article in {corpus_dir}")
     return corpus
 
@@ -117,19 +119,21 @@ def _run(read, store, model, backend, chunking, full, show_progress, wait_second
     report = UpdateReport()
     with store.writer(index_settings(embedder, chunking), rebuild=full, wait_seconds=wait_seconds) as writer:
         started = time.perf_counter()
-        documents = read()  # read only once it is our turn to write
-        if isinstance(documents, Corpus):
-            report.skipped = list(documents.skipped)
-            report.boilerplate = documents.boilerplate.summary()
-            documents = documents.documents
+        known = {d: entry.content_hash for d, entry in writer.base.documents.items()} if writer.base else {}
+        corpus = read(known)  # read only once it is our turn to write
+        unread: dict[str, str] = {}  # recognised by their hash without being read: unchanged
+        if isinstance(corpus, Corpus):
+            report.skipped = list(corpus.skipped)
+            report.boilerplate = corpus.boilerplate.summary()
+            documents, unread = corpus.documents, corpus.unchanged
+        else:
+            documents = corpus
         report.seconds["read"] = time.perf_counter() - started
         report.rebuilt_because = writer.rebuilt_because
-        known = writer.base.documents if writer.base else {}
-        current = {d.doc_id: d for d in documents}
+        read_now = {d.doc_id: d for d in documents}
+        current = {**unread, **{d: doc.content_hash for d, doc in read_now.items()}}
         report.added = sorted(set(current) - set(known))
-        report.changed = sorted(
-            d for d in set(current) & set(known) if known[d].content_hash != current[d].content_hash
-        )
+        report.changed = sorted(d for d in set(current) & set(known) if known[d] != current[d])
         report.removed = sorted(set(known) - set(current))
         report.unchanged = len(current) - len(report.added) - len(report.changed)
         if writer.base is not None and not report.touched:
@@ -137,7 +141,7 @@ def _run(read, store, model, backend, chunking, full, show_progress, wait_second
 
         started = time.perf_counter()
         writer.remove(report.removed)
-        to_embed = [current[d] for d in report.added + report.changed]
+        to_embed = [read_now[d] for d in report.added + report.changed]
         chunked = [(doc, chunk_document(doc, chunking)) for doc in to_embed]
         total = sum(len(passages) for _, passages in chunked)
         desc = f"embedding {total:,} passages from {len(to_embed):,} articles"

@@ -139,3 +139,20 @@ def test_the_stored_sentence_vectors_are_the_late_chunked_ones(retriever):
         [candidate.passage.text[slice(*candidate.passage.sentences[0])]]
     )
     assert float(sentence_alone[0].vector @ fresh.sentence_vectors[0]) < 0.99  # not the sentence read on its own
+
+
+def test_a_damaged_onnx_model_is_reported_when_first_used(tmp_path):
+    from qa.embed.onnx import OnnxEmbedder
+
+    (tmp_path / "1_Pooling").mkdir()
+    (tmp_path / "1_Pooling" / "config.json").write_text('{"word_embedding_dimension": 384}')
+    (tmp_path / "sentence_bert_config.json").write_text('{"max_seq_length": 512}')
+    (tmp_path / "config_sentence_transformers.json").write_text("{}")
+    (tmp_path / "tokenizer.json").write_text("{}")
+    model = tmp_path / onnx_file_name(quantisation_config())
+    model.parent.mkdir()
+    model.write_bytes(b"not a model")
+    embedder = OnnxEmbedder("damaged", tmp_path)  # loads in the background: no error yet
+    assert embedder.dim == 384
+    with pytest.raises(ModelError, match=f"cannot load {model}"):
+        embedder.encode_query("Qui dirige l'OIM ?")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import queue
 import signal
@@ -162,3 +163,24 @@ def test_watch_reindexes_when_an_article_is_added(tiny_corpus, tiny_index):
     finally:
         proc.kill()
         proc.wait()
+
+
+def test_an_edited_collection_record_is_the_only_one_read_and_embedded(tmp_path):
+    records = [
+        {"_id": f"r{i}", "title": f"Note {i}", "text": f"Le bureau numéro {i} ouvre à Tromsø."} for i in range(5)
+    ]
+    collection = tmp_path / "corpus" / "notes.jsonl"
+    collection.parent.mkdir()
+    collection.write_text("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in records), encoding="utf-8")
+    index = tmp_path / "index"
+    assert update_index(collection.parent, index, backend="hash").passages_embedded == 5
+    records[3]["text"] = "Le bureau numéro 3 ferme à Dakar, annonce Moussa Diop."
+    del records[4]
+    collection.write_text("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in records), encoding="utf-8")
+    report = update_index(collection.parent, index, backend="hash")
+    assert (report.changed, report.removed, report.unchanged) == (["notes.jsonl#r3"], ["notes.jsonl#r4"], 3)
+    assert report.passages_embedded == 1
+    retriever = Retriever.open(index, collection.parent, backend="hash", build_if_missing=False)
+    [hit] = retriever.retrieve("Moussa Diop Dakar", k=1)
+    assert (hit.doc_id, hit.citation.lines) == ("notes.jsonl#r3", (4, 4))
+    assert {h.doc_id for h in retriever.retrieve("bureau Tromsø", k=10)} == {f"notes.jsonl#r{i}" for i in range(4)}

@@ -114,3 +114,30 @@ def test_records_needing_cleaning_are_cleaned_with_offsets(tmp_path, text):
     assert "  " not in doc.text and "\t" not in doc.text and "<br>" not in doc.text
     for ch, offset in zip(doc.text, doc.offsets.tolist(), strict=True):
         assert doc.source[offset] == ch or (ch == " " and doc.source[offset].isspace())
+
+
+def test_known_records_are_recognised_without_being_read(tmp_path):
+    path = tmp_path / "c.jsonl"
+    path.write_text(jsonl(RECORDS), encoding="utf-8")
+    first = load_corpus(tmp_path)
+    known = {d.doc_id: d.content_hash for d in first.documents}
+    edited = [dict(r) for r in RECORDS]
+    edited[1]["text"] += " Un ajout."
+    path.write_text(jsonl(edited, [json.dumps({"_id": "d0", "text": "Un doublon."})]), encoding="utf-8")
+    again = load_corpus(tmp_path, known=known)
+    assert [d.doc_id for d in again.documents] == ["c.jsonl#d1"]  # only the edited record is read
+    assert again.documents[0].text.endswith("Un ajout.")
+    assert again.unchanged == {"c.jsonl#d0": known["c.jsonl#d0"], "c.jsonl#7": known["c.jsonl#7"]}
+    assert dict(again.skipped) == {"c.jsonl line 4": "duplicate id 'd0' (first at line 1)"}
+    # the same line copied in another collection is that collection's own record
+    (tmp_path / "other.jsonl").write_text(jsonl(RECORDS[:1]), encoding="utf-8")
+    assert [d.doc_id for d in load_corpus(tmp_path, known=known).documents] == ["c.jsonl#d1", "other.jsonl#d0"]
+
+
+def test_a_known_line_repeated_is_a_duplicate(tmp_path):
+    path = tmp_path / "c.jsonl"
+    path.write_text(jsonl([RECORDS[0], RECORDS[0]]), encoding="utf-8")
+    known = {d.doc_id: d.content_hash for d in load_corpus(tmp_path).documents}
+    again = load_corpus(tmp_path, known=known)
+    assert again.documents == [] and list(again.unchanged) == ["c.jsonl#d0"]
+    assert dict(again.skipped) == {"c.jsonl line 2": "duplicate id 'd0' (first at line 1)"}

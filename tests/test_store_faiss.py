@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 
 import pytest
@@ -59,7 +60,7 @@ def test_a_damaged_segment_file_is_reported(written):
 def test_an_edited_title_in_the_manifest_is_reported(written):
     path = generation(written) / MANIFEST
     data = json.loads(path.read_text(encoding="utf-8"))
-    data["documents"]["a.txt"][1] = "Un autre titre"
+    data["documents"]["titles"][data["documents"]["ids"].index("a.txt")] = "Un autre titre"
     path.write_text(json.dumps(data), encoding="utf-8")
     with pytest.raises(IndexCorrupt, match=MANIFEST):
         written.open_reader()
@@ -110,3 +111,29 @@ def test_a_full_disk_leaves_the_index_in_use_and_no_staging_folder(written, monk
     assert written.current_version() == before
     assert not list(written.folder.glob(".gen-*")) and not list((written.folder / SEGMENTS).glob(".*"))
     assert set(written.open_reader().manifest.documents) == {"a.txt", "b.txt", "c.txt"}
+
+
+def test_a_manifest_written_before_the_columns_still_opens(written):
+    """Indexes written with one object per article keep working, and the next commit rewrites them."""
+    path = generation(written) / MANIFEST
+    data = json.loads(path.read_text(encoding="utf-8"))
+    columns, placement = data["documents"], data["extra"]["placement"]
+    data["documents"] = {
+        d: [h, t, p.split()]
+        for d, h, t, p in zip(columns["ids"], columns["hashes"], columns["titles"], columns["passages"], strict=True)
+    }
+    data["extra"]["placement"] = {
+        d: [placement["segments"][s], r]
+        for d, s, r in zip(columns["ids"], placement["segment"], placement["row"], strict=True)
+    }
+    text = json.dumps(data).encode("utf-8")
+    path.write_bytes(text)
+    (written.folder / POINTER).write_text(f"{path.parent.name} {hashlib.sha256(text).hexdigest()}\n")
+    reader = written.open_reader()
+    assert len(reader) == sum(len(e.passage_ids) for e in reader.manifest.documents.values()) > 0
+    assert {p.doc_id for p in reader.passages()} == {a.doc_id for a in ARTICLES}
+    write(
+        written, [], remove=[a.doc_id for a in ARTICLES[1:]]
+    )  # a later update reads the old layout and writes the columns
+    assert "ids" in json.loads((generation(written) / MANIFEST).read_text(encoding="utf-8"))["documents"]
+    assert {p.doc_id for p in written.open_reader().passages()} == {ARTICLES[0].doc_id}

@@ -85,7 +85,6 @@ class Embedder(Protocol):
     backend: str  # "torch", "onnx", …
     dim: int
     fingerprint: str  # names the exact weights; recorded in the index manifest
-    vocab_size: int
 
     def encode_documents(self, texts: Sequence[str]) -> list[TokenVectors]:
         """Each text read as a passage, in input order (batched by length inside)."""

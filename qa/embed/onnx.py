@@ -154,36 +154,59 @@ class OnnxEmbedder:
 
     def __init__(self, model_name: str, folder: Path, threads: int | None = None):
         import onnxruntime as ort
-        from tokenizers import Tokenizer
 
         self.model_name = model_name
         self.folder = Path(folder)
-        onnx_path = ensure_onnx_model(self.folder)
-        self.fingerprint = f"onnx:{onnx_path.relative_to(self.folder).as_posix()}"
+        self._path = ensure_onnx_model(self.folder)
+        self.fingerprint = f"onnx:{self._path.relative_to(self.folder).as_posix()}"
         options = ort.SessionOptions()
         options.intra_op_num_threads = threads or min(os.cpu_count() or 1, 4)
         options.inter_op_num_threads = 1
         options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
         options.log_severity_level = 3
-        try:  # the tokenizer (a 250,000-piece vocabulary) loads in a thread while the session is built
-            with ThreadPoolExecutor(1) as pool:
-                tokenizer = pool.submit(Tokenizer.from_file, str(self.folder / "tokenizer.json"))
-                self.session = ort.InferenceSession(str(onnx_path), options, providers=["CPUExecutionProvider"])
-                self.tokenizer = tokenizer.result()
-        except Exception as exc:
-            raise ModelError(f"cannot load {onnx_path}: {exc}") from exc
         settings = _read_json(self.folder / "sentence_bert_config.json")
         self.max_tokens = int(settings.get("max_seq_length") or 512)
-        self.tokenizer.no_padding()
-        self.tokenizer.enable_truncation(self.max_tokens)
         self.prompts = dict(_read_json(self.folder / "config_sentence_transformers.json").get("prompts") or {})
         if "e5" in model_name.lower():
             for key, prompt in E5_PROMPTS.items():
                 self.prompts.setdefault(key, prompt)
         pooling = _read_json(self.folder / "1_Pooling" / "config.json")
         self.cls_pooling = bool(pooling.get("pooling_mode_cls_token"))
-        self.vocab_size = self.tokenizer.get_vocab_size()
-        self.dim = int(self.session.get_outputs()[0].shape[-1] or pooling.get("word_embedding_dimension") or 0)
+        # Loading takes about a second, mostly the tokenizer's 250,000-piece vocabulary: it happens in the
+        # background while the caller opens its index; the first use waits for it.
+        pool = ThreadPoolExecutor(1, thread_name_prefix="qa-model-load")
+        self._loading = pool.submit(self._load, ort, options)
+        pool.shutdown(wait=False)  # the thread ends once the model is loaded
+        self.dim = int(pooling.get("word_embedding_dimension") or self.session.get_outputs()[0].shape[-1] or 0)
+
+    def _load(self, ort, options) -> tuple:
+        from tokenizers import Tokenizer
+
+        with ThreadPoolExecutor(1) as pool:
+            reading = pool.submit(Tokenizer.from_file, str(self.folder / "tokenizer.json"))
+            session = ort.InferenceSession(str(self._path), options, providers=["CPUExecutionProvider"])
+            tokenizer = reading.result()
+        tokenizer.no_padding()
+        tokenizer.enable_truncation(self.max_tokens)
+        return session, tokenizer
+
+    def _loaded(self) -> tuple:
+        try:
+            return self._loading.result()
+        except Exception as exc:
+            raise ModelError(f"cannot load {self._path}: {exc}") from exc
+
+    @property
+    def session(self):
+        return self._loaded()[0]
+
+    @property
+    def tokenizer(self):
+        return self._loaded()[1]
+
+    @property
+    def vocab_size(self) -> int:
+        return int(self.tokenizer.get_vocab_size())
 
     @cached_property
     def word_piece_mask(self) -> np.ndarray:

@@ -10,8 +10,8 @@ from __future__ import annotations
 
 import logging
 import os
-from collections.abc import Callable
-from dataclasses import dataclass
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from ..limits import MAX_FILE_BYTES
@@ -36,6 +36,8 @@ class Corpus:
     documents: list[Document]
     skipped: list[tuple[str, str]]  # (file relative to the corpus, why), one per unusable file or record line
     boilerplate: BoilerplateReport  # what was removed as site boilerplate
+    # doc_id → content hash of collection records recognised by their hash and not read (see load_corpus)
+    unchanged: dict[str, str] = field(default_factory=dict)
 
 
 def is_article_name(name: str) -> bool:
@@ -49,15 +51,21 @@ def list_article_files(corpus_dir: Path) -> list[Path]:
     return _walk(Path(corpus_dir))[0]
 
 
-def load_corpus(corpus_dir: Path, max_file_bytes: int = MAX_FILE_BYTES) -> Corpus:
+def load_corpus(
+    corpus_dir: Path, max_file_bytes: int = MAX_FILE_BYTES, known: Mapping[str, str] | None = None
+) -> Corpus:
     """Read and clean every article of ``corpus_dir``; unusable files are skipped and listed.
 
     ``max_file_bytes`` limits each file, and each record of a collection.
+    ``known`` (doc_id → content hash, what an index holds) lets collection
+    records that have not changed go unread: they are listed in
+    ``Corpus.unchanged``, not in ``Corpus.documents``.
     """
     root = Path(corpus_dir)
     files, skipped = _walk(root)
     real_root = root.resolve()
     found: dict[str, list[Document]] = {}
+    unchanged: dict[str, str] = {}
     texts: dict[str, str] = {}  # .txt/.md: cleaned once all are read (boilerplate is learned from all)
 
     def skip(rel: str, why: str) -> None:
@@ -69,8 +77,10 @@ def load_corpus(corpus_dir: Path, max_file_bytes: int = MAX_FILE_BYTES) -> Corpu
         try:
             real = _inside(path, real_root)
             if is_collection(rel):
-                found[rel], bad = read_collection(real, rel, max_file_bytes)
-                skipped.extend(bad)  # logged by read_collection
+                records = read_collection(real, rel, max_file_bytes, _known_records(known or {}, rel))
+                found[rel] = records.documents
+                unchanged.update(records.unchanged)
+                skipped.extend(records.bad)  # logged by read_collection
                 continue
             data = _read_limited(real, max_file_bytes)
             reader = _READERS.get(Path(rel).suffix.lower())
@@ -93,7 +103,13 @@ def load_corpus(corpus_dir: Path, max_file_bytes: int = MAX_FILE_BYTES) -> Corpu
         else:
             found[rel] = [doc]
     documents = [doc for path in files for doc in found.get(path.relative_to(root).as_posix(), ())]
-    return Corpus(documents=documents, skipped=skipped, boilerplate=report)
+    return Corpus(documents=documents, skipped=skipped, boilerplate=report, unchanged=unchanged)
+
+
+def _known_records(known: Mapping[str, str], rel: str) -> dict[str, str]:
+    """Content hash → record id of the known records of the collection ``rel``."""
+    prefix = f"{rel}#"
+    return {digest: doc_id[len(prefix) :] for doc_id, digest in known.items() if doc_id.startswith(prefix)}
 
 
 def path_in_corpus(corpus_dir: Path, doc_id: str) -> Path:

@@ -20,7 +20,7 @@ import json
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import AbstractContextManager
 from dataclasses import asdict, dataclass, field
-from typing import Protocol
+from typing import NamedTuple, Protocol
 
 import numpy as np
 
@@ -77,8 +77,9 @@ class IndexSettings:
         return None
 
 
-@dataclass(frozen=True)
-class DocumentEntry:
+class DocumentEntry(NamedTuple):
+    """One article in a manifest (a tuple: 10^5 of them are made each time an index is opened)."""
+
     content_hash: str
     title: str
     passage_ids: tuple[str, ...]
@@ -98,23 +99,38 @@ class Manifest:
         return sum(len(e.passage_ids) for e in self.documents.values())
 
     def to_json(self) -> str:
+        """The manifest as JSON, articles in columns (at 10^5 articles, a column of strings
+        reads several times faster than an object per article)."""
+        entries = self.documents.values()
         data = {
             "settings": asdict(self.settings),
-            "documents": {k: [v.content_hash, v.title, list(v.passage_ids)] for k, v in self.documents.items()},
+            "documents": {
+                "ids": list(self.documents),
+                "hashes": [e.content_hash for e in entries],
+                "titles": [e.title for e in entries],
+                "passages": [" ".join(e.passage_ids) for e in entries],
+            },
             "created": self.created,
             "extra": self.extra,
         }
-        return json.dumps(data, ensure_ascii=False, sort_keys=True, separators=(",", ":"))
+        return json.dumps(data, ensure_ascii=False, separators=(",", ":"))
 
     @classmethod
     def from_json(cls, text: str) -> Manifest:
         """Raises ValueError, KeyError or TypeError on anything that is not a manifest."""
         data = json.loads(text)
+        columns = data["documents"]
+        if "ids" in columns:
+            names = ("ids", "hashes", "titles", "passages")
+            if not all(type(x) is str for name in names for x in columns[name]):
+                raise TypeError("the manifest's document columns hold something other than strings")
+            rows = zip(*(columns[name] for name in names), strict=True)
+            documents = {d: DocumentEntry(h, t, tuple(p.split())) for d, h, t, p in rows}
+        else:  # written before the columns: {doc_id: [hash, title, [passage ids]]}
+            documents = {d: DocumentEntry(str(h), str(t), tuple(map(str, p))) for d, (h, t, p) in columns.items()}
         return cls(
             settings=IndexSettings(**data["settings"]),
-            documents={
-                k: DocumentEntry(str(h), str(t), tuple(map(str, ids))) for k, (h, t, ids) in data["documents"].items()
-            },
+            documents=documents,
             created=float(data["created"]),
             extra=dict(data["extra"]),
         )

@@ -177,6 +177,24 @@ def _check_generation(store: FilesStore, generation: str, manifest: Manifest) ->
         check_sizes(store.folder / SEGMENTS / segment)
 
 
+def _placement(manifest: Manifest) -> dict[str, tuple[str, int]]:
+    """doc_id → (segment, first row of its passages), from the manifest's columns."""
+    placement = manifest.extra["placement"]
+    if "segments" not in placement:  # written before the columns: {doc_id: [segment, row]}
+        return {doc_id: (str(name), int(row)) for doc_id, (name, row) in placement.items()}
+    names = placement["segments"]
+    rows = zip(manifest.documents, placement["segment"], placement["row"], strict=True)
+    return {doc_id: (names[segment], int(row)) for doc_id, segment, row in rows}
+
+
+def _placement_columns(placement: dict[str, tuple[str, int]], order: Iterable[str]) -> dict:
+    """``placement`` as columns in the manifest's order of articles (see Manifest.to_json)."""
+    names = sorted({name for name, _ in placement.values()})
+    number = {name: i for i, name in enumerate(names)}
+    ids = list(order)
+    return {"segments": names, "segment": [number[placement[d][0]] for d in ids], "row": [placement[d][1] for d in ids]}
+
+
 def _counted(frequency: np.ndarray, ids: np.ndarray) -> np.ndarray:
     """``frequency`` (per token id) with one more for each of ``ids``, grown as needed."""
     if len(ids) and ids.max() >= len(frequency):
@@ -194,7 +212,7 @@ class FilesReader:
         _check_generation(store, generation, manifest)
         try:
             segments = {n: store.segment(n, c) for n, c in manifest.extra["segments"].items()}
-            placement = manifest.extra["placement"]
+            placement = _placement(manifest)
             self._where: dict[int, tuple[Segment, int]] = {}
             for doc_id, entry in manifest.documents.items():
                 name, first = placement[doc_id]
@@ -269,7 +287,7 @@ class FilesWriter:
         self._base_version = store.current_version()
         self.base, self.rebuilt_because = self._usable_base(rebuild)
         self._documents: dict[str, DocumentEntry] = dict(self.base.documents) if self.base else {}
-        self._placement: dict[str, list] = dict(self.base.extra["placement"]) if self.base else {}
+        self._placement: dict[str, tuple[str, int]] = _placement(self.base) if self.base else {}
         self._segments: dict[str, dict[str, str]] = dict(self.base.extra["segments"]) if self.base else {}
         self._dropped: list[tuple[str, int, int]] = []  # (segment, first row, rows) of passages that leave
         self._dropped_keys: list[int] = []
@@ -304,7 +322,7 @@ class FilesWriter:
             folder = self.store.folder / SEGMENTS / f".{self._segment_name}.tmp"
             self._staging.append(folder)
             self._builder = SegmentBuilder(folder, self.settings.dim)
-        self._placement[doc_id] = [self._segment_name, len(self._builder)]
+        self._placement[doc_id] = (self._segment_name, len(self._builder))
         for encoded in passages:
             self._builder.add(encoded)
             self._new_keys.append(passage_key(encoded.passage.passage_id))
@@ -339,7 +357,7 @@ class FilesWriter:
             np.save(staging / PIECE_DF, piece_df)
             extra = {
                 "segments": self._segments,
-                "placement": self._placement,
+                "placement": _placement_columns(self._placement, self._documents),
                 "files": {n: sha256(staging / n) for n in (VECTORS, PIECE_DF)},
             }
             manifest = Manifest(self.settings, self._documents, time.time(), extra)
