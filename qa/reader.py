@@ -20,7 +20,7 @@ import numpy as np
 from .lexical import fold
 from .question import Question
 from .rerank import TokenMatch, late_interaction
-from .spans import Span, clauses, find_spans, with_role
+from .spans import Span, find_spans, with_role
 
 # Which spans answer which kind of question, best first: a "who" question about a group
 # ("Qui sont les victimes ?") is answered by an organisation or a phrase when no person fits.
@@ -119,10 +119,9 @@ def read_passage(
     base = sentence_scores(question, evidence, weights)
     best_sentence = int(np.argmax(base))
     kinds = kinds or ANSWERING_SPANS.get(question.expects)
-    if kinds is None:  # an open question: the sentence answers, perhaps one clause of it
-        s, e = sentences[best_sentence]
+    if kinds is None:  # an open question: the sentence answers (its phrase is chosen for the best passage only)
         relevance = float(evidence.relevance[best_sentence])
-        return Found(float(base[best_sentence]), best_sentence, _clause(question, evidence, s, e), relevance)
+        return Found(float(base[best_sentence]), best_sentence, None, relevance)
     best: Found | None = None
     for i, (s, e) in enumerate(sentences):
         if base[i] < floor and not (question.contact and is_contact(text[s:e])):
@@ -263,27 +262,3 @@ def _explains(question: Question, text: str, span: Span) -> bool:
     """A meaning must stand beside an acronym the question asks about: "… (CBMM)" or "ECPAT (…)"."""
     around = text[max(0, span.start - 12) : span.end + 12]
     return any(re.search(rf"\b{re.escape(e)}\b", around) for e in question.entities if e.isupper())
-
-
-def _clause(question: Question, evidence: Evidence, start: int, end: int) -> Span | None:
-    """For an open question, the clause of the sentence that brings what the question does not say:
-    the one next to the clause that matches the question best, and matching it less itself. Clauses
-    are matched by shared words, or by the question's word pieces when they share none."""
-    text = evidence.text
-    parts = clauses(text[start:end])
-    if len(parts) < 2:
-        return None
-    asked = _words(question.text, shortest=4)
-    shared = [float(len(_words(text[start + p.start : start + p.end], shortest=4) & asked)) for p in parts]
-    if evidence.match is not None and not any(shared):  # no word in common: a question in another language
-        match = evidence.match
-        shared = [
-            late_interaction(match.similarities[:, _pieces_in(evidence, start + p.start, start + p.end)], match.weights)
-            for p in parts
-        ]
-    anchor = int(np.argmax(shared))
-    neighbours = [i for i in (anchor + 1, anchor - 1) if 0 <= i < len(parts) and shared[i] < shared[anchor]]
-    if not neighbours:
-        return None
-    chosen = parts[neighbours[0]]
-    return Span(start + chosen.start, start + chosen.end, "phrase")

@@ -19,12 +19,13 @@ from .indexer import index_settings, update_index
 from .ingest import path_in_corpus
 from .ingest.collection import split_doc_id
 from .limits import check_k, check_question
+from .phrases import best_phrase
 from .question import Question, analyse
 from .ranking import Ranking, Weights
 from .reader import ANSWERING_SPANS, OWNED, Evidence, Found, ReaderWeights, read_passage, sentence_scores
 from .refusal import Verdict, article_pieces, judge
-from .rerank import TokenMatch, token_matches
-from .spans import looks_like_person
+from .rerank import TokenMatch, match_strength, token_matches
+from .spans import Span, looks_like_person
 from .store import (
     DEFAULT_STORE,
     Candidate,
@@ -272,7 +273,7 @@ class Retriever:
         if not hits:
             return Answer(question, searched, hits, found=False, why_not="The index holds no passage.")
         verdict = self._judge(asked, ranked, referent, asked_at=len(searched) - len(question))
-        short = self._short_answer(scored[0], hits[0]) if verdict.found else None
+        short = self._short_answer(asked, scored[0], hits[0]) if verdict.found else None
         return Answer(question, searched, hits, verdict.found, short, verdict.why_not)
 
     def _judge(self, asked: Question, ranked: Ranked, referent: str | None, asked_at: int) -> Verdict:
@@ -301,14 +302,26 @@ class Retriever:
                 return short.text.split(",")[0]
         return None
 
-    def _short_answer(self, scored: Scored, hit: Hit) -> ShortAnswer | None:
+    def _short_answer(self, asked: Question, scored: Scored, hit: Hit) -> ShortAnswer | None:
         span = scored.found.span if scored.found else None
+        if span is None:  # an open question: the phrase of the answering sentence that answers it
+            span = self._phrase(asked, scored)
         if span is None:
             return None
         passage = scored.passage
         start, end = passage.original_span(span.start, span.end)
         citation = dataclasses.replace(hit.citation, start=start, end=end, lines=passage.lines_of(start, end))
         return ShortAnswer(passage.text[span.start : span.end], span.kind, hit.rank, citation)
+
+    def _phrase(self, asked: Question, scored: Scored) -> Span | None:
+        """For an open question, the phrase of the answering sentence that answers (qa.phrases)."""
+        passage = scored.passage
+        if asked.expects != "phrase" or not passage.sentences:
+            return None
+        start, end = passage.sentences[scored.best_sentence]
+        strength = match_strength(scored.match, len(passage.text)) if scored.match is not None else None
+        found = best_phrase(asked.text, asked.expects, passage.text, start, end, strength)
+        return Span(found.start, found.end, "phrase") if found else None
 
     def _hit(self, rank: int, scored: Scored) -> Hit:
         passage = scored.passage

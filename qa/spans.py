@@ -1,5 +1,5 @@
 """Spans of a sentence that can answer a kind of question: emails, phones, dates, numbers,
-durations, names of people, places and organisations, and clauses.
+durations, names of people, places and organisations.
 
 Patterns and cues, written for French and English news text; no model. They
 find candidates generously: the reader (:mod:`qa.reader`) chooses among them.
@@ -315,17 +315,6 @@ def with_role(text: str, span: Span) -> Span:
     while end < len(text) and text[end] not in ',.;:()«»"':
         end += 1
     return Span(span.start, end, span.kind, span.cue)
-
-
-def clauses(text: str) -> list[Span]:
-    """The parts of a sentence between punctuation and quotes: candidate answers to open questions."""
-    spans, start = [], 0
-    for match in re.finditer(r"[,;:()«»\"“”]|\s[–-]\s", text):
-        if match.start() > start:
-            spans.append(Span(start, match.start(), "clause"))
-        start = match.end()
-    spans.append(Span(start, len(text), "clause"))
-    return [_trimmed(text, s) for s in spans if len(text[s.start : s.end].split()) >= 2]
 
 
 def _trimmed(text: str, span: Span) -> Span:

@@ -69,3 +69,13 @@ def test_the_workshop_question_is_answered(retriever):
 def test_off_topic_questions_are_not_answered(retriever):
     for question in ["What is the boiling point of mercury?", "Quelle est la recette de la ratatouille ?"]:
         assert not retriever.answer(question).found
+
+
+def test_an_open_question_is_answered_by_a_phrase_of_its_sentence(retriever):
+    answer = retriever.answer("Quel était le thème de la cinquième réunion mondiale des processus consultatifs ?")
+    short = answer.short_answer
+    assert answer.found and short is not None and short.kind == "phrase"
+    sentence = answer.hits[short.hit_rank - 1].answer
+    assert short.text in sentence and len(short.text) < len(sentence) / 2
+    original = (Path(retriever.corpus_dir) / short.citation.doc_id).read_text(encoding="utf-8")
+    assert original[short.citation.start : short.citation.end] == short.text
