@@ -24,6 +24,7 @@ from typing import cast
 
 import numpy as np
 
+from .embed import ModelError
 from .lexical import fold
 
 SPACY_MODEL = "fr_core_news_sm"
@@ -60,7 +61,12 @@ _PARSER_LOCK = threading.Lock()  # one load, even when a background load and a q
 
 def _parser():
     with _PARSER_LOCK:
-        return _load_parser()
+        try:
+            return _load_parser()
+        except (ImportError, OSError, StopIteration, ValueError) as exc:
+            raise ModelError(
+                f"cannot load the French parser {SPACY_MODEL} ({exc!r}); `make install` installs it"
+            ) from exc
 
 
 @functools.cache

@@ -14,7 +14,7 @@ from threadpoolctl import threadpool_limits
 
 from .answer import Answer, Citation, Hit, ShortAnswer, refers_back, with_context
 from .chunking import ChunkSettings, Passage
-from .embed import DEFAULT_BACKEND, DEFAULT_MODEL, Embedder, Pieces, get_embedder
+from .embed import DEFAULT_BACKEND, DEFAULT_MODEL, Embedder, ModelError, Pieces, get_embedder
 from .indexer import index_settings, update_index
 from .ingest import path_in_corpus
 from .ingest.collection import split_doc_id
@@ -320,7 +320,11 @@ class Retriever:
             return None
         start, end = passage.sentences[scored.best_sentence]
         strength = match_strength(scored.match, len(passage.text)) if scored.match is not None else None
-        found = best_phrase(asked.text, asked.expects, passage.text, start, end, strength)
+        try:
+            found = best_phrase(asked.text, asked.expects, passage.text, start, end, strength)
+        except ModelError as exc:  # a broken install: the sentence still answers
+            log.warning("%s: the sentence is the answer", exc)
+            return None
         return Span(found.start, found.end, "phrase") if found else None
 
     def _hit(self, rank: int, scored: Scored) -> Hit:

@@ -76,3 +76,14 @@ def test_match_strength_spreads_each_piece_over_its_characters():
     match = TokenMatch(0.0, np.zeros(1), similarities, np.array([3.0, 1.0]), np.array([-2, 3, 7, 12]))
     strength = match_strength(match, 12)
     assert strength.tolist() == pytest.approx([0.2] * 3 + [0.6] * 4 + [0.7] * 5)
+
+
+def test_a_parser_that_cannot_load_is_reported_with_the_remedy(monkeypatch):
+    from qa import phrases
+
+    def missing():
+        raise ImportError("No module named 'fr_core_news_sm'")
+
+    monkeypatch.setattr(phrases, "_load_parser", missing)
+    with pytest.raises(phrases.ModelError, match="make install"):
+        best_phrase("Quel est le thème ?", "phrase", THEME, 0, len(THEME), None)

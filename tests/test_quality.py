@@ -79,3 +79,15 @@ def test_an_open_question_is_answered_by_a_phrase_of_its_sentence(retriever):
     assert short.text in sentence and len(short.text) < len(sentence) / 2
     original = (Path(retriever.corpus_dir) / short.citation.doc_id).read_text(encoding="utf-8")
     assert original[short.citation.start : short.citation.end] == short.text
+
+
+def test_without_its_parser_an_open_question_is_answered_by_the_sentence(retriever, monkeypatch, caplog):
+    from qa import phrases
+
+    def missing():
+        raise ImportError("No module named 'fr_core_news_sm'")
+
+    monkeypatch.setattr(phrases, "_load_parser", missing)
+    answer = retriever.answer("Quel était le thème de la cinquième réunion mondiale des processus consultatifs ?")
+    assert answer.found and answer.short_answer is None and "Explorer les défis" in answer.hits[0].answer
+    assert "cannot load the French parser" in caplog.text
