@@ -63,7 +63,7 @@ def judge(
     if score < SCORE_FLOOR:
         return Verdict(False, "Nothing in the articles is close to this question.")
     for name in missing_names(question, article, question_pieces, article_pieces, asked_at):
-        return Verdict(False, f"The articles say nothing about {name}.")
+        return Verdict(False, f"The passages closest to the question say nothing about {name}.")
     kind = KIND_NAMES.get(question.expects)
     has_span = found is not None and found.span is not None
     if has_span and question.focus and found is not None and found.affinity < COUNT_AGREEMENT:
@@ -195,9 +195,11 @@ def _ordinals_named(text: str) -> list[tuple[str, int]]:
         digits, roman, _ = match.groups()
         if digits or roman:
             found.append((match.group(), int(digits) if digits else _roman(roman)))
-    for match in _ORDINAL.finditer(fold(text)):  # words, accents folded
+    folded = fold(text)
+    for match in _ORDINAL.finditer(folded):  # words, accents folded; named as the question writes them
         if match.group(3):
-            found.append((match.group(), _ORDINAL_OF[match.group(3)]))
+            word = text[match.start() : match.end()] if len(folded) == len(text) else match.group()
+            found.append((word, _ORDINAL_OF[match.group(3)]))
     return found
 
 

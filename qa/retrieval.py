@@ -277,10 +277,15 @@ class Retriever:
         return Answer(question, searched, hits, verdict.found, short, verdict.why_not)
 
     def _judge(self, asked: Question, ranked: Ranked, referent: str | None, asked_at: int) -> Verdict:
-        """Whether the best passage answers, from what its article holds (qa.refusal)."""
+        """Whether the best passage answers (qa.refusal). The names the question gives must be in that
+        passage, its article's title or its opening passage (where a press release's dateline names the
+        place): named elsewhere in the article, they are about something else. "Combien de PCR étaient
+        actifs lors de la quatrième réunion mondiale à Lima ?" is not answered by "Aujourd'hui, 18 PCR
+        sont actifs", though the article mentions Lima further on."""
         best = ranked.scored[0]
         entry = ranked.reader.manifest.documents.get(best.passage.doc_id)
-        keys = [passage_key(pid) for pid in entry.passage_ids] if entry else [best.candidate.key]
+        opening = passage_key(entry.passage_ids[0]) if entry else best.candidate.key
+        keys = list(dict.fromkeys([opening, best.candidate.key]))
         passages = list(ranked.reader.passages(keys))
         article = best.passage.title + "\n" + "\n".join(p.text for p in passages)
         pieces = article_pieces(ranked.reader.pieces(keys))

@@ -91,3 +91,10 @@ def test_without_its_parser_an_open_question_is_answered_by_the_sentence(retriev
     answer = retriever.answer("Quel était le thème de la cinquième réunion mondiale des processus consultatifs ?")
     assert answer.found and answer.short_answer is None and "Explorer les défis" in answer.hits[0].answer
     assert "cannot load the French parser" in caplog.text
+
+
+def test_a_name_elsewhere_in_the_article_does_not_make_a_passage_answer(retriever):
+    answer = retriever.answer("Combien de PCR étaient actifs lors de la quatrième réunion mondiale à Lima ?")
+    assert not answer.found and "quatrième" in answer.why_not
+    today = retriever.answer("Combien de PCR sont actifs aujourd'hui ?")
+    assert today.found and today.short_answer.text == "18 PCR"
