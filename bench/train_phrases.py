@@ -10,9 +10,10 @@ holding it, and every candidate phrase of that sentence is described (``phrase_f
 by F1 against the expected answers. A logistic regression learns which phrase is the best one of
 its sentence. Each fitting question is seen twice, once without the facts that compare letters
 with the question: an English question over a French article shares no letters with it, and the
-scorer must then lean on the model's word pieces. Prints, for both halves, the mean F1 of the
-chosen phrase and of the best phrase there is (with the answering sentence given), then writes
-qa/phrase_weights.json.
+scorer must then lean on the model's word pieces. Its regularisation is chosen by 4-fold
+cross-validation inside the fitting half. Prints, for both halves (the sentence holding the answer
+given), the mean F1 of the chosen phrase, of the best phrase there is and of the sentence itself,
+then writes qa/phrase_weights.json.
 """
 
 from __future__ import annotations
@@ -38,9 +39,9 @@ C_GRID = (0.01, 0.03, 0.1, 0.3, 1.0)
 LETTER_FACTS = ("repeats=", "letters_", "governor_asked", "child_asked")
 
 
-def gather(retriever: Retriever, cases) -> list[list[tuple[dict[str, float], float]]]:
+def gather(retriever: Retriever, cases) -> list[tuple[list[tuple[dict[str, float], float]], float]]:
     """Per question whose answer is in a retrieved passage: (facts, F1) of each candidate phrase of
-    the sentence holding the answer."""
+    the sentence holding the answer, and the F1 of that sentence itself."""
     out = []
     for case in cases:
         for scored in retriever.rank(case.question, k=10).scored:
@@ -56,7 +57,7 @@ def gather(retriever: Retriever, cases) -> list[list[tuple[dict[str, float], flo
                 for a, b, facts in phrase_facts(case.question, kind, text, start, end, strength)
             ]
             if rows:
-                out.append(rows)
+                out.append((rows, max(f1(text[start:end], answer) for answer in case.answers)))
             break
     return out
 
@@ -65,14 +66,23 @@ def without_letters(facts: dict[str, float]) -> dict[str, float]:
     return {k: v for k, v in facts.items() if not any(f in k for f in LETTER_FACTS)}
 
 
-def chosen_f1(weights: dict[str, float], questions) -> tuple[float, float]:
-    """Mean F1 of the phrase the weights choose, and of the best phrase there is."""
-    chosen, best = [], []
-    for rows in questions:
-        scores = [sum(weights.get(k, 0.0) * v for k, v in facts.items()) for facts, _ in rows]
-        chosen.append(rows[int(np.argmax(scores))][1])
-        best.append(max(score for _, score in rows))
-    return float(np.mean(chosen)), float(np.mean(best))
+def blind(questions):
+    """The questions as an English question over French text sees them: no letters compared."""
+    return [([(without_letters(facts), f) for facts, f in rows], sentence) for rows, sentence in questions]
+
+
+def score(weights: dict[str, float], facts: dict[str, float]) -> float:
+    return sum(weights.get(k, 0.0) * v for k, v in facts.items())
+
+
+def chosen(weights: dict[str, float], questions) -> list[tuple[float, float, float, float]]:
+    """Per question: the chosen phrase's score and F1, the best phrase's F1, the sentence's F1."""
+    out = []
+    for rows, sentence in questions:
+        scores = [score(weights, facts) for facts, _ in rows]
+        best = int(np.argmax(scores))
+        out.append((scores[best], rows[best][1], max(f for _, f in rows), sentence))
+    return out
 
 
 def fitted(questions, c: float) -> dict[str, float]:
@@ -80,9 +90,9 @@ def fitted(questions, c: float) -> dict[str, float]:
     from sklearn.feature_extraction import DictVectorizer
     from sklearn.linear_model import LogisticRegression
 
-    examples = [(facts, score, max(s for _, s in rows)) for rows in questions for facts, score in rows]
+    examples = [(facts, f, max(s for _, s in rows)) for rows, _ in questions for facts, f in rows]
     facts = [f for f, _, _ in examples] + [without_letters(f) for f, _, _ in examples]
-    labels = [int(score == best and best > 0.5) for _, score, best in examples] * 2
+    labels = [int(f == best and best > 0.5) for _, f, best in examples] * 2
     vectorizer = DictVectorizer()
     model = LogisticRegression(C=c, max_iter=5000).fit(vectorizer.fit_transform(facts), labels)
     weights = dict(zip(vectorizer.get_feature_names_out().tolist(), model.coef_[0].tolist(), strict=True))
@@ -101,25 +111,33 @@ def main() -> None:
     index_documents(documents, store, DEFAULT_MODEL, DEFAULT_BACKEND, show_progress=True)
     retriever = Retriever.open(store, args.data, build_if_missing=False)
     fit, check = gather(retriever, cases[0::2]), gather(retriever, cases[1::2])
-    if args.c is None:  # chosen by 4-fold cross-validation inside the fitting half
-        folds = {
-            c: np.mean(
-                [chosen_f1(fitted([q for j, q in enumerate(fit) if j % 4 != i], c), fit[i::4])[0] for i in range(4)]
-            )
-            for c in C_GRID
-        }
-        print("cross-validated F1 by C:", {c: round(float(f), 3) for c, f in folds.items()})
-        args.c = max(folds, key=lambda c: folds[c])
-    weights = fitted(fit, args.c)
+    # Regularisation by 4-fold cross-validation inside the fitting half (weights flatter their own half).
+    folds = {}
+    for c in C_GRID if args.c is None else (args.c,):
+        folds[c] = [
+            result
+            for i in range(4)
+            for result in chosen(fitted([q for j, q in enumerate(fit) if j % 4 != i], c), fit[i::4])
+        ]
+    print(
+        "cross-validated F1 of the chosen phrase by C:",
+        {c: round(float(np.mean([r[1] for r in rs])), 3) for c, rs in folds.items()},
+    )
+    c = max(folds, key=lambda c: np.mean([r[1] for r in folds[c]]))
+    print(f"C {c}")
+    weights = fitted(fit, c)
 
-    print("| half | questions | F1 of the chosen phrase | F1 of the best phrase there is |\n|---|---|---|---|")
+    print("| half | questions | phrase chosen | best phrase there is | sentence |\n|---|---|---|---|---|")
     for name, half in (("fit", fit), ("check", check)):
-        chosen, best = chosen_f1(weights, half)
-        print(f"| {name} | {len(half)} | {chosen:.3f} | {best:.3f} |")
-        blind = [[(without_letters(f), s) for f, s in rows] for rows in half]
-        print(f"| {name}, no letters compared | {len(half)} | {chosen_f1(weights, blind)[0]:.3f} | |")
+        for label, data in ((name, half), (f"{name}, no letters compared", blind(half))):
+            results = chosen(weights, data)
+            figures = [np.mean([r[i] for r in results]) for i in (1, 2, 3)]
+            print(f"| {label} | {len(data)} | " + " | ".join(f"{v:.3f}" for v in figures) + " |")
     WEIGHTS.write_text(
-        json.dumps({"fitted_on": f"{args.data.name}, even questions", "c": args.c, "weights": weights}, indent=0)
+        json.dumps(
+            {"fitted_on": f"{args.data.name}, even questions", "c": c, "weights": weights},
+            indent=0,
+        )
         + "\n",
         encoding="utf-8",
     )
