@@ -96,7 +96,7 @@ def fitted(questions, c: float) -> dict[str, float]:
     vectorizer = DictVectorizer()
     model = LogisticRegression(C=c, max_iter=5000).fit(vectorizer.fit_transform(facts), labels)
     weights = dict(zip(vectorizer.get_feature_names_out().tolist(), model.coef_[0].tolist(), strict=True))
-    return {name: round(value, 4) for name, value in weights.items() if round(value, 4)}
+    return {name: round(value, 3) for name, value in weights.items() if round(value, 3)}  # the rest weigh nothing
 
 
 def main() -> None:
