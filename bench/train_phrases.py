@@ -75,13 +75,12 @@ def score(weights: dict[str, float], facts: dict[str, float]) -> float:
     return sum(weights.get(k, 0.0) * v for k, v in facts.items())
 
 
-def chosen(weights: dict[str, float], questions) -> list[tuple[float, float, float, float]]:
-    """Per question: the chosen phrase's score and F1, the best phrase's F1, the sentence's F1."""
+def chosen(weights: dict[str, float], questions) -> list[tuple[float, float, float]]:
+    """Per question: the F1 of the phrase the weights choose, of the best phrase, of the sentence."""
     out = []
     for rows, sentence in questions:
-        scores = [score(weights, facts) for facts, _ in rows]
-        best = int(np.argmax(scores))
-        out.append((scores[best], rows[best][1], max(f for _, f in rows), sentence))
+        best = int(np.argmax([score(weights, facts) for facts, _ in rows]))
+        out.append((rows[best][1], max(f for _, f in rows), sentence))
     return out
 
 
@@ -121,9 +120,9 @@ def main() -> None:
         ]
     print(
         "cross-validated F1 of the chosen phrase by C:",
-        {c: round(float(np.mean([r[1] for r in rs])), 3) for c, rs in folds.items()},
+        {c: round(float(np.mean([r[0] for r in rs])), 3) for c, rs in folds.items()},
     )
-    c = max(folds, key=lambda c: np.mean([r[1] for r in folds[c]]))
+    c = max(folds, key=lambda c: np.mean([r[0] for r in folds[c]]))
     print(f"C {c}")
     weights = fitted(fit, c)
 
@@ -131,7 +130,7 @@ def main() -> None:
     for name, half in (("fit", fit), ("check", check)):
         for label, data in ((name, half), (f"{name}, no letters compared", blind(half))):
             results = chosen(weights, data)
-            figures = [np.mean([r[i] for r in results]) for i in (1, 2, 3)]
+            figures = [np.mean([r[i] for r in results]) for i in range(3)]
             print(f"| {label} | {len(data)} | " + " | ".join(f"{v:.3f}" for v in figures) + " |")
     WEIGHTS.write_text(
         json.dumps(

@@ -45,7 +45,7 @@ _QUESTION_WORDS = (
     ("where", r"\b(?:where|ou|wo|wohin|woher|donde|adonde)\b"),
     ("who", r"\b(?:who|whom|whose|qui|wer|wen|wem|quien(?:es)?)\b"),
     ("which", r"\b(?:which|quel(?:le)?s?|lequel|laquelle|welche[rsnm]?|cual(?:es)?)\b"),
-    ("what", r"\b(?:what|que|qu|quoi|was|que)\b"),
+    ("what", r"\b(?:what|que|qu|quoi|was)\b"),
 )
 
 

@@ -2,10 +2,11 @@
 
 A cosine threshold alone cannot tell "Who leads IOM in Senegal?" from "Who leads
 IOM in Mongolia?": the passages about Mongolia are as close to both. So the
-answering article must also hold what the question names (a country, a year, a
-person, an organisation; across languages: "Sénégal", "Senegal", "Senegal"), and
-a question that asks for a kind of answer (a person, a date, an email…) must
-find one, belonging to the right person when it asks for someone's email.
+answering passage (with its article's title and opening passage) must also hold
+what the question names (a country, a year, a person, an organisation; across
+languages: "Sénégal", "Senegal", "Senegal"), and a question that asks for a kind
+of answer (a person, a date, an email…) must find one, belonging to the right
+person when it asks for someone's email.
 """
 
 from __future__ import annotations
@@ -55,7 +56,8 @@ def judge(
     article_pieces: Pieces | None = None,
     asked_at: int = 0,
 ) -> Verdict:
-    """Whether the best passage (``score``) of ``article`` answers ``question``.
+    """Whether the best passage (``score``) answers ``question``; ``article``: that passage with its
+    article's title and opening passage, where the names the question gives must stand.
 
     ``found``: what the reader found in that passage; ``question_pieces`` (of the searched
     text, in which the question starts at ``asked_at``) and ``article_pieces`` let a name written
