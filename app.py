@@ -15,8 +15,8 @@ import sys
 os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")  # no calls home: the app runs offline
 
 from qa.cli import USER_ERRORS, add_index_options, configure_logging  # noqa: E402
+from qa.extractor import load_in_background  # noqa: E402
 from qa.indexer import UpdateReport, update_index  # noqa: E402
-from qa.phrases import load_parser_in_background  # noqa: E402
 from qa.retrieval import Retriever  # noqa: E402
 from qa.store import public_location  # noqa: E402
 
@@ -80,7 +80,7 @@ def main(argv: list[str] | None = None) -> int:
     _, local_url, share_url = launch(
         app, host=args.host, port=args.port, share=args.share, quiet=True, prevent_thread_lock=True
     )
-    load_parser_in_background()  # seconds of work behind short answers to open questions: once the page is up
+    load_in_background(retriever.extractor)  # the model behind short answers to open questions: once the page is up
     print(f"* Running on local URL:  {local_url}", flush=True)
     if share_url:
         print(f"* Running on public URL: {share_url}", flush=True)

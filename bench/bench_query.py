@@ -7,7 +7,7 @@ Reproduce (from the project root, after `make install`):
 Prints, side by side:
 - loading the model in this process, for each backend (onnx int8, torch float32);
 - a cold `qa ask "…"` in a fresh process (import, model, index, one answer), median of 3, for a
-  "who" question and for an open one, whose short answer needs the French parser (qa.phrases);
+  "who" question and for an open one, whose short answer needs the extractive model (qa.extractor);
 - `app.py` from launch to its page served, with the index up to date, median of 3;
 - warm latency of one question, for each stage of the ranking (first stage only, with reranking,
   and the default with the reader); no passage is cached: the reader's cache is emptied before
@@ -46,7 +46,7 @@ def percentile(values: list[float], share: float) -> float:
 
 COLD_QUESTIONS = {
     "who": "Who leads IOM Mongolia?",
-    "open (loads the parser)": "What was IOM's key message at the Non-Aligned summit in Baku?",
+    "open (loads the extractive model)": "What was IOM's key message at the Non-Aligned summit in Baku?",
 }
 
 

@@ -64,6 +64,10 @@ class Passage:
         at, offset = self.breaks[bisect_right(self.breaks, (index, float("inf"))) - 1]
         return offset + index - at
 
+    def sentence_at(self, index: int) -> int | None:
+        """The sentence holding character ``index`` of ``text``, if one does."""
+        return next((i for i, (start, end) in enumerate(self.sentences) if start <= index < end), None)
+
     def lines_of(self, orig_start: int, orig_end: int) -> tuple[int, int]:
         """1-based first and last line of an original span inside this passage."""
         first = self.line_start + bisect_right(self.line_offsets, orig_start)

@@ -81,6 +81,12 @@ def build_parser() -> argparse.ArgumentParser:
     evaluate.add_argument("--split", default="dev", help="BEIR qrels split (default: %(default)s)")
     evaluate.add_argument("--limit", type=int, default=None, help="only the first N questions")
     evaluate.add_argument(
+        "--half",
+        choices=("even", "odd"),
+        default=None,
+        help="only the questions at even positions (those bench/ trainers fit on) or odd ones (those they check on)",
+    )
+    evaluate.add_argument(
         "--stage", choices=sorted(RANKING_STAGES), default="default", help="ranking to evaluate (default: %(default)s)"
     )
     evaluate.add_argument(
@@ -117,6 +123,8 @@ def run_eval(args: argparse.Namespace) -> int:
         cases = load_questions(args.data)
         retriever = Retriever.open(args.store, args.corpus, args.model, args.backend)
     unanswerable = load_questions(args.unanswerable) if args.unanswerable else []
+    if args.half:
+        cases = cases[0 if args.half == "even" else 1 :: 2]
     report = evaluate(
         retriever, cases[: args.limit], k=args.k, ranking=RANKING_STAGES[args.stage], unanswerable=unanswerable
     )

@@ -6,6 +6,7 @@ import dataclasses
 import functools
 import logging
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -15,16 +16,16 @@ from threadpoolctl import threadpool_limits
 from .answer import Answer, Citation, Hit, ShortAnswer, refers_back, with_context
 from .chunking import ChunkSettings, Passage
 from .embed import DEFAULT_BACKEND, DEFAULT_MODEL, Embedder, ModelError, Pieces, get_embedder
+from .extractor import Extractor, default_extractor
 from .indexer import index_settings, update_index
 from .ingest import path_in_corpus
 from .ingest.collection import split_doc_id
 from .limits import check_k, check_question
-from .phrases import best_phrase
 from .question import Question, analyse
 from .ranking import Ranking, Weights
 from .reader import ANSWERING_SPANS, OWNED, Evidence, Found, ReaderWeights, read_passage, sentence_scores
 from .refusal import Verdict, article_pieces, judge
-from .rerank import TokenMatch, match_strength, token_matches
+from .rerank import TokenMatch, token_matches
 from .spans import Span, looks_like_person
 from .store import (
     DEFAULT_STORE,
@@ -87,8 +88,16 @@ class Loaded:
 class Retriever:
     """Keeps a store version and its model loaded; picks up a newer version when one is written."""
 
-    def __init__(self, store: Store, embedder: Embedder, corpus_dir: Path, ranking: Ranking | None = None):
+    def __init__(
+        self,
+        store: Store,
+        embedder: Embedder,
+        corpus_dir: Path,
+        ranking: Ranking | None = None,
+        extractor: Callable[[], Extractor] | None = None,
+    ):
         self.store = store
+        self.extractor = extractor  # loads the extractive model when first needed; None: sentences answer
         self.embedder = embedder
         self.corpus_dir = Path(corpus_dir)
         self.ranking = ranking or Ranking()
@@ -122,7 +131,8 @@ class Retriever:
         chunking: ChunkSettings = ChunkSettings(),
         build_if_missing: bool = True,
     ) -> Retriever:
-        """Open the index in ``store``; build it from ``corpus_dir`` first if there is none."""
+        """Open the index in ``store``; build it from ``corpus_dir`` first if there is none. Open
+        questions are answered by the extractive model, which the ``hash`` test backend goes without."""
         store = open_store(store)
         embedder = get_embedder(model, backend)
         manifest = store.read_manifest()
@@ -135,7 +145,7 @@ class Retriever:
                 f"{store.location}: index built with chunking {manifest.settings.chunking}, asked for "
                 f"{chunking.as_dict()}; run `qa index` to rebuild it"
             )
-        return cls(store, embedder, corpus_dir)
+        return cls(store, embedder, corpus_dir, extractor=None if backend == "hash" else default_extractor)
 
     def refresh(self) -> bool:
         """Switch to a newer version if ``qa index`` wrote one. Cheap: one small read."""
@@ -273,7 +283,13 @@ class Retriever:
         if not hits:
             return Answer(question, searched, hits, found=False, why_not="The index holds no passage.")
         verdict = self._judge(asked, ranked, referent, asked_at=len(searched) - len(question))
-        short = self._short_answer(asked, scored[0], hits[0]) if verdict.found else None
+        span = self._span(asked, scored[0]) if verdict.found else None
+        if span is not None and span.kind == "phrase":
+            # The model read the whole passage: the sentence holding its words is the answering one.
+            holding = scored[0].passage.sentence_at(span.start)
+            if holding is not None and holding != scored[0].best_sentence:
+                hits[0] = self._hit(1, dataclasses.replace(scored[0], best_sentence=holding))
+        short = self._short_answer(span, scored[0], hits[0]) if span is not None else None
         return Answer(question, searched, hits, verdict.found, short, verdict.why_not)
 
     def _judge(self, asked: Question, ranked: Ranked, referent: str | None, asked_at: int) -> Verdict:
@@ -307,29 +323,28 @@ class Retriever:
                 return short.text.split(",")[0]
         return None
 
-    def _short_answer(self, asked: Question, scored: Scored, hit: Hit) -> ShortAnswer | None:
+    def _span(self, asked: Question, scored: Scored) -> Span | None:
+        """The short answer's span in the best passage: the reader's span of the kind asked for, or for an
+        open question the words the extractive model points at."""
         span = scored.found.span if scored.found else None
-        if span is None:  # an open question: the phrase of the answering sentence that answers it
-            span = self._phrase(asked, scored)
-        if span is None:
-            return None
+        return span if span is not None else self._phrase(asked, scored)
+
+    def _short_answer(self, span: Span, scored: Scored, hit: Hit) -> ShortAnswer:
         passage = scored.passage
         start, end = passage.original_span(span.start, span.end)
         citation = dataclasses.replace(hit.citation, start=start, end=end, lines=passage.lines_of(start, end))
         return ShortAnswer(passage.text[span.start : span.end], span.kind, hit.rank, citation)
 
     def _phrase(self, asked: Question, scored: Scored) -> Span | None:
-        """For an open question, the phrase of the answering sentence that answers (qa.phrases)."""
-        passage = scored.passage
-        if asked.expects != "phrase" or not passage.sentences:
+        """For an open question, the words of the passage the extractive model points at (qa.extractor)."""
+        if asked.expects != "phrase" or self.extractor is None:
             return None
-        start, end = passage.sentences[scored.best_sentence]
-        strength = match_strength(scored.match, len(passage.text)) if scored.match is not None else None
         try:
-            found = best_phrase(asked.text, asked.expects, passage.text, start, end, strength)
+            extractor = self.extractor()
         except ModelError as exc:  # a broken install: the sentence still answers
             log.warning("%s: the sentence is the answer", exc)
             return None
+        found = extractor.extract(asked.text, scored.passage.text)
         return Span(found.start, found.end, "phrase") if found else None
 
     def _hit(self, rank: int, scored: Scored) -> Hit:

@@ -119,3 +119,29 @@ def test_ask_prints_citations_for_people(capsys, monkeypatch, seed_index, seed_c
         seed_corpus,
     )
     assert code == 0 and "[1] " in out and "lines" in out and "Pär Liljert" in out
+
+
+def test_eval_measures_one_half_of_a_beir_set(capsys, monkeypatch, tmp_path):
+    folder = tmp_path / "beir"
+    (folder / "qrels").mkdir(parents=True)
+    docs = [("d0", "Saruul Bat dirige la mission de l'OIM à Oulan-Bator."), ("d1", "Le Caire accueille la réunion.")]
+    (folder / "corpus.jsonl").write_text(
+        "".join(json.dumps({"_id": i, "title": "", "text": t}) + "\n" for i, t in docs), encoding="utf-8"
+    )
+    questions = [("q0", "Qui dirige la mission ?", "d0"), ("q1", "Où est la réunion ?", "d1")] * 2
+    questions = [(f"{q}{n}", text, d) for n, (q, text, d) in enumerate(questions)]
+    (folder / "queries.jsonl").write_text(
+        "".join(json.dumps({"_id": q, "text": t, "metadata": {"answers": ["x"]}}) + "\n" for q, t, _ in questions),
+        encoding="utf-8",
+    )
+    (folder / "qrels" / "dev.tsv").write_text(
+        "query-id\tcorpus-id\tscore\n" + "".join(f"{q}\t{d}\t1\n" for q, _, d in questions), encoding="utf-8"
+    )
+    where = ["--store", tmp_path / "index", "--backend", "hash", "--json"]
+    figures = {}
+    for half in ("even", "odd"):
+        code, out, _ = run(capsys, monkeypatch, "eval", folder, "--half", half, *where)
+        assert code == 0
+        figures[half] = json.loads(out)["figures"]["all"]
+    assert figures["even"]["n"] == figures["odd"]["n"] == 2
+    assert figures["even"]["Hit@1"] == 1.0  # both even questions ask about d0, whose words they share

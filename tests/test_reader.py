@@ -45,7 +45,7 @@ def test_a_question_restating_a_name_is_not_answered_by_it():
 
 
 def test_an_open_question_is_answered_by_its_sentence_here():
-    """(its phrase is chosen later, for the best passage only: qa.phrases)"""
+    """(its words are pointed at later, in the best passage only: qa.extractor)"""
     text = (
         "Le bureau a ouvert en 2012. Depuis 1992, des étrangers, attirés par les mines de Gobi, viennent en Mongolie."
     )

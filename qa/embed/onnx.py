@@ -23,7 +23,7 @@ import shutil
 import time
 import uuid
 import warnings
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from functools import cached_property
@@ -70,32 +70,45 @@ def onnx_file_name(config: str) -> str:
 def ensure_onnx_model(folder: Path, config: str | None = None) -> Path:
     """The int8 ONNX file of the sentence-transformers model in ``folder``, exported on first use."""
     config = config or quantisation_config()
-    target = folder / onnx_file_name(config)
+    return build_once(folder / onnx_file_name(config), lambda out: export_int8(folder, out, config))
+
+
+def build_once(target: Path, export: Callable[[Path], None]) -> Path:
+    """``target``, built on first use by ``export(folder)`` (which writes ``model_int8.onnx`` into
+    ``folder``) under a file lock, then moved into place whole: a crash leaves no half file."""
     if target.is_file():
         return target
     target.parent.mkdir(parents=True, exist_ok=True)
     with FileLock(str(target.parent / ".export.lock")):
         if target.is_file():  # another process exported it while we waited
             return target
-        log.warning("exporting the model to ONNX int8 for this processor (%s), once: about half a minute", config)
+        log.warning("building %s for this processor, once: about half a minute", target.name)
         started = time.perf_counter()
         tmp = target.parent / f".tmp-{uuid.uuid4().hex[:8]}"
         tmp.mkdir()
         try:
             with warnings.catch_warnings(), _quiet_libraries():
                 warnings.simplefilter("ignore")  # tracer and deprecation chatter of a one-off export
-                _export(folder, tmp, config)
+                export(tmp)
             os.replace(tmp / "model_int8.onnx", target)
         except Exception as exc:
-            raise ModelError(f"cannot export {folder} to ONNX: {exc}") from exc
+            raise ModelError(f"cannot build {target}: {exc}") from exc
         finally:
             shutil.rmtree(tmp, ignore_errors=True)
-        log.info("exported %s in %.0f s", target, time.perf_counter() - started)
+        log.info("built %s in %.0f s", target, time.perf_counter() - started)
     return target
 
 
-def _export(folder: Path, out: Path, config: str) -> None:
-    """torch.onnx export of the transformer, operator fusion, then dynamic int8 quantisation."""
+def export_int8(
+    folder: Path,
+    out: Path,
+    config: str,
+    wrap: Callable | None = None,
+    outputs: tuple[str, ...] = ("last_hidden_state",),
+) -> None:
+    """torch.onnx export of the transformer in ``folder``, operator fusion, then dynamic int8
+    quantisation, into ``out/model_int8.onnx``. ``wrap(model)`` may adapt the model and put a head on
+    its last hidden state (a module taking ``input_ids, attention_mask``, returning ``outputs``)."""
     import onnx
     import torch
     from onnxruntime.quantization import QuantType, quantize_dynamic
@@ -117,16 +130,17 @@ def _export(folder: Path, out: Path, config: str) -> None:
 
     example = torch.ones((2, 8), dtype=torch.long)
     dynamic = {0: "batch", 1: "tokens"}
-    torch.onnx.export(
-        Encoder(model),
-        (example, example),
-        str(out / "model.onnx"),
-        input_names=["input_ids", "attention_mask"],
-        output_names=["last_hidden_state"],
-        opset_version=17,
-        dynamo=False,
-        dynamic_axes={"input_ids": dynamic, "attention_mask": dynamic, "last_hidden_state": dynamic},
-    )
+    with torch.no_grad():
+        torch.onnx.export(
+            wrap(Encoder(model)) if wrap else Encoder(model),
+            (example, example),
+            str(out / "model.onnx"),
+            input_names=["input_ids", "attention_mask"],
+            output_names=list(outputs),
+            opset_version=17,
+            dynamo=False,
+            dynamic_axes={"input_ids": dynamic, "attention_mask": dynamic} | {name: dynamic for name in outputs},
+        )
     del model
     fused = out / "model_fused.onnx"
     if model_config.model_type in ("bert", "xlm-roberta", "roberta"):
