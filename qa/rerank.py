@@ -58,17 +58,3 @@ def token_matches(
             TokenMatch(late_interaction(similarities, weights), sentence_scores, similarities, weights, ends)
         )
     return matches
-
-
-def match_strength(match: TokenMatch, length: int) -> np.ndarray:
-    """Per character of the passage text (``length`` long): the best cosine of one of the question's
-    weightier pieces (IDF at least their median: not "de", "the") with the passage piece there."""
-    rows = match.weights >= np.median(match.weights) if len(match.weights) else np.zeros(0, dtype=bool)
-    best = match.similarities[rows].max(axis=0) if rows.any() else np.zeros(len(match.ends), dtype=np.float32)
-    strength = np.zeros(length, dtype=np.float32)
-    start = 0
-    for end, value in zip(match.ends.tolist(), best.tolist(), strict=True):
-        if end > max(start, 0):
-            strength[max(start, 0) : min(end, length)] = value
-        start = max(start, end)
-    return strength
