@@ -17,8 +17,6 @@ from __future__ import annotations
 import contextlib
 import functools
 import hashlib
-import logging
-import os
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -27,12 +25,11 @@ from pathlib import Path
 import numpy as np
 
 from .embed import DEFAULT_MODEL, ModelError, model_folder
-from .embed.onnx import ONNX_FOLDER, build_once, export_int8, quantisation_config
-
-log = logging.getLogger(__name__)
+from .embed.base import E5_PROMPTS
+from .embed.onnx import ONNX_FOLDER, build_once, export_int8, quantisation_config, session_options
 
 WEIGHTS = Path(__file__).with_name("extractor_weights.npz")
-QUESTION_PROMPT, PASSAGE_PROMPT = "query: ", "passage: "  # as the model was trained: e5's own prompts
+QUESTION_PROMPT, PASSAGE_PROMPT = E5_PROMPTS["query"], E5_PROMPTS["document"]  # as the model was trained
 MAX_TOKENS = 384  # question and passage together
 MAX_ANSWER_PIECES = 30
 _TRIM = " \t\n,;:.!?()«»\"“”'"
@@ -55,12 +52,10 @@ class Extractor:
         from tokenizers import Tokenizer
 
         self._path = ensure_extractor_model(folder, weights)
-        options = ort.SessionOptions()
-        options.intra_op_num_threads = threads or min(os.cpu_count() or 1, 4)
-        options.inter_op_num_threads = 1
-        options.log_severity_level = 3
         try:
-            self.session = ort.InferenceSession(str(self._path), options, providers=["CPUExecutionProvider"])
+            self.session = ort.InferenceSession(
+                str(self._path), session_options(threads), providers=["CPUExecutionProvider"]
+            )
             self.tokenizer = Tokenizer.from_file(str(Path(folder) / "tokenizer.json"))
         except Exception as exc:
             raise ModelError(f"cannot load the extractive model {self._path}: {exc}") from exc

@@ -163,6 +163,19 @@ def export_int8(
     )
 
 
+def session_options(threads: int | None = None):
+    """onnxruntime settings for every model of the project: its own threads (up to 4), all graph
+    optimisations, warnings only."""
+    import onnxruntime as ort
+
+    options = ort.SessionOptions()
+    options.intra_op_num_threads = threads or min(os.cpu_count() or 1, 4)
+    options.inter_op_num_threads = 1
+    options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
+    options.log_severity_level = 3
+    return options
+
+
 class OnnxEmbedder:
     backend = "onnx"
 
@@ -173,11 +186,7 @@ class OnnxEmbedder:
         self.folder = Path(folder)
         self._path = ensure_onnx_model(self.folder)
         self.fingerprint = f"onnx:{self._path.relative_to(self.folder).as_posix()}"
-        options = ort.SessionOptions()
-        options.intra_op_num_threads = threads or min(os.cpu_count() or 1, 4)
-        options.inter_op_num_threads = 1
-        options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
-        options.log_severity_level = 3
+        options = session_options(threads)
         settings = _read_json(self.folder / "sentence_bert_config.json")
         self.max_tokens = int(settings.get("max_seq_length") or 512)
         self.prompts = dict(_read_json(self.folder / "config_sentence_transformers.json").get("prompts") or {})
