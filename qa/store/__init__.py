@@ -24,6 +24,7 @@ from .base import (
     KeywordHits,
     Manifest,
     Store,
+    StoreLocationError,
     StoreReader,
     StoreUnavailable,
     StoreWriter,
@@ -46,6 +47,7 @@ __all__ = [
     "KeywordHits",
     "Manifest",
     "Store",
+    "StoreLocationError",
     "StoreReader",
     "StoreUnavailable",
     "StoreWriter",
@@ -69,9 +71,14 @@ def is_database(location: str | Path) -> bool:
 
 
 def open_store(location: str | Path | Store = DEFAULT_STORE) -> Store:
-    """The store at ``location``: a ``postgresql://`` URI, or a folder for the files store."""
+    """The store at ``location``: a ``postgresql://`` URI, or a folder for the files store.
+    Raises StoreLocationError for an empty location, or a folder that holds other things than an index."""
     if not isinstance(location, str | Path):
         return location
+    if not str(location).strip():
+        raise StoreLocationError(
+            "no index location given (an empty --store or QA_STORE): name a folder or a postgresql:// URI"
+        )
     if is_database(location):
         from .postgres import PostgresStore
 

@@ -54,6 +54,10 @@ class StoreUnavailable(RuntimeError):
     """The store cannot be reached (a database that is down, refuses the login, …)."""
 
 
+class StoreLocationError(ValueError):
+    """The location given for the index cannot hold one (empty, or a folder of other things)."""
+
+
 @dataclass(frozen=True)
 class IndexSettings:
     """How the vectors were made. An index answers only questions encoded the same way."""

@@ -3,6 +3,7 @@
 Layout::
 
     embeddings/
+      .qa-index           says the folder is an index (qa.store.folder: what a writer may remove)
       CURRENT             name of the generation in use, replaced atomically
       .lock               held by the one writer
       gen-<stamp>/        one version: manifest.json, vectors.faiss, piece_df.npy
@@ -50,17 +51,15 @@ from .base import (
     StoreUnavailable,
     passage_key,
 )
+from .folder import LOCK_FILE, POINTER, SEGMENTS, check_folder, claim, make_folder, remove_if_made_here
 from .segments import Segment, SegmentBuilder, check_sizes, segment_piece_ids, sha256
 from .vectors import VectorIndex
 
 log = logging.getLogger(__name__)
 
-POINTER = "CURRENT"
 MANIFEST = "manifest.json"
 VECTORS = "vectors.faiss"
 PIECE_DF = "piece_df.npy"
-SEGMENTS = "segments"
-LOCK_FILE = ".lock"
 
 _segment_cache: dict[Path, Segment] = {}  # sealed segments never change: checked and parsed once per process
 _segment_lock = threading.Lock()
@@ -68,8 +67,10 @@ _segment_lock = threading.Lock()
 
 class FilesStore:
     def __init__(self, folder: str | Path):
+        """Raises StoreLocationError when ``folder`` holds other things than an index."""
         self.folder = Path(folder)
         self.location = str(self.folder)
+        check_folder(self.folder)
 
     def current_version(self) -> str | None:
         return self._pointer()[0]
@@ -147,6 +148,7 @@ class FilesStore:
                     f"gave up after {wait_seconds:.0f} s"
                 ) from exc
         try:
+            claim(self.folder)
             yield
         finally:
             lock.release()
@@ -321,7 +323,7 @@ class FilesWriter:
         if self._builder is None:
             folder = self.store.folder / SEGMENTS / f".{self._segment_name}.tmp"
             self._staging.append(folder)
-            self._builder = SegmentBuilder(folder, self.settings.dim)
+            self._builder = SegmentBuilder(make_folder(folder), self.settings.dim)
         self._placement[doc_id] = (self._segment_name, len(self._builder))
         for encoded in passages:
             self._builder.add(encoded)
@@ -350,7 +352,7 @@ class FilesWriter:
                 self._segments[self._segment_name] = self._builder.finish()
                 os.replace(self._builder.folder, store.folder / SEGMENTS / self._segment_name)
                 self._builder = None
-            staging.mkdir()
+            make_folder(staging)
             vectors, piece_df = self._vectors_and_piece_df()
             self._segments = {s: c for s, c in self._segments.items() if s in {p[0] for p in self._placement.values()}}
             vectors.write(staging / VECTORS)
@@ -405,13 +407,13 @@ class FilesWriter:
         folder = self.store.folder
         for path in folder.glob("gen-*"):
             if path.name not in (new, previous):
-                shutil.rmtree(path, ignore_errors=True)
+                remove_if_made_here(path)
         used = set(self._segments) | (self._segments_of(previous) if previous else set())
         for path in (folder / SEGMENTS).glob("*"):
             if path.name not in used:
-                shutil.rmtree(path, ignore_errors=True)
+                remove_if_made_here(path)
         for path in folder.glob(".gen-*.tmp"):
-            shutil.rmtree(path, ignore_errors=True)
+            remove_if_made_here(path)
 
     def _segments_of(self, generation: str) -> set[str]:
         """The segments a generation uses; from the manifest already read when it is this run's base

@@ -63,8 +63,8 @@ class SegmentBuilder:
     """Appends encoded passages to a new segment folder; :meth:`finish` seals it."""
 
     def __init__(self, folder: Path, dim: int):
+        """``folder``: made for it (see qa.store.folder.make_folder)."""
         self.folder, self.dim = folder, dim
-        folder.mkdir(parents=True)
         # held open while the run embeds, closed by finish() or abandon()
         self._files = {name: open(folder / name, "wb") for name in ("passages.jsonl", *ARRAYS)}  # noqa: SIM115
         self._texts: list[str] = []
