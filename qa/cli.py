@@ -9,11 +9,12 @@ import sys
 import textwrap
 from pathlib import Path
 
+from . import limits
 from .answer import Answer, Hit
 from .embed import BACKENDS, DEFAULT_BACKEND, DEFAULT_MODEL, ModelError
 from .indexer import update_index
 from .ingest import CorpusError, is_article_name
-from .limits import MAX_FILE_BYTES, QuestionError
+from .limits import DEFAULT_MAX_FILE_MB, FILE_SETTING, QuestionError, SettingError, megabytes_to_bytes
 from .ranking import RANKING_STAGES
 from .retrieval import DEFAULT_CORPUS_DIR, Retriever
 from .store import DEFAULT_STORE, IndexBusy, IndexUnusable, StoreUnavailable, public_location
@@ -56,10 +57,11 @@ def build_parser() -> argparse.ArgumentParser:
     index.add_argument("--watch", action="store_true", help="keep running and re-index whenever the corpus changes")
     index.add_argument(
         "--max-file-mb",
-        type=_megabytes,
-        default=None,
+        dest="max_file_bytes",
+        type=_max_file_bytes,
+        default=None,  # the indexer reads $QA_MAX_FILE_MB when it needs it: a bad value stops `qa index` only
         metavar="MB",
-        help=f"skip article files larger than this (default: $QA_MAX_FILE_MB or {MAX_FILE_BYTES / 2**20:g})",
+        help=f"skip article files larger than this (default: ${FILE_SETTING} or {DEFAULT_MAX_FILE_MB:g})",
     )
 
     ask = commands.add_parser("ask", help="answer a question with cited passages")
@@ -97,14 +99,11 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def _megabytes(value: str) -> float:
+def _max_file_bytes(value: str) -> int:
     try:
-        mb = float(value)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"not a number of megabytes: {value!r}") from None
-    if not mb > 0:
-        raise argparse.ArgumentTypeError(f"must be more than 0, not {value}")
-    return mb
+        return megabytes_to_bytes(value, "--max-file-mb")
+    except SettingError as exc:  # argparse names the option itself
+        raise argparse.ArgumentTypeError(exc.problem) from None
 
 
 def run_eval(args: argparse.Namespace) -> int:
@@ -197,9 +196,16 @@ SKIPPED_SHOWN = 100  # a collection with many bad lines: the rest are in the log
 
 
 def _index_once(args: argparse.Namespace, full: bool) -> None:
-    max_file_bytes = None if args.max_file_mb is None else int(args.max_file_mb * 2**20)
+    # the limit is read before the index is touched: a bad QA_MAX_FILE_MB stops here, naming itself
+    max_file_bytes = limits.max_file_bytes() if args.max_file_bytes is None else args.max_file_bytes
     report = update_index(
-        args.corpus, args.store, args.model, args.backend, full=full, show_progress=True, max_file_bytes=max_file_bytes
+        args.corpus,
+        args.store,
+        args.model,
+        args.backend,
+        full=full,
+        show_progress=True,
+        max_file_bytes=max_file_bytes,
     )
     if report.boilerplate:
         print(report.boilerplate, flush=True)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import json
+import os
 import subprocess
 import sys
 
@@ -90,6 +91,16 @@ def test_an_undecodable_argument_gets_a_clear_message(tiny_index, tiny_corpus):
     done = subprocess.run(command, capture_output=True, timeout=60)
     assert done.returncode == 2
     assert b"not valid UTF-8" in done.stderr and b"Traceback" not in done.stderr
+
+
+def test_a_bad_qa_max_file_mb_does_not_stop_qa_ask(tiny_index, tiny_corpus):
+    """The setting is read by what uses it (indexing), not when `qa` is imported."""
+    command = [sys.executable, "-m", "qa", "ask", "Saruul Bat", "--json", "-k", "1", "--backend", "hash"]
+    command += ["--store", str(tiny_index), "--corpus", str(tiny_corpus)]
+    env = dict(os.environ, QA_MAX_FILE_MB="abc", QA_MAX_UPLOAD_MB="-5")
+    done = subprocess.run(command, capture_output=True, timeout=120, env=env)
+    assert done.returncode == 0, done.stderr.decode()
+    assert json.loads(done.stdout)["hits"][0]["doc_id"] == "mongolia.txt"
 
 
 def test_index_reports_what_it_did(capsys, monkeypatch, tiny_corpus, tmp_path):

@@ -45,8 +45,34 @@ def test_index_reports_skipped_files_and_boilerplate(tmp_path, capsys, seed_corp
     assert json.loads(capsys.readouterr().out)["hits"][0]["doc_id"] == "andalousie.txt"
 
 
-def test_max_file_mb_must_be_positive(capsys, tmp_path):
+@pytest.mark.parametrize(
+    ("value", "problem"),
+    [
+        ("0", "must be more than 0"),
+        ("-5", "must be more than 0"),
+        ("inf", "must be a finite number of megabytes"),
+        ("1e400", "must be a finite number of megabytes"),
+        ("nan", "must be a finite number of megabytes"),
+        ("1e300", "must be at most"),
+        ("abc", "not a number of megabytes"),
+    ],
+)
+def test_max_file_mb_must_be_a_finite_positive_number(capsys, tmp_path, value, problem):
     with pytest.raises(SystemExit) as exited:
-        main(["index", "--backend", "hash", "--corpus", str(tmp_path), "--max-file-mb", "0"])
+        main(["index", "--backend", "hash", "--corpus", str(tmp_path), "--max-file-mb", value])
     assert exited.value.code == 2
-    assert "--max-file-mb: must be more than 0" in capsys.readouterr().err
+    err = capsys.readouterr().err
+    assert f"argument --max-file-mb: {problem}" in err and "Traceback" not in err
+
+
+@pytest.mark.parametrize(
+    ("value", "problem"), [("abc", "not a number of megabytes: 'abc'"), ("-5", "must be more than 0, not '-5'")]
+)
+def test_a_bad_qa_max_file_mb_stops_qa_index_with_one_line(capsys, monkeypatch, tmp_path, tiny_corpus, value, problem):
+    monkeypatch.setenv("QA_MAX_FILE_MB", value)
+    args = ["index", "--backend", "hash", "--corpus", str(tiny_corpus), "--store", str(tmp_path / "store")]
+    assert main(args) == 2
+    assert capsys.readouterr().err == f"qa: error: QA_MAX_FILE_MB: {problem}\n"
+    assert not (tmp_path / "store").exists()
+    assert main([*args, "--max-file-mb", "1"]) == 0  # the option, when given, is the limit
+    assert "+3 added" in capsys.readouterr().out

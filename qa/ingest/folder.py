@@ -14,7 +14,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from ..limits import MAX_FILE_BYTES
+from .. import limits
 from .boilerplate import BoilerplateReport, find_boilerplate
 from .collection import COLLECTION_SUFFIXES, is_collection, read_collection, record_text, split_doc_id
 from .document import CorpusError, Document, Unusable
@@ -51,16 +51,17 @@ def list_article_files(corpus_dir: Path) -> list[Path]:
     return _walk(Path(corpus_dir))[0]
 
 
-def load_corpus(
-    corpus_dir: Path, max_file_bytes: int = MAX_FILE_BYTES, known: Mapping[str, str] | None = None
-) -> Corpus:
+def load_corpus(corpus_dir: Path, max_file_bytes: int | None = None, known: Mapping[str, str] | None = None) -> Corpus:
     """Read and clean every article of ``corpus_dir``; unusable files are skipped and listed.
 
-    ``max_file_bytes`` limits each file, and each record of a collection.
+    ``max_file_bytes`` limits each file, and each record of a collection
+    (default: qa.limits.max_file_bytes(), which QA_MAX_FILE_MB sets).
     ``known`` (doc_id → content hash, what an index holds) lets collection
     records that have not changed go unread: they are listed in
     ``Corpus.unchanged``, not in ``Corpus.documents``.
     """
+    if max_file_bytes is None:
+        max_file_bytes = limits.max_file_bytes()
     root = Path(corpus_dir)
     files, skipped = _walk(root)
     real_root = root.resolve()
