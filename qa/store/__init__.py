@@ -1,7 +1,8 @@
 """Where passages and vectors are kept, behind one :class:`Store` protocol.
 
 - a folder (the default, ``embeddings/``): FAISS and plain files, :mod:`qa.store.faiss`;
-- ``postgresql://…``: PostgreSQL with pgvector, :mod:`qa.store.postgres`.
+- ``postgresql://…``, or libpq's ``host=… dbname=…``: PostgreSQL with pgvector, :mod:`qa.store.postgres`
+  (:mod:`qa.store.location` tells them apart and masks passwords in messages).
 
 ``--store`` on the command line, or the ``QA_STORE`` environment variable, picks one.
 """
@@ -30,6 +31,7 @@ from .base import (
     StoreWriter,
     passage_key,
 )
+from .location import is_database, public_location
 
 DEFAULT_STORE = os.environ.get("QA_STORE", "embeddings")
 
@@ -57,21 +59,8 @@ __all__ = [
 ]
 
 
-def public_location(location: str | Path) -> str:
-    """``location`` as messages may show it: a database URI with its password masked."""
-    if is_database(location):
-        from .postgres_connect import mask
-
-        return mask(str(location))
-    return str(location)
-
-
-def is_database(location: str | Path) -> bool:
-    return str(location).startswith(("postgresql://", "postgres://"))
-
-
 def open_store(location: str | Path | Store = DEFAULT_STORE) -> Store:
-    """The store at ``location``: a ``postgresql://`` URI, or a folder for the files store.
+    """The store at ``location``: a PostgreSQL URI or connection string, or a folder for the files store.
     Raises StoreLocationError for an empty location, or a folder that holds other things than an index."""
     if not isinstance(location, str | Path):
         return location

@@ -1,8 +1,9 @@
 """Connections to the PostgreSQL store: the URI, a small pool that reconnects, clear errors.
 
-The URI is libpq's (``postgresql://user:password@host:port/db?sslmode=require&options=…``)
-and goes to libpq unchanged. The password never leaves the
-connection string: :attr:`Target.location`, used in every message, masks it.
+The URI is libpq's (``postgresql://user:password@host:port/db?sslmode=require&options=…``,
+or its keyword form ``host=… dbname=… password=…``) and goes to libpq unchanged. The
+password never leaves the connection string: :attr:`Target.location`, used in every
+message, masks it (:func:`qa.store.location.mask`).
 
 The pool keeps a few idle connections for the questions of a long-running
 app. A connection found dead (the server restarted, a network cut) is
@@ -20,13 +21,13 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import TypeVar
-from urllib.parse import parse_qsl, quote, urlsplit, urlunsplit
 
 import psycopg
 from pgvector.psycopg.vector import register_vector_info
 from psycopg.types import TypeInfo
 
 from .base import StoreUnavailable
+from .location import is_uri, mask
 from .postgres_schema import one_line
 
 log = logging.getLogger(__name__)
@@ -43,29 +44,17 @@ class Target:
 
     @classmethod
     def parse(cls, uri: str) -> Target:
+        """A ``postgresql://`` URI or a libpq connection string (``host=… dbname=… password=…``)."""
+        form = "postgresql:// URI" if is_uri(uri) else "PostgreSQL connection string"
         try:
             location = mask(uri)
         except ValueError:
-            raise StoreUnavailable("not a valid postgresql:// URI") from None
+            raise StoreUnavailable(f"not a valid {form}") from None
         try:
             psycopg.conninfo.conninfo_to_dict(uri)
         except psycopg.ProgrammingError:  # its message may quote the password: not shown
-            raise StoreUnavailable(f"not a valid postgresql:// URI: {location}") from None
-        return cls(uri, location)
-
-
-def mask(uri: str) -> str:
-    """The URI with any password (in the user part or as ``?password=``) replaced by ``***``."""
-    parts = urlsplit(uri)
-    netloc = parts.netloc
-    userinfo, at, hosts = netloc.rpartition("@")
-    if at and ":" in userinfo:
-        netloc = f"{userinfo.split(':', 1)[0]}:***@{hosts}"
-    query = "&".join(
-        f"{k}=***" if k == "password" else f"{k}={quote(v, safe='/:,=-_.')}"
-        for k, v in parse_qsl(parts.query, keep_blank_values=True)
-    )
-    return urlunsplit(parts._replace(netloc=netloc, query=query))
+            raise StoreUnavailable(f"not a valid {form}: {location}") from None
+        return cls(uri.strip(), location)
 
 
 class Connections:
