@@ -13,8 +13,8 @@ from qa.cli import main
 from qa.embed.hashing import HashingEmbedder
 from qa.indexer import encode_passages, index_settings
 from qa.store import IndexMismatch, StoreUnavailable, open_store
-from qa.store.postgres import PostgresStore
 from qa.store.location import mask
+from qa.store.postgres import PostgresStore
 from qa.store.postgres_schema import ensure_extension
 
 from .postgres_server import PASSWORD, PASSWORD_USER, PLAIN_USER
