@@ -52,6 +52,7 @@ from .base import (
     passage_key,
 )
 from .folder import LOCK_FILE, POINTER, SEGMENTS, check_folder, claim, make_folder, remove_if_made_here
+from .scoring import counted, keyword_hits, piece_idf
 from .segments import Segment, SegmentBuilder, check_sizes, segment_piece_ids, sha256
 from .vectors import VectorIndex
 
@@ -197,14 +198,6 @@ def _placement_columns(placement: dict[str, tuple[str, int]], order: Iterable[st
     return {"segments": names, "segment": [number[placement[d][0]] for d in ids], "row": [placement[d][1] for d in ids]}
 
 
-def _counted(frequency: np.ndarray, ids: np.ndarray) -> np.ndarray:
-    """``frequency`` (per token id) with one more for each of ``ids``, grown as needed."""
-    if len(ids) and ids.max() >= len(frequency):
-        frequency = np.pad(frequency, (0, int(ids.max()) + 1 - len(frequency)))
-    frequency[ids] += 1
-    return frequency
-
-
 class FilesReader:
     """One generation, loaded and checked."""
 
@@ -262,18 +255,13 @@ class FilesReader:
         return np.stack([np.asarray(segment.arrays["vectors.f32"][row]) for segment, row in rows])
 
     def keyword_search(self, question: str, k: int) -> KeywordHits:
-        keys, scores, coverage = self.keywords.scores(question)
-        top = np.argsort(-scores, kind="stable")[:k]
-        best = float(scores[top[0]]) if len(top) else 0.0
-        relative = scores[top] / best * coverage if best > 0 else scores[top]
-        return KeywordHits(keys[top], relative.astype(np.float32), coverage)
+        return keyword_hits(self.keywords, question, k)
 
     def pieces(self, keys: Sequence[int]) -> list[Pieces]:
         return [segment.pieces(row) for segment, row in (self._where[k] for k in keys)]
 
     def piece_idf(self) -> np.ndarray:
-        frequency = np.append(self._piece_df, 0).astype(np.float32)  # the last slot serves unknown ids
-        return np.log((len(self) + 1) / (frequency + 0.5))
+        return piece_idf(self._piece_df, len(self))
 
     def passages(self, keys: Sequence[int] | None = None) -> Iterator[Passage]:
         for segment, row in self._where.values() if keys is None else (self._where[k] for k in keys):
@@ -329,7 +317,7 @@ class FilesWriter:
             self._builder.add(encoded)
             self._new_keys.append(passage_key(encoded.passage.passage_id))
             self._new_vectors.append(encoded.vector.astype(np.float32))
-            self._new_df = _counted(self._new_df, np.unique(encoded.pieces.ids))
+            self._new_df = counted(self._new_df, encoded.pieces.ids)
         self._documents[doc_id] = DocumentEntry(content_hash, title, tuple(e.passage.passage_id for e in passages))
 
     def remove(self, doc_ids: Iterable[str]) -> None:
@@ -384,7 +372,7 @@ class FilesWriter:
             piece_df = np.load(folder / PIECE_DF, allow_pickle=False).astype(np.int32)
             for segment, first, count in self._dropped:
                 for ids in segment_piece_ids(self.store.folder / SEGMENTS / segment, range(first, first + count)):
-                    piece_df[np.unique(ids[ids < len(piece_df)])] -= 1
+                    piece_df = counted(piece_df, ids, -1)
         else:
             vectors, piece_df = VectorIndex.empty(self.settings.dim), np.zeros(0, dtype=np.int32)
         size = max(len(piece_df), len(self._new_df))

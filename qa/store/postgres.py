@@ -42,9 +42,10 @@ from .base import (
     StoreUnavailable,
 )
 from .postgres_connect import Connections, Target, register_vector
-from .postgres_keywords import Group, bm25_of, bm25_search, load_groups
+from .postgres_keywords import Group, bm25_of, load_groups
 from .postgres_schema import check_readable, migrate, one_line, schema_version
 from .postgres_writer import PostgresWriter, VersionRow, visible
+from .scoring import dequantise, keyword_hits, piece_idf
 
 log = logging.getLogger(__name__)
 
@@ -237,7 +238,7 @@ class PostgresReader:
         return sorted(candidates, key=lambda c: -c.dense)
 
     def keyword_search(self, question: str, k: int) -> KeywordHits:
-        return bm25_search(self.keywords, question, k)
+        return keyword_hits(self.keywords, question, k)
 
     def pieces(self, keys: Sequence[int]) -> list[Pieces]:
         statement = sql.SQL(
@@ -249,10 +250,10 @@ class PostgresReader:
         dim = self.current.dim
         found = {}
         for key, ids, ends, vectors, scales in rows:
-            quantised = np.frombuffer(vectors, dtype=np.int8).reshape(-1, dim).astype(np.float32)
+            codes = np.frombuffer(vectors, dtype=np.int8).reshape(-1, dim)
             found[int(key)] = Pieces(
                 ids=np.frombuffer(ids, dtype="<i4").copy(),
-                vectors=quantised * np.frombuffer(scales, dtype="<f4")[:, None],
+                vectors=dequantise(codes, np.frombuffer(scales, dtype="<f4")),
                 ends=np.frombuffer(ends, dtype="<i4").copy(),
             )
         missing = [k for k in keys if int(k) not in found]
@@ -261,8 +262,7 @@ class PostgresReader:
         return [found[int(k)] for k in keys]
 
     def piece_idf(self) -> np.ndarray:
-        frequency = np.append(self._piece_df, 0).astype(np.float32)  # the last slot serves unknown ids
-        return np.log((len(self) + 1) / (frequency + 0.5))
+        return piece_idf(self._piece_df, len(self))
 
     def passages(self, keys: Sequence[int] | None = None) -> Iterator[Passage]:
         if keys is not None:

@@ -19,7 +19,6 @@ import numpy as np
 import psycopg
 
 from ..lexical import BM25, TermCounts
-from .base import KeywordHits
 
 Group = tuple[TermCounts, np.ndarray]  # counts and the passage key of each of their rows
 
@@ -47,11 +46,3 @@ def bm25_of(groups: dict[int, Group], live_keys: np.ndarray, live_groups: np.nda
         rows = np.flatnonzero(np.isin(keys, live))
         parts.append((counts, rows, keys[rows]))
     return BM25(parts)
-
-
-def bm25_search(keywords: BM25, question: str, k: int) -> KeywordHits:
-    keys, scores, coverage = keywords.scores(question)
-    top = np.argsort(-scores, kind="stable")[:k]
-    best = float(scores[top[0]]) if len(top) else 0.0
-    relative = scores[top] / best * coverage if best > 0 else scores[top]
-    return KeywordHits(keys[top], relative.astype(np.float32), coverage)

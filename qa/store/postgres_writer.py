@@ -30,7 +30,7 @@ from psycopg import sql
 
 from .base import EncodedPassage, IndexSettings, Manifest, passage_key
 from .postgres_keywords import counts_bytes
-from .segments import quantise
+from .scoring import counted, quantise
 
 if TYPE_CHECKING:
     from .postgres import PostgresStore
@@ -160,7 +160,7 @@ class PostgresWriter:
             )
             self._texts.append(p.titled_text)
             self._keys.append(key)
-            self._piece_df = _count(self._piece_df, encoded.pieces.ids, +1)
+            self._piece_df = counted(self._piece_df, encoded.pieces.ids)
         if len(self._passages) >= FLUSH_ROWS:
             self._flush()
 
@@ -227,7 +227,7 @@ class PostgresWriter:
             for (ids,) in conn.execute(
                 "SELECT piece_ids FROM qa_passages WHERE build = %s AND removed_in = %s", (build, version)
             ):
-                base_df = _count(base_df, np.frombuffer(ids, dtype="<i4"), -1)
+                base_df = counted(base_df, np.frombuffer(ids, dtype="<i4"), -1)
             piece_df = np.zeros(max(len(base_df), len(self._piece_df)), dtype=np.int32)
             piece_df[: len(base_df)] += base_df
             piece_df[: len(self._piece_df)] += self._piece_df
@@ -290,13 +290,3 @@ def drop_stale_indexes(conn: psycopg.Connection, kept: set[int]) -> None:
     for (name,) in names:
         if name.rsplit("_", 1)[1].isdigit() and int(name.rsplit("_", 1)[1]) not in kept:
             conn.execute(sql.SQL("DROP INDEX IF EXISTS {}").format(sql.Identifier(name)))
-
-
-def _count(df: np.ndarray, ids: np.ndarray, step: int) -> np.ndarray:
-    """``df`` grown to hold every id of ``ids``, each distinct id counted ``step`` more times."""
-    ids = np.unique(ids)
-    if len(ids) and ids[-1] >= len(df):
-        df = np.concatenate([df, np.zeros(ids[-1] + 1 - len(df), dtype=np.int32)])
-    if step:
-        df[ids] += step
-    return df

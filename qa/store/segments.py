@@ -32,6 +32,7 @@ from ..chunking import Passage
 from ..embed import Pieces
 from ..lexical import TermCounts
 from .base import EncodedPassage, IndexCorrupt
+from .scoring import dequantise, quantise
 
 SEGMENT_JSON = "segment.json"
 ARRAYS: dict[str, tuple[str, str | int]] = {  # file -> (dtype, columns: "dim" or a number)
@@ -51,12 +52,6 @@ def sha256(path: Path) -> str:
         for block in iter(lambda: f.read(1 << 20), b""):
             digest.update(block)
     return digest.hexdigest()
-
-
-def quantise(vectors: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Rows as int8 with one scale each: row ≈ int8 * scale."""
-    scales = np.maximum(np.abs(vectors).max(axis=1), 1e-12) / 127.0
-    return np.round(vectors / scales[:, None]).astype(np.int8), scales.astype(np.float32)
 
 
 class SegmentBuilder:
@@ -153,9 +148,7 @@ class Segment:
 
     def pieces(self, row: int) -> Pieces:
         start, end = self.arrays["bounds.i64"][row : row + 2, 1]
-        vectors = (
-            self.arrays["pieces.i8"][start:end].astype(np.float32) * self.arrays["piece_scales.f32"][start:end, None]
-        )
+        vectors = dequantise(self.arrays["pieces.i8"][start:end], self.arrays["piece_scales.f32"][start:end])
         meta = self.arrays["piece_meta.i32"][start:end]
         return Pieces(ids=np.asarray(meta[:, 0]), vectors=vectors, ends=np.asarray(meta[:, 1]))
 
