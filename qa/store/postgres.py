@@ -33,7 +33,6 @@ from ..embed import Pieces
 from ..lexical import BM25
 from .base import (
     Candidate,
-    DocumentEntry,
     IndexBusy,
     IndexMissing,
     IndexSettings,
@@ -43,8 +42,9 @@ from .base import (
 )
 from .postgres_connect import Connections, Target, register_vector
 from .postgres_keywords import Group, bm25_of, load_groups
-from .postgres_schema import check_readable, migrate, one_line, schema_version
-from .postgres_writer import PostgresWriter, VersionRow, visible
+from .postgres_schema import migrate, one_line
+from .postgres_versions import VersionRow, read_current, visible
+from .postgres_writer import PostgresWriter
 from .scoring import dequantise, keyword_hits, piece_idf
 
 log = logging.getLogger(__name__)
@@ -88,45 +88,16 @@ class PostgresStore:
         return self.connections.read(work)
 
     def read_manifest(self) -> Manifest | None:
-        found = self.connections.read(self._read_current)
-        return found[0] if found else None
-
-    def _read_current(self, conn: psycopg.Connection) -> tuple[Manifest, VersionRow] | None:
-        check_readable(schema_version(conn), self.location)
-        try:
-            row = conn.execute(
-                "SELECT v.version, v.build, v.settings, v.created, v.passages "
-                "FROM qa_current c JOIN qa_versions v USING (version)"
-            ).fetchone()
-        except psycopg.errors.UndefinedTable:
-            return None
-        if row is None:
-            return None
-        current = VersionRow(version=row[0], build=row[1], dim=int(row[2]["dim"]), passages=row[4])
-        documents = conn.execute(
-            sql.SQL(
-                "SELECT d.doc_id, d.content_hash, d.title, "
-                "array_remove(array_agg(p.passage_id ORDER BY p.position), NULL) "
-                "FROM qa_documents d LEFT JOIN qa_passages p ON p.doc_id = d.doc_id AND {passages} "
-                "WHERE {documents} GROUP BY d.doc_id, d.content_hash, d.title"
-            ).format(passages=visible(current.build, "p"), documents=visible(current.build, "d")),
-            {"v": current.version},
-        ).fetchall()
-        manifest = Manifest(
-            settings=IndexSettings(**row[2]),
-            documents={d: DocumentEntry(h, t, tuple(ids)) for d, h, t, ids in documents},
-            created=float(row[3]),
-            extra={"build": current.build},
-        )
-        return manifest, current
+        found = self.connections.read(lambda conn: read_current(conn, self.location))
+        return found.manifest if found else None
 
     def open_reader(self) -> PostgresReader:
         with self.connections.session() as conn, conn.transaction():
             conn.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ")  # one snapshot for all that follows
-            found = self._read_current(conn)
+            found = read_current(conn, self.location)
             if found is None:
                 raise IndexMissing(f"no index in {self.location} (run `qa index` to build it)")
-            manifest, current = found
+            manifest, current = found.manifest, found.row
             piece_df = conn.execute(
                 "SELECT piece_df FROM qa_versions WHERE version = %s", (current.version,)
             ).fetchone()
@@ -165,7 +136,7 @@ class PostgresStore:
             conn.execute("SET statement_timeout = 0")  # building a vector index too
             migrate(conn, self.location)
             register_vector(conn)  # the extension may have just been created
-            yield PostgresWriter(self, conn, settings, rebuild)
+            yield PostgresWriter(conn, self.location, settings, rebuild)
         except psycopg.OperationalError as exc:
             raise StoreUnavailable(
                 f"lost the connection to {self.location}: {one_line(exc)}; the index in use was not changed"

@@ -21,8 +21,7 @@ import json
 import logging
 import time
 from collections.abc import Iterable, Sequence
-from dataclasses import asdict, dataclass
-from typing import TYPE_CHECKING
+from dataclasses import asdict
 
 import numpy as np
 import psycopg
@@ -30,10 +29,8 @@ from psycopg import sql
 
 from .base import EncodedPassage, IndexSettings, Manifest, passage_key
 from .postgres_keywords import counts_bytes
+from .postgres_versions import VersionRow, read_current
 from .scoring import counted, quantise
-
-if TYPE_CHECKING:
-    from .postgres import PostgresStore
 
 log = logging.getLogger(__name__)
 
@@ -65,49 +62,31 @@ PASSAGE_COLUMNS = {  # column -> type for binary COPY
 DOCUMENT_COLUMNS = {"build": "int8", "doc_id": "text", "content_hash": "text", "title": "text", "added_in": "int8"}
 
 
-@dataclass(frozen=True)
-class VersionRow:
-    version: int
-    build: int
-    dim: int
-    passages: int
-
-
-def visible(build: int, alias: str | None = None) -> sql.Composed:
-    """The rows of ``build`` that version ``%(v)s`` shows."""
-
-    def column(name: str) -> sql.Identifier:
-        return sql.Identifier(alias, name) if alias else sql.Identifier(name)
-
-    return sql.SQL("{b} = {build} AND {a} <= %(v)s AND ({r} IS NULL OR {r} > %(v)s)").format(
-        b=column("build"), build=sql.Literal(int(build)), a=column("added_in"), r=column("removed_in")
-    )
-
-
 def hnsw_index(build: int) -> sql.Identifier:
     return sql.Identifier(f"qa_passages_hnsw_{int(build)}")
 
 
 class PostgresWriter:
-    def __init__(self, store: PostgresStore, conn: psycopg.Connection, settings: IndexSettings, rebuild: bool):
-        self.store, self.conn, self.settings = store, conn, settings
+    def __init__(self, conn: psycopg.Connection, location: str, settings: IndexSettings, rebuild: bool):
+        """``conn``: the writer's own session, holding the writers' lock."""
+        self.conn, self.location, self.settings = conn, location, settings
         self.base: Manifest | None = None
         self.rebuilt_because: str | None = "a full rebuild was asked" if rebuild else None
         self._previous: VersionRow | None = None
         found = None
         try:
-            found = store._read_current(conn)
+            found = read_current(conn, location)
         except (KeyError, TypeError, ValueError) as exc:
             self.rebuilt_because = f"existing index unusable: {exc}"
             log.warning("existing index unusable, rebuilding: %s", exc)
         if found is not None:
-            self._previous = found[1]
-            why = found[0].settings.incompatibility(settings)
+            self._previous = found.row
+            why = found.manifest.settings.incompatibility(settings)
             if why and not rebuild:
                 log.warning("rebuilding the index: %s", why)
                 self.rebuilt_because = why
             elif not rebuild:
-                self.base = found[0]
+                self.base = found.manifest
         row = conn.execute("SELECT max(version) FROM qa_versions").fetchone()
         self.version = int(row[0] or 0) + 1 if row else 1
         if self.base is not None and self._previous is not None:
