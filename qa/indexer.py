@@ -35,6 +35,8 @@ class UpdateReport:
     added: list[str] = field(default_factory=list)
     changed: list[str] = field(default_factory=list)
     removed: list[str] = field(default_factory=list)
+    repaired: list[str] = field(default_factory=list)  # stored damaged or incomplete: embedded again
+    repaired_because: str | None = None  # what was wrong with them (qa.store.Repair.reason)
     unchanged: int = 0
     passages_embedded: int = 0
     rebuilt_because: str | None = None  # set when the old index could not be reused
@@ -45,13 +47,15 @@ class UpdateReport:
 
     @property
     def touched(self) -> bool:
-        return bool(self.added or self.changed or self.removed or self.rebuilt_because)
+        return bool(self.added or self.changed or self.removed or self.rebuilt_because or self.repaired_because)
 
     def summary(self) -> str:
         line = (
             f"+{len(self.added)} added, ~{len(self.changed)} changed, "
             f"-{len(self.removed)} removed, {self.unchanged} unchanged"
         )
+        if self.repaired_because:
+            line = f"{line}, {len(self.repaired)} repaired ({self.repaired_because})"
         if self.rebuilt_because:
             line = f"full rebuild ({self.rebuilt_because}): {line}"
         return line
@@ -130,18 +134,21 @@ def _run(read, store, model, backend, chunking, full, show_progress, wait_second
             documents = corpus
         report.seconds["read"] = time.perf_counter() - started
         report.rebuilt_because = writer.rebuilt_because
+        repair = writer.repair  # left out of writer.base, so read again above
         read_now = {d.doc_id: d for d in documents}
         current = {**unread, **{d: doc.content_hash for d, doc in read_now.items()}}
-        report.added = sorted(set(current) - set(known))
+        report.repaired = sorted(repair.doc_ids & set(current)) if repair else []
+        report.repaired_because = repair.reason if repair else None
+        report.added = sorted(set(current) - set(known) - set(report.repaired))
         report.changed = sorted(d for d in set(current) & set(known) if known[d] != current[d])
         report.removed = sorted(set(known) - set(current))
-        report.unchanged = len(current) - len(report.added) - len(report.changed)
+        report.unchanged = len(current) - len(report.added) - len(report.changed) - len(report.repaired)
         if writer.base is not None and not report.touched:
             return report
 
         started = time.perf_counter()
         writer.remove(report.removed)
-        to_embed = [read_now[d] for d in report.added + report.changed]
+        to_embed = [read_now[d] for d in report.added + report.changed + report.repaired]
         chunked = [(doc, chunk_document(doc, chunking)) for doc in to_embed]
         total = sum(len(passages) for _, passages in chunked)
         desc = f"embedding {total:,} passages from {len(to_embed):,} articles"

@@ -145,7 +145,7 @@ def test_a_retriever_refuses_an_index_made_with_another_model(postgres_uri, tiny
 
     update_index(tiny_corpus, postgres_uri, model="one-model", backend="hash")
     with pytest.raises(IndexMismatch, match="another-model"):
-        Retriever.open(postgres_uri, tiny_corpus, model="another-model", backend="hash", build_if_missing=False)
+        Retriever.open(postgres_uri, tiny_corpus, model="another-model", backend="hash")
     assert Retriever.open(postgres_uri, tiny_corpus, model="one-model", backend="hash").retrieve("Tromsø")
 
 
@@ -179,3 +179,29 @@ def test_search_breadth_has_a_default_that_the_uri_can_change(postgres_uri):
 
     assert breadth(open_store(postgres_uri)) == str(EF_SEARCH)
     assert breadth(open_store(postgres_uri + "&options=-c%20hnsw.ef_search%3D77")) == "77"
+
+
+def test_a_database_of_the_first_schema_is_upgraded_and_its_passages_get_their_citations(
+    postgres_server, postgres_uri, tiny_corpus
+):
+    from qa.indexer import update_index
+
+    update_index(tiny_corpus, postgres_uri, backend="hash")
+    postgres_server.admin(  # as the first schema left it: no breaks, line offsets nor pages
+        "ALTER TABLE qa_passages DROP COLUMN breaks, DROP COLUMN line_offsets, DROP COLUMN page; "
+        "UPDATE qa_schema SET version = 1",
+        database(postgres_uri),
+    )
+    store = open_store(postgres_uri)
+    with pytest.raises(IndexMismatch, match="older.*run `qa index` to upgrade"):
+        store.open_reader()
+    report = update_index(tiny_corpus, postgres_uri, backend="hash")
+    assert report.repaired == sorted(store.read_manifest().documents) and not report.added
+    assert report.summary().endswith(", 3 repaired (stored before sentence breaks, line offsets and pages were kept)")
+    fresh = postgres_server.uri(postgres_server.create_database())
+    update_index(tiny_corpus, fresh, backend="hash")
+    expected = sorted(open_store(fresh).open_reader().passages(), key=lambda p: p.passage_id)
+    assert sorted(store.open_reader().passages(), key=lambda p: p.passage_id) == expected
+    assert any(len(p.breaks) > 1 for p in expected) and any(p.line_offsets for p in expected)
+    again = update_index(tiny_corpus, postgres_uri, backend="hash")
+    assert not again.touched and again.unchanged == 3

@@ -151,6 +151,14 @@ class EncodedPassage:
 
 
 @dataclass(frozen=True)
+class Repair:
+    """Stored articles a writer found damaged or incomplete, and dropped: the run writes them again."""
+
+    doc_ids: frozenset[str]
+    reason: str  # what was found, for the report: "segments/seg-…/pieces.i8 does not match its checksum"
+
+
+@dataclass(frozen=True)
 class Candidate:
     """A passage found for a question, with the evidence the store holds about it."""
 
@@ -202,8 +210,9 @@ class StoreReader(Protocol):
 class StoreWriter(Protocol):
     """Changes to the index, invisible to readers until :meth:`commit`."""
 
-    base: Manifest | None  # what the store held when writing started (None: an empty or rebuilt index)
+    base: Manifest | None  # what the store held when writing started and can keep (None: empty or rebuilt)
     rebuilt_because: str | None  # why the stored index could not be kept, if it was not
+    repair: Repair | None  # articles left out of ``base`` because their stored data is damaged or incomplete
 
     def add(self, doc_id: str, content_hash: str, title: str, passages: Sequence[EncodedPassage]) -> None:
         """One whole article (it replaces an earlier version of it)."""

@@ -48,6 +48,7 @@ from .base import (
     IndexUnusable,
     KeywordHits,
     Manifest,
+    Repair,
     StoreUnavailable,
     passage_key,
 )
@@ -276,6 +277,7 @@ class FilesWriter:
         self.store, self.settings = store, settings
         self._base_version = store.current_version()
         self.base, self.rebuilt_because = self._usable_base(rebuild)
+        self.repair: Repair | None = None
         self._documents: dict[str, DocumentEntry] = dict(self.base.documents) if self.base else {}
         self._placement: dict[str, tuple[str, int]] = _placement(self.base) if self.base else {}
         self._segments: dict[str, dict[str, str]] = dict(self.base.extra["segments"]) if self.base else {}

@@ -55,7 +55,11 @@ EF_SEARCH = 400
 LOCK_CLASS = 0x7161  # first half of the writer's advisory lock key; the second is the schema's hash
 PAGE = 2_000  # passages per round trip when every passage is read
 
-_PASSAGE = "key, passage_id, doc_id, title, body, position, start_char, end_char, line_start, line_end, sentences"
+_PASSAGE = (
+    "key, passage_id, doc_id, title, body, position, start_char, end_char, line_start, line_end, sentences, "
+    "breaks, line_offsets, page"
+)
+_PASSAGE_FIELDS = _PASSAGE.count(",") + 1  # what follows them in a row is the query's own
 
 
 def _reader_setup(conn: psycopg.Connection) -> None:
@@ -201,8 +205,8 @@ class PostgresReader:
             Candidate(
                 int(r[0]),
                 _passage(r),
-                float(r[11]),
-                np.frombuffer(r[12], dtype="<f2").reshape(-1, dim).astype(np.float32),
+                float(r[_PASSAGE_FIELDS]),
+                np.frombuffer(r[_PASSAGE_FIELDS + 1], dtype="<f2").reshape(-1, dim).astype(np.float32),
             )
             for r in rows
         ]
@@ -266,7 +270,9 @@ class PostgresReader:
 
 
 def _passage(row: tuple) -> Passage:
-    spans = row[10]
+    """A passage from the ``_PASSAGE`` columns. Rows stored before breaks, line offsets and pages
+    were kept have NULL there: read as none (the next ``qa index`` writes them again)."""
+    spans, breaks, line_offsets = row[10], row[11] or [], row[12] or []
     return Passage(
         passage_id=row[1],
         doc_id=row[2],
@@ -278,4 +284,7 @@ def _passage(row: tuple) -> Passage:
         line_start=row[8],
         line_end=row[9],
         sentences=tuple((spans[i], spans[i + 1]) for i in range(0, len(spans), 2)),
+        breaks=tuple((breaks[i], breaks[i + 1]) for i in range(0, len(breaks), 2)),
+        line_offsets=tuple(line_offsets),
+        page=row[13],
     )

@@ -87,6 +87,13 @@ MIGRATIONS: tuple[str, ...] = (
         PRIMARY KEY (build, version)
     );
     """,
+    # what citations need beyond the offsets; NULL in rows stored before (qa_passages_missing_citations)
+    """
+    ALTER TABLE qa_passages
+        ADD COLUMN breaks integer[],  -- flat (index in body, offset in the original) pairs: Passage.breaks
+        ADD COLUMN line_offsets integer[],  -- original offsets where the passage's 2nd, 3rd… lines start
+        ADD COLUMN page integer;  -- PDFs: the page where the passage starts
+    """,
 )
 SCHEMA_VERSION = len(MIGRATIONS)
 

@@ -27,9 +27,9 @@ import numpy as np
 import psycopg
 from psycopg import sql
 
-from .base import EncodedPassage, IndexSettings, Manifest, passage_key
+from .base import EncodedPassage, IndexSettings, Manifest, Repair, passage_key
 from .postgres_keywords import counts_bytes
-from .postgres_versions import VersionRow, read_current
+from .postgres_versions import VersionRow, read_current, visible
 from .scoring import counted, quantise
 
 log = logging.getLogger(__name__)
@@ -52,6 +52,9 @@ PASSAGE_COLUMNS = {  # column -> type for binary COPY
     "line_start": "int4",
     "line_end": "int4",
     "sentences": "int4[]",
+    "breaks": "int4[]",
+    "line_offsets": "int4[]",
+    "page": "int4",
     "embedding": "vector",
     "sentence_vectors": "bytea",
     "piece_ids": "bytea",
@@ -105,6 +108,26 @@ class PostgresWriter:
         self._piece_df = np.zeros(0, dtype=np.int32)
         self._removed = 0
         conn.autocommit = False  # from here on, one transaction: the first write opens it, commit() ends it
+        self.repair: Repair | None = self._drop_incomplete()
+
+    def _drop_incomplete(self) -> Repair | None:
+        """Drop the articles stored before breaks, line offsets and pages were kept (schema 1), for
+        this run to write them again: their citations would point at the wrong characters and lines."""
+        if self.base is None or self._previous is None:
+            return None
+        rows = self.conn.execute(
+            sql.SQL("SELECT DISTINCT doc_id FROM qa_passages WHERE {} AND breaks IS NULL").format(visible(self.build)),
+            {"v": self._previous.version},
+        ).fetchall()
+        incomplete = frozenset(doc_id for (doc_id,) in rows)
+        if not incomplete:
+            return None
+        self.remove(incomplete)
+        kept = {d: entry for d, entry in self.base.documents.items() if d not in incomplete}
+        self.base = Manifest(self.base.settings, kept, self.base.created, self.base.extra)
+        reason = "stored before sentence breaks, line offsets and pages were kept"
+        log.warning("%s: %d articles were %s; embedding them again", self.location, len(incomplete), reason)
+        return Repair(incomplete, reason)
 
     def add(self, doc_id: str, content_hash: str, title: str, passages: Sequence[EncodedPassage]) -> None:
         self.remove([doc_id])
@@ -114,29 +137,31 @@ class PostgresWriter:
             p = encoded.passage
             pieces, scales = quantise(encoded.pieces.vectors)
             key = passage_key(p.passage_id)
-            self._passages.append(
-                (
-                    self.build,
-                    key,
-                    self.version,
-                    p.passage_id,
-                    p.doc_id,
-                    p.title,
-                    p.text,
-                    p.position,
-                    p.start,
-                    p.end,
-                    p.line_start,
-                    p.line_end,
-                    [x for span in p.sentences for x in span],
-                    np.asarray(encoded.vector, dtype=np.float32),
-                    encoded.sentence_vectors.astype("<f2").tobytes(),
-                    encoded.pieces.ids.astype("<i4").tobytes(),
-                    encoded.pieces.ends.astype("<i4").tobytes(),
-                    pieces.tobytes(),
-                    scales.astype("<f4").tobytes(),
-                )
-            )
+            row = {
+                "build": self.build,
+                "key": key,
+                "added_in": self.version,
+                "passage_id": p.passage_id,
+                "doc_id": p.doc_id,
+                "title": p.title,
+                "body": p.text,
+                "position": p.position,
+                "start_char": p.start,
+                "end_char": p.end,
+                "line_start": p.line_start,
+                "line_end": p.line_end,
+                "sentences": [x for span in p.sentences for x in span],
+                "breaks": [x for pair in p.breaks for x in pair],
+                "line_offsets": list(p.line_offsets),
+                "page": p.page,
+                "embedding": np.asarray(encoded.vector, dtype=np.float32),
+                "sentence_vectors": encoded.sentence_vectors.astype("<f2").tobytes(),
+                "piece_ids": encoded.pieces.ids.astype("<i4").tobytes(),
+                "piece_ends": encoded.pieces.ends.astype("<i4").tobytes(),
+                "piece_vectors": pieces.tobytes(),
+                "piece_scales": scales.astype("<f4").tobytes(),
+            }
+            self._passages.append(tuple(row[column] for column in PASSAGE_COLUMNS))
             self._texts.append(p.titled_text)
             self._keys.append(key)
             self._piece_df = counted(self._piece_df, encoded.pieces.ids)
