@@ -14,7 +14,7 @@ import time
 import numpy as np
 import pytest
 
-from qa.chunking import ChunkSettings, chunk_document
+from qa.chunking import ChunkSettings, Passage, chunk_document
 from qa.embed.hashing import HashingEmbedder
 from qa.indexer import encode_passages, index_settings
 from qa.ingest import Document
@@ -38,13 +38,30 @@ def document(doc_id: str, title: str, *sentences: str) -> Document:
     )
 
 
+def wrapped_document(doc_id: str, title: str, source: str, page_two: str) -> Document:
+    """An article as the readers make them from a file: its hard-wrapped lines joined again and its
+    ``*`` markup dropped, each character keeping its offset in ``source``; a second page starts at
+    ``page_two``. Its passages have every citation field: breaks, line offsets, pages."""
+    kept = [(at, " " if char == "\n" else char) for at, char in enumerate(source) if char != "*"]
+    text = "".join(char for _, char in kept)
+    return Document(
+        doc_id=doc_id,
+        title=title,
+        text=text,
+        offsets=np.array([at for at, _ in kept], dtype=np.int64),
+        source=source,
+        content_hash=f"hash-of-{doc_id}-{len(text)}",
+        path=doc_id,
+        pages=(0, source.index(page_two)),
+    )
+
+
 ARTICLES = [
-    document(
+    wrapped_document(
         "a.txt",
         "Mongolie",
-        "Saruul Bat dirige le bureau de Mongolie.",
-        "Le bureau emploie douze personnes.",
-        "Il a ouvert en mars.",
+        "Saruul Bat dirige le **bureau** de Mongolie.\nLe bureau emploie douze\npersonnes. Il a ouvert en mars.",
+        page_two="Le bureau emploie",
     ),
     document(
         "b.txt", "Caire", "Un atelier sur la traite a réuni quarante policiers au Caire.", "Amina Hassan l'animait."
@@ -66,6 +83,11 @@ def query(text: str) -> np.ndarray:
     return EMBEDDER.encode_query(text).vector
 
 
+def written(docs=ARTICLES) -> dict[str, Passage]:
+    """The passages ``write`` stores for ``docs``, by id."""
+    return {p.passage_id: p for doc in docs for p in chunk_document(doc, CHUNKING)}
+
+
 class StoreConformance:
     def test_an_empty_store_has_no_version_and_says_so(self, store):
         assert store.current_version() is None
@@ -85,14 +107,31 @@ class StoreConformance:
         assert len(reader) == len(passages) == reader.manifest.passage_count >= 4
         assert {p.doc_id for p in passages} == {"a.txt", "b.txt", "c.txt"}
 
+    def test_passages_come_back_whole(self, store):
+        """Every field a citation needs survives the trip: text, offsets, lines, sentences, breaks, pages."""
+        expected = written()
+        assert any(p.page == 2 for p in expected.values()) and any(p.line_offsets for p in expected.values())
+        assert any(len(p.breaks) > 1 for p in expected.values())  # the test data has them all
+        write(store, ARTICLES)
+        reader = store.open_reader()
+        assert {p.passage_id: p for p in reader.passages()} == expected
+        keys = [passage_key(pid) for pid in reversed(expected)]
+        assert list(reader.passages(keys)) == [expected[pid] for pid in reversed(expected)]
+        found = reader.search(query("bureau de Mongolie"), k=len(expected))
+        assert len(found) == len(expected) and all(c.passage == expected[c.passage.passage_id] for c in found)
+
     def test_search_finds_the_nearest_passages_with_their_sentence_vectors(self, store):
         write(store, ARTICLES)
         reader = store.open_reader()
-        found = reader.search(query("Ingrid Solvang dirige le bureau de Tromsø depuis 2024."), k=2)
+        question = query("Ingrid Solvang dirige le bureau de Tromsø depuis 2024.")
+        found = reader.search(question, k=2)
         assert len(found) == 2 and found[0].passage.doc_id == "c.txt"
-        assert found[0].dense == pytest.approx(found[0].dense) and found[0].dense >= found[1].dense
-        assert found[0].dense > 0.9
-        assert found[0].sentence_vectors.shape == (len(found[0].passage.sentences), EMBEDDER.dim)
+        stored = {e.passage.passage_id: e for e in encode_passages(EMBEDDER, list(written().values()))}
+        for candidate in found:
+            vectors = stored[candidate.passage.passage_id]
+            assert candidate.dense == pytest.approx(float(vectors.vector @ question), abs=1e-5)
+            np.testing.assert_allclose(candidate.sentence_vectors, vectors.sentence_vectors, atol=1e-3)  # float16
+        assert found[0].dense >= found[1].dense and found[0].dense > 0.9
 
     def test_search_also_returns_the_passages_asked_for_by_key(self, store):
         write(store, ARTICLES)
