@@ -104,9 +104,20 @@ _REFERRING = re.compile(
 )
 
 
+# Possessives and personal pronouns always point back; the other words above may not ("en", "y" and "la"
+# are also Spanish prepositions and articles: "¿Quién dirige la OIM en Mongolia?").
+_PERSONAL = re.compile(
+    r"\b(?:he|him|his|she|her|hers|they|them|their|il|elle|ils|elles|lui|leur|leurs|son|sa|ses)\b", re.IGNORECASE
+)
+_NAMED = re.compile(r"(?<=\s)[A-ZÀ-Ý][\w'’-]+")
+
+
 def refers_back(question: str) -> bool:
-    """The question points to an earlier turn ("What is his email?")."""
-    return bool(_REFERRING.search(question))
+    """The question points to an earlier turn ("What is his email?"). One that names what it is about
+    ("¿Quién dirige la OIM en Mongolia?") and has no personal pronoun stands alone."""
+    if _PERSONAL.search(question):
+        return True
+    return bool(_REFERRING.search(question)) and not _NAMED.search(question)
 
 
 def with_context(question: str, history: list[str]) -> str:

@@ -19,6 +19,7 @@ KINDS: tuple[tuple[str, str], ...] = (
     (
         "phone",
         r"\bphone|\bfax\b|\btelephon|\btelefon|\bnumero de (?:poste|tel)|\bext(?:ension)?\b|\bcall\b|\bappeler\b"
+        r"|\b(?:son|sa|leur|votre|his|her|their) (?:numero|number)\b"
         r"|\bllamar\b|\banrufen",
     ),
     (
@@ -68,6 +69,25 @@ KINDS: tuple[tuple[str, str], ...] = (
 )
 _KIND_PATTERNS = tuple((kind, re.compile(pattern)) for kind, pattern in KINDS)
 
+# How a reply names each kind ("The articles give no email address for …").
+KIND_NAMES = {
+    "person": "person",
+    "place": "place",
+    "organisation": "organisation",
+    "date": "date",
+    "number": "number",
+    "duration": "duration",
+    "email": "email address",
+    "phone": "phone number",
+    "contact": "email or phone number",
+    "role": "position",
+    "meaning": "meaning",
+}
+# Kinds answered from a press release's contact block, and the spans that answer each, best first.
+CONTACT_SPANS = {"email": ("email",), "phone": ("phone",), "contact": ("email", "phone")}
+# Kinds that belong to a person: "his email" is not the press officer's.
+OWNED = ("email", "phone", "role")
+
 # The question is about the press contact of a release ("whom should I contact", "personne à contacter").
 _CONTACT = re.compile(
     r"contact|joindre|\breach\b|erreichen|ansprechpartner|\bpress (?:officer|office)|\battache de presse|\bprensa\b"
@@ -105,6 +125,11 @@ class Question:
     lang: str
     focus: str | None = None  # what is counted, for "how many …": "senior officials", "PCR"
 
+    @property
+    def owned(self) -> bool:
+        """It asks for something that belongs to a person (an email, a phone, a position)."""
+        return self.expects in OWNED
+
 
 # A question that opens by naming what it asks for ("Which region …", "Quel pays …") asks for that,
 # whatever its other clauses say ("… when the meeting took place?").
@@ -127,7 +152,7 @@ def analyse(text: str) -> Question:
     return Question(
         text=text,
         expects=expects,
-        contact=expects in ("email", "phone", "contact") or bool(_CONTACT.search(folded)),
+        contact=expects in CONTACT_SPANS or bool(_CONTACT.search(folded)),
         leader=expects == "person" and bool(_LEADER.search(folded)),
         entities=_entities(text),
         lang=guess_language(folded),

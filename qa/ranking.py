@@ -4,8 +4,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from .reader import ReaderWeights
-
 
 @dataclass(frozen=True)
 class Weights:
@@ -32,25 +30,32 @@ class Weights:
 
 
 @dataclass(frozen=True)
+class ReadWeights:
+    """How the reader model's findings weigh in (qa.read)."""
+
+    answers: float = 0.02  # weight of its "answers" logit, added to the search score
+
+
+@dataclass(frozen=True)
 class Ranking:
-    """The stages: a cheap score for every candidate, token-level reranking of the
-    best few, then the reader, which looks in them for the words that answer.
-    Weights chosen on PIAF dev (docs/quality.md)."""
+    """The stages: a cheap score for every candidate (qa.search), token-level reranking of the best few
+    (qa.rerank), then the reader model, which reads them with the question (qa.read). Weights chosen on
+    PIAF dev (docs/quality.md)."""
 
     first: Weights = Weights(dense=1.0, sentence=1.0, lexical=0.1)
     rerank: Weights | None = Weights(sentence=0.5, lexical=0.06, token=2.0)
-    reader: ReaderWeights | None = ReaderWeights()
-    rerank_depth: int = 8  # passages rescored by ``rerank`` (at least the k asked for)
+    read: ReadWeights | None = ReadWeights()
+    depth: int = 8  # passages reranked and read (at least the k asked for)
     candidates: int = 30  # passages from each of dense and keyword search scored by ``first``
-    no_answer_below: float = 0.80  # a best score under this means "nothing in the corpus answers"
 
 
 # The stages reported in docs/quality.md; "default" is what the product uses.
 RANKING_STAGES = {
-    "dense": Ranking(first=Weights(dense=1.0), rerank=None, reader=None),
-    "bm25": Ranking(first=Weights(lexical=1.0), rerank=None, reader=None),
-    "hybrid": Ranking(first=Weights(dense=1.0, lexical=0.1), rerank=None, reader=None),
-    "sentences": Ranking(rerank=None, reader=None),
-    "reranked": Ranking(reader=None),
+    "dense": Ranking(first=Weights(dense=1.0), rerank=None, read=None),
+    "bm25": Ranking(first=Weights(lexical=1.0), rerank=None, read=None),
+    "hybrid": Ranking(first=Weights(dense=1.0, lexical=0.1), rerank=None, read=None),
+    "sentences": Ranking(rerank=None, read=None),
+    "reranked": Ranking(read=None),
+    "read": Ranking(rerank=None),
     "default": Ranking(),
 }

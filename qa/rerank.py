@@ -14,6 +14,7 @@ dimension), so reranking costs no model pass at question time.
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -21,6 +22,8 @@ import numpy as np
 
 from .chunking import Passage
 from .embed import Pieces
+from .ranking import Weights
+from .search import Scored
 
 
 def late_interaction(similarities: np.ndarray, weights: np.ndarray | None = None) -> float:
@@ -37,6 +40,7 @@ class TokenMatch:
     similarities: np.ndarray  # (question pieces, passage pieces) cosines
     weights: np.ndarray  # IDF of each question piece
     ends: np.ndarray  # where each passage piece ends, counted from the start of the passage text
+    pieces: Pieces  # the passage's stored pieces, as read from the store
 
 
 def piece_weights(question: Pieces, idf: np.ndarray) -> np.ndarray:
@@ -55,6 +59,22 @@ def token_matches(
         in_sentence = [(ends > start) & (ends <= end) for start, end in passage.sentences]
         sentence_scores = np.array([late_interaction(similarities[:, inside], weights) for inside in in_sentence])
         matches.append(
-            TokenMatch(late_interaction(similarities, weights), sentence_scores, similarities, weights, ends)
+            TokenMatch(late_interaction(similarities, weights), sentence_scores, similarities, weights, ends, stored)
         )
     return matches
+
+
+def rerank(
+    head: list[Scored], question: Pieces, pieces: Sequence[Pieces], idf: np.ndarray, weights: Weights
+) -> list[Scored]:
+    """``head`` scored again with token-level matching (``pieces``: each passage's stored word pieces), best
+    first; each passage's answer sentence becomes the one best matched by both its vector and its pieces."""
+    matches = token_matches(question, [s.passage for s in head], pieces, idf)
+    rescored = []
+    for scored, match in zip(head, matches, strict=True):
+        best = scored.best_sentence
+        if len(match.sentence_scores) and len(match.sentence_scores) == len(scored.sentence_cosines):
+            best = int(np.argmax(scored.sentence_cosines + match.sentence_scores))
+        score = weights.score(scored.candidate.dense, scored.sentence, scored.lexical, match.score)
+        rescored.append(dataclasses.replace(scored, best_sentence=best, score=score, match=match))
+    return sorted(rescored, key=lambda s: -s.score)

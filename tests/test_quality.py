@@ -96,16 +96,16 @@ def test_the_sentence_shown_is_the_one_holding_the_models_words(retriever):
     assert answer.hits[0].answer.startswith("L’événement a abouti à un accord")
 
 
-def test_without_its_model_an_open_question_is_answered_by_the_sentence(retriever, tmp_path, caplog):
+def test_without_its_model_passages_are_still_ranked_and_the_sentence_answers(retriever, tmp_path, caplog):
     from qa.embed import DEFAULT_MODEL, model_folder
-    from qa.extractor import Extractor
+    from qa.reader_model import ReaderModel
     from qa.retrieval import Retriever
 
     broken = Retriever(
         retriever.store,
         retriever.embedder,
         retriever.corpus_dir,
-        extractor=lambda: Extractor(model_folder(DEFAULT_MODEL), weights=tmp_path / "lost.npz"),
+        reader_model=lambda: ReaderModel(model_folder(DEFAULT_MODEL), weights=tmp_path / "lost.npz"),
     )
     answer = broken.answer("Quel était le thème de la cinquième réunion mondiale des processus consultatifs ?")
     assert answer.found and answer.short_answer is None and "Explorer les défis" in answer.hits[0].answer

@@ -59,3 +59,9 @@ def test_what_a_count_counts():
 def test_what_a_measure_question_measures():
     assert analyse("What is the budget of the project?").focus == "budget"
     assert analyse("Quel est le taux de chômage en Mongolie ?").expects == "number"
+
+
+def test_his_number_asks_for_a_phone():
+    assert analyse("Et son numéro ?").expects == "phone"
+    assert analyse("What is his number?").expects == "phone"
+    assert analyse("Quel est le numéro 1 mondial ?").expects != "phone"

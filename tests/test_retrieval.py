@@ -80,7 +80,7 @@ def test_a_newer_version_built_otherwise_is_refused_once(tiny_retriever, tiny_co
 
 def test_an_index_of_another_backend_is_refused(tiny_index, tiny_corpus):
     with pytest.raises(IndexMismatch, match="model"):
-        Retriever.open(tiny_index, tiny_corpus, model="another-model", backend="hash", build_if_missing=False)
+        Retriever.open(tiny_index, tiny_corpus, model="another-model", backend="hash")
 
 
 def test_reranking_reads_the_pieces_of_the_best_few_in_one_batch(tiny_retriever, monkeypatch):
@@ -88,7 +88,7 @@ def test_reranking_reads_the_pieces_of_the_best_few_in_one_batch(tiny_retriever,
     reader = tiny_retriever.reader
     original = reader.pieces
     monkeypatch.setattr(reader, "pieces", lambda keys: batches.append(len(keys)) or original(keys))
-    ranking = dataclasses.replace(tiny_retriever.ranking, rerank_depth=2)
+    ranking = dataclasses.replace(tiny_retriever.ranking, depth=2)
     tiny_retriever.retrieve("bureau de l'OIM", k=1, ranking=ranking)
     tiny_retriever.retrieve("bureau de l'OIM", k=3, ranking=ranking)  # every hit returned is reranked
     assert batches == [2, 3]
@@ -149,7 +149,7 @@ def test_the_module_function_takes_a_ranking_for_one_call(tiny_corpus, tiny_inde
         store=tiny_index,
         corpus_dir=tiny_corpus,
         backend="hash",
-        ranking=Ranking(rerank=None, reader=None),
+        ranking=Ranking(rerank=None, read=None),
     )
     assert first[0].doc_id == plain[0].doc_id == "mongolia.txt"
     assert first[0].score != plain[0].score  # another ranking was used, for that call only
@@ -166,3 +166,10 @@ def test_a_damaged_newer_version_leaves_the_one_in_use(tiny_retriever, tiny_corp
     (tiny_index / newer / VECTORS).write_bytes(b"damaged")
     assert tiny_retriever.retrieve("Saruul Bat", k=1)  # still answers, from the version it has
     assert tiny_retriever.reader.version == before
+
+
+def test_a_complete_question_in_another_language_is_not_a_follow_up():
+    german = "Wer leitet die IOM in der Mongolei?"
+    assert with_context("¿Quién dirige la OIM en Mongolia?", [german]) == "¿Quién dirige la OIM en Mongolia?"
+    assert with_context("Et son numéro ?", [german]).startswith(german)
+    assert with_context("Y a-t-il un bureau là-bas ?", [german]).startswith(german)

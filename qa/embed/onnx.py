@@ -105,10 +105,12 @@ def export_int8(
     config: str,
     wrap: Callable | None = None,
     outputs: tuple[str, ...] = ("last_hidden_state",),
+    per_text: tuple[str, ...] = (),
 ) -> None:
     """torch.onnx export of the transformer in ``folder``, operator fusion, then dynamic int8
     quantisation, into ``out/model_int8.onnx``. ``wrap(model)`` may adapt the model and put a head on
-    its last hidden state (a module taking ``input_ids, attention_mask``, returning ``outputs``)."""
+    its last hidden state (a module taking ``input_ids, attention_mask``, returning ``outputs``); the
+    outputs named in ``per_text`` have one value per input text, the others one per word piece."""
     import onnx
     import torch
     from onnxruntime.quantization import QuantType, quantize_dynamic
@@ -139,7 +141,8 @@ def export_int8(
             output_names=list(outputs),
             opset_version=17,
             dynamo=False,
-            dynamic_axes={"input_ids": dynamic, "attention_mask": dynamic} | {name: dynamic for name in outputs},
+            dynamic_axes={"input_ids": dynamic, "attention_mask": dynamic}
+            | {name: {0: "batch"} if name in per_text else dynamic for name in outputs},
         )
     del model
     fused = out / "model_fused.onnx"

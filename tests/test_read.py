@@ -1,0 +1,93 @@
+"""The reader stage with a stand-in model: its score reorders the passages, its words are the short answer,
+its "no answer" refuses, and contact questions keep the contact block."""
+
+from __future__ import annotations
+
+import re
+from collections import Counter
+
+import pytest
+
+from qa.judge import Judging
+from qa.reader_model import Reading
+from qa.retrieval import Retriever
+
+
+class ScriptedReader:
+    """Reads like a model that knows one fact: ``answers`` passages holding ``words`` get +3 and the span of
+    ``span`` in them; others -3. Records what it was asked."""
+
+    def __init__(self, words: str, span: str):
+        self.words, self.span = words, span
+        self.calls: list[tuple[str, int]] = []
+
+    def read(self, question: str, passages):
+        self.calls.append((question, len(passages)))
+        readings = []
+        for text in passages:
+            if self.words in text and self.span in text:
+                start = text.index(self.span)
+                readings.append(Reading(3.0, start, start + len(self.span), 9.0))
+            else:
+                name = re.search(r"[A-Z]\w+ [A-Z]\w+", text)
+                readings.append(Reading(-3.0, *(name.span() if name else (0, 0)), 1.0))
+        return readings
+
+
+def with_reader(retriever: Retriever, model) -> Retriever:
+    # the hash backend's vectors are far from every question: only the reader decides here
+    anything_close = Judging(score_floor=-1.0)
+    return Retriever(
+        retriever.store, retriever.embedder, retriever.corpus_dir, reader_model=lambda: model, judging=anything_close
+    )
+
+
+def test_the_passage_the_model_says_answers_comes_first_with_its_words(tiny_retriever):
+    model = ScriptedReader("Tromsø", "Ingrid Solvang")
+    answer = with_reader(tiny_retriever, model).answer("Qui dirige le bureau de l'OIM ?", k=3)
+    assert answer.found and answer.short_answer.text == "Ingrid Solvang"
+    assert answer.hits[0].doc_id == "arctic.md" and "Ingrid Solvang" in answer.hits[0].answer
+    assert model.calls == [("Qui dirige le bureau de l'OIM ?", 3)]  # one pass over the passages read
+
+
+def test_when_the_model_finds_no_answer_the_reply_says_so(tiny_retriever):
+    model = ScriptedReader("no such words", "nothing")
+    answer = with_reader(tiny_retriever, model).answer("Qui dirige le bureau de l'OIM ?", k=3)
+    assert not answer.found and answer.short_answer is None and "do not answer" in answer.why_not
+    assert answer.hits  # the closest passages are still shown
+
+
+def test_contact_questions_are_answered_from_the_contact_block_not_the_models_words(tiny_retriever):
+    model = ScriptedReader("Oulan-Bator", "Saruul Bat")
+    answer = with_reader(tiny_retriever, model).answer("Quel est le numéro de téléphone du bureau d'Oulan-Bator ?")
+    assert answer.found and answer.short_answer.text == "+976 1111 2222"
+
+
+def test_a_follow_up_about_his_phone_is_not_the_press_officers(tiny_retriever):
+    model = ScriptedReader("Oulan-Bator", "Saruul Bat")
+    retriever = with_reader(tiny_retriever, model)
+    first = retriever.answer("Qui dirige le bureau d'Oulan-Bator ?")
+    assert first.short_answer.text == "Saruul Bat"
+    phone = retriever.answer("What is his phone number?", history=["Qui dirige le bureau d'Oulan-Bator ?"])
+    assert not phone.found and "Saruul Bat" in phone.why_not
+
+
+@pytest.mark.parametrize("follow_up", [False, True])
+def test_each_stage_reads_the_store_once(tiny_retriever, monkeypatch, follow_up):
+    """search: dense and keywords; rerank: the pieces of the passages read; judge: only what the stages
+    before did not read. A follow-up about the same person reads no more than its question."""
+    retriever = with_reader(tiny_retriever, ScriptedReader("Oulan-Bator", "Saruul Bat"))
+    history = ["Qui dirige le bureau d'Oulan-Bator ?"]
+    if follow_up:
+        retriever.answer(history[0])  # the chat asked it just before
+    reads: Counter[str] = Counter()
+    reader = retriever.reader
+    for name in ("search", "keyword_search", "passages", "pieces"):
+        original = getattr(reader, name)
+        monkeypatch.setattr(reader, name, lambda *a, _n=name, _o=original, **kw: reads.update([_n]) or _o(*a, **kw))
+    if follow_up:
+        retriever.answer("What is his email?", history=history)
+    else:
+        retriever.answer(history[0])
+    assert reads["search"] == 1 and reads["keyword_search"] == 1 and reads["pieces"] == 1
+    assert reads["passages"] == 0  # the opening passage was among those read

@@ -1,0 +1,65 @@
+"""The reader model on the failures it was built for, with the real model: a near-miss article added to
+the seed corpus, a count of members against a count of observers, a role swapped, a theme asked of an
+article that gives none."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from qa.indexer import update_index
+from qa.retrieval import Retriever
+
+pytestmark = pytest.mark.slow
+
+NEAR_MISS = """IOM opens a new office in Nouakchott
+Nouakchott, 14 March 2017 – The International Organization for Migration (IOM) today opened a new office in
+Nouakchott to support the Government of Mauritania in managing migration along its northern border.
+The new office is led by Ahmed Ould Salem, head of the IOM Nouakchott office, who has worked for IOM in
+West Africa for twelve years. "Mauritania is a country of transit and of destination," he said.
+The office will employ 35 staff and will open a border post in Nouadhibou next year.
+For more information please contact Fatimetou Mint Ahmed, IOM Nouakchott, Tel: +222 4525 1234,
+Email: fmintahmed@iom.int
+"""
+
+
+@pytest.fixture(scope="module")
+def grown(tmp_path_factory, seed_corpus) -> Retriever:
+    """The seed corpus with one ordinary English press release about another IOM office added."""
+    folder = tmp_path_factory.mktemp("grown")
+    corpus = folder / "corpus"
+    corpus.mkdir()
+    for article in Path(seed_corpus).iterdir():
+        (corpus / article.name).write_bytes(article.read_bytes())
+    (corpus / "nouakchott.txt").write_text(NEAR_MISS, encoding="utf-8")
+    update_index(corpus, folder / "index")
+    return Retriever.open(folder / "index", corpus)
+
+
+def test_a_near_miss_article_leaves_the_headline_answer_right(grown):
+    answer = grown.answer("Who leads IOM Mongolia?")
+    assert answer.found and "Pär Liljert" in answer.short_answer.text
+    other = grown.answer("Who leads the IOM office in Nouakchott?")
+    assert other.found and "Ahmed Ould Salem" in other.short_answer.text
+
+
+def test_the_count_of_members_is_not_the_count_of_observers(retriever):
+    answer = retriever.answer("How many member states does the Non-Aligned Movement have?")
+    assert answer.found and "120" in answer.short_answer.text
+    observers = retriever.answer("Combien de pays ont le statut d'observateur au Mouvement des non-alignés ?")
+    assert observers.found and "17" in observers.short_answer.text
+
+
+def test_the_person_in_the_role_asked_about(retriever):
+    on_behalf = retriever.answer("Qui s'est exprimé au nom du Directeur général de l'OIM au sommet de Bakou ?")
+    assert on_behalf.found and "Argentina Szabados" in on_behalf.short_answer.text
+    director = retriever.answer("Qui est le Directeur général de l'OIM ?")
+    assert director.found and "António Vitorino" in director.short_answer.text
+
+
+def test_a_theme_is_read_where_it_is_stated_and_refused_where_it_is_not(retriever):
+    cairo = retriever.answer("Quel est le thème de la réunion du Caire ?")
+    assert cairo.found and cairo.short_answer.text.startswith("Explorer les défis de la migration")
+    baku = retriever.answer("Quel est le thème du sommet de Bakou ?")
+    assert not baku.found

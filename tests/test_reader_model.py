@@ -1,0 +1,93 @@
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from qa import reader_model
+from qa.embed import DEFAULT_MODEL, ModelError, model_folder
+
+PASSAGE = (
+    "Le Gouvernement de Mongolie et l'OIM ont signé un accord de coopération. « Nous sommes heureux de ce "
+    "partenariat », a déclaré Pär Liljert, chef de mission de l'OIM en Mongolie. Pour plus d'informations, "
+    "veuillez contacter Oyunbileg Rentsendorj, OIM Mongolie, Tel: +976 70143100."
+)
+ELSEWHERE = "Le Caire a accueilli la cinquième réunion mondiale des processus consultatifs régionaux sur la migration."
+
+
+def test_missing_weights_are_reported_with_the_remedy(tmp_path):
+    with pytest.raises(ModelError, match="weights are missing.*reinstall"):
+        reader_model.ensure_reader_model(tmp_path, tmp_path / "lost.npz")
+
+
+def test_a_failed_load_is_remembered_not_retried_at_every_question(monkeypatch):
+    calls = []
+
+    def broken(folder):
+        calls.append(folder)
+        raise ModelError("cannot load")
+
+    reader_model._load_default.cache_clear()
+    monkeypatch.setattr(reader_model, "ReaderModel", broken)
+    try:
+        for _ in range(3):
+            with pytest.raises(ModelError, match="cannot load"):
+                reader_model.default_reader_model()
+        assert len(calls) == 1
+    finally:
+        reader_model._load_default.cache_clear()
+
+
+@pytest.fixture(scope="module")
+def model() -> reader_model.ReaderModel:
+    return reader_model.default_reader_model()
+
+
+@pytest.mark.slow
+def test_new_weights_build_a_new_model_file(tmp_path):
+    """The export's name carries the weights' hash: other weights, another file, the first one kept."""
+    folder = model_folder(DEFAULT_MODEL)
+    first = reader_model.ensure_reader_model(folder)
+    with np.load(reader_model.WEIGHTS) as stored:
+        changed = {name: stored[name] for name in stored.files}
+    changed["answer_head.bias"] = changed["answer_head.bias"] + 1.0
+    weights = tmp_path / "other.npz"
+    np.savez(weights, **changed)
+    second = reader_model.ensure_reader_model(folder, weights)
+    try:
+        assert second != first and second.is_file() and first.is_file()
+        shifted = reader_model.ReaderModel(folder, weights).read("Qui dirige l'OIM en Mongolie ?", [PASSAGE])[0]
+        plain = reader_model.ReaderModel(folder).read("Qui dirige l'OIM en Mongolie ?", [PASSAGE])[0]
+        assert shifted.answers == pytest.approx(plain.answers + 1.0, abs=0.05)
+    finally:
+        second.unlink()
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("question", ["Qui dirige l'OIM en Mongolie ?", "Who leads IOM Mongolia?"])
+def test_it_points_at_the_head_of_mission_in_french_and_english(model, question):
+    found, other = model.read(question, [PASSAGE, ELSEWHERE])
+    assert PASSAGE[found.start : found.end].startswith("Pär Liljert")
+    assert found.answers > 0 > other.answers
+
+
+@pytest.mark.slow
+def test_its_span_is_whole_words_without_surrounding_punctuation(model):
+    found = model.read("Qu'ont signé le Gouvernement de Mongolie et l'OIM ?", [PASSAGE])[0]
+    text = PASSAGE[found.start : found.end]
+    assert "accord" in text and text == text.strip(" ,.;:«»")
+    assert (found.start == 0 or not PASSAGE[found.start - 1].isalnum()) and not PASSAGE[found.end].isalnum()
+
+
+@pytest.mark.slow
+def test_a_batch_reads_each_passage_as_if_alone(model):
+    alone = model.read("Qui dirige l'OIM en Mongolie ?", [PASSAGE])[0]
+    together = model.read("Qui dirige l'OIM en Mongolie ?", [ELSEWHERE, PASSAGE, ELSEWHERE * 3])[1]
+    assert (together.start, together.end) == (alone.start, alone.end)
+    assert together.answers == pytest.approx(alone.answers, abs=0.05)
+
+
+@pytest.mark.slow
+def test_a_passage_longer_than_the_model_reads_is_cut_not_refused(model):
+    long = PASSAGE + " Autre phrase sans rapport." * 400
+    found = model.read("Qui dirige l'OIM en Mongolie ?", [long])[0]
+    assert long[found.start : found.end].startswith("Pär Liljert")
