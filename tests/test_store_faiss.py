@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import json
 
+import numpy as np
 import pytest
 
 from qa.store import IndexCorrupt
@@ -137,3 +138,67 @@ def test_a_manifest_written_before_the_columns_still_opens(written):
     )  # a later update reads the old layout and writes the columns
     assert "ids" in json.loads((generation(written) / MANIFEST).read_text(encoding="utf-8"))["documents"]
     assert {p.doc_id for p in written.open_reader().passages()} == {ARTICLES[0].doc_id}
+
+
+def segment_of(index, doc_id: str):
+    from qa.store.generations import placement
+
+    store = FilesStore(index)
+    return index / SEGMENTS / placement(store.read_manifest())[doc_id][0]
+
+
+def passages_of(index) -> dict:
+    return {p.passage_id: p for p in FilesStore(index).open_reader().passages()}
+
+
+DAKAR = "Nouveau bureau à Dakar\nDakar – Moussa Diop dirige le nouveau bureau de l'OIM au Sénégal.\n"
+
+
+@pytest.mark.parametrize("damaged", ["passages.jsonl", "pieces.i8", "terms.npz"])
+def test_a_damaged_segment_is_repaired_by_the_next_update(tiny_corpus, tiny_index, damaged, tmp_path):
+    """`qa ask` reports the flipped byte; `qa index` used to say "unchanged" and leave it."""
+    from qa.indexer import update_index
+    from qa.store import faiss as files
+
+    (tiny_corpus / "dakar.txt").write_text(DAKAR, encoding="utf-8")
+    update_index(tiny_corpus, tiny_index, backend="hash")  # dakar.txt in a segment of its own
+    before = passages_of(tiny_index)
+    path = segment_of(tiny_index, "dakar.txt") / damaged
+    data = bytearray(path.read_bytes())
+    data[len(data) // 2] ^= 0x01
+    path.write_bytes(bytes(data))
+    files._segment_cache.clear()  # as in a fresh process
+    with pytest.raises(IndexCorrupt, match=damaged):
+        FilesStore(tiny_index).open_reader()
+
+    report = update_index(tiny_corpus, tiny_index, backend="hash")
+    assert (report.repaired, report.added, report.changed, report.unchanged) == (["dakar.txt"], [], [], 3)
+    assert damaged in report.summary() and ", 1 repaired (" in report.summary()
+    assert report.passages_embedded == sum(p.doc_id == "dakar.txt" for p in before.values())
+    files._segment_cache.clear()
+    assert passages_of(tiny_index) == before
+    fresh = tmp_path / "fresh"
+    update_index(tiny_corpus, fresh, backend="hash")
+    repaired, rebuilt = FilesStore(tiny_index).open_reader(), FilesStore(fresh).open_reader()
+    np.testing.assert_allclose(repaired.piece_idf(), rebuilt.piece_idf())  # counts made again without it
+    for question in ("Moussa Diop Dakar", "bureau Tromsø"):
+        assert repaired.keyword_search(question, 5).keys.tolist() == rebuilt.keyword_search(question, 5).keys.tolist()
+    assert not update_index(tiny_corpus, tiny_index, backend="hash").touched
+
+
+def test_an_update_hashes_only_the_files_written_since_they_were_last_hashed(tiny_corpus, tiny_index, monkeypatch):
+    from qa.indexer import update_index
+    from qa.store import segments
+
+    old = segment_of(tiny_index, "cairo.txt")
+    hashed = []
+    real = segments.sha256
+    monkeypatch.setattr(segments, "sha256", lambda path: hashed.append(path) or real(path))
+    (tiny_corpus / "dakar.txt").write_text(DAKAR, encoding="utf-8")
+    update_index(tiny_corpus, tiny_index, backend="hash")
+    assert [p for p in hashed if p.parent == old] == []  # unchanged since sealed: not read again
+    (old / "pieces.i8").write_bytes((old / "pieces.i8").read_bytes())  # same bytes, written again
+    hashed.clear()
+    (tiny_corpus / "lima.txt").write_text("Un bureau à Lima\nRosa Quispe dirige le bureau.\n", encoding="utf-8")
+    report = update_index(tiny_corpus, tiny_index, backend="hash")
+    assert [p.name for p in hashed if p.parent == old] == ["pieces.i8"] and report.repaired == []

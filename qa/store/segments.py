@@ -23,6 +23,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+from collections.abc import Sequence
 from functools import cached_property
 from pathlib import Path
 
@@ -52,6 +53,35 @@ def sha256(path: Path) -> str:
         for block in iter(lambda: f.read(1 << 20), b""):
             digest.update(block)
     return digest.hexdigest()
+
+
+def stamp(path: Path) -> list[int]:
+    """Size, inode, modification and change times (ns) of a file: any write changes the change time,
+    which no program can set back."""
+    info = path.stat()
+    return [info.st_size, info.st_ino, info.st_mtime_ns, info.st_ctime_ns]
+
+
+def stamps(folder: Path) -> dict[str, list[int]]:
+    """The stamps of a segment's files."""
+    return {name: stamp(folder / name) for name in FILES}
+
+
+def verify_segment(
+    folder: Path, checksums: dict[str, str], known: dict[str, list[int]] | None = None
+) -> dict[str, list[int]]:
+    """Every file of a segment against its sha256 in ``checksums``, naming the first that differs
+    (IndexCorrupt). A file whose stamp is in ``known`` (taken when it was last hashed) is not hashed
+    again. Returns the files' stamps."""
+    now = {}
+    for name in FILES:
+        path = folder / name
+        if not path.is_file():
+            raise IndexCorrupt(f"{path}: missing")
+        now[name] = stamp(path)
+        if (known or {}).get(name) != now[name] and checksums.get(name) != sha256(path):
+            raise IndexCorrupt(f"{path}: content does not match the manifest (damaged or edited)")
+    return now
 
 
 class SegmentBuilder:
@@ -108,12 +138,7 @@ class Segment:
 
     def __init__(self, folder: Path, checksums: dict[str, str]):
         self.folder = folder
-        for name in FILES:
-            path = folder / name
-            if not path.is_file():
-                raise IndexCorrupt(f"{path}: missing")
-            if checksums.get(name) != sha256(path):
-                raise IndexCorrupt(f"{path}: content does not match the manifest (damaged or edited)")
+        verify_segment(folder, checksums)
         try:
             self.info = json.loads((folder / SEGMENT_JSON).read_text(encoding="utf-8"))
             with open(folder / "passages.jsonl", encoding="utf-8") as f:
@@ -152,25 +177,6 @@ class Segment:
         meta = self.arrays["piece_meta.i32"][start:end]
         return Pieces(ids=np.asarray(meta[:, 0]), vectors=vectors, ends=np.asarray(meta[:, 1]))
 
-    def piece_ids(self, row: int) -> np.ndarray:
-        start, end = self.arrays["bounds.i64"][row : row + 2, 1]
-        return np.asarray(self.arrays["piece_meta.i32"][start:end, 0])
-
-
-def check_sizes(folder: Path) -> None:
-    """Every file of a segment is there and its arrays have the sizes its counts say (cheap: no reading)."""
-    try:
-        info = json.loads((folder / SEGMENT_JSON).read_text(encoding="utf-8"))
-        for name, (dtype, _) in ARRAYS.items():
-            rows, cols = _shape(info, name)
-            if (folder / name).stat().st_size != rows * cols * np.dtype(dtype).itemsize:
-                raise IndexCorrupt(f"{folder / name}: truncated or damaged (size does not match {SEGMENT_JSON})")
-        for name in ("passages.jsonl", "terms.npz"):
-            if not (folder / name).is_file():
-                raise IndexCorrupt(f"{folder / name}: missing")
-    except (OSError, ValueError, KeyError) as exc:
-        raise IndexCorrupt(f"{folder}: unreadable ({exc})") from exc
-
 
 def _shape(info: dict, name: str) -> tuple[int, int]:
     """Rows and columns of a segment's array, from the counts in its segment.json."""
@@ -179,7 +185,7 @@ def _shape(info: dict, name: str) -> tuple[int, int]:
     return int(info[rows]) + (name == "bounds.i64"), int(info["dim"] if cols == "dim" else cols)
 
 
-def segment_piece_ids(folder: Path, rows: range) -> list[np.ndarray]:
+def segment_piece_ids(folder: Path, rows: Sequence[int]) -> list[np.ndarray]:
     """The word-piece token ids of some passages of a segment, read without loading the rest."""
     info = json.loads((folder / SEGMENT_JSON).read_text(encoding="utf-8"))
     bounds = np.memmap(folder / "bounds.i64", dtype="<i8", mode="r", shape=(info["passages"] + 1, 2))

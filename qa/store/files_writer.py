@@ -1,0 +1,246 @@
+"""Writing a new generation of the files store (:mod:`qa.store.faiss`), under its lock.
+
+A run adds one segment with the articles it embedded, then writes a new
+generation folder (manifest, FAISS index, word-piece counts) aside, and only
+then names it in ``CURRENT``. Only what changes is read: the base
+generation's vectors and piece counts, and the piece ids of the passages
+that leave; no stored vector is copied.
+
+Before anything, the base is checked as a reader checks it: its own files
+and every file of its segments against their sha256. A segment file that no
+longer matches (a flipped byte, an edit) takes its articles out of the base:
+the run embeds them again (:class:`~qa.store.base.Repair`), the rest is kept.
+A file is hashed again only when its size, inode, modification or change
+time differ from those recorded when it was last hashed (as git does for its
+index: any write changes the change time), so an update of a large index
+does not read every stored byte.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import shutil
+import time
+import uuid
+from collections.abc import Iterable, Sequence
+from pathlib import Path
+
+import numpy as np
+
+from .base import (
+    DocumentEntry,
+    EncodedPassage,
+    IndexCorrupt,
+    IndexSettings,
+    IndexUnusable,
+    Manifest,
+    Repair,
+    StoreUnavailable,
+    passage_key,
+)
+from .folder import SEGMENTS, make_folder, remove_if_made_here
+from .generations import (
+    MANIFEST,
+    PIECE_DF,
+    VECTORS,
+    check_generation,
+    fsync_folder,
+    placement,
+    placement_columns,
+    read_manifest,
+    read_pointer,
+    write_pointer,
+)
+from .scoring import counted
+from .segments import SegmentBuilder, segment_piece_ids, sha256, stamps, verify_segment
+from .vectors import VectorIndex
+
+log = logging.getLogger(__name__)
+
+
+class FilesWriter:
+    def __init__(self, folder: Path, settings: IndexSettings, rebuild: bool):
+        self.folder, self.settings = folder, settings
+        pointer = read_pointer(folder)
+        self._base_version = pointer.generation if pointer else None
+        self.base, self.rebuilt_because = self._usable_base(rebuild, pointer.checksum if pointer else None)
+        self._documents: dict[str, DocumentEntry] = dict(self.base.documents) if self.base else {}
+        self._placement: dict[str, tuple[str, int]] = placement(self.base) if self.base else {}
+        self._segments: dict[str, dict[str, str]] = dict(self.base.extra["segments"]) if self.base else {}
+        self._stamps: dict[str, dict[str, list[int]]] = {}  # segment -> file -> stamp when last hashed
+        self._dropped: list[tuple[str, int, int]] = []  # (segment, first row, rows) of passages that leave
+        self._dropped_keys: list[int] = []
+        self._recount = False  # piece counts made again from the segments (a damaged one cannot be read)
+        self._new_keys: list[int] = []
+        self._new_vectors: list[np.ndarray] = []
+        self._new_df = np.zeros(0, dtype=np.int32)  # piece document frequencies of the new passages
+        self._segment_name = f"seg-{time.strftime('%Y%m%d-%H%M%S')}-{uuid.uuid4().hex[:6]}"
+        self._builder: SegmentBuilder | None = None
+        self._staging: list[Path] = []
+        self.repair: Repair | None = self._drop_damaged() if self.base else None
+
+    def _usable_base(self, rebuild: bool, checksum: str | None) -> tuple[Manifest | None, str | None]:
+        if rebuild:
+            return None, "a full rebuild was asked"
+        if self._base_version is None:
+            return None, None
+        try:
+            base = read_manifest(self.folder, self._base_version, checksum)
+            check_generation(self.folder, self._base_version, base)
+        except IndexUnusable as exc:
+            log.warning("existing index unusable, rebuilding: %s", exc)
+            return None, f"existing index unusable: {exc}"
+        why = base.settings.incompatibility(self.settings)
+        if why:
+            log.warning("rebuilding the index: %s", why)
+            return None, why
+        return base, None
+
+    def _drop_damaged(self) -> Repair | None:
+        """Check the base's segments as a reader would; take the articles of damaged ones out of the
+        base (and their vectors out of the index) for this run to embed them again."""
+        assert self.base is not None
+        recorded = self.base.extra.get("stamps", {})
+        damaged: dict[str, str] = {}
+        for name, checksums in self._segments.items():
+            try:
+                self._stamps[name] = verify_segment(self.folder / SEGMENTS / name, checksums, recorded.get(name))
+            except IndexCorrupt as exc:
+                damaged[name] = str(exc)
+        if not damaged:
+            return None
+        lost = frozenset(d for d, (segment, _) in self._placement.items() if segment in damaged)
+        for doc_id in lost:
+            self._dropped_keys += [passage_key(pid) for pid in self._documents.pop(doc_id).passage_ids]
+            del self._placement[doc_id]
+        self._segments = {s: c for s, c in self._segments.items() if s not in damaged}
+        self._recount = True
+        self.base = Manifest(self.base.settings, dict(self._documents), self.base.created, self.base.extra)
+        reason = "; ".join(damaged.values())
+        log.warning("%s: embedding its %d articles again", reason, len(lost))
+        return Repair(lost, reason)
+
+    def add(self, doc_id: str, content_hash: str, title: str, passages: Sequence[EncodedPassage]) -> None:
+        self.remove([doc_id])
+        if self._builder is None:
+            folder = self.folder / SEGMENTS / f".{self._segment_name}.tmp"
+            self._staging.append(folder)
+            self._builder = SegmentBuilder(make_folder(folder), self.settings.dim)
+        self._placement[doc_id] = (self._segment_name, len(self._builder))
+        for encoded in passages:
+            self._builder.add(encoded)
+            self._new_keys.append(passage_key(encoded.passage.passage_id))
+            self._new_vectors.append(encoded.vector.astype(np.float32))
+            self._new_df = counted(self._new_df, encoded.pieces.ids)
+        self._documents[doc_id] = DocumentEntry(content_hash, title, tuple(e.passage.passage_id for e in passages))
+
+    def remove(self, doc_ids: Iterable[str]) -> None:
+        for doc_id in doc_ids:
+            entry = self._documents.pop(doc_id, None)
+            place = self._placement.pop(doc_id, None)
+            if place is not None and place[0] == self._segment_name:
+                raise ValueError(f"{doc_id} was added twice in one indexing run")
+            if entry is not None and place is not None:
+                self._dropped.append((place[0], int(place[1]), len(entry.passage_ids)))
+                self._dropped_keys += [passage_key(pid) for pid in entry.passage_ids]
+
+    def commit(self) -> str:
+        name = f"gen-{time.strftime('%Y%m%d-%H%M%S')}-{uuid.uuid4().hex[:6]}"
+        staging = self.folder / f".{name}.tmp"
+        self._staging.append(staging)
+        try:
+            if self._builder is not None:
+                self._segments[self._segment_name] = self._builder.finish()
+                sealed = self.folder / SEGMENTS / self._segment_name
+                os.replace(self._builder.folder, sealed)
+                self._stamps[self._segment_name] = stamps(sealed)
+                self._builder = None
+            make_folder(staging)
+            vectors, piece_df = self._vectors_and_piece_df()
+            used = {segment for segment, _ in self._placement.values()}
+            self._segments = {s: c for s, c in self._segments.items() if s in used}
+            vectors.write(staging / VECTORS)
+            np.save(staging / PIECE_DF, piece_df)
+            extra = {
+                "segments": self._segments,
+                "stamps": {s: self._stamps[s] for s in self._segments if s in self._stamps},
+                "placement": placement_columns(self._placement, self._documents),
+                "files": {n: sha256(staging / n) for n in (VECTORS, PIECE_DF)},
+            }
+            manifest = Manifest(self.settings, self._documents, time.time(), extra)
+            manifest_bytes = manifest.to_json().encode("utf-8")
+            (staging / MANIFEST).write_bytes(manifest_bytes)
+            fsync_folder(staging)
+            os.replace(staging, self.folder / name)
+            write_pointer(self.folder, name, manifest_bytes)
+        except OSError as exc:
+            raise StoreUnavailable(
+                f"cannot write the index in {self.folder}: {exc}; the index in use was not changed"
+            ) from exc
+        self._prune(name, self._base_version)
+        return name
+
+    def _vectors_and_piece_df(self) -> tuple[VectorIndex, np.ndarray]:
+        """The base generation's vectors and piece counts, without the dropped passages, with the new ones."""
+        if self.base is not None and self._base_version is not None:
+            folder = self.folder / self._base_version
+            vectors = VectorIndex.read(folder / VECTORS).without(self._dropped_keys)
+            if self._recount:
+                piece_df = self._kept_piece_df()
+            else:
+                piece_df = np.load(folder / PIECE_DF, allow_pickle=False).astype(np.int32)
+                for segment, first, count in self._dropped:
+                    for ids in segment_piece_ids(self.folder / SEGMENTS / segment, range(first, first + count)):
+                        piece_df = counted(piece_df, ids, -1)
+        else:
+            vectors, piece_df = VectorIndex.empty(self.settings.dim), np.zeros(0, dtype=np.int32)
+        size = max(len(piece_df), len(self._new_df))
+        piece_df = np.pad(piece_df, (0, size - len(piece_df))) + np.pad(self._new_df, (0, size - len(self._new_df)))
+        if self._new_keys:
+            vectors = vectors.with_added(np.stack(self._new_vectors), np.array(self._new_keys, dtype=np.int64))
+        return vectors, piece_df.astype(np.int32)
+
+    def _kept_piece_df(self) -> np.ndarray:
+        """Piece counts of the passages kept from the base, counted again from their segments."""
+        rows: dict[str, list[int]] = {}
+        for doc_id, (segment, first) in self._placement.items():
+            if segment != self._segment_name:
+                rows.setdefault(segment, []).extend(range(first, first + len(self._documents[doc_id].passage_ids)))
+        df = np.zeros(0, dtype=np.int32)
+        for segment, segment_rows in rows.items():
+            for ids in segment_piece_ids(self.folder / SEGMENTS / segment, segment_rows):
+                df = counted(df, ids)
+        return df
+
+    def close(self) -> None:
+        """Remove what an interrupted or failed run left (the committed version is untouched)."""
+        if self._builder is not None:
+            self._builder.abandon()
+        for path in self._staging:
+            shutil.rmtree(path, ignore_errors=True)
+
+    def _prune(self, new: str, previous: str | None) -> None:
+        """Remove older generations, the segments that neither the new generation nor the previous
+        one uses, and leftovers of killed runs: only what this store made. The previous generation
+        is kept: a reader may still be loading it."""
+        for path in self.folder.glob("gen-*"):
+            if path.name not in (new, previous):
+                remove_if_made_here(path)
+        used = set(self._segments) | (self._segments_of(previous) if previous else set())
+        for path in (self.folder / SEGMENTS).glob("*"):
+            if path.name not in used:
+                remove_if_made_here(path)
+        for path in self.folder.glob(".gen-*.tmp"):
+            remove_if_made_here(path)
+
+    def _segments_of(self, generation: str) -> set[str]:
+        """The segments a generation uses; from the manifest already read when it is this run's base
+        (at 147k articles, parsing a manifest again takes about a second)."""
+        if self.base is not None and generation == self._base_version:
+            return set(self.base.extra.get("segments", {}))
+        try:
+            manifest = read_manifest(self.folder, generation)
+        except IndexCorrupt:
+            return set()
+        return set(manifest.extra.get("segments", {}))

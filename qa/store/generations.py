@@ -1,0 +1,116 @@
+"""The generations of the files store: the pointer naming the one in use, their manifests and files.
+
+Read by the store's readers and its writer alike (:mod:`qa.store.faiss`,
+:mod:`qa.store.files_writer`). A generation folder holds::
+
+    manifest.json   Manifest: settings, articles, and in ``extra`` the segments with their
+                    checksums, where each article's passages are, the checksums below
+    vectors.faiss   the passage vectors (qa.store.vectors)
+    piece_df.npy    how many passages hold each word-piece id
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import uuid
+from collections.abc import Iterable
+from dataclasses import dataclass
+from pathlib import Path
+
+from .base import IndexCorrupt, Manifest
+from .folder import POINTER
+from .segments import sha256
+
+MANIFEST = "manifest.json"
+VECTORS = "vectors.faiss"
+PIECE_DF = "piece_df.npy"
+
+
+@dataclass(frozen=True)
+class Pointer:
+    """What ``CURRENT`` says: the generation in use and its manifest's checksum."""
+
+    generation: str
+    checksum: str | None  # None: written by a version that did not record it
+
+
+def read_pointer(folder: Path) -> Pointer | None:
+    """``CURRENT`` of the index in ``folder`` (None: no index yet); IndexCorrupt when it names no generation."""
+    path = folder / POINTER
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        return None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise IndexCorrupt(f"{path}: unreadable ({exc})") from exc
+    name, _, checksum = text.strip().partition(" ")
+    if not name.startswith("gen-") or "/" in name or "\\" in name or ".." in name:
+        raise IndexCorrupt(f"{path}: does not name a generation")
+    return Pointer(name, checksum or None)
+
+
+def write_pointer(folder: Path, generation: str, manifest_bytes: bytes) -> None:
+    """Name ``generation`` in ``CURRENT`` with its manifest's checksum, atomically."""
+    text = f"{generation} {hashlib.sha256(manifest_bytes).hexdigest()}\n"
+    path = folder / POINTER
+    tmp = path.with_name(f".{path.name}.{uuid.uuid4().hex[:6]}.tmp")
+    try:
+        with open(tmp, "w", encoding="utf-8") as f:
+            f.write(text)
+            f.flush()
+            os.fsync(f.fileno())
+        os.replace(tmp, path)
+    finally:
+        tmp.unlink(missing_ok=True)
+
+
+def read_manifest(folder: Path, generation: str, checksum: str | None = None) -> Manifest:
+    """The manifest of ``generation``, checked against ``checksum`` when given (``CURRENT``'s: a
+    manifest edited by hand is refused)."""
+    path = folder / generation / MANIFEST
+    try:
+        data = path.read_bytes()
+        if checksum is not None and hashlib.sha256(data).hexdigest() != checksum:
+            raise IndexCorrupt(f"{path}: content does not match its checksum in {POINTER} (damaged or edited)")
+        return Manifest.from_json(data.decode("utf-8"))
+    except (FileNotFoundError, NotADirectoryError) as exc:
+        raise IndexCorrupt(f"{path}: missing") from exc
+    except IsADirectoryError as exc:
+        raise IndexCorrupt(f"{path}: a folder, not a manifest") from exc
+    except (ValueError, KeyError, TypeError) as exc:
+        raise IndexCorrupt(f"{path}: not a valid manifest ({exc})") from exc
+
+
+def check_generation(folder: Path, generation: str, manifest: Manifest) -> None:
+    """The generation's own files against the manifest's checksums (its segments are checked apart)."""
+    for name in (VECTORS, PIECE_DF):
+        path = folder / generation / name
+        if not path.is_file():
+            raise IndexCorrupt(f"{path}: missing")
+        if manifest.extra.get("files", {}).get(name) != sha256(path):
+            raise IndexCorrupt(f"{path}: content does not match the manifest (damaged or edited)")
+
+
+def placement(manifest: Manifest) -> dict[str, tuple[str, int]]:
+    """doc_id → (segment, first row of its passages), from the manifest's columns."""
+    where = manifest.extra["placement"]
+    if "segments" not in where:  # written before the columns: {doc_id: [segment, row]}
+        return {doc_id: (str(name), int(row)) for doc_id, (name, row) in where.items()}
+    names = where["segments"]
+    rows = zip(manifest.documents, where["segment"], where["row"], strict=True)
+    return {doc_id: (names[segment], int(row)) for doc_id, segment, row in rows}
+
+
+def placement_columns(where: dict[str, tuple[str, int]], order: Iterable[str]) -> dict:
+    """``where`` as columns in the manifest's order of articles (see Manifest.to_json)."""
+    names = sorted({name for name, _ in where.values()})
+    number = {name: i for i, name in enumerate(names)}
+    ids = list(order)
+    return {"segments": names, "segment": [number[where[d][0]] for d in ids], "row": [where[d][1] for d in ids]}
+
+
+def fsync_folder(folder: Path) -> None:
+    for path in folder.iterdir():
+        with open(path, "rb") as f:
+            os.fsync(f.fileno())
