@@ -54,8 +54,10 @@ class UpdateReport:
             f"+{len(self.added)} added, ~{len(self.changed)} changed, "
             f"-{len(self.removed)} removed, {self.unchanged} unchanged"
         )
+        if self.repaired:
+            line += f", {len(self.repaired)} repaired"
         if self.repaired_because:
-            line = f"{line}, {len(self.repaired)} repaired ({self.repaired_because})"
+            line += f" ({self.repaired_because})"
         if self.rebuilt_because:
             line = f"full rebuild ({self.rebuilt_because}): {line}"
         return line

@@ -202,3 +202,38 @@ def test_an_update_hashes_only_the_files_written_since_they_were_last_hashed(tin
     (tiny_corpus / "lima.txt").write_text("Un bureau à Lima\nRosa Quispe dirige le bureau.\n", encoding="utf-8")
     report = update_index(tiny_corpus, tiny_index, backend="hash")
     assert [p.name for p in hashed if p.parent == old] == ["pieces.i8"] and report.repaired == []
+
+
+GARBAGE_POINTERS = {
+    "empty": b"",
+    "binary": b"\xff\xfe\x00\x81garbage",
+    "leaving the folder": b"gen-x/../../k\n",
+    "a generation that is not there": b"gen-20990101-000000-abcdef\n",
+    "a folder": None,
+}
+
+
+@pytest.mark.parametrize("full", [False, True], ids=["update", "full"])
+@pytest.mark.parametrize("garbage", GARBAGE_POINTERS, ids=list(GARBAGE_POINTERS))
+def test_a_garbage_pointer_is_replaced_by_the_next_run(tiny_corpus, tiny_index, garbage, full):
+    from qa.indexer import update_index
+
+    before = passages_of(tiny_index)
+    pointer = tiny_index / POINTER
+    if GARBAGE_POINTERS[garbage] is None:
+        pointer.unlink()
+        (pointer / "notes").mkdir(parents=True)
+    else:
+        pointer.write_bytes(GARBAGE_POINTERS[garbage])
+    with pytest.raises(IndexCorrupt, match=f"{POINTER}|gen-20990101-000000-abcdef"):
+        FilesStore(tiny_index).open_reader()
+
+    report = update_index(tiny_corpus, tiny_index, backend="hash", full=full)
+    assert "CURRENT" in report.summary() and "replaced" in report.summary()
+    # an update goes on from the last generation: nothing embedded again
+    assert report.passages_embedded == (len(before) if full else 0)
+    assert passages_of(tiny_index) == before
+    if GARBAGE_POINTERS[garbage] is None:
+        [aside] = tiny_index.glob("CURRENT.*.moved")
+        assert (aside / "notes").is_dir()  # moved aside, not deleted
+    assert not update_index(tiny_corpus, tiny_index, backend="hash").touched

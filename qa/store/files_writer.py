@@ -14,6 +14,11 @@ A file is hashed again only when its size, inode, modification or change
 time differ from those recorded when it was last hashed (as git does for its
 index: any write changes the change time), so an update of a large index
 does not read every stored byte.
+
+A ``CURRENT`` that leads to no generation (empty, binary, a folder, a name
+leaving the folder, a generation that is not there) is replaced: the run
+continues from the newest intact generation this store made, if any, and
+says so; a folder in its place is moved aside, not deleted.
 """
 
 from __future__ import annotations
@@ -39,11 +44,12 @@ from .base import (
     StoreUnavailable,
     passage_key,
 )
-from .folder import SEGMENTS, make_folder, remove_if_made_here
+from .folder import GENERATION_NAME, POINTER, SEGMENTS, made_here, make_folder, remove_if_made_here
 from .generations import (
     MANIFEST,
     PIECE_DF,
     VECTORS,
+    Pointer,
     check_generation,
     fsync_folder,
     placement,
@@ -62,8 +68,15 @@ log = logging.getLogger(__name__)
 class FilesWriter:
     def __init__(self, folder: Path, settings: IndexSettings, rebuild: bool):
         self.folder, self.settings = folder, settings
-        pointer = read_pointer(folder)
-        self._base_version = pointer.generation if pointer else None
+        self._pointer_aside: Path | None = None  # where a folder found in place of CURRENT goes
+        pointer, lost_pointer = self._pointer()
+        if lost_pointer is not None:
+            self._base_version = None if rebuild else self._newest_intact()
+            lost_pointer += "; replaced"
+            if self._base_version is not None:
+                lost_pointer += f", the index continues from {self._base_version}"
+        else:
+            self._base_version = pointer.generation if pointer else None
         self.base, self.rebuilt_because = self._usable_base(rebuild, pointer.checksum if pointer else None)
         self._documents: dict[str, DocumentEntry] = dict(self.base.documents) if self.base else {}
         self._placement: dict[str, tuple[str, int]] = placement(self.base) if self.base else {}
@@ -79,6 +92,35 @@ class FilesWriter:
         self._builder: SegmentBuilder | None = None
         self._staging: list[Path] = []
         self.repair: Repair | None = self._drop_damaged() if self.base else None
+        if lost_pointer is not None:
+            log.warning("%s", lost_pointer)
+            lost = self.repair.doc_ids if self.repair else frozenset()
+            self.repair = Repair(lost, "; ".join([lost_pointer, *([self.repair.reason] if self.repair else [])]))
+
+    def _pointer(self) -> tuple[Pointer | None, str | None]:
+        """``CURRENT``, or why it leads to no generation (a folder in its place is to be moved aside)."""
+        path = self.folder / POINTER
+        if path.is_dir():
+            self._pointer_aside = path.with_name(f"{POINTER}.{time.strftime('%Y%m%d-%H%M%S')}.moved")
+            return None, f"{path} is a folder, moved to {self._pointer_aside.name}"
+        try:
+            pointer = read_pointer(self.folder)
+        except IndexCorrupt as exc:
+            return None, str(exc)
+        if pointer is not None and not (self.folder / pointer.generation).is_dir():
+            return None, f"{path} names {pointer.generation}, which is not there"
+        return pointer, None
+
+    def _newest_intact(self) -> str | None:
+        """The newest generation this store made whose files match its manifest."""
+        made = [p for p in self.folder.glob("gen-*") if GENERATION_NAME.fullmatch(p.name) and made_here(p)]
+        for path in sorted(made, reverse=True):  # their names start with the time they were made
+            try:
+                check_generation(self.folder, path.name, read_manifest(self.folder, path.name))
+            except IndexCorrupt:
+                continue
+            return path.name
+        return None
 
     def _usable_base(self, rebuild: bool, checksum: str | None) -> tuple[Manifest | None, str | None]:
         if rebuild:
@@ -173,6 +215,8 @@ class FilesWriter:
             (staging / MANIFEST).write_bytes(manifest_bytes)
             fsync_folder(staging)
             os.replace(staging, self.folder / name)
+            if self._pointer_aside is not None:
+                os.replace(self.folder / POINTER, self._pointer_aside)
             write_pointer(self.folder, name, manifest_bytes)
         except OSError as exc:
             raise StoreUnavailable(
