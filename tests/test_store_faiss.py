@@ -97,23 +97,6 @@ def test_updates_add_segments_and_old_ones_are_removed_once_unused(written):
     assert set(written.open_reader().manifest.documents) == {"a.txt", "b.txt"}
 
 
-def test_a_full_disk_leaves_the_index_in_use_and_no_staging_folder(written, monkeypatch):
-    from qa.store import StoreUnavailable
-    from qa.store.vectors import VectorIndex
-
-    before = written.current_version()
-
-    def disk_full(self, path):
-        raise OSError(28, "No space left on device")
-
-    monkeypatch.setattr(VectorIndex, "write", disk_full)
-    with pytest.raises(StoreUnavailable, match="No space left on device.*not changed"):
-        write(written, [], remove=["a.txt"])
-    assert written.current_version() == before
-    assert not list(written.folder.glob(".gen-*")) and not list((written.folder / SEGMENTS).glob(".*"))
-    assert set(written.open_reader().manifest.documents) == {"a.txt", "b.txt", "c.txt"}
-
-
 def test_a_manifest_written_before_the_columns_still_opens(written):
     """Indexes written with one object per article keep working, and the next commit rewrites them."""
     path = generation(written) / MANIFEST

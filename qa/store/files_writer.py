@@ -19,6 +19,10 @@ A ``CURRENT`` that leads to no generation (empty, binary, a folder, a name
 leaving the folder, a generation that is not there) is replaced: the run
 continues from the newest intact generation this store made, if any, and
 says so; a folder in its place is moved aside, not deleted.
+
+A write that fails (a full disk above all) ends the run with one line
+saying so and that the index in use is unchanged; what the run wrote, staged
+or already in place, is removed.
 """
 
 from __future__ import annotations
@@ -28,7 +32,8 @@ import os
 import shutil
 import time
 import uuid
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager
 from pathlib import Path
 
 import numpy as np
@@ -50,12 +55,16 @@ from .generations import (
     PIECE_DF,
     VECTORS,
     Pointer,
+    array_bytes,
     check_generation,
     fsync_folder,
+    mount_point,
+    no_space,
     placement,
     placement_columns,
     read_manifest,
     read_pointer,
+    write_file,
     write_pointer,
 )
 from .scoring import counted
@@ -90,7 +99,8 @@ class FilesWriter:
         self._new_df = np.zeros(0, dtype=np.int32)  # piece document frequencies of the new passages
         self._segment_name = f"seg-{time.strftime('%Y%m%d-%H%M%S')}-{uuid.uuid4().hex[:6]}"
         self._builder: SegmentBuilder | None = None
-        self._staging: list[Path] = []
+        self._staging: list[Path] = []  # folders being written: removed by close()
+        self._placed: list[Path] = []  # in place but not yet named in CURRENT: removed by close() unless committed
         self.repair: Repair | None = self._drop_damaged() if self.base else None
         if lost_pointer is not None:
             log.warning("%s", lost_pointer)
@@ -163,15 +173,30 @@ class FilesWriter:
         log.warning("%s: embedding its %d articles again", reason, len(lost))
         return Repair(lost, reason)
 
+    @contextmanager
+    def _writing(self) -> Iterator[None]:
+        """A failed write becomes one line saying why; close() then removes what this run wrote."""
+        try:
+            yield
+        except OSError as exc:
+            if no_space(exc):
+                where = f"{mount_point(self.folder)} (the disk holding {self.folder})"
+                raise StoreUnavailable(f"no space left on {where}; the index in use is unchanged") from exc
+            raise StoreUnavailable(
+                f"cannot write the index in {self.folder}: {exc}; the index in use is unchanged"
+            ) from exc
+
     def add(self, doc_id: str, content_hash: str, title: str, passages: Sequence[EncodedPassage]) -> None:
         self.remove([doc_id])
         if self._builder is None:
             folder = self.folder / SEGMENTS / f".{self._segment_name}.tmp"
             self._staging.append(folder)
-            self._builder = SegmentBuilder(make_folder(folder), self.settings.dim)
+            with self._writing():
+                self._builder = SegmentBuilder(make_folder(folder), self.settings.dim)
         self._placement[doc_id] = (self._segment_name, len(self._builder))
         for encoded in passages:
-            self._builder.add(encoded)
+            with self._writing():
+                self._builder.add(encoded)
             self._new_keys.append(passage_key(encoded.passage.passage_id))
             self._new_vectors.append(encoded.vector.astype(np.float32))
             self._new_df = counted(self._new_df, encoded.pieces.ids)
@@ -191,11 +216,12 @@ class FilesWriter:
         name = f"gen-{time.strftime('%Y%m%d-%H%M%S')}-{uuid.uuid4().hex[:6]}"
         staging = self.folder / f".{name}.tmp"
         self._staging.append(staging)
-        try:
+        with self._writing():
             if self._builder is not None:
                 self._segments[self._segment_name] = self._builder.finish()
                 sealed = self.folder / SEGMENTS / self._segment_name
                 os.replace(self._builder.folder, sealed)
+                self._placed.append(sealed)
                 self._stamps[self._segment_name] = stamps(sealed)
                 self._builder = None
             make_folder(staging)
@@ -203,7 +229,7 @@ class FilesWriter:
             used = {segment for segment, _ in self._placement.values()}
             self._segments = {s: c for s, c in self._segments.items() if s in used}
             vectors.write(staging / VECTORS)
-            np.save(staging / PIECE_DF, piece_df)
+            write_file(staging / PIECE_DF, array_bytes(piece_df))
             extra = {
                 "segments": self._segments,
                 "stamps": {s: self._stamps[s] for s in self._segments if s in self._stamps},
@@ -212,16 +238,14 @@ class FilesWriter:
             }
             manifest = Manifest(self.settings, self._documents, time.time(), extra)
             manifest_bytes = manifest.to_json().encode("utf-8")
-            (staging / MANIFEST).write_bytes(manifest_bytes)
+            write_file(staging / MANIFEST, manifest_bytes)
             fsync_folder(staging)
             os.replace(staging, self.folder / name)
+            self._placed.append(self.folder / name)
             if self._pointer_aside is not None:
                 os.replace(self.folder / POINTER, self._pointer_aside)
             write_pointer(self.folder, name, manifest_bytes)
-        except OSError as exc:
-            raise StoreUnavailable(
-                f"cannot write the index in {self.folder}: {exc}; the index in use was not changed"
-            ) from exc
+        self._placed.clear()  # in use now
         self._prune(name, self._base_version)
         return name
 
@@ -261,7 +285,7 @@ class FilesWriter:
         """Remove what an interrupted or failed run left (the committed version is untouched)."""
         if self._builder is not None:
             self._builder.abandon()
-        for path in self._staging:
+        for path in [*self._staging, *self._placed]:
             shutil.rmtree(path, ignore_errors=True)
 
     def _prune(self, new: str, previous: str | None) -> None:

@@ -11,12 +11,16 @@ Read by the store's readers and its writer alike (:mod:`qa.store.faiss`,
 
 from __future__ import annotations
 
+import errno
 import hashlib
+import io
 import os
 import uuid
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
+
+import numpy as np
 
 from .base import IndexCorrupt, Manifest
 from .folder import POINTER
@@ -108,6 +112,32 @@ def placement_columns(where: dict[str, tuple[str, int]], order: Iterable[str]) -
     number = {name: i for i, name in enumerate(names)}
     ids = list(order)
     return {"segments": names, "segment": [number[where[d][0]] for d in ids], "row": [where[d][1] for d in ids]}
+
+
+def write_file(path: Path, data: bytes) -> None:
+    """``data`` into a new file (numpy's own writer reports a full disk as "N requested and M written",
+    without ENOSPC: arrays are made into bytes first and written here)."""
+    with open(path, "wb") as f:
+        f.write(data)
+
+
+def array_bytes(array: np.ndarray) -> bytes:
+    """``array`` as an ``.npy`` file."""
+    buffer = io.BytesIO()
+    np.save(buffer, array)
+    return buffer.getvalue()
+
+
+def no_space(exc: OSError) -> bool:
+    return exc.errno in (errno.ENOSPC, errno.EDQUOT)
+
+
+def mount_point(path: Path) -> Path:
+    """The mount point of the file system holding ``path``: what a person frees space on."""
+    path = path.resolve()
+    while not os.path.ismount(path) and path != path.parent:
+        path = path.parent
+    return path
 
 
 def fsync_folder(folder: Path) -> None:

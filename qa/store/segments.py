@@ -20,6 +20,7 @@ of 600 characters.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import os
@@ -129,8 +130,10 @@ class SegmentBuilder:
         return {name: sha256(self.folder / name) for name in FILES}
 
     def abandon(self) -> None:
+        """Close the files of a segment that will not be used; what they could not write is lost."""
         for f in self._files.values():
-            f.close()
+            with contextlib.suppress(OSError):  # a full disk fails again as the buffer is flushed
+                f.close()
 
 
 class Segment:

@@ -63,7 +63,10 @@ class VectorIndex:
         return cls(faiss.read_index(str(path)))
 
     def write(self, path: Path) -> None:
-        faiss.write_index(self.index, str(path))
+        """Through a Python file, so that a failed write raises OSError with its reason (a full disk:
+        ENOSPC), where FAISS's own writer gives a RuntimeError without one."""
+        with open(path, "wb") as f:
+            faiss.write_index(self.index, faiss.PyCallbackIOWriter(f.write))  # type: ignore[attr-defined]
 
     @property
     def count(self) -> int:
