@@ -12,8 +12,9 @@ from pathlib import Path
 import psycopg
 import pytest
 
+from qa.cli import main
 from qa.retrieval import Retriever
-from qa.store import StoreUnavailable, open_store
+from qa.store import IndexCorrupt, StoreUnavailable, open_store
 from qa.store.postgres import LOCK_CLASS
 
 from .conftest import ROOT, write_corpus
@@ -76,7 +77,7 @@ def test_a_killed_indexer_leaves_the_previous_version_and_frees_the_lock(postgre
 
 def test_a_restarted_server_fails_one_question_clearly_then_answers_again(postgres_server, postgres_uri, tiny_corpus):
     finished(qa_index(postgres_uri, tiny_corpus))
-    retriever = Retriever.open(postgres_uri, tiny_corpus, backend="hash", build_if_missing=False)
+    retriever = Retriever.open(postgres_uri, tiny_corpus, backend="hash")
     question = "Qui dirige le bureau de Tromsø ?"
     expected = [h.passage_id for h in retriever.retrieve(question)]
     postgres_server.stop()
@@ -109,9 +110,7 @@ def test_two_indexers_at_once_take_turns(postgres_server, postgres_uri, tiny_cor
 
 def test_two_readers_answer_alike_and_both_see_what_a_third_process_indexes(postgres_uri, tiny_corpus):
     finished(qa_index(postgres_uri, tiny_corpus))
-    first, second = (
-        Retriever.open(postgres_uri, tiny_corpus, backend="hash", build_if_missing=False) for _ in range(2)
-    )
+    first, second = (Retriever.open(postgres_uri, tiny_corpus, backend="hash") for _ in range(2))
     assert first.store is not second.store
     question = "Qui a animé l'atelier sur la traite au Caire ?"
     assert [h.as_dict() for h in first.retrieve(question)] == [h.as_dict() for h in second.retrieve(question)]
@@ -122,3 +121,29 @@ def test_two_readers_answer_alike_and_both_see_what_a_third_process_indexes(post
     finished(qa_index(postgres_uri, tiny_corpus))
     for retriever in (first, second):
         assert retriever.retrieve("Qui dirige le bureau de Lima ?")[0].doc_id == "lima.txt"
+
+
+@pytest.mark.parametrize("table", ["qa_term_groups", "qa_passages", "qa_current", "qa_schema"])
+def test_a_table_dropped_by_hand_is_named_and_qa_index_full_rebuilds(
+    postgres_server, postgres_uri, tiny_corpus, table, capsys
+):
+    """It used to end in UndefinedTable, in "relation qa_versions already exists", or in nothing repaired."""
+    where = ["--backend", "hash", "--store", postgres_uri, "--corpus", str(tiny_corpus)]
+    assert main(["index", *where]) == 0
+    postgres_server.admin(f"DROP TABLE {table} CASCADE", postgres_uri.split("/")[3].split("?")[0])
+    for command in (["ask", "Qui dirige le bureau de Tromsø ?"], ["index"]):
+        assert main([*command, *where]) == 2
+        [error] = [line for line in capsys.readouterr().err.splitlines() if line.startswith("qa: error: ")]
+        assert f"table {table} is gone" in error and error.endswith("`qa index --full` rebuilds the index")
+    assert main(["index", "--full", *where]) == 0
+    assert main(["ask", "Qui dirige le bureau de Tromsø ?", *where]) == 0
+    assert "Ingrid Solvang" in capsys.readouterr().out
+    assert len(open_store(postgres_uri).open_reader().manifest.documents) == 3
+
+
+def test_a_table_dropped_under_a_running_reader_gets_the_same_message(postgres_server, postgres_uri, tiny_corpus):
+    finished(qa_index(postgres_uri, tiny_corpus))
+    reader = open_store(postgres_uri).open_reader()
+    postgres_server.admin("DROP TABLE qa_passages CASCADE", postgres_uri.split("/")[3].split("?")[0])
+    with pytest.raises(IndexCorrupt, match=r"qa_passages.*`qa index --full` rebuilds the index"):
+        reader.pieces([1])

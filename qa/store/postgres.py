@@ -138,7 +138,7 @@ class PostgresStore:
             self._lock(conn, wait_seconds)
             conn.execute("SET idle_in_transaction_session_timeout = 0")  # embedding between writes takes a while
             conn.execute("SET statement_timeout = 0")  # building a vector index too
-            migrate(conn, self.location)
+            migrate(conn, self.location, rebuild)
             register_vector(conn)  # the extension may have just been created
             yield PostgresWriter(conn, self.location, settings, rebuild)
         except psycopg.OperationalError as exc:

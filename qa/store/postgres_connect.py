@@ -26,9 +26,9 @@ import psycopg
 from pgvector.psycopg.vector import register_vector_info
 from psycopg.types import TypeInfo
 
-from .base import StoreUnavailable
+from .base import IndexCorrupt, StoreUnavailable
 from .location import is_uri, mask
-from .postgres_schema import one_line
+from .postgres_schema import REBUILD, one_line
 
 log = logging.getLogger(__name__)
 
@@ -106,6 +106,9 @@ class Connections:
             except psycopg.errors.InsufficientPrivilege as exc:
                 self._give_back(conn)
                 raise StoreUnavailable(f"{self.target.location}: {one_line(exc)}") from None
+            except psycopg.errors.UndefinedTable as exc:  # dropped by hand under a running reader
+                self._give_back(conn)
+                raise IndexCorrupt(f"{self.target.location}: {one_line(exc)}; {REBUILD}") from None
             except BaseException:
                 self._give_back(conn)
                 raise

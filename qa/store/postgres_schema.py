@@ -16,12 +16,18 @@ transaction, so readers see a whole version or the previous one.
 
 from __future__ import annotations
 
+import logging
+
 import psycopg
 from psycopg import sql
 
-from .base import IndexMismatch, StoreUnavailable
+from .base import IndexCorrupt, IndexMismatch, StoreUnavailable
+
+log = logging.getLogger(__name__)
 
 EXTENSION = "vector"
+TABLES = ("qa_schema", "qa_versions", "qa_current", "qa_documents", "qa_passages", "qa_term_groups")
+REBUILD = "`qa index --full` rebuilds the index"  # the one way back from tables dropped by hand
 
 # Step n takes the schema from version n to n + 1 (never edit a released step: append one).
 MIGRATIONS: tuple[str, ...] = (
@@ -98,6 +104,33 @@ MIGRATIONS: tuple[str, ...] = (
 SCHEMA_VERSION = len(MIGRATIONS)
 
 
+def missing_tables(conn: psycopg.Connection) -> list[str]:
+    """The index's tables that the database does not hold (in the schema the connection uses). One query."""
+    rows = conn.execute(
+        "SELECT t FROM unnest(%s::text[]) WITH ORDINALITY AS u(t, n) WHERE to_regclass(quote_ident(t)) IS NULL "
+        "ORDER BY n",
+        (list(TABLES),),
+    ).fetchall()
+    return [name for (name,) in rows]
+
+
+def check_schema(conn: psycopg.Connection, location: str) -> bool:
+    """Whether the database holds the index's tables (False: none, no index yet). IndexCorrupt naming
+    the tables that are gone when only some are there, IndexMismatch for a schema this qa cannot read."""
+    missing = missing_tables(conn)
+    if len(missing) == len(TABLES):
+        return False
+    if missing:
+        raise IndexCorrupt(incomplete(location, missing))
+    check_readable(schema_version(conn), location)
+    return True
+
+
+def incomplete(location: str, missing: list[str]) -> str:
+    gone = f"table {missing[0]} is" if len(missing) == 1 else f"tables {', '.join(missing)} are"
+    return f"{location}: the index's {gone} gone (dropped by hand?); {REBUILD}"
+
+
 def schema_version(conn: psycopg.Connection) -> int | None:
     """The schema version of the database (None: no schema yet). One query."""
     try:
@@ -119,9 +152,18 @@ def check_readable(version: int | None, location: str) -> None:
         )
 
 
-def migrate(conn: psycopg.Connection, location: str) -> None:
-    """Bring the schema to :data:`SCHEMA_VERSION` (the caller holds the writer lock)."""
+def migrate(conn: psycopg.Connection, location: str, rebuild: bool = False) -> None:
+    """Bring the schema to :data:`SCHEMA_VERSION` (the caller holds the writer lock). When some of the
+    index's tables are gone, only a ``rebuild`` goes on: it drops the others and starts afresh."""
     ensure_extension(conn, EXTENSION, location)
+    missing = missing_tables(conn)
+    if missing and len(missing) < len(TABLES):
+        if not rebuild:
+            raise IndexCorrupt(incomplete(location, missing))
+        log.warning("%s: the tables %s are gone; dropping the others to rebuild the index", location, missing)
+        with conn.transaction():
+            for table in TABLES:
+                conn.execute(sql.SQL("DROP TABLE IF EXISTS {} CASCADE").format(sql.Identifier(table)))
     current = schema_version(conn) or 0
     if current > SCHEMA_VERSION:
         check_readable(current, location)

@@ -14,7 +14,7 @@ import psycopg
 from psycopg import sql
 
 from .base import DocumentEntry, IndexSettings, Manifest
-from .postgres_schema import check_readable, schema_version
+from .postgres_schema import check_schema
 
 
 @dataclass(frozen=True)
@@ -45,15 +45,14 @@ def visible(build: int, alias: str | None = None) -> sql.Composed:
 
 
 def read_current(conn: psycopg.Connection, location: str) -> CurrentVersion | None:
-    """The version ``qa_current`` names, with its manifest (None: no index yet)."""
-    check_readable(schema_version(conn), location)
-    try:
-        row = conn.execute(
-            "SELECT v.version, v.build, v.settings, v.created, v.passages "
-            "FROM qa_current c JOIN qa_versions v USING (version)"
-        ).fetchone()
-    except psycopg.errors.UndefinedTable:
+    """The version ``qa_current`` names, with its manifest (None: no index yet). IndexCorrupt when
+    tables of the index are gone."""
+    if not check_schema(conn, location):
         return None
+    row = conn.execute(
+        "SELECT v.version, v.build, v.settings, v.created, v.passages "
+        "FROM qa_current c JOIN qa_versions v USING (version)"
+    ).fetchone()
     if row is None:
         return None
     current = VersionRow(version=row[0], build=row[1], dim=int(row[2]["dim"]), passages=row[4])
