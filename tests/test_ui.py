@@ -18,21 +18,23 @@ os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
 
 from qa.answer import Answer, Citation, Hit, ShortAnswer  # noqa: E402
 from qa.chunking import Passage  # noqa: E402
-from qa.limits import MAX_UPLOAD_BYTES  # noqa: E402
-from qa.retrieval import Retriever  # noqa: E402
-from qa.ui import ChatBackend, format_answer, plain_answer  # noqa: E402
-from qa.ui.app import parse_action, plain_messages, restore  # noqa: E402
-from qa.ui.article import Article, article_html, load_article, merge_passages, open_reference, original_html  # noqa: E402
-from qa.ui.format import WHOLE_SENTENCE, cite_href  # noqa: E402
-from qa.ui.uploads import (  # noqa: E402
+from qa.library import (  # noqa: E402
+    Article,
     Library,
+    Received,
     UploadError,
     accepted_suffixes,
-    articles_html,
-    header_html,
+    merge_passages,
     safe_name,
     save_upload,
 )
+from qa.limits import max_upload_bytes  # noqa: E402
+from qa.retrieval import Retriever  # noqa: E402
+from qa.ui import ChatBackend, format_answer, plain_answer  # noqa: E402
+from qa.ui.article import Reference, article_html, open_reference, original_html, original_view  # noqa: E402
+from qa.ui.format import WHOLE_SENTENCE, cite_href  # noqa: E402
+from qa.ui.handlers import parse_action, plain_messages, restore  # noqa: E402
+from qa.ui.uploads import articles_html, header_html, status_html  # noqa: E402
 
 from .made_files import HTML_PARAGRAPHS, HTML_TITLE, PDF_PAGES, make_html, make_pdf  # noqa: E402
 
@@ -117,8 +119,8 @@ def test_copy_gives_plain_text_the_answer_then_its_citations():
 def test_citation_links_round_trip_and_nothing_else_opens():
     hit = make_hit("abc def.", (4, 8))
     act, ref = cite_href(hit)[len("#qa:") :].split(":", 1)
-    assert parse_action({"act": act, "ref": ref}) == {"passage_id": hit.passage_id, "span": [4, 8]}
-    assert parse_action({"act": "doc", "ref": "sub%2Fa%20b.txt"}) == {"doc_id": "sub/a b.txt"}
+    assert parse_action({"act": act, "ref": ref}) == Reference(passage_id=hit.passage_id, span=(4, 8))
+    assert parse_action({"act": "doc", "ref": "sub%2Fa%20b.txt"}) == Reference(doc_id="sub/a b.txt")
     for bad in [None, "x", {"act": "cite", "ref": "zz:1-2"}, {"act": "cite", "ref": 5}, {"act": "rm", "ref": "a"}]:
         assert parse_action(bad) is None
 
@@ -178,11 +180,11 @@ def seed_hash(tmp_path) -> Retriever:
     corpus = tmp_path / "corpus"
     shutil.copytree(ROOT / "corpus", corpus)
     update_index(corpus, tmp_path / "index", backend="hash")
-    return Retriever.open(tmp_path / "index", corpus, backend="hash", build_if_missing=False)
+    return Retriever.open(tmp_path / "index", corpus, backend="hash")
 
 
 def test_article_is_rebuilt_from_its_passages_without_repeats_or_site_menus(seed_hash):
-    article = load_article(seed_hash.reader, SEED_DOC)
+    article = Library(seed_hash).article(SEED_DOC)
     assert article is not None and article.title.startswith("La Mongolie se prépare")
     for passage, at in article.placed:
         assert article.text[at : at + len(passage.text)] == passage.text
@@ -195,17 +197,55 @@ def test_article_is_rebuilt_from_its_passages_without_repeats_or_site_menus(seed
 def test_panel_shows_the_cleaned_article_at_the_cited_passage(seed_hash):
     hit = seed_hash.retrieve("Tel Email Oyunbileg Rentsendorj OIM Mongolie", k=1)[0]
     assert hit.doc_id == SEED_DOC
-    ref = {"passage_id": hit.passage_id, "span": list(hit.answer_span)}
-    shown, article, passage = open_reference(seed_hash.reader, seed_hash.corpus_dir, ref)
-    assert article is not None and passage is not None and passage.passage_id == hit.passage_id
+    library = Library(seed_hash)
+    opened = open_reference(library, Reference(passage_id=hit.passage_id, span=hit.answer_span))
+    shown = opened.html
+    assert opened.article is not None and opened.passage is not None
+    assert opened.passage.passage_id == hit.passage_id
     assert '<h3 class="qa-article-title">La Mongolie se prépare' in shown
     assert '<span class="qa-dateline">Mongolie</span>' in shown
     assert f'<span class="qa-badge">lines {hit.citation.lines[0]}–{hit.citation.lines[1]}</span>' in shown
     assert shown.count('class="qa-cited') >= 1 and 'class="qa-cited qa-mark"' in shown
+    assert "· cited: lines" in html.unescape(shown) and "not an answer" not in shown
     assert "Qui sommes nous" not in shown and "&quot;mailto" not in shown
     assert str(seed_hash.corpus_dir) not in shown
-    gone = open_reference(seed_hash.reader, seed_hash.corpus_dir, {"passage_id": "0" * 16})
-    assert "cannot be opened" in gone[0] and gone[1] is None
+    gone = open_reference(library, Reference(passage_id="0" * 16))
+    assert "cannot be opened" in gone.html and gone.article is None
+
+
+def test_the_closest_passage_of_a_refusal_opens_as_not_an_answer(seed_hash):
+    """Nothing answers: the panel opens on the closest passage, headed as such, its sentence
+    not painted in the answer's yellow; the same when one of its citations is clicked."""
+    from qa.ui.handlers import Handlers, first_reference
+
+    hit = seed_hash.retrieve("Tel Email Oyunbileg Rentsendorj OIM Mongolie", k=1)[0]
+    refusal = Answer("Quel est le numéro de l'OIM au Sénégal ?", "…", [hit], False, why_not="no Senegal")
+    reply = format_answer(refusal)
+    href = re.search(r'class="qa-act qa-num" href="#qa:([a-z]+):([^"]+)"', reply)
+    assert href
+    clicked = parse_action({"act": href[1], "ref": href[2]})
+    record = {"found": False, "hits": [{"passage_id": hit.passage_id, "answer_span": list(hit.answer_span)}]}
+    handlers = Handlers(seed_hash, Library(seed_hash))
+    for ref in (clicked, first_reference(record)):
+        assert ref is not None
+        shown = handlers.panel(ref)[0]
+        assert "closest passage (not an answer): lines" in html.unescape(shown) and "cited:" not in shown
+        assert "qa-mark" not in shown and 'class="qa-cited qa-near"' in shown
+        shown = handlers.panel(ref, show_original=True)[0]
+        assert "closest passage (not an answer): line" in html.unescape(shown)
+        assert "cited" not in shown.replace("qa-cited", "")
+
+
+def test_opening_the_passage_already_shown_changes_the_panel(seed_hash):
+    """The page scrolls to the cited lines and flashes them whenever the panel's HTML changes:
+    a second click on the same citation must change it too."""
+    from qa.ui.handlers import Handlers
+
+    hit = seed_hash.retrieve("Tel Email Oyunbileg Rentsendorj OIM Mongolie", k=1)[0]
+    handlers = Handlers(seed_hash, Library(seed_hash))
+    ref = Reference(passage_id=hit.passage_id, span=hit.answer_span)
+    first, again = handlers.panel(ref)[0], handlers.panel(ref)[0]
+    assert first != again and "qa-badge" in again
 
 
 @dataclasses.dataclass(frozen=True)
@@ -218,7 +258,7 @@ def test_panel_escapes_the_article_and_names_the_page():
     cut = text.index("{{")
     sentences = ((0, cut - 1), (cut, len(text)))
     passage = PagedPassage("ab", "d.pdf", "T <i>", text, 0, 0, len(text), 3, 4, sentences, page=2)
-    shown = article_html(Article("d.pdf", "T <i>", text, ((passage, 0),)), Path("/nowhere"), "ab", sentences[1])
+    shown = article_html(Article("d.pdf", "T <i>", "d.pdf", text, ((passage, 0),)), "ab", sentences[1])
     assert "<script" not in shown and "<i>" not in shown and "{{" not in shown and "${" not in shown
     assert '<span class="qa-badge">p. 2 · lines 3–4</span>' in shown and "d.pdf · p. 2 · 1 passage" in shown
     assert '<span class="qa-dateline qa-cited">Genève</span>' in shown
@@ -233,14 +273,46 @@ def test_merging_passages_that_do_not_overlap_keeps_paragraphs():
     assert text == "One. Two. Three.\n\nFour." and [at for _, at in placed] == [0, 5, 18]
 
 
-def test_original_file_only_from_inside_the_corpus(tmp_path):
-    (tmp_path / "a.txt").write_text("Title\nline <script>x</script> two\nthree\n", encoding="utf-8")
+def test_original_file_only_from_inside_the_corpus(tiny_retriever):
+    from qa.ingest import CorpusError
+
+    library = Library(tiny_retriever)
     passage = Passage("p", "a.txt", "Title", "line", 0, 6, 19, 2, 2, ((0, 4),))
-    shown = original_html(tmp_path, "a.txt", passage)
+    shown = original_html("a.txt", "Title\nline <script>x</script> two\nthree\n", passage)
     assert "<mark>line &lt;script&gt;</mark>" in shown and "<script" not in shown
     assert shown.count("qa-cited") == 1
-    assert "cannot be opened" in original_html(tmp_path, "../etc/passwd.txt")
-    assert "download it" in original_html(tmp_path, "report.pdf")
+    with pytest.raises(CorpusError, match="outside the corpus folder"):
+        library.original_text("../etc/passwd.txt")
+    pdf = Article("report.pdf", "Report", "report.pdf", "", ())
+    assert "download it" in original_view(library, pdf, None)
+
+
+ORIGINAL_TEXT = (
+    "Menu\nAccueil\nContact\n"
+    "L'OIM à Genève\n"
+    "Genève - Une réunion s'est tenue à Genève, où l'équipe a présenté ses résultats.\n"
+    "Le directeur régional a salué l'engagement des États.\n"
+)
+
+
+@pytest.mark.parametrize("encoding", ["latin-1", "utf-16"])
+def test_the_original_is_decoded_as_the_indexer_read_it(tiny_corpus, tmp_path, encoding):
+    """A Latin-1 or UTF-16 article shows its own text (no NUL bytes, no mojibake), and the cited
+    passage is marked on its own words."""
+    from qa.indexer import update_index
+
+    (tiny_corpus / "geneve.txt").write_bytes(ORIGINAL_TEXT.encode(encoding))
+    update_index(tiny_corpus, tmp_path / "index", backend="hash")
+    library = Library(Retriever.open(tmp_path / "index", tiny_corpus, backend="hash"))
+    article = library.article("geneve.txt")
+    assert article is not None
+    passage = next(p for p, _ in article.placed if "directeur régional" in p.text)
+    shown = html.unescape(original_view(library, article, passage))
+    assert "\x00" not in shown and "Ã" not in shown and "\ufffd" not in shown
+    assert "Genève - Une réunion s'est tenue à Genève" in shown
+    marked = re.findall(r"<mark>(.*?)</mark>", shown)
+    assert marked and "".join(marked).startswith("Genève - Une réunion")
+    assert "".join(marked).endswith("l'engagement des États.")
 
 
 # ---------- uploads: names, saving, indexing, removing
@@ -285,22 +357,24 @@ def test_saving_never_overwrites_and_says_so(tmp_path):
 def test_files_over_the_limit_are_refused_with_the_limit(tmp_path):
     big = tmp_path / "big.txt"
     with big.open("wb") as f:
-        f.truncate(MAX_UPLOAD_BYTES + 1)
+        f.truncate(max_upload_bytes() + 1)
     with pytest.raises(UploadError, match=r"big.txt is 10.0 MB; files of up to 10.0 MB can be added"):
         save_upload(tmp_path, big, "big.txt")
 
 
-def upload(library: Library, tmp_path: Path, files: dict[str, bytes]) -> str:
-    """Send files as the browser does; the last status shown."""
+def received(tmp_path: Path, files: dict[str, bytes]) -> list[Received]:
     sent = []
     for name, data in files.items():
         path = tmp_path / "sent" / name
         path.parent.mkdir(exist_ok=True)
         path.write_bytes(data)
-        sent.append((path, name))
-    statuses = list(library.add(sent))
-    assert statuses
-    return statuses[-1]
+        sent.append(Received(path, name))
+    return sent
+
+
+def upload(library: Library, tmp_path: Path, files: dict[str, bytes]) -> str:
+    """Send files as the browser does; the status shown at the end."""
+    return status_html(library.add(received(tmp_path, files)))
 
 
 ARTICLE = (
@@ -332,23 +406,22 @@ def test_a_file_that_gives_no_article_is_taken_out_with_the_reason(tiny_retrieve
 
 def test_removing_an_article_deletes_its_file_and_reindexes(tiny_retriever):
     library = Library(tiny_retriever, allow_changes=True)
-    statuses = list(library.remove("cairo.txt"))
-    assert "Removed: cairo.txt." in html.unescape(statuses[-1])
+    assert "Removed: cairo.txt." in html.unescape(status_html(library.remove("cairo.txt")))
     assert not (tiny_retriever.corpus_dir / "cairo.txt").exists()
     assert "cairo.txt" not in tiny_retriever.reader.manifest.documents
     for bad in ["cairo.txt", "../index/manifest.json", "/etc/passwd"]:
-        assert "not an article of the index" in html.unescape(list(library.remove(bad))[-1])
+        assert "not an article of the index" in html.unescape(status_html(library.remove(bad)))
 
 
 def test_changes_are_refused_when_uploads_are_off(tiny_retriever, tmp_path):
     library = Library(tiny_retriever, allow_changes=False)
     assert "--allow-uploads" in html.unescape(upload(library, tmp_path, {"a.txt": ARTICLE.encode()}))
-    assert "--allow-uploads" in html.unescape(list(library.remove("cairo.txt"))[-1])
+    assert "--allow-uploads" in html.unescape(status_html(library.remove("cairo.txt")))
     assert sorted(p.name for p in tiny_retriever.corpus_dir.iterdir()) == ["arctic.md", "cairo.txt", "mongolia.txt"]
 
 
 def test_upload_types_follow_what_the_reader_reads():
-    from qa.ui.sources import SUFFIXES
+    from qa.ingest import SUFFIXES
 
     assert {".txt", ".md"} <= set(accepted_suffixes()) <= set(SUFFIXES)
 
@@ -360,7 +433,7 @@ def test_uploaded_web_page_is_indexed_as_its_cleaned_article(tiny_retriever, tmp
     assert "Added: Centre-Agadez.html" in html.unescape(status)
     hit = tiny_retriever.retrieve("centre d'accueil Agadez héberger 400 personnes", k=1)[0]
     assert hit.doc_id == "Centre-Agadez.html" and hit.title == HTML_TITLE
-    article = load_article(tiny_retriever.reader, hit.doc_id)
+    article = library.article(hit.doc_id)
     assert article is not None and "Accueil" not in article.text and "Mentions légales" not in article.text
 
 
@@ -373,24 +446,110 @@ def test_uploaded_pdf_is_cited_with_its_page(tiny_retriever, tmp_path):
     assert hit.as_dict()["page"] == 2 and "3 500 kits" in hit.text
 
 
+def test_a_one_line_file_is_said_to_hold_no_text(tiny_retriever, tmp_path):
+    """A file of one line is read as a title with no text: nothing to search, so not "added"."""
+    library = Library(tiny_retriever, allow_changes=True)
+    status = html.unescape(upload(library, tmp_path, {"titre.txt": b"L'OIM ouvre un bureau a Dakar\n"}))
+    assert "titre.txt: not added, it holds no text besides its title line" in status and "Added" not in status
+    assert not (tiny_retriever.corpus_dir / "titre.txt").exists()
+    assert sorted(tiny_retriever.reader.manifest.documents) == ["arctic.md", "cairo.txt", "mongolia.txt"]
+
+
+# ---------- uploads from the page: queued, said, and not left in Gradio's folder
+
+
+@pytest.fixture
+def upload_folder(tmp_path, monkeypatch) -> Path:
+    """Gradio's upload folder, here: each upload in a folder of its own, as Gradio saves it."""
+    folder = tmp_path / "gradio"
+    monkeypatch.setenv("GRADIO_TEMP_DIR", str(folder))
+    return folder
+
+
+def sent_through_gradio(folder: Path, files: dict[str, bytes]) -> list[str]:
+    paths = []
+    for number, (name, data) in enumerate(files.items()):
+        path = folder / f"{number:040x}" / name
+        path.parent.mkdir(parents=True)
+        path.write_bytes(data)
+        paths.append(str(path))
+    return paths
+
+
+def page_handlers(retriever: Retriever, allow_uploads: bool = True):
+    from qa.ui.handlers import Handlers
+
+    return Handlers(retriever, Library(retriever, allow_uploads))
+
+
+def test_files_sent_from_the_page_leave_nothing_in_gradios_folder(tiny_retriever, upload_folder):
+    handlers = page_handlers(tiny_retriever)
+    sent = sent_through_gradio(upload_folder, {"a.txt": ARTICLE.encode(), "run.sh": b"echo hi", "empty.md": b""})
+    steps = list(handlers.add_files(sent, []))
+    status = html.unescape(steps[-1][0])
+    assert "Added: a.txt" in status and "run.sh: only" in status and "empty.md is empty" in status
+    assert list(upload_folder.iterdir()) == []  # saved, refused or empty: none kept, nor their folders
+    assert (tiny_retriever.corpus_dir / "a.txt").read_text(encoding="utf-8") == ARTICLE
+
+
+def test_while_indexing_the_button_says_so_and_more_files_wait_their_turn(tiny_retriever, upload_folder):
+    """Gradio drops an event triggered while the previous one runs unless its trigger mode is
+    "multiple": a second upload during indexing was lost without a word. It now queues, one
+    change at a time, and the button says "Indexing…" meanwhile."""
+    from qa.ui import build_app
+    from qa.ui.handlers import INDEXING_LABEL, UPLOAD_LABEL
+
+    app = build_app(tiny_retriever, allow_uploads=True)
+    changes = {
+        fn.name: (fn.trigger_mode, fn.concurrency_id, fn.concurrency_limit)
+        for fn in app.fns.values()
+        if fn.name in ("add_files", "remove_clicked")
+    }
+    assert changes == {"add_files": ("multiple", "qa-index", 1), "remove_clicked": ("multiple", "qa-index", 1)}
+
+    sent = sent_through_gradio(upload_folder, {"a.txt": ARTICLE.encode()})
+    steps = list(page_handlers(tiny_retriever).add_files(sent, []))
+    labels = [step[-1].label for step in steps]
+    assert set(labels[:-1]) == {INDEXING_LABEL} and labels[-1] == UPLOAD_LABEL
+
+
+def test_each_change_shows_anew_above_the_earlier_ones(tiny_retriever, upload_folder):
+    """Choosing the same file again said the same thing in the same place: nothing visible happened."""
+    handlers = page_handlers(tiny_retriever)
+    recent: list[str] = []
+    shown = []
+    for number in range(3):
+        sent = sent_through_gradio(upload_folder / str(number), {"a.txt": ARTICLE.encode()})
+        status, recent, *_ = list(handlers.add_files(sent, recent))[-1]
+        shown.append(html.unescape(status))
+    assert "Added: a.txt" in shown[0]
+    assert "a.txt: already in the corpus as a.txt, nothing to add." in shown[1]
+    assert len(set(shown)) == 3 and shown[2].count("already in the corpus") == 2 and "Added: a.txt" in shown[2]
+
+
 # ---------- what the page says about the index
 
 
 def test_header_says_what_is_searched_without_server_paths(tiny_retriever):
     manifest = tiny_retriever.reader.manifest
-    header = header_html(manifest, tiny_retriever.corpus_dir)
+    header = header_html(Library(tiny_retriever).status())
     assert "<b>3 articles</b>" in header and f"({manifest.passage_count:,} passages)" in header
     assert "the folder <code>corpus</code>" in header and "index updated" in header
     assert str(tiny_retriever.corpus_dir.parent) not in header and "IOM" not in header
 
 
+def test_header_names_every_language_the_chat_answers_in(tiny_retriever):
+    header = header_html(Library(tiny_retriever).status())
+    assert "Ask in English, French, German or Spanish." in header
+
+
 def test_article_list_offers_open_and_remove(tiny_retriever):
-    manifest = tiny_retriever.reader.manifest
-    listed = articles_html(manifest, tiny_retriever.corpus_dir, can_remove=True)
+    articles = Library(tiny_retriever).articles()
+    listed = articles_html(articles, can_remove=True)
     assert listed.count("<tr>") == 3 + 1 and 'href="#qa:doc:mongolia.txt"' in listed
     assert 'href="#qa:remove:cairo.txt" title="Remove cairo.txt from the corpus folder and the index"' in listed
     assert "L'OIM ouvre un bureau à Oulan-Bator" in html.unescape(listed) and "'OIM" not in listed
-    assert "qa:remove" not in articles_html(manifest, tiny_retriever.corpus_dir, can_remove=False)
+    assert "qa:remove" not in articles_html(articles, can_remove=False)
 
 
 # ---------- the conversation kept in the browser

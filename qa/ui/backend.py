@@ -9,23 +9,40 @@ from __future__ import annotations
 
 import logging
 import math
-from typing import Any
+from typing import Any, Literal, TypedDict, cast, get_args
 
 from ..answer import Answer, Hit
-from ..limits import MAX_QUESTION_CHARS, QuestionError, check_question
+from ..library import StoreUnavailable, corpus_file
+from ..limits import (
+    DEFAULT_CHAT_SOURCES,
+    MAX_CHAT_HISTORY,
+    MAX_CHAT_SOURCES,
+    MAX_QUESTION_CHARS,
+    QuestionError,
+    check_question,
+)
 from ..retrieval import Retriever
-from ..store import StoreUnavailable
 from .format import NOTHING_FOUND, format_answer, message
-from .sources import corpus_file
 
 log = logging.getLogger(__name__)
 
 MAX_UI_QUESTION_CHARS = MAX_QUESTION_CHARS
-DEFAULT_SOURCES = 3
-MAX_SOURCES = 10
-MAX_HISTORY = 20  # earlier questions looked at (a follow-up only uses the last one)
-STATUSES = ("answered", "nothing_found", "empty", "too_long", "invalid", "unavailable", "error")
+Status = Literal["answered", "nothing_found", "empty", "too_long", "invalid", "unavailable", "error"]
+STATUSES: tuple[str, ...] = get_args(Status)
 ERROR_TEXT = "Sorry, something went wrong while searching the articles. The error was logged; please try again."
+
+
+class AskResult(TypedDict):
+    """What ``/ask`` returns beside the reply's HTML (docs/api.md)."""
+
+    status: Status
+    message: str | None  # what the reply says, for every status but "answered"
+    question: str
+    searched: str  # a follow-up is searched together with the previous question
+    found: bool
+    short_answer: dict[str, Any] | None  # text, kind, hit, and its citation
+    why_not: str | None
+    hits: list[dict[str, Any]]  # best first: rank, score, title, doc_id, file, lines, text, answer, …
 
 
 class BadRequest(ValueError):
@@ -38,9 +55,9 @@ def printable(text: str) -> str:
 
 
 def parse_k(k: object) -> int:
-    """The number of passages: a whole number, brought within 1…MAX_SOURCES."""
+    """The number of passages: a whole number, brought within 1…MAX_CHAT_SOURCES."""
     if isinstance(k, bool):
-        raise BadRequest(f"k, the number of passages, must be a whole number from 1 to {MAX_SOURCES}, not {k!r}")
+        raise BadRequest(f"k, the number of passages, must be a whole number from 1 to {MAX_CHAT_SOURCES}, not {k!r}")
     if isinstance(k, str):
         k = k.strip()
     try:
@@ -49,8 +66,8 @@ def parse_k(k: object) -> int:
         value = math.nan
     if not math.isfinite(value) or value != int(value):
         shown = printable(repr(k))[:40]
-        raise BadRequest(f"k, the number of passages, must be a whole number from 1 to {MAX_SOURCES}, not {shown}")
-    return max(1, min(MAX_SOURCES, int(value)))
+        raise BadRequest(f"k, the number of passages, must be a whole number from 1 to {MAX_CHAT_SOURCES}, not {shown}")
+    return max(1, min(MAX_CHAT_SOURCES, int(value)))
 
 
 def parse_history(history: object) -> list[str]:
@@ -72,7 +89,7 @@ def parse_history(history: object) -> list[str]:
             questions.append(check_question(item))
         except QuestionError as exc:
             raise BadRequest(f"earlier question {number} cannot be used: {exc}") from None
-    return questions[-MAX_HISTORY:]
+    return questions[-MAX_CHAT_HISTORY:]
 
 
 def hit_record(hit: Hit, corpus_dir) -> dict[str, Any]:
@@ -108,7 +125,9 @@ class ChatBackend:
     def __init__(self, retriever: Retriever):
         self.retriever = retriever
 
-    def ask(self, question: str, history: list[str] | None = None, k: int = DEFAULT_SOURCES) -> tuple[str, dict]:
+    def ask(
+        self, question: str, history: list[str] | None = None, k: int = DEFAULT_CHAT_SOURCES
+    ) -> tuple[str, AskResult]:
         """Answer ``question`` with ``k`` cited passages (1-10).
 
         ``history``: the earlier questions of the conversation, oldest first.
@@ -127,8 +146,8 @@ class ChatBackend:
             "hits": [],
         }
 
-        def refuse(status: str, text: str, kind: str = "notice") -> tuple[str, dict]:
-            return message(text, kind), record | {"status": status, "message": text}
+        def refuse(status: Status, text: str, kind: str = "notice") -> tuple[str, AskResult]:
+            return message(text, kind), cast(AskResult, record | {"status": status, "message": text})
 
         if question is None or (isinstance(question, str) and not question.strip()):
             return refuse("empty", "Please type a question about the articles.")
@@ -154,4 +173,4 @@ class ChatBackend:
         except Exception:
             log.exception("answering %r failed", shown[:200])
             return refuse("error", ERROR_TEXT, "error")
-        return format_answer(answer), record | answer_record(answer, self.retriever.corpus_dir)
+        return format_answer(answer), cast(AskResult, record | answer_record(answer, self.retriever.corpus_dir))

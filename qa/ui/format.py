@@ -4,9 +4,10 @@ All corpus and user text goes through :func:`escape` (or :func:`escape_pre`)
 before it becomes markup, so an article can never inject markup, script or
 Markdown into the page.
 
-A citation number or title in a reply is a link ``#qa:cite:<passage id>:<start>-<end>``;
-the page's script turns a click on it into a request to open that passage's
-article beside the chat (see :mod:`qa.ui.app`). The Chatbot's sanitiser keeps
+A citation number or title in a reply is a link ``#qa:cite:<passage id>:<start>-<end>``
+(``#qa:near:…`` for the closest passages of a reply that found no answer); the
+page's script turns a click on it into a request to open that passage's article
+beside the chat (see :mod:`qa.ui.app`). The Chatbot's sanitiser keeps
 ``href`` but drops ``data-*`` attributes, hence the reference in the link.
 """
 
@@ -88,14 +89,15 @@ def location(citation: Citation) -> str:
     return f"{citation.doc_id}{page} · {line_range(citation.lines)}"
 
 
-def cite_href(hit: Hit) -> str:
-    """The link that opens ``hit``'s article at its passage, with its answer sentence marked."""
+def cite_href(hit: Hit, closest: bool = False) -> str:
+    """The link that opens ``hit``'s article at its passage, with its answer sentence marked;
+    ``closest``: a passage closest to a question nothing answers (``near``: opened as not an answer)."""
     a, b = hit.answer_span
-    return f"#qa:cite:{quote(hit.passage_id, safe='')}:{int(a)}-{int(b)}"
+    return f"#qa:{'near' if closest else 'cite'}:{quote(hit.passage_id, safe='')}:{int(a)}-{int(b)}"
 
 
-def _num(hit: Hit) -> str:
-    return f'<a class="qa-act qa-num" href="{cite_href(hit)}" title="{OPEN_TITLE}">[{hit.rank}]</a>'
+def _num(hit: Hit, closest: bool = False) -> str:
+    return f'<a class="qa-act qa-num" href="{cite_href(hit, closest)}" title="{OPEN_TITLE}">[{hit.rank}]</a>'
 
 
 def _short_span(hit: Hit, short: ShortAnswer) -> tuple[int, int] | None:
@@ -119,9 +121,10 @@ def format_hit(hit: Hit, closest_only: bool = False, short: ShortAnswer | None =
         whole = highlight(hit.text, hit.answer_span, inner=inner)
         full = f"<details><summary>Whole passage</summary><p>{whole}</p></details>"
     kind = " qa-closest" if closest_only else ""
-    title = f'<a class="qa-act qa-title" href="{cite_href(hit)}" title="{OPEN_TITLE}">{escape(c.title)}</a>'
+    href = cite_href(hit, closest_only)
+    title = f'<a class="qa-act qa-title" href="{href}" title="{OPEN_TITLE}">{escape(c.title)}</a>'
     return (
-        f'<div class="qa-cite{kind}"><div class="qa-cite-head">{_num(hit)} {title}</div>'
+        f'<div class="qa-cite{kind}"><div class="qa-cite-head">{_num(hit, closest_only)} {title}</div>'
         f'<div class="qa-meta">{escape(location(c))} · score {hit.score:.3f}</div>'
         f'<p class="qa-passage">{body}</p>{full}</div>'
     )

@@ -1,0 +1,494 @@
+"""The articles of the index and its corpus folder, as the chat reads and changes them.
+
+The chat asks the :class:`Retriever` for answers and this service for the rest:
+which articles the index holds, an article's cleaned text (rebuilt from its
+passages, with where each one starts, for highlighting) and its original text,
+and the index's status. It also adds files to the corpus folder and removes
+them, then brings the index up to date the way ``qa index`` does: only what
+changed is embedded, and questions go on using the previous version until the
+new one is committed. One change runs at a time.
+
+An article is rebuilt from its passages as the index stores them, not from the
+file: that is exactly the text that was searched and cited (site menus and
+stray markup already removed, a PDF's or web page's text already extracted),
+it costs no re-reading of the corpus, and it stays right for a file changed
+since it was indexed. Neighbouring passages share a sentence; they are laid
+end to end without repeating it.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import os
+import re
+import threading
+import unicodedata
+import uuid
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from .chunking import ChunkSettings, Passage
+from .indexer import UpdateReport, update_index
+from .ingest import PARAGRAPH_BREAK, SUFFIXES, CorpusError, path_in_corpus, read_document_text
+from .limits import MAX_UPLOAD_FILES, MAX_UPLOAD_NAME_CHARS, UPLOAD_INDEX_WAIT_SECONDS, max_file_bytes, max_upload_bytes
+from .retrieval import Retriever
+from .store import StoreUnavailable, passage_key
+
+__all__ = [
+    "Article",
+    "ArticleEntry",
+    "Change",
+    "IndexProgress",
+    "IndexStatus",
+    "Library",
+    "Received",
+    "StoreUnavailable",
+    "UploadError",
+    "accepted_suffixes",
+    "corpus_file",
+    "merge_passages",
+    "safe_name",
+    "save_upload",
+    "size_text",
+]
+
+log = logging.getLogger(__name__)
+
+# Files that can be added: those of these that the corpus reader reads.
+UPLOAD_SUFFIXES = (".txt", ".md", ".html", ".htm", ".pdf")
+NO_TEXT = "it holds no text besides its title line"
+_UNSAFE = re.compile(r"[^A-Za-z0-9._-]+")
+_RUNS = re.compile(r"[-_.]{2,}")
+_PASSAGE_ID = re.compile(r"^[0-9a-f]{1,32}$")
+
+
+# ---------------------------------------------------------------- what the service gives
+
+
+@dataclass(frozen=True)
+class IndexStatus:
+    folder: str  # the corpus folder's own name (never the server's full path)
+    articles: int
+    passages: int
+    updated: float  # when the index version in use was written (seconds since the epoch); 0: unknown
+
+
+@dataclass(frozen=True)
+class ArticleEntry:
+    doc_id: str
+    title: str
+    file: str  # relative to the corpus folder; the records of a collection share their file
+    passages: int
+
+
+@dataclass(frozen=True)
+class Article:
+    doc_id: str
+    title: str
+    file: str  # relative to the corpus folder
+    text: str  # the cleaned body, paragraphs separated by PARAGRAPH_BREAK
+    placed: tuple[tuple[Passage, int], ...]  # each passage and where its text starts in ``text``
+
+    def where(self, passage_id: str) -> tuple[Passage, int] | None:
+        return next(((p, at) for p, at in self.placed if p.passage_id == passage_id), None)
+
+    @property
+    def pages(self) -> tuple[int, int] | None:
+        pages = [p.page for p, _ in self.placed if p.page is not None]
+        return (min(pages), max(pages)) if pages else None
+
+
+@dataclass(frozen=True)
+class Received:
+    """A file sent to be added. :meth:`Library.add` takes it: saved into the corpus folder or refused,
+    the file at ``path`` is deleted (a browser's upload left behind would fill the server's disk)."""
+
+    path: Path  # where the file is now
+    name: str  # the name it was sent under
+
+
+@dataclass(frozen=True)
+class IndexProgress:
+    added: int  # articles new to the index
+    changed: int
+    removed: int
+    done: int  # passages embedded so far
+    total: int  # passages to embed
+
+
+@dataclass(frozen=True)
+class Change:
+    """What one change did: files added or removed, and those refused, each with the reason."""
+
+    added: tuple[str, ...] = ()
+    removed: tuple[str, ...] = ()
+    notes: tuple[str, ...] = ()  # e.g. "a.txt: already in the corpus as b.txt"
+    refused: tuple[str, ...] = ()  # one message per file, naming it
+    summary: str | None = None  # the index update's summary, when it changed the index
+    error: str | None = None  # the change as a whole failed
+
+
+class UploadError(ValueError):
+    """A file that is not saved; the message says why, naming the file."""
+
+
+# ---------------------------------------------------------------- the service
+
+
+class Library:
+    """The articles of the retriever's index and its corpus folder."""
+
+    def __init__(self, retriever: Retriever, allow_changes: bool = False):
+        self.retriever = retriever
+        self.allow_changes = allow_changes
+        self._lock = threading.Lock()
+
+    @property
+    def corpus_dir(self) -> Path:
+        return self.retriever.corpus_dir
+
+    @property
+    def busy(self) -> bool:
+        """Whether a change is being indexed now."""
+        return self._lock.locked()
+
+    def _manifest(self):
+        self.retriever.refresh()
+        return self.retriever.reader.manifest
+
+    def status(self) -> IndexStatus:
+        manifest = self._manifest()
+        folder = self.corpus_dir.resolve().name or str(self.corpus_dir)
+        return IndexStatus(folder, len(manifest.documents), manifest.passage_count, manifest.created)
+
+    def articles(self) -> list[ArticleEntry]:
+        """Every article of the index, by file."""
+        entries = [
+            ArticleEntry(doc_id, entry.title, corpus_file(self.corpus_dir, doc_id), len(entry.passage_ids))
+            for doc_id, entry in self._manifest().documents.items()
+        ]
+        return sorted(entries, key=lambda e: (e.file, e.doc_id))
+
+    def article(self, doc_id: str) -> Article | None:
+        """The cleaned article ``doc_id``, or None when the index does not hold it."""
+        self.retriever.refresh()
+        reader = self.retriever.reader
+        entry = reader.manifest.documents.get(doc_id)
+        if entry is None:
+            return None
+        try:
+            passages = list(reader.passages([passage_key(pid) for pid in entry.passage_ids]))
+        except (KeyError, ValueError):
+            log.exception("index version %s: cannot read the passages of %r", reader.version, doc_id)
+            return None
+        text, placed = merge_passages(passages)
+        return Article(doc_id, entry.title, corpus_file(self.corpus_dir, doc_id), text, placed)
+
+    def passage(self, passage_id: str) -> Passage | None:
+        """The passage of this id in the index, or None."""
+        if not _PASSAGE_ID.match(passage_id):
+            return None
+        self.retriever.refresh()
+        reader = self.retriever.reader
+        try:
+            found = next(iter(reader.passages([passage_key(passage_id)])), None)
+        except (KeyError, ValueError):
+            return None
+        if found is None or found.passage_id != passage_id or found.doc_id not in reader.manifest.documents:
+            return None
+        return found
+
+    def original_text(self, doc_id: str) -> str:
+        """The article's original text, decoded as the indexer read it: what its offsets and lines count.
+        Raises CorpusError, saying why, when it cannot be read."""
+        file = corpus_file(self.corpus_dir, doc_id)
+        path = path_in_corpus(self.corpus_dir, file)
+        try:
+            size = path.stat().st_size
+        except OSError as exc:
+            raise CorpusError(f"{file} cannot be opened ({exc.strerror or exc}): moved or removed?") from None
+        limit = max_file_bytes()
+        if size > limit:
+            raise CorpusError(f"{file} is {size_text(size)}, over the {size_text(limit)} limit")
+        return read_document_text(self.corpus_dir, doc_id)
+
+    def original_file(self, doc_id: str) -> Path | None:
+        """The article's file in the corpus folder, or None when it is not there."""
+        try:
+            path = path_in_corpus(self.corpus_dir, corpus_file(self.corpus_dir, doc_id))
+        except CorpusError:
+            return None
+        return path if path.is_file() else None
+
+    # ---- changes
+
+    def add(self, files: Sequence[Received], progress: Callable[[IndexProgress], None] | None = None) -> Change:
+        """Save ``files`` into the corpus folder, then index them."""
+        if not self.allow_changes or not files:
+            _discard(files)
+            return Change(error="No file was received." if self.allow_changes else CHANGES_OFF)
+        refused, notes, created = [], [], []
+        if len(files) > MAX_UPLOAD_FILES:
+            refused.append(f"{len(files) - MAX_UPLOAD_FILES} files left out: at most {MAX_UPLOAD_FILES} at a time")
+            _discard(files[MAX_UPLOAD_FILES:])
+            files = files[:MAX_UPLOAD_FILES]
+        with self._lock:
+            for received in files:
+                try:
+                    saved = save_upload(self.corpus_dir, received.path, received.name)
+                except UploadError as exc:
+                    refused.append(str(exc))
+                    continue
+                except OSError as exc:
+                    log.exception("saving upload %r failed", received.name)
+                    refused.append(f"{received.name}: cannot be saved ({exc.strerror or exc})")
+                    continue
+                finally:  # saved into the corpus folder, or refused: the received copy is not kept
+                    _discard([received])
+                if saved.note:
+                    notes.append(f"{saved.sent_as}: {saved.note}")
+                if saved.created:
+                    created.append(saved.file)
+            if not created:
+                return Change(notes=tuple(notes), refused=tuple(refused))
+            return self._reindex(Change(notes=tuple(notes), refused=tuple(refused)), created, progress)
+
+    def remove(self, file: str, progress: Callable[[IndexProgress], None] | None = None) -> Change:
+        """Delete one article file from the corpus folder, then re-index."""
+        if not self.allow_changes:
+            return Change(error=CHANGES_OFF)
+        with self._lock:
+            files = {entry.file for entry in self.articles()}
+            if file not in files:
+                return Change(error=f"{file} is not an article of the index (already removed?).")
+            if len(files) == 1:
+                return Change(error=f"{file} is the only article: add another one before removing it.")
+            try:
+                path = path_in_corpus(self.corpus_dir, file)
+                if path.suffix.lower() not in SUFFIXES:
+                    raise ValueError(f"{file} is not an article file")
+                path.unlink(missing_ok=True)
+            except (OSError, ValueError) as exc:
+                log.exception("removing %r failed", file)
+                return Change(error=f"{file} cannot be removed: {exc}")
+            return self._reindex(Change(removed=(file,)), [], progress)
+
+    def _reindex(self, change: Change, created: list[str], progress) -> Change:
+        """Bring the index up to date (the lock held); files just saved that give no searchable
+        article are taken out again, with the reason."""
+        warnings = _Collect()
+        qa_log = logging.getLogger("qa")
+        qa_log.addHandler(warnings)
+        try:
+            report = self._update(progress)
+            empty = self._title_only(created)
+            for file in empty:  # ours, just saved: not left behind, nor in the index
+                path_in_corpus(self.corpus_dir, file).unlink(missing_ok=True)
+            if empty:
+                self._update(None)
+        except Exception as exc:  # reported in the page, and logged
+            log.error("indexing after a change from the browser failed: %s", exc, exc_info=exc)
+            saved = "The files are saved: the next change or restart indexes them."
+            return _with(change, error=f"Indexing failed: {exc}. {saved}")
+        finally:
+            qa_log.removeHandler(warnings)
+        indexed = {entry.file for entry in self.articles()}
+        added, refused = [], list(change.refused)
+        for file in created:
+            if file in indexed:
+                added.append(file)
+                continue
+            why = NO_TEXT if file in empty else dict(report.skipped).get(file) or warnings.about(file)
+            path_in_corpus(self.corpus_dir, file).unlink(missing_ok=True)
+            refused.append(f"{file}: not added, {why or 'no article text could be read from it'}")
+        summary = report.summary() if report.touched else None
+        return _with(change, added=tuple(added), refused=tuple(refused), summary=summary)
+
+    def _title_only(self, files: Iterable[str]) -> list[str]:
+        """Those of ``files`` indexed without a single passage (a one-line file: its title only)."""
+        counts: dict[str, int] = {}
+        for entry in self.articles():
+            counts[entry.file] = counts.get(entry.file, 0) + entry.passages
+        return [file for file in files if counts.get(file) == 0]
+
+    def _update(self, progress: Callable[[IndexProgress], None] | None) -> UpdateReport:
+        retriever = self.retriever
+
+        def told(report: UpdateReport, done: int, total: int) -> None:
+            if progress is not None:
+                progress(IndexProgress(len(report.added), len(report.changed), len(report.removed), done, total))
+
+        report = update_index(
+            retriever.corpus_dir,
+            retriever.store,
+            retriever.embedder.model_name,
+            retriever.embedder.backend,
+            ChunkSettings(**retriever.reader.manifest.settings.chunking),
+            wait_seconds=UPLOAD_INDEX_WAIT_SECONDS,
+            progress=told,
+        )
+        retriever.refresh()
+        return report
+
+
+CHANGES_OFF = (
+    "Adding and removing articles is off: this server can be reached from other machines. "
+    "Start it with --allow-uploads to turn it on."
+)
+
+
+def _discard(files: Iterable[Received]) -> None:
+    for received in files:
+        with contextlib.suppress(OSError):
+            received.path.unlink(missing_ok=True)
+
+
+def _with(change: Change, **fields) -> Change:
+    return Change(**{**change.__dict__, **fields})
+
+
+class _Collect(logging.Handler):
+    """Warnings logged during one indexing run (why a file was skipped)."""
+
+    def __init__(self) -> None:
+        super().__init__(logging.WARNING)
+        self.messages: list[str] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.messages.append(record.getMessage())
+
+    def about(self, file: str) -> str | None:
+        for text in self.messages:
+            if file in text:
+                return text.split(file, 1)[1].lstrip(" :,") or text
+        return None
+
+
+# ---------------------------------------------------------------- articles from passages
+
+
+def corpus_file(corpus_dir: Path, doc_id: str) -> str:
+    """The file of an article, relative to the corpus folder (posix).
+
+    An article is a file, or one record of a collection file (``news.jsonl#12``);
+    a file whose own name holds a ``#`` is still itself.
+    """
+    if "#" in doc_id and not path_in_corpus(corpus_dir, doc_id).is_file():
+        return doc_id.rsplit("#", 1)[0]
+    return doc_id
+
+
+def merge_passages(passages: Iterable[Passage]) -> tuple[str, tuple[tuple[Passage, int], ...]]:
+    """The text of consecutive passages laid end to end, each shared sentence once.
+
+    A passage that starts before its predecessor ends (in the original file)
+    repeats that one's last sentence(s): it is placed over them. Between passages
+    that do not overlap, a new line in the original starts a new paragraph.
+    """
+    text, placed = "", []
+    previous: Passage | None = None
+    for passage in sorted(passages, key=lambda p: p.position):
+        at = None
+        if previous is not None and passage.start < previous.end:
+            for _, end in reversed(passage.sentences):
+                if end and text.endswith(passage.text[:end]):
+                    at = len(text) - end
+                    break
+        if at is None:
+            if text:
+                text += PARAGRAPH_BREAK if previous and passage.line_start > previous.line_end else " "
+            at = len(text)
+        text += passage.text[len(text) - at :]
+        placed.append((passage, at))
+        previous = passage
+    return text, tuple(placed)
+
+
+# ---------------------------------------------------------------- files saved from the browser
+
+
+def accepted_suffixes() -> tuple[str, ...]:
+    return tuple(s for s in UPLOAD_SUFFIXES if s in SUFFIXES)
+
+
+def size_text(size: int) -> str:
+    return f"{size / 1024 / 1024:.1f} MB" if size >= 1024 * 1024 else f"{max(1, round(size / 1024))} KB"
+
+
+def safe_name(name: str, suffixes: Sequence[str] | None = None) -> str:
+    """A file name that is safe to create in the corpus folder, from the name a browser sent:
+    ASCII letters, digits, ``.``, ``_`` and ``-``; never a dot-file."""
+    suffixes = accepted_suffixes() if suffixes is None else suffixes
+    base = re.split(r"[\\/]", name)[-1]
+    ascii_name = unicodedata.normalize("NFKD", base).encode("ascii", "ignore").decode("ascii")
+    stem, dot, suffix = ascii_name.rpartition(".")
+    suffix = f".{suffix.lower()}"
+    if not dot or suffix not in suffixes:
+        raise UploadError(f"{base}: only {', '.join(suffixes)} files can be added")
+    stem = _RUNS.sub("-", _UNSAFE.sub("-", stem)).strip("._-")[:MAX_UPLOAD_NAME_CHARS].strip("._-")
+    return f"{stem or 'article'}{suffix}"
+
+
+@dataclass(frozen=True)
+class Saved:
+    file: str  # relative to the corpus folder
+    sent_as: str  # the name the browser sent
+    created: bool  # False: the same file was already in the corpus
+    note: str = field(default="")
+
+
+def save_upload(corpus_dir: Path, source: Path, sent_as: str) -> Saved:
+    """Save one uploaded file into the corpus folder, never over another file; raises UploadError."""
+    corpus_dir = Path(corpus_dir)
+    shown = re.split(r"[\\/]", sent_as)[-1]
+    name = safe_name(sent_as)
+    size = source.stat().st_size
+    limit = max_upload_bytes()
+    if size > limit:
+        raise UploadError(f"{shown} is {size_text(size)}; files of up to {size_text(limit)} can be added")
+    if size == 0:
+        raise UploadError(f"{shown} is empty")
+    data = source.read_bytes()
+    same = _same_file(corpus_dir, data)
+    if same is not None:
+        return Saved(same, shown, created=False, note=f"already in the corpus as {same}, nothing to add")
+    stem, suffix = name[: -len(Path(name).suffix)], Path(name).suffix
+    staging = corpus_dir / f".upload-{uuid.uuid4().hex}.part"  # a dot-file: never read as an article
+    staging.write_bytes(data)
+    try:
+        for number in range(1, 1000):
+            candidate = name if number == 1 else f"{stem}-{number}{suffix}"
+            try:
+                _link_new(staging, path_in_corpus(corpus_dir, candidate))
+            except FileExistsError:
+                continue
+            renamed = f"a different file named {name} is already in the corpus: saved as {candidate}"
+            return Saved(candidate, shown, created=True, note="" if number == 1 else renamed)
+    finally:
+        staging.unlink(missing_ok=True)
+    raise UploadError(f"{shown}: too many files of that name in the corpus")
+
+
+def _link_new(staging: Path, target: Path) -> None:
+    """Create ``target`` with the content of ``staging``; FileExistsError if it exists (never overwrites)."""
+    try:
+        os.link(staging, target)
+    except FileExistsError:
+        raise
+    except OSError:  # a file system without hard links
+        with target.open("xb") as out:
+            out.write(staging.read_bytes())
+
+
+def _same_file(corpus_dir: Path, data: bytes) -> str | None:
+    """An article file of the corpus with exactly this content, if there is one."""
+    for path in sorted(corpus_dir.rglob("*")):
+        if path.suffix.lower() in SUFFIXES and not path.name.startswith(".") and path.is_file():
+            try:
+                if path.stat().st_size == len(data) and path.read_bytes() == data:
+                    return path.relative_to(corpus_dir).as_posix()
+            except OSError:
+                continue
+    return None
