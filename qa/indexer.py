@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import functools
 import logging
-import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -41,7 +40,6 @@ class UpdateReport:
     passages_embedded: int = 0
     rebuilt_because: str | None = None  # set when the old index could not be reused
     version: str | None = None  # the store's version after the run
-    seconds: dict[str, float] = field(default_factory=dict)
     skipped: list[tuple[str, str]] = field(default_factory=list)  # (file, why) not indexed: see qa.ingest.Corpus
     boilerplate: str = ""  # what was removed as site boilerplate (BoilerplateReport.summary())
 
@@ -124,7 +122,6 @@ def _run(read, store, model, backend, chunking, full, show_progress, wait_second
     embedder = get_embedder(model, backend)
     report = UpdateReport()
     with store.writer(index_settings(embedder, chunking), rebuild=full, wait_seconds=wait_seconds) as writer:
-        started = time.perf_counter()
         known = {d: entry.content_hash for d, entry in writer.base.documents.items()} if writer.base else {}
         corpus = read(known)  # read only once it is our turn to write
         unread: dict[str, str] = {}  # recognised by their hash without being read: unchanged
@@ -134,7 +131,6 @@ def _run(read, store, model, backend, chunking, full, show_progress, wait_second
             documents, unread = corpus.documents, corpus.unchanged
         else:
             documents = corpus
-        report.seconds["read"] = time.perf_counter() - started
         report.rebuilt_because = writer.rebuilt_because
         repair = writer.repair  # left out of writer.base, so read again above
         read_now = {d.doc_id: d for d in documents}
@@ -148,7 +144,6 @@ def _run(read, store, model, backend, chunking, full, show_progress, wait_second
         if writer.base is not None and not report.touched:
             return report
 
-        started = time.perf_counter()
         writer.remove(report.removed)
         to_embed = [read_now[d] for d in report.added + report.changed + report.repaired]
         chunked = [(doc, chunk_document(doc, chunking)) for doc in to_embed]
@@ -167,10 +162,7 @@ def _run(read, store, model, backend, chunking, full, show_progress, wait_second
                 if progress is not None:
                     progress(report, done, total)
         report.passages_embedded = total
-        report.seconds["embed"] = time.perf_counter() - started
-        started = time.perf_counter()
         report.version = writer.commit()
-        report.seconds["write"] = time.perf_counter() - started
     return report
 
 
