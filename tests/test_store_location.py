@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from qa.cli import main
-from qa.store import open_store
+from qa.store import StoreUnavailable, open_store
 from qa.store.faiss import FilesStore
 from qa.store.location import is_database, mask, public_location
 from qa.store.postgres import PostgresStore
@@ -17,6 +17,7 @@ def test_libpq_keyword_strings_are_databases_and_folders_are_not(tmp_path):
     assert is_database(f"host=db.example dbname=news user=qa password={SECRET}")
     assert is_database("  dbname = news")
     assert is_database("postgresql://qa@db.example/news") and is_database("postgres://qa@/news")
+    assert is_database(f"postgresql:/qa:{SECRET}@db/news")  # mistyped: still not a folder named after it
     assert not is_database("embeddings") and not is_database(str(tmp_path / "host=x"))
     assert not is_database("notakeyword=1") and not is_database(tmp_path)
     store = open_store(f"host={tmp_path} dbname=news user=qa password={SECRET}")
@@ -40,6 +41,14 @@ def test_every_password_is_masked(location):
     assert SECRET not in shown and "***" in shown
     assert public_location(location) == shown
     assert "dbname=news" in shown or "/news" in shown  # the rest is still there to say which database
+
+
+def test_a_mistyped_uri_is_refused_without_showing_it():
+    location = f"postgresql:/qa:{SECRET}@db/news"
+    assert mask(location) == "postgresql:***"
+    with pytest.raises(StoreUnavailable, match=r"not a valid postgresql:// URI") as refused:
+        open_store(location).current_version()
+    assert SECRET not in str(refused.value)
 
 
 def test_a_keyword_string_goes_to_the_database_and_its_password_is_never_printed(tmp_path, tiny_corpus, capsys):

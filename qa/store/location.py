@@ -27,6 +27,7 @@ KEYWORDS = frozenset(
 SECRETS = frozenset({"password", "sslpassword", "oauth_client_secret", "scram_client_key", "scram_server_key"})
 MASK = "***"
 
+_SCHEME = re.compile(r"\s*(postgres(?:ql)?):", re.IGNORECASE)  # postgresql:/… is a mistyped URI, not a folder
 _FIRST_KEYWORD = re.compile(r"\s*([a-z_]+)\s*=")
 # a secret's value in the keyword form: quoted (backslash escapes; unterminated runs to the end) or a word
 _SECRET_VALUE = re.compile(
@@ -38,22 +39,25 @@ def is_database(location: str | Path) -> bool:
     """A ``postgresql://`` URI, or a libpq connection string (``host=… dbname=…``)."""
     if isinstance(location, Path):
         return False
-    text = location.strip()
-    if text.startswith(URI_SCHEMES):
+    if is_uri(location):
         return True
-    first = _FIRST_KEYWORD.match(text)
+    first = _FIRST_KEYWORD.match(location)
     return first is not None and first.group(1) in KEYWORDS
 
 
 def is_uri(location: str) -> bool:
-    return location.strip().startswith(URI_SCHEMES)
+    """``postgresql:``/``postgres:`` and what follows (a well-formed URI goes on with ``//``)."""
+    return _SCHEME.match(location) is not None
 
 
 def mask(location: str) -> str:
     """The location with every password (or other secret) replaced by ``***``. Raises ValueError
     for a URI that cannot be split."""
-    if not is_uri(location):
+    scheme = _SCHEME.match(location)
+    if scheme is None:
         return _SECRET_VALUE.sub(lambda m: f"{m.group(1)}{m.group(2)}{MASK}", location)
+    if not location.strip().startswith(URI_SCHEMES):  # mistyped: where a password would be cannot be told
+        return f"{scheme.group(1)}:{MASK}"
     parts = urlsplit(location.strip())
     netloc = parts.netloc
     userinfo, at, hosts = netloc.rpartition("@")
