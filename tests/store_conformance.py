@@ -9,7 +9,6 @@ up and embedded with the model-free hash backend.
 from __future__ import annotations
 
 import threading
-import time
 
 import numpy as np
 import pytest
@@ -230,7 +229,7 @@ class StoreConformance:
         with store.writer(SETTINGS) as writer:
             assert writer.base is not None and set(writer.base.documents) == {"a.txt", "b.txt", "c.txt"}
 
-    def test_a_second_writer_waits_then_gives_up(self, store, other_store):
+    def test_a_second_writer_waits_then_gives_up(self, store, other_store, caplog):
         write(store, ARTICLES[:1])
         entered, release = threading.Event(), threading.Event()
 
@@ -243,10 +242,9 @@ class StoreConformance:
         holder.start()
         try:
             assert entered.wait(10)
-            started = time.monotonic()
-            with pytest.raises(IndexBusy), other_store.writer(SETTINGS, wait_seconds=0.5):
+            with pytest.raises(IndexBusy, match="gave up after"), other_store.writer(SETTINGS, wait_seconds=0.5):
                 pass
-            assert time.monotonic() - started >= 0.4
+            assert "waiting for it" in caplog.text  # it said it waited before giving up
         finally:
             release.set()
             holder.join()
