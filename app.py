@@ -15,8 +15,9 @@ import sys
 os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")  # no calls home: the app runs offline
 
 from qa.cli import USER_ERRORS, add_index_options, configure_logging  # noqa: E402
-from qa.extractor import load_in_background  # noqa: E402
 from qa.indexer import UpdateReport, update_index  # noqa: E402
+from qa.library import Library  # noqa: E402
+from qa.reader_model import load_in_background  # noqa: E402
 from qa.retrieval import Retriever  # noqa: E402
 from qa.store import public_location  # noqa: E402
 
@@ -61,26 +62,27 @@ def main(argv: list[str] | None = None) -> int:
     configure_logging()
     from qa.ui import build_app, launch  # imports gradio: after the analytics switch above
 
+    uploads = uploads_allowed(args)
     try:
+        # The index is brought up to date here, before the retriever opens it (opening never builds one).
         print(f"checking the index against {args.corpus}…", flush=True)
         report = update_index(args.corpus, args.store, args.model, args.backend, show_progress=True, progress=announce)
         print(f"index {public_location(args.store)}: {report.summary()}", flush=True)
-        retriever = Retriever.open(args.store, args.corpus, args.model, args.backend, build_if_missing=False)
+        retriever = Retriever.open(args.store, args.corpus, args.model, args.backend)
+        status = Library(retriever).status()
+        print(f"searching {status.articles:,} articles ({status.passages:,} passages)", flush=True)
+        app = build_app(retriever, allow_uploads=uploads)  # reads the upload limit (QA_MAX_UPLOAD_MB)
     except USER_ERRORS as exc:
         print(f"app: error: {exc}", file=sys.stderr)
         return 2
-    manifest = retriever.reader.manifest
-    print(f"searching {len(manifest.documents):,} articles ({manifest.passage_count:,} passages)", flush=True)
-    uploads = uploads_allowed(args)
     if uploads:
         print("adding and removing articles from the page: on", flush=True)
     else:
         print("adding and removing articles from the page: off (reachable from other machines; see --allow-uploads)")
-    app = build_app(retriever, allow_uploads=uploads)
     _, local_url, share_url = launch(
         app, host=args.host, port=args.port, share=args.share, quiet=True, prevent_thread_lock=True
     )
-    load_in_background(retriever.extractor)  # the model behind short answers to open questions: once the page is up
+    load_in_background(retriever.reader_model)  # the model that reads the best passages: once the page is up
     print(f"* Running on local URL:  {local_url}", flush=True)
     if share_url:
         print(f"* Running on public URL: {share_url}", flush=True)

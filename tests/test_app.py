@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import html
 import os
 import shutil
@@ -59,12 +60,13 @@ def build_injected_index(seed_corpus: Path, seed_index: Path, target: Path) -> t
     return corpus, index
 
 
-def start_app(corpus: Path, index: Path, allow_uploads: bool = False):
+def start_app(corpus: Path, index: Path, allow_uploads: bool = False, backend: str | None = None):
     """The app of app.py, in this process, on a free local port: (app, url)."""
     from qa.retrieval import Retriever
     from qa.ui import build_app, launch
 
-    app = build_app(Retriever.open(index, corpus, build_if_missing=False), allow_uploads=allow_uploads)
+    retriever = Retriever.open(index, corpus) if backend is None else Retriever.open(index, corpus, backend=backend)
+    app = build_app(retriever, allow_uploads=allow_uploads)
     launch(app, port=free_port(), prevent_thread_lock=True, quiet=True)
     return app, app.local_url
 
@@ -283,12 +285,133 @@ def test_number_of_sources_is_followed_and_bounded(client):
     assert len(ask(client, "Who leads IOM Mongolia?", k=50)[1]["hits"]) == 10
 
 
-def test_app_serves_this_machine_only_by_default():
+def listening_addresses(pid: int) -> set[tuple[str, int]]:
+    """(address, port) of every socket the process ``pid`` listens on (Linux: /proc)."""
+    inodes = set()
+    for fd in os.listdir(f"/proc/{pid}/fd"):
+        with contextlib.suppress(OSError):
+            target = os.readlink(f"/proc/{pid}/fd/{fd}")
+            if target.startswith("socket:["):
+                inodes.add(target[len("socket:[") : -1])
+    found = set()
+    for table, family in (("tcp", socket.AF_INET), ("tcp6", socket.AF_INET6)):
+        for line in Path(f"/proc/{pid}/net/{table}").read_text().splitlines()[1:]:
+            fields = line.split()
+            (host, port), state, inode = fields[1].split(":"), fields[3], fields[9]
+            if state == "0A" and inode in inodes:  # 0A: LISTEN
+                raw = bytes.fromhex(host)
+                raw = b"".join(raw[i : i + 4][::-1] for i in range(0, len(raw), 4))  # stored as 32-bit words
+                found.add((socket.inet_ntop(family, raw), int(port, 16)))
+    return found
+
+
+def test_app_serves_this_machine_only_by_default(tiny_corpus, tmp_path):
+    """app.py started without options listens on 127.0.0.1 alone, on no other address."""
+    port = free_port()
+    env = os.environ | {"GRADIO_ANALYTICS_ENABLED": "False", "HF_HUB_OFFLINE": "1"}
+    cmd = [sys.executable, str(ROOT / "app.py"), "--port", str(port), "--backend", "hash"]
+    cmd += ["--corpus", str(tiny_corpus), "--store", str(tmp_path / "index")]
+    log = (tmp_path / "app.log").open("w+")
+    proc = subprocess.Popen(cmd, cwd=tmp_path, env=env, stdout=log, stderr=subprocess.STDOUT, text=True)
+    try:
+        addresses: set[tuple[str, int]] = set()
+        for _ in range(240):
+            if proc.poll() is not None:
+                break
+            addresses = listening_addresses(proc.pid)
+            if any(p == port for _, p in addresses):
+                break
+            time.sleep(0.5)
+        log.seek(0)
+        assert proc.poll() is None, log.read()
+        assert addresses == {("127.0.0.1", port)}
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(10)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+        log.close()
+
+
+def test_a_bad_upload_limit_stops_the_app_with_one_line(tiny_corpus, tmp_path, monkeypatch, capsys):
     sys.path.insert(0, str(ROOT))
     import app
 
-    args = app.build_parser().parse_args([])
-    assert (args.host, args.port, args.share) == ("127.0.0.1", 7860, False)
+    monkeypatch.setenv("QA_MAX_UPLOAD_MB", "abc")
+    argv = ["--backend", "hash", "--corpus", str(tiny_corpus), "--store", str(tmp_path / "index")]
+    assert app.main(argv) == 2
+    errors = capsys.readouterr().err.splitlines()  # after the progress bar of the first indexing
+    assert errors[-1] == "app: error: QA_MAX_UPLOAD_MB: not a number of megabytes: 'abc'"
+    assert not any("Traceback" in line for line in errors)
+
+
+@pytest.fixture(scope="module")
+def hash_app(tmp_path_factory):
+    """The app over the tiny corpus with the model-free backend, uploads off: (app, url)."""
+    from qa.indexer import update_index
+
+    from .conftest import write_corpus
+
+    folder = tmp_path_factory.mktemp("hash-app")
+    corpus = write_corpus(folder / "corpus")
+    update_index(corpus, folder / "index", backend="hash")
+    app, url = start_app(corpus, folder / "index", backend="hash")
+    try:
+        yield app, url
+    finally:
+        app.close()
+
+
+def post_upload(url: str, name: str, data: bytes) -> tuple[int, str]:
+    """A file sent to Gradio's upload route as a browser (or anyone) would: (status, body)."""
+    import urllib.error
+    import urllib.request
+
+    boundary = "qa-test-boundary"
+    head = f'--{boundary}\r\nContent-Disposition: form-data; name="files"; filename="{name}"\r\n\r\n'
+    body = head.encode() + data + f"\r\n--{boundary}--\r\n".encode()
+    headers = {"Content-Type": f"multipart/form-data; boundary={boundary}"}
+    request = urllib.request.Request(url.rstrip("/") + "/gradio_api/upload", body, headers)
+    try:
+        with urllib.request.urlopen(request, timeout=30) as response:
+            return response.status, response.read().decode()
+    except urllib.error.HTTPError as exc:
+        return exc.code, exc.read().decode()
+
+
+def test_a_read_only_server_takes_no_file(hash_app):
+    """Without uploads the page has no upload button, and a file sent to the upload route by hand is
+    refused: it would only sit in Gradio's folder."""
+    from gradio.utils import get_upload_folder
+
+    before = set(Path(get_upload_folder()).rglob("*"))
+    status, body = post_upload(hash_app[1], "note.txt", b"filler " * 1000)
+    assert status == 403 and "--allow-uploads" in body
+    assert set(Path(get_upload_folder()).rglob("*")) == before
+
+
+def test_a_server_with_uploads_takes_files(tiny_corpus, tiny_index):
+    app, url = start_app(tiny_corpus, tiny_index, allow_uploads=True, backend="hash")
+    try:
+        status, body = post_upload(url, "note.txt", b"filler")
+    finally:
+        app.close()
+    assert status == 200 and body.endswith('note.txt"]')
+
+
+def test_the_api_names_and_types_what_it_returns(hash_app):
+    from gradio_client import Client
+
+    endpoint = Client(hash_app[1], verbose=False).view_api(print_info=False, return_format="dict")
+    returns = endpoint["named_endpoints"]["/ask"]["returns"]
+    assert [r["label"] for r in returns] == ["reply_html", "result"]
+    assert returns[0]["python_type"]["type"] == "str"
+    result = returns[1]["python_type"]["type"]
+    assert result.startswith("dict(status: Literal['answered', 'nothing_found'") and "hits: list[" in result
+    parameters = endpoint["named_endpoints"]["/ask"]["parameters"]
+    named = {p["parameter_name"]: p["python_type"]["type"] for p in parameters}
+    assert named["question"] == "str" and named["k"] == "int" and list(named) == ["question", "history", "k"]
 
 
 @pytest.mark.slow

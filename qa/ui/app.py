@@ -59,6 +59,7 @@ CHAT_PLACEHOLDER = (
     f"**Ask a question about the articles**, in {LANGUAGES}.\n\n"
     "Each answer quotes the articles, with numbered citations. Click a citation to read the article at that place."
 )
+UPLOADS_REFUSED = "This server takes no files: adding articles is off (app.py --allow-uploads turns it on)."
 API_RETURNS = ("reply_html", "result")  # what /ask returns, as docs/api.md names them
 _UPLOADS_ON: weakref.WeakSet[gr.Blocks] = weakref.WeakSet()  # pages built to take files from the browser
 
@@ -226,7 +227,7 @@ class RefuseUploads:
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == "http" and scope.get("method") == "POST" and _is_upload_route(scope.get("path", "")):
-            await PlainTextResponse(CHANGES_OFF, status_code=403)(scope, receive, send)
+            await PlainTextResponse(UPLOADS_REFUSED, status_code=403)(scope, receive, send)
             return
         await self.app(scope, receive, send)
 
