@@ -9,7 +9,7 @@ import sys
 import textwrap
 from pathlib import Path
 
-from . import limits
+from . import limits, offline  # noqa: F401  (offline: the libraries' calls home off before any of them loads)
 from .answer import Answer, Hit
 from .embed import BACKENDS, DEFAULT_BACKEND, DEFAULT_MODEL, ModelError
 from .indexer import update_index
