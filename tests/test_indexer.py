@@ -47,7 +47,7 @@ def test_add_edit_delete_touch_only_those_articles(tiny_corpus, tiny_index):
     assert "arctic.md" not in after
     assert after["cairo.txt"].content_hash != before["cairo.txt"].content_hash
 
-    retriever = Retriever.open(tiny_index, tiny_corpus, backend="hash", build_if_missing=False)
+    retriever = Retriever.open(tiny_index, tiny_corpus, backend="hash")
     assert "Moussa Diop" in retriever.retrieve("Moussa Diop Dakar", k=1)[0].text
     texts = [h.text for h in retriever.retrieve("Amina experte", k=5)]
     assert any("Amina Farouk" in t for t in texts) and not any("Amina Hassan" in t for t in texts)
@@ -180,7 +180,7 @@ def test_an_edited_collection_record_is_the_only_one_read_and_embedded(tmp_path)
     report = update_index(collection.parent, index, backend="hash")
     assert (report.changed, report.removed, report.unchanged) == (["notes.jsonl#r3"], ["notes.jsonl#r4"], 3)
     assert report.passages_embedded == 1
-    retriever = Retriever.open(index, collection.parent, backend="hash", build_if_missing=False)
+    retriever = Retriever.open(index, collection.parent, backend="hash")
     [hit] = retriever.retrieve("Moussa Diop Dakar", k=1)
     assert (hit.doc_id, hit.citation.lines) == ("notes.jsonl#r3", (4, 4))
     assert {h.doc_id for h in retriever.retrieve("bureau Tromsø", k=10)} == {f"notes.jsonl#r{i}" for i in range(4)}
