@@ -2,6 +2,7 @@
 
 import gzip
 import json
+import tracemalloc
 
 import pytest
 
@@ -93,6 +94,26 @@ def test_gzipped_collections_and_record_size_limit(tmp_path):
     assert [d.doc_id for d in loaded.documents] == ["c.jsonl.gz#d0", "c.jsonl.gz#d1", "c.jsonl.gz#7"]
     assert dict(loaded.skipped) == {"c.jsonl.gz line 4": "record of 1.2 MB, over the 1 MB limit (--max-file-mb)"}
     assert read_document_text(tmp_path, "c.jsonl.gz#7") == RECORDS[2]["text"]
+
+
+def test_a_gzip_bomb_line_is_skipped_without_being_held(tmp_path):
+    """A 64 MB line in a gzip file of about 64 KB: refused by its size, never held whole; the next line is read."""
+    with gzip.open(tmp_path / "c.jsonl.gz", "wb") as f:
+        f.write(jsonl(RECORDS[:1]).encode())
+        f.write(b'{"_id": "bomb", "text": "')
+        for _ in range(64):
+            f.write(b"x" * 2**20)
+        f.write(b'"}\n')
+        f.write(jsonl(RECORDS[1:]).encode())
+    tracemalloc.start()
+    try:
+        loaded = load_corpus(tmp_path, max_file_bytes=1 << 20)
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert [d.doc_id for d in loaded.documents] == ["c.jsonl.gz#d0", "c.jsonl.gz#d1", "c.jsonl.gz#7"]
+    assert dict(loaded.skipped) == {"c.jsonl.gz line 2": "record of 64.0 MB, over the 1 MB limit (--max-file-mb)"}
+    assert peak < 8 * 2**20  # the line's first MB and one chunk at a time, not its 64 MB
 
 
 def test_a_truncated_gzip_keeps_what_was_read(tmp_path):

@@ -34,6 +34,7 @@ from pathlib import Path
 from typing import IO, cast
 
 from .document import Document, Unusable, identity_offsets
+from .lines import bounded_lines
 from .text import clean_line, clean_lines, clean_title
 
 log = logging.getLogger(__name__)
@@ -74,10 +75,10 @@ def read_collection(
     found = CollectionRecords()
     first_line: dict[str, int] = {}
     try:
-        for number, record in _records(path):
+        for number, record, length in _records(path, max_record_bytes):
             try:
-                if len(record) > max_record_bytes:
-                    size, limit = len(record) / 2**20, max_record_bytes / 2**20
+                if length > max_record_bytes:
+                    size, limit = length / 2**20, max_record_bytes / 2**20
                     raise Unusable(f"record of {size:.1f} MB, over the {limit:g} MB limit (--max-file-mb)")
                 digest = record_hash(record)
                 known_id = known.get(digest)
@@ -128,9 +129,12 @@ def record_document(rel: str, record_id: str, title: str, text: str, line: int, 
     )
 
 
-def record_text(path: Path, record_id: str) -> str:
-    """The original text (the "text" value) of one record; raises Unusable when not found."""
-    for _number, record in _records(path):
+def record_text(path: Path, record_id: str, max_record_bytes: int) -> str:
+    """The original text (the "text" value) of one record; raises Unusable when not found
+    (a record over ``max_record_bytes`` was never indexed: it is not looked into)."""
+    for _number, record, length in _records(path, max_record_bytes):
+        if length > max_record_bytes:
+            continue
         try:
             found_id, _title, text = _parse(record)
         except Unusable:
@@ -146,12 +150,16 @@ def _open(path: Path) -> IO[bytes]:
     return open(path, "rb")
 
 
-def _records(path: Path) -> Iterator[tuple[int, bytes]]:
-    """(line number, line) of every non-blank line."""
+def _records(path: Path, max_record_bytes: int) -> Iterator[tuple[int, bytes, int]]:
+    """(line number, line, its length in bytes) of every non-blank line. A line over
+    ``max_record_bytes`` is never held whole (see qa.ingest.lines): its length says it is
+    too long, and the next line is read."""
     with _open(path) as f:
-        for number, line in enumerate(f, start=1):
-            if line.strip():
-                yield number, line
+        for line in bounded_lines(f, max_record_bytes):
+            if line.length > max_record_bytes:
+                yield line.number, b"", line.length
+            elif line.data.strip():
+                yield line.number, line.data, line.length
 
 
 def _parse(line: bytes) -> tuple[str, str, str]:

@@ -152,7 +152,7 @@ def read_text_file(path: Path) -> str | None:
 
 def _original_text(path: Path, record: str | None) -> str:
     if record is not None:
-        return record_text(path, record)
+        return record_text(path, record, limits.max_file_bytes())
     suffix = path.suffix.lower()
     data = path.read_bytes()
     if suffix in HTML_SUFFIXES:

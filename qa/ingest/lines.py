@@ -1,0 +1,52 @@
+"""Lines of a byte stream, each held only up to a limit.
+
+Iterating over a file object reads a whole line, however long: a 1 MB gzip file
+can hold one line of 1 GiB, and a pasted page on stdin one line of megabytes.
+Here a line over the limit is read on in fixed-size chunks that are dropped as
+they come, and given as its first ``limit`` bytes with its full length, so the
+caller can refuse it by its size and go on with the next line.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import IO
+
+DRAIN_CHUNK = 1 << 20  # bytes read at a time from the part of an overlong line that is dropped
+
+
+@dataclass(frozen=True, slots=True)
+class Line:
+    number: int  # 1-based
+    data: bytes  # the line with its line break; only its first ``limit`` bytes when ``cut``
+    length: int  # bytes in the whole line, its line break ("\n" or "\r\n") not counted
+    cut: bool  # the line was over the limit and ``data`` holds only its start
+
+
+def bounded_lines(stream: IO[bytes], limit: int) -> Iterator[Line]:
+    """Every line of ``stream``; a line of more than ``limit`` bytes is given cut, never held whole
+    (at most ``limit`` + 2 bytes of it are held, or ``DRAIN_CHUNK`` if that is more)."""
+    number = 0
+    while True:
+        data = stream.readline(limit + 2)  # the line, its "\r\n" too when it is within the limit
+        if not data:
+            return
+        number += 1
+        if data.endswith(b"\n") or len(data) < limit + 2:  # whole (the last line may have no break)
+            yield Line(number, data, len(data) - _break_length(data), cut=False)
+            continue
+        length = len(data)
+        while True:
+            rest = stream.readline(DRAIN_CHUNK)
+            length += len(rest)
+            if not rest or rest.endswith(b"\n"):
+                tail = data[-1:] + rest  # a "\r\n" may straddle the two reads
+                break
+        yield Line(number, data[:limit], length - _break_length(tail), cut=True)
+
+
+def _break_length(line: bytes) -> int:
+    if line.endswith(b"\r\n"):
+        return 2
+    return 1 if line.endswith(b"\n") else 0
