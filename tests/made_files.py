@@ -26,6 +26,23 @@ def make_html(title: str, date: str, paragraphs: list[str]) -> bytes:
     return page.encode("utf-8")
 
 
+def make_menu_page(menu_markup: str = "nav") -> bytes:
+    """A saved page with the site's menu and footer and no article (a home page saved by mistake).
+    ``menu_markup``: "nav" for <nav>, "class" for a <div class="main-menu">."""
+    menu = '<li><a href="/">Accueil</a></li><li><a href="/news">Actualités</a></li><li><a href="/c">Contact</a></li>'
+    opening, closing = (
+        ("<nav><ul>", "</ul></nav>") if menu_markup == "nav" else ('<div class="main-menu"><ul>', "</ul></div>")
+    )
+    page = f"""<!DOCTYPE html>
+<html lang="fr"><head><meta charset="utf-8"><title>Accueil</title></head>
+<body>
+{opening}{menu}{closing}
+<footer><p>© OIM — Mentions légales</p></footer>
+</body></html>
+"""
+    return page.encode("utf-8")
+
+
 def _pdf_string(text: str) -> str:
     """A PDF string literal in WinAnsi (cp1252) bytes, non-ASCII as octal escapes."""
     out = []

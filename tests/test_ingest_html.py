@@ -9,6 +9,8 @@ from qa.ingest import load_corpus, read_document_text
 from qa.ingest.document import Unusable
 from qa.ingest.html import html_document
 
+from .made_files import HTML_PARAGRAPHS, HTML_TITLE, make_html, make_menu_page
+
 PAGE = Path(__file__).parent / "fixtures" / "iom_news_page.html"
 
 
@@ -84,6 +86,15 @@ def test_offsets_and_lines_point_into_the_extracted_text(page_doc):
 def test_a_page_without_text_is_skipped(data):
     with pytest.raises(Unusable, match="no article text"):
         html_document("empty.html", data)
+
+
+@pytest.mark.parametrize("menu_markup", ["nav", "class"])
+def test_a_page_of_menus_and_footer_only_is_skipped_with_the_reason(tmp_path, menu_markup):
+    (tmp_path / "home.html").write_bytes(make_menu_page(menu_markup))
+    (tmp_path / "agadez.html").write_bytes(make_html(HTML_TITLE, "2024-05-02", HTML_PARAGRAPHS))
+    loaded = load_corpus(tmp_path)
+    assert [d.doc_id for d in loaded.documents] == ["agadez.html"]  # an article with the same menu is read
+    assert dict(loaded.skipped) == {"home.html": "no article text in the page, only its menus, header or footer"}
 
 
 def test_a_page_without_title_takes_its_first_line(tmp_path):
