@@ -2,19 +2,11 @@
 
 import logging
 import os
+import re
 
 import pytest
 
-from qa.ingest import (
-    SUFFIXES,
-    CorpusError,
-    is_article_name,
-    list_article_files,
-    load_corpus,
-    path_in_corpus,
-    read_document_text,
-    read_text_file,
-)
+from qa.ingest import SUFFIXES, CorpusError, is_article_name, load_corpus, path_in_corpus, read_document_text
 
 ARTICLE = "Un titre\nUne première phrase. Une deuxième phrase.\n"
 
@@ -97,25 +89,42 @@ def test_every_format_is_listed_and_watched():
     assert not is_article_name("a.gz") and not is_article_name(".a.txt") and not is_article_name("a.docx")
 
 
-def test_listing_is_sorted_and_recursive(tmp_path):
-    for name in ["b.txt", "a/z.md", "a/y.html", "c.jsonl.gz"]:
+def test_articles_come_in_a_sorted_order_from_every_folder(tmp_path):
+    for name in ["b.txt", "a/z.md", "a/y.txt", "c.jsonl"]:
         (tmp_path / name).parent.mkdir(parents=True, exist_ok=True)
-        (tmp_path / name).write_bytes(b"x")
-    assert [p.relative_to(tmp_path).as_posix() for p in list_article_files(tmp_path)] == [
-        "a/y.html",
-        "a/z.md",
-        "b.txt",
-        "c.jsonl.gz",
-    ]
+        (tmp_path / name).write_text(ARTICLE, encoding="utf-8")
+    (tmp_path / "c.jsonl").write_text('{"_id": "r", "text": "Le texte du record."}\n', encoding="utf-8")
+    assert [d.doc_id for d in load_corpus(tmp_path).documents] == ["a/y.txt", "a/z.md", "b.txt", "c.jsonl#r"]
 
 
-def test_original_text_of_a_file_and_of_a_record(tmp_path):
-    (tmp_path / "a.txt").write_bytes("Titre\nÉté brûlant.\n".encode("cp1252"))
+def test_original_text_is_decoded_as_the_indexer_read_it(tmp_path):
+    texts = {
+        "cp1252.txt": ("Titre\nÉté brûlant, l’œuvre coûte 5 €.\n", "cp1252"),
+        "latin1.txt": ("Titre\nÉté brûlant à Séville.\n", "latin-1"),
+        "utf16.md": ("# Titre\nÉté brûlant à Séville.\n", "utf-16"),
+        "bom.txt": ("Titre\nÉté brûlant.\n", "utf-8-sig"),
+    }
+    for name, (text, encoding) in texts.items():
+        (tmp_path / name).write_bytes(text.encode(encoding))
     (tmp_path / "c.jsonl").write_text('{"_id": "r1", "text": "Le texte du record."}\n', encoding="utf-8")
-    assert read_document_text(tmp_path, "a.txt") == "Titre\nÉté brûlant.\n"
-    assert read_document_text(tmp_path, "c.jsonl#r1") == "Le texte du record."
-    # what the UI does: read_text_file(path_in_corpus(...))
-    assert read_text_file(path_in_corpus(tmp_path, "c.jsonl#r1")) == "Le texte du record."
-    assert read_text_file(path_in_corpus(tmp_path, "c.jsonl#nope")) is None
-    with pytest.raises(CorpusError, match="cannot read"):
-        read_document_text(tmp_path, "missing.txt")
+    indexed = {d.doc_id: d.source for d in load_corpus(tmp_path).documents}
+    for name, (text, _) in texts.items():
+        assert read_document_text(tmp_path, name) == indexed[name] == text
+    assert read_document_text(tmp_path, "c.jsonl#r1") == indexed["c.jsonl#r1"] == "Le texte du record."
+
+
+def test_original_text_that_cannot_be_read_names_the_article(tmp_path, monkeypatch):
+    (tmp_path / "c.jsonl").write_text('{"_id": "r1", "text": "Le texte du record."}\n', encoding="utf-8")
+    (tmp_path / "big.txt").write_text("Titre\n" + "Une phrase assez longue. " * 63_000, encoding="utf-8")
+    (tmp_path / "folder.txt").mkdir()
+    for doc_id, why in [
+        ("missing.txt", "cannot read missing.txt: no such file"),
+        ("c.jsonl#nope", "cannot read c.jsonl#nope: no record 'nope'"),
+        ("folder.txt", "cannot read folder.txt: not a regular file"),
+        ("../outside.txt", "points outside the corpus folder"),
+    ]:
+        with pytest.raises(CorpusError, match=re.escape(why)):
+            read_document_text(tmp_path, doc_id)
+    monkeypatch.setenv("QA_MAX_FILE_MB", "1")
+    with pytest.raises(CorpusError, match=r"cannot read big.txt: 1.5 MB, over the 1 MB limit"):
+        read_document_text(tmp_path, "big.txt")

@@ -3,7 +3,8 @@
 Formats: .txt/.md (qa.ingest.text, with site boilerplate learned across files:
 qa.ingest.boilerplate), saved web pages .html/.htm (qa.ingest.html), PDFs
 (qa.ingest.pdf) and collections of records .jsonl/.jsonl.gz
-(qa.ingest.collection); bytes become text in qa.ingest.decode.
+(qa.ingest.collection, read in bounded lines: qa.ingest.lines); bytes become
+text in qa.ingest.decode. ``read_document_text`` gives an article's text as it was read.
 
 Every character of a cleaned document keeps its offset in the original text
 (``Document.offsets``, see qa.ingest.document for what "offset" and "original
@@ -12,16 +13,7 @@ text" mean per format), so passages are cited by character span and line range.
 
 from .boilerplate import BoilerplateReport
 from .document import PARAGRAPH_BREAK, CorpusError, Document
-from .folder import (
-    SUFFIXES,
-    Corpus,
-    is_article_name,
-    list_article_files,
-    load_corpus,
-    path_in_corpus,
-    read_document_text,
-    read_text_file,
-)
+from .folder import SUFFIXES, Corpus, is_article_name, load_corpus, path_in_corpus, read_document_text
 
 __all__ = [
     "PARAGRAPH_BREAK",
@@ -31,9 +23,7 @@ __all__ = [
     "CorpusError",
     "Document",
     "is_article_name",
-    "list_article_files",
     "load_corpus",
     "path_in_corpus",
     "read_document_text",
-    "read_text_file",
 ]

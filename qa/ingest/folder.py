@@ -45,12 +45,6 @@ def is_article_name(name: str) -> bool:
     return not name.startswith(".") and name.lower().endswith(SUFFIXES)
 
 
-def list_article_files(corpus_dir: Path) -> list[Path]:
-    """Every article file under ``corpus_dir`` (links included: they are checked when read),
-    in a stable order. Hidden files and folders are left out; linked folders are not entered."""
-    return _walk(Path(corpus_dir))[0]
-
-
 def load_corpus(corpus_dir: Path, max_file_bytes: int | None = None, known: Mapping[str, str] | None = None) -> Corpus:
     """Read and clean every article of ``corpus_dir``; unusable files are skipped and listed.
 
@@ -126,40 +120,33 @@ def path_in_corpus(corpus_dir: Path, doc_id: str) -> Path:
 
 
 def read_document_text(corpus_dir: Path, doc_id: str) -> str:
-    """The original text a document's offsets and lines refer to (what the UI shows)."""
+    """The original text of the article ``doc_id``, read as the indexer read it: what its
+    offsets and line numbers count in (see qa.ingest.document). A .txt/.md file decoded from
+    its own encoding (UTF-8, UTF-16, Latin-1, cp1252 …, a byte-order mark left out), a saved
+    page's or a PDF's extracted text, a collection record's "text".
+
+    Raises CorpusError naming the article when it cannot be read: outside the corpus folder,
+    gone, over the size limit, or no longer text.
+    """
     file_part, record = split_doc_id(doc_id)
     path = path_in_corpus(corpus_dir, file_part)
+    max_bytes = limits.max_file_bytes()
     try:
-        return _original_text(path, record)
+        if not path.exists():
+            raise Unusable("no such file (moved or removed since it was indexed?)")
+        if not path.is_file():
+            raise Unusable("not a regular file")
+        if record is not None:
+            return record_text(path, record, max_bytes)
+        data = _read_limited(path, max_bytes)
+        suffix = path.suffix.lower()
+        if suffix in HTML_SUFFIXES:
+            return extract_html(data)[0]
+        if suffix == ".pdf":
+            return extract_pdf(data)[0]
+        return read_text(data)
     except (Unusable, OSError) as exc:
         raise CorpusError(f"cannot read {doc_id}: {exc}") from None
-
-
-def read_text_file(path: Path) -> str | None:
-    """The original text of the document at ``path`` (as given by ``path_in_corpus``),
-    or None with a warning when it cannot be read."""
-    path = Path(path)
-    record = None
-    if not path.exists():
-        file_part, record = split_doc_id(path.as_posix())
-        path = Path(file_part)
-    try:
-        return _original_text(path, record)
-    except (Unusable, OSError) as exc:
-        log.warning("cannot read %s: %s", path, exc)
-        return None
-
-
-def _original_text(path: Path, record: str | None) -> str:
-    if record is not None:
-        return record_text(path, record, limits.max_file_bytes())
-    suffix = path.suffix.lower()
-    data = path.read_bytes()
-    if suffix in HTML_SUFFIXES:
-        return extract_html(data)[0]
-    if suffix == ".pdf":
-        return extract_pdf(data)[0]
-    return read_text(data)
 
 
 _READERS: dict[str, Callable[[str, bytes], Document]] = {
