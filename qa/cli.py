@@ -14,7 +14,16 @@ from .answer import Answer, Hit
 from .embed import BACKENDS, DEFAULT_BACKEND, DEFAULT_MODEL, ModelError
 from .indexer import update_index
 from .ingest import CorpusError, is_article_name
-from .limits import DEFAULT_MAX_FILE_MB, FILE_SETTING, QuestionError, SettingError, megabytes_to_bytes
+from .ingest.lines import bounded_lines
+from .limits import (
+    DEFAULT_MAX_FILE_MB,
+    FILE_SETTING,
+    MAX_QUESTION_CHARS,
+    SHOWN_INPUT_CHARS,
+    QuestionError,
+    SettingError,
+    megabytes_to_bytes,
+)
 from .ranking import RANKING_STAGES
 from .retrieval import DEFAULT_CORPUS_DIR, Retriever
 from .store import DEFAULT_STORE, IndexBusy, IndexUnusable, StoreUnavailable, public_location
@@ -225,21 +234,34 @@ def run_ask(args: argparse.Namespace) -> int:
         print(json.dumps(answer_record(answer), ensure_ascii=False) if args.json else format_answer(answer))
         return 0
     status = 0
-    for number, raw in enumerate(sys.stdin.buffer, start=1):
-        question = raw.decode("utf-8", errors="surrogateescape").strip()
-        if not question:
+    # A line longer than this cannot be a question within the limit (4 bytes a character at most):
+    # it is read on in chunks and refused by its size, never held whole (a pasted file, a stray binary).
+    line_limit = 4 * MAX_QUESTION_CHARS
+    for line in bounded_lines(sys.stdin.buffer, line_limit):
+        question = line.data.decode("utf-8", errors="surrogateescape").strip()
+        if not question and not line.cut:
             continue
         try:
+            if line.cut:
+                raise QuestionError(
+                    f"the question is {line.length:,} bytes long; the limit is {MAX_QUESTION_CHARS:,} characters"
+                )
             answer = retriever.answer(question, k=args.k)
             record, text = answer_record(answer), format_answer(answer)
         except QuestionError as exc:
-            shown = question.encode("utf-8", errors="replace").decode("utf-8")
-            record, text, status = {"question": shown, "line": number, "error": str(exc)}, f"error: {exc}", 2
+            shown = _echo(question, f"{line.length:,} bytes" if line.cut else f"{len(question):,} characters")
+            record, text, status = {"question": shown, "line": line.number, "error": str(exc)}, f"error: {exc}", 2
         if args.json:
             print(json.dumps(record, ensure_ascii=False), flush=True)
         else:
             print(f"# {record['question']}\n{text}\n", flush=True)
     return status
+
+
+def _echo(question: str, length: str) -> str:
+    """The question as an error record repeats it: valid text, cut after SHOWN_INPUT_CHARS with its length."""
+    shown = question.encode("utf-8", errors="replace").decode("utf-8")
+    return shown if len(shown) <= SHOWN_INPUT_CHARS else f"{shown[:SHOWN_INPUT_CHARS]}… ({length})"
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -130,6 +130,10 @@ def check_question(question: object) -> str:
         raise QuestionError("the question is empty")
     if len(question) > MAX_QUESTION_CHARS:
         raise QuestionError(f"the question is {len(question):,} characters long; the limit is {MAX_QUESTION_CHARS:,}")
+    if not any(ch.isalnum() for ch in question):
+        # Emoji, flags (pairs of regional indicator symbols), punctuation: nothing to look for. The model
+        # reads some of them as words (a flag close to its country's name), which gave answers to "🇲🇳".
+        raise QuestionError("the question has no words in it, only symbols, emoji or punctuation")
     return question
 
 

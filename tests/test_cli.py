@@ -48,6 +48,25 @@ def test_a_batch_goes_on_past_bad_lines(capsys, monkeypatch, where):
     assert "limit is 2,000" in records[2]["error"]
 
 
+def test_a_long_line_in_a_batch_is_refused_by_its_size_and_echoed_cut(capsys, monkeypatch, where):
+    stdin = b"Saruul Bat\n" + "é".encode() * 1_000_000 + b"\n" + b"y" * 3000 + b"\nTromso\n"
+    code, out, _ = run(capsys, monkeypatch, "ask", "-", "--json", "-k", "1", *where, stdin=stdin)
+    records = [json.loads(line) for line in out.splitlines()]
+    assert code == 2 and [r.get("line") for r in records] == [None, 2, 3, None]
+    assert records[0]["hits"] and records[3]["hits"]  # the batch goes on
+    assert records[1]["error"] == "the question is 2,000,000 bytes long; the limit is 2,000 characters"
+    assert records[1]["question"] == "é" * 200 + "… (2,000,000 bytes)"
+    assert records[2]["error"] == "the question is 3,000 characters long; the limit is 2,000"
+    assert records[2]["question"] == "y" * 200 + "… (3,000 characters)"
+    assert len(out) < 10_000  # nothing like the 2 MB line
+
+
+def test_a_question_of_emoji_only_is_one_clear_line(capsys, monkeypatch, where):
+    code, out, err = run(capsys, monkeypatch, "ask", "🇲🇳", "--json", *where)
+    assert (code, out) == (2, "")
+    assert err == "qa: error: the question has no words in it, only symbols, emoji or punctuation\n"
+
+
 def test_a_batch_prints_text_for_people_too(capsys, monkeypatch, where):
     code, out, _ = run(capsys, monkeypatch, "ask", "-", "-k", "1", *where, stdin=b"Saruul Bat\nTromso\n")
     blocks = [b for b in out.strip().split("\n\n") if b.startswith("# ")]

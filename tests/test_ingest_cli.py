@@ -8,11 +8,13 @@ import pytest
 
 from qa.cli import main
 
+from .test_ingest_folder import deny_listing
+
 LATIN1 = "Canicule à Séville\nLes températures ont dépassé 45 degrés à Séville, un record pour le mois de juin.\n"
 UTF16 = "Sécheresse en Andalousie\nLes réserves d’eau de l’Andalousie sont tombées à 20 % de leur capacité.\n"
 
 
-def test_index_reports_skipped_files_and_boilerplate(tmp_path, capsys, seed_corpus):
+def test_index_reports_skipped_files_and_boilerplate(tmp_path, capsys, monkeypatch, seed_corpus):
     outside = tmp_path / "outside.txt"
     outside.write_text("Secret\nNe pas indexer ceci.\n", encoding="utf-8")
     corpus = tmp_path / "corpus"
@@ -21,6 +23,9 @@ def test_index_reports_skipped_files_and_boilerplate(tmp_path, capsys, seed_corp
     (corpus / "big.txt").write_text("Titre\n" + "Une phrase assez longue. " * 63_000, encoding="utf-8")
     (corpus / "seville.txt").write_bytes(LATIN1.encode("latin-1"))
     (corpus / "andalousie.txt").write_bytes(UTF16.encode("utf-16"))
+    (corpus / "locked").mkdir()
+    (corpus / "locked" / "x.txt").write_text("Titre\nUne phrase.\n", encoding="utf-8")
+    deny_listing(monkeypatch, "locked")
     store = tmp_path / "store"
     args = ["index", "--backend", "hash", "--store", str(store), "--corpus", str(corpus), "--max-file-mb", "1"]
 
@@ -29,6 +34,7 @@ def test_index_reports_skipped_files_and_boilerplate(tmp_path, capsys, seed_corp
     assert "removed 21 boilerplate lines from 5 files (1 site)" in out
     assert "skipped big.txt: 1.5 MB, over the 1 MB limit (--max-file-mb)" in out
     assert "skipped link.txt: links outside the corpus folder" in out
+    assert "skipped locked/: cannot read it (Permission denied)" in out
     assert "+7 added, ~0 changed, -0 removed, 0 unchanged" in out
 
     assert main(args) == 0  # nothing changed: nothing embedded, still reported

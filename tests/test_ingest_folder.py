@@ -83,6 +83,33 @@ def test_bad_files_are_skipped_with_a_reason(tmp_path, caplog):
         assert f"skipping {name}: " in caplog.text
 
 
+def test_an_unreadable_folder_is_skipped_and_said_like_an_unreadable_file(tmp_path, monkeypatch, caplog):
+    (tmp_path / "good.txt").write_text(ARTICLE, encoding="utf-8")
+    (tmp_path / "sub" / "locked").mkdir(parents=True)
+    (tmp_path / "sub" / "locked" / "hidden.txt").write_text(ARTICLE, encoding="utf-8")
+    deny_listing(monkeypatch, "locked")  # chmod 000, which root (running the tests) would read anyway
+    with caplog.at_level(logging.WARNING):
+        loaded = load_corpus(tmp_path)
+    assert [d.doc_id for d in loaded.documents] == ["good.txt"]
+    assert loaded.skipped == [("sub/locked/", "cannot read it (Permission denied)")]
+    assert "skipping sub/locked/: cannot read it (Permission denied)" in caplog.text
+    deny_listing(monkeypatch, tmp_path.name)
+    with pytest.raises(CorpusError, match=f"^cannot read the corpus folder {re.escape(str(tmp_path))}: Permission"):
+        load_corpus(tmp_path)
+
+
+def deny_listing(monkeypatch, name: str) -> None:
+    """Listing a folder of this name fails as a folder without read permission does."""
+    real = os.scandir
+
+    def scandir(path="."):
+        if os.path.basename(os.fspath(path)) == name:
+            raise PermissionError(13, "Permission denied", os.fspath(path))
+        return real(path)
+
+    monkeypatch.setattr(os, "scandir", scandir)
+
+
 def test_every_format_is_listed_and_watched():
     assert {".txt", ".md", ".html", ".htm", ".pdf", ".jsonl", ".jsonl.gz"} <= set(SUFFIXES)
     assert is_article_name("a.JSONL.GZ") and is_article_name("page.HTM")

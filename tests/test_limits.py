@@ -6,7 +6,15 @@ import numpy as np
 import pytest
 
 from qa import limits
-from qa.limits import QuestionError, SettingError, check_k, max_file_bytes, max_upload_bytes, megabytes_to_bytes
+from qa.limits import (
+    QuestionError,
+    SettingError,
+    check_k,
+    check_question,
+    max_file_bytes,
+    max_upload_bytes,
+    megabytes_to_bytes,
+)
 
 
 @pytest.mark.parametrize(
@@ -85,3 +93,14 @@ def test_k_as_a_whole_number_of_any_kind():
 def test_the_chat_limits_fit_the_library_limits():
     assert 1 <= limits.DEFAULT_CHAT_SOURCES <= limits.MAX_CHAT_SOURCES <= limits.MAX_K
     assert limits.MAX_SHOWN_QUESTION_CHARS < limits.MAX_QUESTION_CHARS
+
+
+@pytest.mark.parametrize("question", ["🇲🇳", "🇫🇷 🇲🇳 ?", "\U0001f1f2", "😀", "👍🏽👍🏽", "#️⃣", "?!", " … "])
+def test_a_question_of_emoji_flags_or_punctuation_only_is_refused(question):
+    with pytest.raises(QuestionError, match="^the question has no words in it, only symbols, emoji or punctuation$"):
+        check_question(question)
+
+
+@pytest.mark.parametrize("question", ["🇲🇳 Who leads IOM Mongolia?", "2024 ?", "北京?", "¿Quién?", "①"])
+def test_a_question_with_a_word_or_a_number_is_kept(question):
+    assert check_question(f"  {question} ") == question

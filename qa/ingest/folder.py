@@ -163,7 +163,16 @@ def _walk(root: Path) -> tuple[list[Path], list[tuple[str, str]]]:
     real_root = root.resolve()
     files: list[Path] = []
     skipped: list[tuple[str, str]] = []
-    for folder, dirs, names in os.walk(root):
+
+    def unreadable(error: OSError) -> None:  # os.walk would leave the folder out without a word
+        why = f"cannot read it ({error.strerror or error})"
+        if error.filename is None or Path(error.filename) == root:
+            raise CorpusError(f"cannot read the corpus folder {root}: {error.strerror or error}")
+        rel = Path(error.filename).relative_to(root).as_posix() + "/"
+        log.warning("skipping %s: %s", rel, why)
+        skipped.append((rel, why))
+
+    for folder, dirs, names in os.walk(root, onerror=unreadable):
         here = Path(folder)
         for name in list(dirs):
             if name.startswith("."):
