@@ -3,18 +3,15 @@
 import io
 
 import pytest
+from reportlab.lib.pagesizes import A4  # a test dependency (pyproject's "test" extra): missing, the file fails
+from reportlab.lib.styles import getSampleStyleSheet
+from reportlab.pdfgen import canvas
+from reportlab.platypus import PageBreak, Paragraph, SimpleDocTemplate, Spacer
 
-pytest.importorskip("reportlab")
-
-from reportlab.lib.pagesizes import A4  # noqa: E402
-from reportlab.lib.styles import getSampleStyleSheet  # noqa: E402
-from reportlab.pdfgen import canvas  # noqa: E402
-from reportlab.platypus import PageBreak, Paragraph, SimpleDocTemplate, Spacer  # noqa: E402
-
-from qa.chunking import chunk_document  # noqa: E402
-from qa.ingest import load_corpus, read_document_text  # noqa: E402
-from qa.ingest.document import Unusable  # noqa: E402
-from qa.ingest.pdf import pdf_document  # noqa: E402
+from qa.chunking import chunk_document
+from qa.ingest import load_corpus, read_document_text
+from qa.ingest.document import Unusable
+from qa.ingest.pdf import pdf_document
 
 TITLE = "L'OIM soutient les familles déplacées par les inondations dans le centre du Mozambique"
 PAGE_1 = [
