@@ -32,7 +32,7 @@ from pathlib import Path
 from .chunking import ChunkSettings, Passage
 from .indexer import UpdateReport, update_index
 from .ingest import PARAGRAPH_BREAK, SUFFIXES, CorpusError, path_in_corpus, read_document_text
-from .limits import MAX_UPLOAD_FILES, MAX_UPLOAD_NAME_CHARS, UPLOAD_INDEX_WAIT_SECONDS, max_file_bytes, max_upload_bytes
+from .limits import MAX_UPLOAD_FILES, MAX_UPLOAD_NAME_CHARS, UPLOAD_INDEX_WAIT_SECONDS, max_upload_bytes
 from .retrieval import Retriever
 from .store import StoreUnavailable, passage_key
 
@@ -202,16 +202,7 @@ class Library:
 
     def original_text(self, doc_id: str) -> str:
         """The article's original text, decoded as the indexer read it: what its offsets and lines count.
-        Raises CorpusError, saying why, when it cannot be read."""
-        file = corpus_file(self.corpus_dir, doc_id)
-        path = path_in_corpus(self.corpus_dir, file)
-        try:
-            size = path.stat().st_size
-        except OSError as exc:
-            raise CorpusError(f"{file} cannot be opened ({exc.strerror or exc}): moved or removed?") from None
-        limit = max_file_bytes()
-        if size > limit:
-            raise CorpusError(f"{file} is {size_text(size)}, over the {size_text(limit)} limit")
+        Raises CorpusError, naming the article and saying why, when it cannot be read."""
         return read_document_text(self.corpus_dir, doc_id)
 
     def original_file(self, doc_id: str) -> Path | None:
