@@ -19,6 +19,7 @@ end to end without repeating it.
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import logging
 import os
 import re
@@ -266,7 +267,7 @@ class Library:
                 return Change(error=f"{file} cannot be removed: {exc}")
             return self._reindex(Change(removed=(file,)), [], progress)
 
-    def _reindex(self, change: Change, created: list[str], progress) -> Change:
+    def _reindex(self, change: Change, created: list[str], progress: Callable[[IndexProgress], None] | None) -> Change:
         """Bring the index up to date (the lock held); files just saved that give no searchable
         article are taken out again, with the reason."""
         warnings = _Collect()
@@ -277,7 +278,8 @@ class Library:
             empty = self._title_only(created)
             for file in empty:  # ours, just saved: not left behind, nor in the index
                 path_in_corpus(self.corpus_dir, file).unlink(missing_ok=True)
-            if empty:
+            if empty:  # the index as if they had never been added
+                report = dataclasses.replace(report, added=[d for d in report.added if d not in empty])
                 self._update(None)
         except Exception as exc:  # reported in the page, and logged
             log.error("indexing after a change from the browser failed: %s", exc, exc_info=exc)

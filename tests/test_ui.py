@@ -451,6 +451,7 @@ def test_a_one_line_file_is_said_to_hold_no_text(tiny_retriever, tmp_path):
     library = Library(tiny_retriever, allow_changes=True)
     status = html.unescape(upload(library, tmp_path, {"titre.txt": b"L'OIM ouvre un bureau a Dakar\n"}))
     assert "titre.txt: not added, it holds no text besides its title line" in status and "Added" not in status
+    assert "Index:" not in status  # in the end the index did not change
     assert not (tiny_retriever.corpus_dir / "titre.txt").exists()
     assert sorted(tiny_retriever.reader.manifest.documents) == ["arctic.md", "cairo.txt", "mongolia.txt"]
 
