@@ -39,6 +39,34 @@ CHROMIUM_ARGS = [
     "--disable-quic",
 ]
 REPLY = "#qa-chat .qa-reply"
+AA_CONTRAST = 4.5  # WCAG AA, for text of normal size
+# The contrast (WCAG 2) of every piece of text under ``selector``, from the colours the browser
+# computed: its colour, faded by the opacities above it, over the backgrounds behind it.
+CONTRASTS_JS = r"""(selector) => {
+  const rgba = (c) => { const v = c.match(/[\d.]+/g).map(Number); return [v[0], v[1], v[2], v.length > 3 ? v[3] : 1]; };
+  const over = (top, below) => top.slice(0, 3).map((c, i) => c * top[3] + below[i] * (1 - top[3]));
+  const linear = (v) => (v /= 255) <= 0.03928 ? v / 12.92 : ((v + 0.055) / 1.055) ** 2.4;
+  const luminance = (rgb) => rgb.map(linear).reduce((sum, v, i) => sum + v * [0.2126, 0.7152, 0.0722][i], 0);
+  const results = [];
+  for (const el of document.querySelectorAll(selector)) {
+    const hasText = [...el.childNodes].some((n) => n.nodeType === Node.TEXT_NODE && n.textContent.trim());
+    if (!hasText || !el.getClientRects().length) continue;
+    const layers = [];
+    let opacity = 1;
+    for (let e = el; e; e = e.parentElement) {
+      const style = getComputedStyle(e);
+      opacity *= Number(style.opacity);
+      const fill = rgba(style.backgroundColor);
+      if (fill[3] > 0 && layers.every((l) => l[3] < 1)) layers.push(fill);
+    }
+    const background = layers.reverse().reduce((below, top) => over(top, below), [255, 255, 255]);
+    const color = rgba(getComputedStyle(el).color);
+    const text = over([color[0], color[1], color[2], color[3] * opacity], background);
+    const [high, low] = [luminance(text), luminance(background)].sort((a, b) => b - a);
+    results.push({text: el.textContent.trim().slice(0, 40), ratio: (high + 0.05) / (low + 0.05)});
+  }
+  return results;
+}"""
 
 
 def sync_playwright():
@@ -51,6 +79,16 @@ def sync_playwright():
             f"{CHROMIUM} is missing: apt-get install -y chromium (Playwright's own browser download is not used)"
         )
     return sync_playwright()
+
+
+@pytest.fixture(scope="session")
+def reader_model() -> None:
+    """The reader model built before the page is used, as `qa index` builds it: built at the first
+    question instead, it would keep that question waiting for a minute or more."""
+    from qa.embed import DEFAULT_MODEL, model_folder
+    from qa.reader_model import ensure_reader_model
+
+    ensure_reader_model(model_folder(DEFAULT_MODEL))
 
 
 def ask(page, question: str) -> str:
@@ -67,6 +105,23 @@ def ask(page, question: str) -> str:
     return reply.inner_text()
 
 
+# Whether the page's own content is drawn fully opaque: Gradio fades a component while it updates.
+OWN_CONTENT = f"{REPLY}, #qa-article .qa-article, #qa-header .qa-header"
+SETTLED_JS = """(selector) => [...document.querySelectorAll(selector)].every((el) => {
+  for (let e = el; e; e = e.parentElement) if (getComputedStyle(e).opacity !== '1') return false;
+  return true;
+})"""
+
+
+def low_contrast(page, selector: str) -> list[dict]:
+    """The texts under ``selector`` that miss WCAG AA, once the page has settled; also fails when
+    there is no text to check."""
+    page.wait_for_function(SETTLED_JS, arg=OWN_CONTENT, timeout=10_000)
+    found = page.evaluate(CONTRASTS_JS, selector)
+    assert found, f"no text under {selector}"
+    return [item for item in found if item["ratio"] < AA_CONTRAST]
+
+
 def save_screenshot(page, tmp_path: Path, name: str, keep: bool = True, **options) -> None:
     """A screenshot in the test's folder, and in $QA_SCREENSHOT_DIR (e.g. docs) when set and ``keep``."""
     shot = tmp_path / name
@@ -78,7 +133,7 @@ def save_screenshot(page, tmp_path: Path, name: str, keep: bool = True, **option
 
 
 @pytest.mark.slow
-def test_chat_in_a_real_browser(seed_corpus, seed_index, tmp_path):
+def test_chat_in_a_real_browser(seed_corpus, seed_index, reader_model, tmp_path):
     playwright = sync_playwright()
     corpus, index = build_injected_index(seed_corpus, seed_index, tmp_path)
     app, url = start_app(corpus, index)
@@ -99,6 +154,33 @@ def test_chat_in_a_real_browser(seed_corpus, seed_index, tmp_path):
                 assert page.locator(f"{REPLY} mark").first.is_visible()  # the answer sentence, highlighted
                 page.wait_for_timeout(300)
                 save_screenshot(page, tmp_path, "answer.png")
+
+                # Citing the passage already shown scrolls the panel back to it and flashes it.
+                page.wait_for_selector("#qa-article .qa-badge")
+                page.evaluate(
+                    "() => { document.querySelector('#qa-article .qa-article-body').scrollTop = 0; "
+                    "for (const e of document.querySelectorAll('#qa-article .qa-flash')) "
+                    "e.classList.remove('qa-flash'); }"
+                )
+                page.locator(f"{REPLY} a.qa-num").first.click()
+                page.wait_for_function(
+                    "document.querySelector('#qa-article .qa-article-body').scrollTop > 0 && "
+                    "document.querySelector('#qa-article .qa-cited.qa-flash') !== null",
+                    timeout=10_000,
+                )
+
+                # The short answer inside its highlighted passage, and every other text of the reply,
+                # the article and the header, can be read in both themes.
+                bold = page.locator(f"{REPLY} mark b").first
+                assert bold.is_visible() and "Pär Liljert" in bold.inner_text()
+                for theme in ("light", "dark"):
+                    page.goto(f"{url}?__theme={theme}")  # the conversation comes back from the browser
+                    page.wait_for_selector(f"{REPLY} mark b", timeout=15_000)
+                    page.locator(f"{REPLY} a.qa-num").first.click()
+                    page.wait_for_selector("#qa-article .qa-mark", timeout=10_000)
+                    assert page.evaluate("document.body.classList.contains('dark')") == (theme == "dark")
+                    assert low_contrast(page, f"{REPLY} mark b") == [], theme
+                    assert low_contrast(page, f"{REPLY} *, #qa-article *, #qa-header *") == [], theme
 
                 text = ask(page, INJECTION_QUESTION)
                 assert "<script>window.__pwned = 1</script>" in text  # shown as literal text
@@ -144,7 +226,7 @@ def reply_count(page) -> int:
 
 @pytest.mark.slow
 @pytest.mark.parametrize("kind", ["text", "html+pdf"])
-def test_add_articles_then_read_copy_reload_and_clear(kind, seed_corpus, seed_index, tmp_path):
+def test_add_articles_then_read_copy_reload_and_clear(kind, seed_corpus, seed_index, reader_model, tmp_path):
     """A person adds two articles from the page, asks what only one of them answers, opens the
     citation, copies the reply, reloads the page and clears the conversation."""
     playwright = sync_playwright()
@@ -246,6 +328,87 @@ def test_add_articles_then_read_copy_reload_and_clear(kind, seed_corpus, seed_in
                 page.wait_for_selector("#qa-question textarea")
                 page.wait_for_timeout(1500)
                 assert reply_count(page) == 0
+            finally:
+                browser.close()
+    finally:
+        app.close()
+
+
+@pytest.mark.slow
+def test_files_chosen_while_indexing_wait_their_turn(tiny_corpus, tiny_index, tmp_path, monkeypatch):
+    """A second file chosen while the first is being indexed was dropped by the page without a
+    word. It now waits its turn, and the button says "Indexing…" meanwhile (model-free backend)."""
+    import threading
+
+    import qa.library
+
+    playwright = sync_playwright()
+    held, release = threading.Event(), threading.Event()
+    update_index = qa.library.update_index
+
+    def slow_update(*args, **kwargs):  # the first indexing run lasts until the test lets it go
+        held.set()
+        assert release.wait(60)
+        return update_index(*args, **kwargs)
+
+    monkeypatch.setattr(qa.library, "update_index", slow_update)
+    files = tmp_path / "to-upload"
+    files.mkdir()
+    for name, place in (("first.txt", "Dakar"), ("second.txt", "Bamako")):
+        text = f"L'OIM ouvre un bureau à {place}\n{place} – Le bureau de {place} accueille les migrants.\n"
+        (files / name).write_text(text, encoding="utf-8")
+    app, url = start_app(tiny_corpus, tiny_index, allow_uploads=True, backend="hash")
+    try:
+        with playwright as p:
+            browser = p.chromium.launch(executable_path=str(CHROMIUM), headless=True, args=CHROMIUM_ARGS)
+            try:
+                page = browser.new_page(viewport={"width": 1280, "height": 1000})
+                page.goto(url)
+                page.wait_for_selector("#qa-question textarea", timeout=30_000)
+                page.click("#qa-articles .label-wrap")
+                for name in ("first.txt", "second.txt"):
+                    with page.expect_file_chooser() as chooser:
+                        page.click("#qa-upload")
+                    chooser.value.set_files(str(files / name))
+                    assert held.wait(30)  # the first file is being indexed
+                    page.wait_for_function(
+                        "document.querySelector('#qa-upload').innerText.startsWith('Indexing')", timeout=10_000
+                    )
+                page.wait_for_timeout(1000)  # time for the second file to reach the server
+                release.set()
+                page.wait_for_function(
+                    "document.querySelector('#qa-header').innerText.includes('5 articles')", timeout=30_000
+                )
+                page.wait_for_function("document.querySelector('#qa-upload').innerText === 'Add articles'")
+                status = page.locator("#qa-status").inner_text()
+                assert "Added: second.txt" in status and "Added: first.txt" in status
+                assert status.index("second.txt") < status.index("first.txt")  # the latest first
+                assert (tiny_corpus / "first.txt").is_file() and (tiny_corpus / "second.txt").is_file()
+            finally:
+                browser.close()
+    finally:
+        release.set()
+        app.close()
+
+
+@pytest.mark.slow
+def test_on_a_phone_the_page_opens_at_its_header(tiny_corpus, tiny_index):
+    """The question box took the focus on load, which scrolled a phone's page past the header."""
+    playwright = sync_playwright()
+    app, url = start_app(tiny_corpus, tiny_index, backend="hash")
+    try:
+        with playwright as p:
+            browser = p.chromium.launch(executable_path=str(CHROMIUM), headless=True, args=CHROMIUM_ARGS)
+            try:
+                page = browser.new_page(viewport={"width": 390, "height": 844}, is_mobile=True, has_touch=True)
+                page.goto(url)
+                page.wait_for_selector("#qa-question textarea", timeout=30_000)
+                page.wait_for_timeout(1500)  # the page's own script has run
+                assert page.evaluate("window.scrollY") == 0
+                assert page.evaluate("document.querySelector('#qa-header').getBoundingClientRect().top") >= 0
+                wide = browser.new_page(viewport={"width": 1280, "height": 1000})
+                wide.goto(url)
+                wide.wait_for_function("document.activeElement === document.querySelector('#qa-question textarea')")
             finally:
                 browser.close()
     finally:
