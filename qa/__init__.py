@@ -5,6 +5,7 @@ hits = qa.retrieve("Who leads IOM Mongolia?", k=5)
 hits[0].answer, hits[0].citation.path, hits[0].citation.lines
 """
 
+from . import offline  # noqa: F401  (first: the libraries' calls home off before any of them loads)
 from .answer import Answer, Citation, Hit, ShortAnswer, with_context
 from .chunking import ChunkSettings, Passage
 from .embed import Embedder, ModelError, get_embedder

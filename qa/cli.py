@@ -26,7 +26,7 @@ from .limits import (
 )
 from .ranking import RANKING_STAGES
 from .retrieval import DEFAULT_CORPUS_DIR, Retriever
-from .store import DEFAULT_STORE, IndexBusy, IndexUnusable, StoreUnavailable, public_location
+from .store import DEFAULT_STORE, IndexBusy, IndexUnusable, StoreUnavailable, open_store, public_location
 
 USER_ERRORS = (ValueError, CorpusError, IndexUnusable, IndexBusy, ModelError, StoreUnavailable)
 
@@ -126,10 +126,10 @@ def run_eval(args: argparse.Namespace) -> int:
         )
         indexed = index_documents(documents, store, args.model, args.backend, show_progress=True)
         print(indexed.summary(), file=sys.stderr)
-        retriever = Retriever.open(store, args.data, args.model, args.backend, build_if_missing=False)
+        retriever = Retriever.open(store, args.data, args.model, args.backend)
     else:
         cases = load_questions(args.data)
-        retriever = Retriever.open(args.store, args.corpus, args.model, args.backend)
+        retriever = open_or_build(args)
     unanswerable = load_questions(args.unanswerable) if args.unanswerable else []
     if args.half:
         cases = cases[0 if args.half == "even" else 1 :: 2]
@@ -185,6 +185,7 @@ def answer_record(answer: Answer) -> dict:
 
 def run_index(args: argparse.Namespace) -> int:
     _index_once(args, full=args.full)
+    _prepare_reader_model(args.backend)
     if args.watch:
         import watchfiles
 
@@ -195,6 +196,19 @@ def run_index(args: argparse.Namespace) -> int:
             except USER_ERRORS as exc:  # keep watching: the next save may fix it
                 print(f"qa: error: {exc}", file=sys.stderr, flush=True)
     return 0
+
+
+def _prepare_reader_model(backend: str) -> None:
+    """Build the reader model now (about a minute, once), so that the first question does not wait for it."""
+    if backend == "hash":
+        return
+    from .embed import model_folder
+    from .reader_model import ensure_reader_model
+
+    try:
+        ensure_reader_model(model_folder(DEFAULT_MODEL))
+    except ModelError as exc:
+        print(f"qa: warning: {exc}; passages will be ranked without reading them", file=sys.stderr, flush=True)
 
 
 def _is_article(_change, path: str) -> bool:
@@ -227,8 +241,15 @@ def _index_once(args: argparse.Namespace, full: bool) -> None:
         print(f"{report.passages_embedded} passages embedded into {public_location(args.store)}", flush=True)
 
 
+def open_or_build(args: argparse.Namespace) -> Retriever:
+    """The retriever over ``args.store``; the index is built from ``args.corpus`` first when there is none."""
+    if open_store(args.store).read_manifest() is None:
+        update_index(args.corpus, args.store, args.model, args.backend, show_progress=True)
+    return Retriever.open(args.store, args.corpus, args.model, args.backend)
+
+
 def run_ask(args: argparse.Namespace) -> int:
-    retriever = Retriever.open(args.store, args.corpus, args.model, args.backend)
+    retriever = open_or_build(args)
     if args.question != "-":
         answer = retriever.answer(args.question, k=args.k)
         print(json.dumps(answer_record(answer), ensure_ascii=False) if args.json else format_answer(answer))

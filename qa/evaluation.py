@@ -176,7 +176,7 @@ def evaluate(
     report = Report()
     for case in cases:
         started = time.perf_counter()
-        answer = retriever.answer(case.question, k=k, history=_history(case, by_id), ranking=ranking)
+        answer = retriever.answer(case.question, k=k, history=history_of(case, by_id), ranking=ranking)
         seconds.append(time.perf_counter() - started)
         hits = answer.hits
         if case.relevant_docs:  # document-level relevance: keep each document's best passage
@@ -234,7 +234,8 @@ def evaluate(
     return report
 
 
-def _history(case: Case, by_id: dict[str, Case]) -> list[str]:
+def history_of(case: Case, by_id: dict[str, Case]) -> list[str]:
+    """The earlier questions of the conversation a case belongs to."""
     if case.history:
         return list(case.history)
     return [by_id[case.follow_up_of].question] if case.follow_up_of in by_id else []

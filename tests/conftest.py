@@ -74,7 +74,7 @@ def tiny_index(tiny_corpus, tmp_path) -> Path:
 def tiny_retriever(tiny_corpus, tiny_index):
     from qa.retrieval import Retriever
 
-    return Retriever.open(tiny_index, tiny_corpus, backend="hash", build_if_missing=False)
+    return Retriever.open(tiny_index, tiny_corpus, backend="hash")
 
 
 # ---------------------------------------------------------------- the real model (slow tests)
@@ -99,7 +99,7 @@ def seed_index(tmp_path_factory) -> Path:
 def retriever(seed_index):
     from qa.retrieval import Retriever
 
-    return Retriever.open(seed_index, SEED_CORPUS, build_if_missing=False)
+    return Retriever.open(seed_index, SEED_CORPUS)
 
 
 @pytest.fixture

