@@ -45,7 +45,8 @@ def test_the_reader_model_saying_no_answer_is_refused():
     assert verdict("Quel est le thème du Dialogue de 2013 ?", answers=0.5).found
     stricter = Judging(answers_floor=1.0)
     reading = Reading(0.5, 0, 11, 5.0)
-    assert not judge(analyse("Who leads IOM in Mongolia?"), 0.86, reading, PERSON, ARTICLE, None, judging=stricter).found
+    question = analyse("Who leads IOM in Mongolia?")
+    assert not judge(question, 0.86, reading, PERSON, ARTICLE, None, judging=stricter).found
 
 
 def test_no_contact_of_the_person_asked_about_is_refused_and_says_whose():
