@@ -173,3 +173,11 @@ def test_a_complete_question_in_another_language_is_not_a_follow_up():
     assert with_context("¿Quién dirige la OIM en Mongolia?", [german]) == "¿Quién dirige la OIM en Mongolia?"
     assert with_context("Et son numéro ?", [german]).startswith(german)
     assert with_context("Y a-t-il un bureau là-bas ?", [german]).startswith(german)
+
+
+def test_opening_a_missing_index_says_to_build_it(tmp_path, tiny_corpus):
+    from qa.store import IndexMissing
+
+    with pytest.raises(IndexMissing, match="qa index"):
+        Retriever.open(tmp_path / "nothing-yet", tiny_corpus, backend="hash")
+    assert not (tmp_path / "nothing-yet").exists() or not any((tmp_path / "nothing-yet").iterdir())
