@@ -107,7 +107,7 @@ def latency(corpus: Path, store: Path) -> tuple[float, float, float]:
     from qa.retrieval import Retriever
     from qa.spans import find_spans
 
-    retriever = Retriever.open(store, corpus, build_if_missing=False)
+    retriever = Retriever.open(store, corpus)
     retriever.answer("warm-up: who leads the office?")
     timings = []
     for question in questions():
@@ -191,12 +191,11 @@ def million(store: Path, copies: int = 7) -> dict:
 
     from qa.embed import get_embedder
     from qa.lexical import BM25, TermCounts
-    from qa.store import open_store
-    from qa.store.vectors import ANN_THRESHOLD, VectorIndex, nprobe_for
+    from qa.store import open_store, passage_key
+    from qa.store.vectors import ANN_THRESHOLD, REFINED, best_first, build_ivf, nprobe_for, search_ivf
 
     reader = open_store(store).open_reader()
-    flat_index = faiss.downcast_index(reader.vectors.index).index  # the store's exact index, under its id map
-    base = flat_index.reconstruct_n(0, flat_index.ntotal)
+    base = reader.passage_vectors([passage_key(p.passage_id) for p in reader.passages()])  # from its segments
     rng = np.random.default_rng(0)
     mixes = []
     for _ in range(copies - 1):
@@ -212,22 +211,29 @@ def million(store: Path, copies: int = 7) -> dict:
 
     before = rss_mb()
     started = time.perf_counter()
-    ivf = VectorIndex.empty(vectors.shape[1]).with_added(vectors, keys)
+    ivf = build_ivf(vectors, keys)  # as the store builds it for a group of segments past the threshold
     build = time.perf_counter() - started
-    assert ivf.is_approximate and len(vectors) >= ANN_THRESHOLD
+    assert len(vectors) >= ANN_THRESHOLD
+    every = np.packbits(np.ones(len(vectors), dtype=bool), bitorder="little")
+
+    def search(query: np.ndarray) -> set[int]:
+        """As the store searches a group: candidates by the 8-bit codes, scored again exactly."""
+        candidates = search_ivf(ivf, query, 10 * REFINED, every)
+        return set(candidates[best_first(vectors[candidates] @ query, 10)].tolist())
+
     flat = faiss.IndexFlatIP(vectors.shape[1])
     flat.add(vectors)
     faiss.omp_set_num_threads(1)
     exact = [set(flat.search(q.reshape(1, -1), 10)[1][0]) for q in queries]
     probes = {}
-    nlist = faiss.extract_index_ivf(ivf.index).nlist
+    nlist = faiss.extract_index_ivf(ivf).nlist
     default = nprobe_for(nlist)
     for nprobe in sorted({256, 512, default, 1024, 2048} & set(range(1, nlist + 1))):
-        faiss.extract_index_ivf(ivf.index).nprobe = nprobe
+        faiss.extract_index_ivf(ivf).nprobe = nprobe
         timings, recall = [], []
         for q, truth in zip(queries, exact, strict=True):
             started = time.perf_counter()
-            found = {key for key, _ in ivf.search(q, 10, exact=lambda wanted: vectors[wanted])}
+            found = search(q)
             timings.append((time.perf_counter() - started) * 1000)
             recall.append(len(found & truth) / 10)
         probes[nprobe] = (float(np.mean(recall)), statistics.median(timings), percentile(timings, 0.95))

@@ -9,7 +9,8 @@ import numpy as np
 import pytest
 
 from qa.store import IndexCorrupt
-from qa.store.faiss import MANIFEST, POINTER, SEGMENTS, VECTORS, FilesStore
+from qa.store.faiss import MANIFEST, POINTER, SEGMENTS, FilesStore
+from qa.store.generations import PIECE_DF
 
 from .store_conformance import ARTICLES, SETTINGS, StoreConformance, write
 
@@ -40,9 +41,12 @@ def a_segment(store):
 
 
 def test_truncated_vectors_are_reported_naming_the_file(written):
-    path = generation(written) / VECTORS
-    path.write_bytes(path.read_bytes()[:1000])
-    with pytest.raises(IndexCorrupt, match=VECTORS):
+    path = a_segment(written) / "vectors.f32"
+    path.write_bytes(path.read_bytes()[:100])
+    from qa.store import faiss as files
+
+    files._segment_cache.clear()  # as in a fresh process
+    with pytest.raises(IndexCorrupt, match="vectors.f32"):
         written.open_reader()
 
 
@@ -81,7 +85,7 @@ def test_the_pointer_cannot_name_a_folder_outside(written):
 
 
 def test_a_damaged_index_is_rebuilt_by_the_next_writer(written):
-    (generation(written) / VECTORS).write_bytes(b"garbage")
+    (generation(written) / PIECE_DF).write_bytes(b"garbage")
     with written.writer(SETTINGS) as writer:
         assert writer.base is None and "unusable" in (writer.rebuilt_because or "")
 

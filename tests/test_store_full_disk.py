@@ -15,7 +15,7 @@ import pytest
 
 from qa.cli import main
 from qa.indexer import update_index
-from qa.store import StoreUnavailable, generations, open_store, segments, vectors
+from qa.store import StoreUnavailable, generations, open_store, segments
 from qa.store.folder import SEGMENTS
 
 
@@ -90,7 +90,7 @@ def test_a_full_disk_during_a_first_build_says_so_in_one_line_and_leaves_nothing
     assert len(update_index(tiny_corpus, index, backend="hash").added) == 3
 
 
-@pytest.mark.parametrize("module", [vectors, generations], ids=["vectors.faiss", "piece_df.npy"])
+@pytest.mark.parametrize("module", [segments, generations], ids=["the new segment", "piece_df.npy"])
 def test_a_full_disk_during_an_update_keeps_the_index_in_use_and_no_orphan_segment(
     tiny_corpus, tiny_index, monkeypatch, module
 ):

@@ -6,16 +6,18 @@ Layout::
       .qa-index           says the folder is an index (qa.store.folder: what a writer may remove)
       CURRENT             name of the generation in use, replaced atomically
       .lock               held by the one writer
-      gen-<stamp>/        one version: manifest.json, vectors.faiss, piece_df.npy
+      gen-<stamp>/        one version: manifest.json, piece_df.npy
       segments/seg-<id>/  passages and their vectors (qa.store.segments), shared by generations
 
 A writer (:mod:`qa.store.files_writer`) adds one new segment with the
-articles it embedded, then writes a new generation naming the segments in
-use and a new FAISS index, and only then names it in ``CURRENT``
+articles it embedded, with their vectors, then writes a new generation
+naming the segments in use, and only then names it in ``CURRENT``
 (``os.replace``): readers never see a half-written index, a crash leaves the
-previous generation in use, and an update copies no stored vector. Every
-file is checked against the manifest's sha256 when a generation is opened
-(segments once per process: they never change). The generations' files:
+previous generation in use, and an update copies no stored vector nor
+rewrites any vector index. A reader searches the vectors where each segment
+keeps them (:mod:`qa.store.vector_search`). Every file is checked against
+the manifest's sha256 when a generation is opened (segments once per
+process: they never change). The generations' files:
 :mod:`qa.store.generations`.
 """
 
@@ -46,12 +48,12 @@ from .base import (
 )
 from .files_writer import FilesWriter
 from .folder import LOCK_FILE, POINTER, SEGMENTS, check_folder, claim
-from .generations import MANIFEST, PIECE_DF, VECTORS, check_generation, placement, read_manifest, read_pointer
+from .generations import MANIFEST, PIECE_DF, check_generation, placement, read_manifest, read_pointer
 from .scoring import keyword_hits, piece_idf
-from .segments import Segment
-from .vectors import VectorIndex
+from .segments import SEGMENT_JSON, Segment
+from .vector_search import PassageVectors, groups_of
 
-__all__ = ["MANIFEST", "POINTER", "SEGMENTS", "VECTORS", "FilesReader", "FilesStore", "FilesWriter"]
+__all__ = ["MANIFEST", "POINTER", "SEGMENTS", "FilesReader", "FilesStore", "FilesWriter"]
 
 log = logging.getLogger(__name__)
 
@@ -151,15 +153,19 @@ class FilesReader:
                     if segment.passages[row].passage_id != pid:
                         raise ValueError(f"{doc_id}: passage {pid} is not at row {row} of {name}")
                     self._where[passage_key(pid)] = (segment, row)
-            self.vectors = VectorIndex.read(folder / VECTORS)
+            live: dict[str, list[int]] = {name: [] for name in segments}
+            for segment, row in self._where.values():
+                live[segment.folder.name].append(row)
+            self.vectors = PassageVectors(segments, live, groups_of(manifest.extra))
             piece_df = np.load(folder / PIECE_DF, allow_pickle=False)
         except (KeyError, TypeError, ValueError, IndexError, RuntimeError, OSError) as exc:
             raise IndexCorrupt(f"{folder}: the manifest disagrees with the stored passages ({exc})") from exc
-        if self.vectors.count != len(self._where) or self.vectors.dim != manifest.settings.dim:
-            raise IndexCorrupt(
-                f"{folder / VECTORS}: {self.vectors.count} vectors of dimension {self.vectors.dim} "
-                f"for {len(self._where)} passages of dimension {manifest.settings.dim}"
-            )
+        for segment in segments.values():
+            if int(segment.info["dim"]) != manifest.settings.dim:
+                raise IndexCorrupt(
+                    f"{segment.folder / SEGMENT_JSON}: vectors of dimension {segment.info['dim']}, "
+                    f"the manifest says {manifest.settings.dim}"
+                )
         if len(self._where) != manifest.passage_count:
             raise IndexCorrupt(f"{folder / MANIFEST}: duplicate passage ids")
         self._piece_df = piece_df
@@ -174,20 +180,20 @@ class FilesReader:
         return len(self._where)
 
     def search(self, query: np.ndarray, k: int, also: Sequence[int] = ()) -> list[Candidate]:
-        found = dict(self.vectors.search(query, k, exact=self._passage_vectors))
+        found = dict(self.vectors.search(query, k))
         missing = [key for key in also if key not in found and key in self._where]
         if missing:
-            found.update(zip(missing, (self._passage_vectors(missing) @ query).tolist(), strict=True))
+            found.update(zip(missing, (self.passage_vectors(missing) @ query).tolist(), strict=True))
         candidates = []
         for key, dense in sorted(found.items(), key=lambda kv: -kv[1]):
             segment, row = self._where[key]
             candidates.append(Candidate(key, segment.passages[row], dense, segment.sentence_vectors(row)))
         return candidates
 
-    def _passage_vectors(self, keys: Sequence[int]) -> np.ndarray:
+    def passage_vectors(self, keys: Sequence[int]) -> np.ndarray:
         """The full-precision vectors of these passages, from their segments."""
         rows = [self._where[key] for key in keys]
-        return np.stack([np.asarray(segment.arrays["vectors.f32"][row]) for segment, row in rows])
+        return np.stack([np.asarray(segment.vectors[row]) for segment, row in rows])
 
     def keyword_search(self, question: str, k: int) -> KeywordHits:
         return keyword_hits(self.keywords, question, k)

@@ -1,10 +1,13 @@
 """Writing a new generation of the files store (:mod:`qa.store.faiss`), under its lock.
 
-A run adds one segment with the articles it embedded, then writes a new
-generation folder (manifest, FAISS index, word-piece counts) aside, and only
-then names it in ``CURRENT``. Only what changes is read: the base
-generation's vectors and piece counts, and the piece ids of the passages
-that leave; no stored vector is copied.
+A run adds one segment with the articles it embedded and their vectors,
+then writes a new generation folder (manifest, word-piece counts) aside, and
+only then names it in ``CURRENT``. Only what changes is read: the base
+generation's piece counts, and the piece ids of the passages that leave; no
+stored vector is copied, and no vector index is rewritten: readers search
+each segment's vectors where they lie (qa.store.vector_search). The run whose
+segment brings the flat segments to ``ANN_THRESHOLD`` live passages builds
+an IVF index over them, once, into its own segment.
 
 Before anything, the base is checked as a reader checks it: its own files
 and every file of its segments against their sha256. A segment file that no
@@ -47,13 +50,11 @@ from .base import (
     Manifest,
     Repair,
     StoreUnavailable,
-    passage_key,
 )
 from .folder import GENERATION_NAME, POINTER, SEGMENTS, made_here, make_folder, remove_if_made_here
 from .generations import (
     MANIFEST,
     PIECE_DF,
-    VECTORS,
     Pointer,
     array_bytes,
     check_generation,
@@ -69,7 +70,8 @@ from .generations import (
 )
 from .scoring import counted
 from .segments import SegmentBuilder, segment_piece_ids, sha256, stamps, verify_segment
-from .vectors import VectorIndex
+from .vector_search import Group, build_group, groups_of, needs_group
+from .vectors import IVF_FILE
 
 log = logging.getLogger(__name__)
 
@@ -90,12 +92,10 @@ class FilesWriter:
         self._documents: dict[str, DocumentEntry] = dict(self.base.documents) if self.base else {}
         self._placement: dict[str, tuple[str, int]] = placement(self.base) if self.base else {}
         self._segments: dict[str, dict[str, str]] = dict(self.base.extra["segments"]) if self.base else {}
+        self._groups: list[Group] = groups_of(self.base.extra) if self.base else []
         self._stamps: dict[str, dict[str, list[int]]] = {}  # segment -> file -> stamp when last hashed
         self._dropped: list[tuple[str, int, int]] = []  # (segment, first row, rows) of passages that leave
-        self._dropped_keys: list[int] = []
         self._recount = False  # piece counts made again from the segments (a damaged one cannot be read)
-        self._new_keys: list[int] = []
-        self._new_vectors: list[np.ndarray] = []
         self._new_df = np.zeros(0, dtype=np.int32)  # piece document frequencies of the new passages
         self._segment_name = f"seg-{time.strftime('%Y%m%d-%H%M%S')}-{uuid.uuid4().hex[:6]}"
         self._builder: SegmentBuilder | None = None
@@ -151,7 +151,7 @@ class FilesWriter:
 
     def _drop_damaged(self) -> Repair | None:
         """Check the base's segments as a reader would; take the articles of damaged ones out of the
-        base (and their vectors out of the index) for this run to embed them again."""
+        base for this run to embed them again."""
         assert self.base is not None
         recorded = self.base.extra.get("stamps", {})
         damaged: dict[str, str] = {}
@@ -164,8 +164,7 @@ class FilesWriter:
             return None
         lost = frozenset(d for d, (segment, _) in self._placement.items() if segment in damaged)
         for doc_id in lost:
-            self._dropped_keys += [passage_key(pid) for pid in self._documents.pop(doc_id).passage_ids]
-            del self._placement[doc_id]
+            del self._documents[doc_id], self._placement[doc_id]
         self._segments = {s: c for s, c in self._segments.items() if s not in damaged}
         self._recount = True
         self.base = Manifest(self.base.settings, dict(self._documents), self.base.created, self.base.extra)
@@ -197,8 +196,6 @@ class FilesWriter:
         for encoded in passages:
             with self._writing():
                 self._builder.add(encoded)
-            self._new_keys.append(passage_key(encoded.passage.passage_id))
-            self._new_vectors.append(encoded.vector.astype(np.float32))
             self._new_df = counted(self._new_df, encoded.pieces.ids)
         self._documents[doc_id] = DocumentEntry(content_hash, title, tuple(e.passage.passage_id for e in passages))
 
@@ -210,31 +207,25 @@ class FilesWriter:
                 raise ValueError(f"{doc_id} was added twice in one indexing run")
             if entry is not None and place is not None:
                 self._dropped.append((place[0], int(place[1]), len(entry.passage_ids)))
-                self._dropped_keys += [passage_key(pid) for pid in entry.passage_ids]
 
     def commit(self) -> str:
         name = f"gen-{time.strftime('%Y%m%d-%H%M%S')}-{uuid.uuid4().hex[:6]}"
         staging = self.folder / f".{name}.tmp"
         self._staging.append(staging)
         with self._writing():
+            self._keep_used_segments()
             if self._builder is not None:
-                self._segments[self._segment_name] = self._builder.finish()
-                sealed = self.folder / SEGMENTS / self._segment_name
-                os.replace(self._builder.folder, sealed)
-                self._placed.append(sealed)
-                self._stamps[self._segment_name] = stamps(sealed)
+                self._seal(self._builder)
                 self._builder = None
             make_folder(staging)
-            vectors, piece_df = self._vectors_and_piece_df()
-            used = {segment for segment, _ in self._placement.values()}
-            self._segments = {s: c for s, c in self._segments.items() if s in used}
-            vectors.write(staging / VECTORS)
+            piece_df = self._piece_df()
             write_file(staging / PIECE_DF, array_bytes(piece_df))
             extra = {
                 "segments": self._segments,
+                "groups": [group.as_json() for group in self._groups],
                 "stamps": {s: self._stamps[s] for s in self._segments if s in self._stamps},
                 "placement": placement_columns(self._placement, self._documents),
-                "files": {n: sha256(staging / n) for n in (VECTORS, PIECE_DF)},
+                "files": {PIECE_DF: sha256(staging / PIECE_DF)},
             }
             manifest = Manifest(self.settings, self._documents, time.time(), extra)
             manifest_bytes = manifest.to_json().encode("utf-8")
@@ -249,25 +240,56 @@ class FilesWriter:
         self._prune(name, self._base_version)
         return name
 
-    def _vectors_and_piece_df(self) -> tuple[VectorIndex, np.ndarray]:
-        """The base generation's vectors and piece counts, without the dropped passages, with the new ones."""
+    def _seal(self, builder: SegmentBuilder) -> None:
+        """Finish this run's segment (with an IVF index over the flat segments when they reach the
+        threshold with it) and move it into place."""
+        checksums = builder.finish()
+        live = self._live_rows()
+        grouped = {name for group in self._groups for name in group.segments}
+        flat = sorted(name for name in live if name not in grouped and name != self._segment_name)  # oldest first
+        mine = live.get(self._segment_name, np.zeros(0, dtype=np.int64))
+        if needs_group({**{name: len(live[name]) for name in flat}, self._segment_name: len(mine)}):
+            members = [(name, self.folder / SEGMENTS / name, live[name]) for name in flat]
+            group = build_group(builder.folder, [*members, (self._segment_name, builder.folder, mine)])
+            self._groups.append(group)
+            checksums[IVF_FILE] = sha256(builder.folder / IVF_FILE)
+            log.info("vectors of %d segments now searched through one IVF index", len(group.segments))
+        self._segments[self._segment_name] = checksums
+        sealed = self.folder / SEGMENTS / self._segment_name
+        os.replace(builder.folder, sealed)
+        self._placed.append(sealed)
+        self._stamps[self._segment_name] = stamps(sealed, checksums)
+
+    def _live_rows(self) -> dict[str, np.ndarray]:
+        """The rows of each segment that the articles now held use."""
+        rows: dict[str, list[int]] = {}
+        for doc_id, (segment, first) in self._placement.items():
+            rows.setdefault(segment, []).extend(range(first, first + len(self._documents[doc_id].passage_ids)))
+        return {segment: np.array(r, dtype=np.int64) for segment, r in rows.items()}
+
+    def _keep_used_segments(self) -> None:
+        """Forget the segments no article uses and the groups none of whose segments is used; a group's
+        host segment stays while its group does (it holds the group's IVF index)."""
+        used = {segment for segment, _ in self._placement.values()}
+        self._groups = [g for g in self._groups if g.host in self._segments and used & set(g.segments)]
+        hosts = {group.host for group in self._groups}
+        self._segments = {s: c for s, c in self._segments.items() if s in used or s in hosts}
+
+    def _piece_df(self) -> np.ndarray:
+        """The base generation's piece counts, without the dropped passages, with the new ones."""
         if self.base is not None and self._base_version is not None:
-            folder = self.folder / self._base_version
-            vectors = VectorIndex.read(folder / VECTORS).without(self._dropped_keys)
             if self._recount:
                 piece_df = self._kept_piece_df()
             else:
-                piece_df = np.load(folder / PIECE_DF, allow_pickle=False).astype(np.int32)
+                piece_df = np.load(self.folder / self._base_version / PIECE_DF, allow_pickle=False).astype(np.int32)
                 for segment, first, count in self._dropped:
                     for ids in segment_piece_ids(self.folder / SEGMENTS / segment, range(first, first + count)):
                         piece_df = counted(piece_df, ids, -1)
         else:
-            vectors, piece_df = VectorIndex.empty(self.settings.dim), np.zeros(0, dtype=np.int32)
+            piece_df = np.zeros(0, dtype=np.int32)
         size = max(len(piece_df), len(self._new_df))
         piece_df = np.pad(piece_df, (0, size - len(piece_df))) + np.pad(self._new_df, (0, size - len(self._new_df)))
-        if self._new_keys:
-            vectors = vectors.with_added(np.stack(self._new_vectors), np.array(self._new_keys, dtype=np.int64))
-        return vectors, piece_df.astype(np.int32)
+        return piece_df.astype(np.int32)
 
     def _kept_piece_df(self) -> np.ndarray:
         """Piece counts of the passages kept from the base, counted again from their segments."""

@@ -4,9 +4,12 @@ Read by the store's readers and its writer alike (:mod:`qa.store.faiss`,
 :mod:`qa.store.files_writer`). A generation folder holds::
 
     manifest.json   Manifest: settings, articles, and in ``extra`` the segments with their
-                    checksums, where each article's passages are, the checksums below
-    vectors.faiss   the passage vectors (qa.store.vectors)
+                    checksums, where each article's passages are, the groups of segments searched
+                    through one IVF index (qa.store.vector_search), the checksum below
     piece_df.npy    how many passages hold each word-piece id
+
+Generations written before vectors were searched per segment also hold a
+``vectors.faiss`` of every passage vector; it is no longer read.
 """
 
 from __future__ import annotations
@@ -27,7 +30,6 @@ from .folder import POINTER
 from .segments import sha256
 
 MANIFEST = "manifest.json"
-VECTORS = "vectors.faiss"
 PIECE_DF = "piece_df.npy"
 
 
@@ -88,7 +90,7 @@ def read_manifest(folder: Path, generation: str, checksum: str | None = None) ->
 
 def check_generation(folder: Path, generation: str, manifest: Manifest) -> None:
     """The generation's own files against the manifest's checksums (its segments are checked apart)."""
-    for name in (VECTORS, PIECE_DF):
+    for name in (PIECE_DF,):
         path = folder / generation / name
         if not path.is_file():
             raise IndexCorrupt(f"{path}: missing")

@@ -11,9 +11,12 @@ A segment is a folder written once by one indexing run and never changed::
     piece_meta.i32    token id and end offset    (pieces, 2)
     bounds.i64        first sentence and piece row of each passage (passages + 1, 2)
     terms.npz         keyword counts (qa.lexical.TermCounts)
+    vectors.ivf       in some segments only: an IVF index over the vectors of a group of segments
+                      (qa.store.vector_search), this one and earlier ones
 
 Arrays are raw little-endian files, appended while the run embeds and read
-back as memory maps, so neither side holds a whole archive in memory.
+back as memory maps, so neither side holds a whole archive in memory; the
+passage vectors are searched where they lie (qa.store.vector_search).
 Word-piece vectors take one byte per dimension: about 50 KB for a passage
 of 600 characters.
 """
@@ -27,14 +30,16 @@ import os
 from collections.abc import Sequence
 from functools import cached_property
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
 from ..chunking import Passage
 from ..embed import Pieces
 from ..lexical import TermCounts
-from .base import EncodedPassage, IndexCorrupt
+from .base import EncodedPassage, IndexCorrupt, passage_key
 from .scoring import dequantise, quantise
+from .vectors import IVF_FILE, read_ivf
 
 SEGMENT_JSON = "segment.json"
 ARRAYS: dict[str, tuple[str, str | int]] = {  # file -> (dtype, columns: "dim" or a number)
@@ -63,9 +68,14 @@ def stamp(path: Path) -> list[int]:
     return [info.st_size, info.st_ino, info.st_mtime_ns, info.st_ctime_ns]
 
 
-def stamps(folder: Path) -> dict[str, list[int]]:
+def files_of(checksums: dict[str, str]) -> tuple[str, ...]:
+    """The files of a segment with these checksums: those of every segment, and its IVF index if it has one."""
+    return FILES + tuple(name for name in checksums if name not in FILES)
+
+
+def stamps(folder: Path, checksums: dict[str, str]) -> dict[str, list[int]]:
     """The stamps of a segment's files."""
-    return {name: stamp(folder / name) for name in FILES}
+    return {name: stamp(folder / name) for name in files_of(checksums)}
 
 
 def verify_segment(
@@ -75,7 +85,7 @@ def verify_segment(
     (IndexCorrupt). A file whose stamp is in ``known`` (taken when it was last hashed) is not hashed
     again. Returns the files' stamps."""
     now = {}
-    for name in FILES:
+    for name in files_of(checksums):
         path = folder / name
         if not path.is_file():
             raise IndexCorrupt(f"{path}: missing")
@@ -169,6 +179,24 @@ class Segment:
     @cached_property
     def terms(self) -> TermCounts:
         return TermCounts.load(self.folder / "terms.npz")
+
+    @property
+    def vectors(self) -> np.ndarray:
+        """The passage vectors, one row per passage (a memory map)."""
+        return self.arrays["vectors.f32"]
+
+    @cached_property
+    def keys(self) -> np.ndarray:
+        """The store's handle (``passage_key``) of each passage, by row."""
+        return np.array([passage_key(p.passage_id) for p in self.passages], dtype=np.int64)
+
+    @cached_property
+    def ivf(self) -> Any:
+        """The IVF index this segment holds (see qa.store.vector_search); IndexCorrupt when it has none."""
+        try:
+            return read_ivf(self.folder / IVF_FILE)
+        except (ValueError, OSError) as exc:
+            raise IndexCorrupt(f"{self.folder / IVF_FILE}: unreadable ({exc})") from exc
 
     def sentence_vectors(self, row: int) -> np.ndarray:
         start, end = self.arrays["bounds.i64"][row : row + 2, 0]

@@ -1,13 +1,14 @@
-"""Nearest-neighbour search over passage vectors, chosen by size.
+"""Nearest-neighbour search over passage vectors: flat for a small set, IVF for a large one.
 
-Below :data:`ANN_THRESHOLD` vectors a flat index compares the question with
-every passage: exact, and a few milliseconds. Above it an inverted-file
-index (IVF) compares it with the passages of the nearest fifth of its
-``nlist`` clusters only, each vector held in 8 bits per dimension, and scores
-the best candidates again with their full vectors; unlike
-FAISS's HNSW, IVF removes vectors by id, which re-indexing needs. The
-clusters are learned once, when the index first crosses the threshold, from
-a sample of the vectors.
+Each segment of the files store keeps its passages' vectors in its own
+``vectors.f32`` (qa.store.segments), and a flat search compares the question
+with every one of them: exact, and a few milliseconds below
+:data:`ANN_THRESHOLD` vectors. Past it, an inverted-file index (IVF) is
+built once over the vectors of a group of segments (qa.store.vector_search):
+it compares the question with the vectors of the nearest fifth of its
+``nlist`` clusters only, each held in 8 bits per dimension, and the best
+candidates are scored again with their full vectors. Passages removed since
+the IVF was built are left out of its search by a bitmap of the live ones.
 
 Why a fifth, 8 bits and a second scoring: the model's vectors all lie in a
 narrow cone (their mean direction has a cosine of 0.94 with them), so a
@@ -18,12 +19,11 @@ cheaper to scan, so more lists fit in the time, and scoring their best 40
 again exactly removes their rounding (docs/benchmarks.md).
 
 Single questions are searched with one thread: OpenMP's thread pool made a
-lone flat search four times slower on a busy two-core machine.
+lone search four times slower on a busy two-core machine.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -34,6 +34,7 @@ ANN_THRESHOLD = 200_000
 PROBED_SHARE = 5  # one cluster in five is searched
 REFINED = 4  # candidates found by the 8-bit codes per passage asked for, then scored exactly
 TRAINING_SAMPLE = 64  # vectors per cluster used to learn the clusters
+IVF_FILE = "vectors.ivf"
 
 
 def nlist_for(count: int) -> int:
@@ -45,90 +46,60 @@ def nprobe_for(nlist: int) -> int:
     return max(1, nlist // PROBED_SHARE)
 
 
-class VectorIndex:
-    """Passage vectors by int64 key, searchable by inner product (cosine: the vectors are normalised)."""
-
-    def __init__(self, index: faiss.Index):
-        self.index = index
-        if isinstance(faiss.downcast_index(index), faiss.IndexIVF):
-            ivf = faiss.extract_index_ivf(index)
-            ivf.nprobe = nprobe_for(ivf.nlist)
-
-    @classmethod
-    def empty(cls, dim: int) -> VectorIndex:
-        return cls(faiss.IndexIDMap2(faiss.IndexFlatIP(dim)))
-
-    @classmethod
-    def read(cls, path: Path) -> VectorIndex:
-        return cls(faiss.read_index(str(path)))
-
-    def write(self, path: Path) -> None:
-        """Through a Python file, so that a failed write raises OSError with its reason (a full disk:
-        ENOSPC), where FAISS's own writer gives a RuntimeError without one."""
-        with open(path, "wb") as f:
-            faiss.write_index(self.index, faiss.PyCallbackIOWriter(f.write))  # type: ignore[attr-defined]
-
-    @property
-    def count(self) -> int:
-        return int(self.index.ntotal)
-
-    @property
-    def dim(self) -> int:
-        return int(self.index.d)
-
-    @property
-    def is_approximate(self) -> bool:
-        return isinstance(faiss.downcast_index(self.index), faiss.IndexIVF)
-
-    def search(
-        self, query: np.ndarray, k: int, exact: Callable[[list[int]], np.ndarray] | None = None
-    ) -> list[tuple[int, float]]:
-        """The ``k`` nearest keys with their scores, best first. ``exact`` gives the full vectors of
-        keys: an approximate index then finds ``REFINED`` times as many candidates by its 8-bit codes
-        and they are scored again exactly."""
-        if self.count == 0 or k <= 0:
-            return []
-        faiss.omp_set_num_threads(1)
-        wanted = k * REFINED if exact is not None and self.is_approximate else k
-        scores, keys = self.index.search(query.reshape(1, -1).astype(np.float32), min(wanted, self.count))
-        found = [(int(key), float(s)) for s, key in zip(scores[0], keys[0], strict=True) if key >= 0]
-        if exact is None or wanted == k or not found:
-            return found
-        candidates = [key for key, _ in found]
-        rescored = np.asarray(exact(candidates), dtype=np.float32) @ query.astype(np.float32)
-        order = np.argsort(-rescored, kind="stable")[:k]
-        return [(candidates[i], float(rescored[i])) for i in order]
-
-    def without(self, keys: list[int]) -> VectorIndex:
-        index: Any = faiss.clone_index(self.index)
-        if keys:
-            index.remove_ids(np.array(keys, dtype=np.int64))
-        return VectorIndex(index)
-
-    def with_added(self, vectors: np.ndarray, keys: np.ndarray) -> VectorIndex:
-        """A copy holding these vectors too; becomes an IVF index when it crosses the threshold."""
-        index = faiss.clone_index(self.index)
-        if not self.is_approximate and self.count + len(keys) >= ANN_THRESHOLD:
-            return VectorIndex(_ivf_from(index, vectors, keys))
-        index.add_with_ids(np.ascontiguousarray(vectors, dtype=np.float32), keys)
-        return VectorIndex(index)
+def best_first(scores: np.ndarray, k: int) -> np.ndarray:
+    """Positions of the ``k`` highest scores, highest first (ties in position order)."""
+    if k <= 0 or not len(scores):
+        return np.zeros(0, dtype=np.int64)
+    if k < len(scores):
+        top = np.argpartition(-scores, k - 1)[:k]
+        return top[np.lexsort((top, -scores[top]))]
+    return np.argsort(-scores, kind="stable")
 
 
-def _ivf_from(flat: Any, vectors: np.ndarray, keys: np.ndarray) -> Any:
-    """An IVF index holding the flat index's vectors and the new ones."""
-    id_map: Any = faiss.downcast_index(flat)
-    old = id_map.index.reconstruct_n(0, flat.ntotal) if flat.ntotal else np.zeros((0, vectors.shape[1]), np.float32)
-    old_keys = faiss.vector_to_array(id_map.id_map) if flat.ntotal else np.zeros(0, dtype=np.int64)
-    everything = np.concatenate([old, vectors]).astype(np.float32)
-    all_keys = np.concatenate([old_keys, keys]).astype(np.int64)
-    nlist = nlist_for(len(everything))
-    dim = everything.shape[1]
+def build_ivf(vectors: np.ndarray, ids: np.ndarray) -> Any:
+    """An IVF index of ``vectors`` (normalised, float32) under the int64 ``ids``, with 8-bit codes;
+    its clusters learned from a sample of them."""
+    vectors = np.ascontiguousarray(vectors, dtype=np.float32)
+    nlist = nlist_for(len(vectors))
+    dim = vectors.shape[1]
     ivf = faiss.IndexIVFScalarQuantizer(
         faiss.IndexFlatIP(dim), dim, nlist, faiss.ScalarQuantizer.QT_8bit, faiss.METRIC_INNER_PRODUCT
     )
-    sample = np.random.default_rng(0).choice(
-        len(everything), min(len(everything), nlist * TRAINING_SAMPLE), replace=False
-    )
-    ivf.train(everything[np.sort(sample)])
-    ivf.add_with_ids(everything, all_keys)
+    sample = np.random.default_rng(0).choice(len(vectors), min(len(vectors), nlist * TRAINING_SAMPLE), replace=False)
+    ivf.train(vectors[np.sort(sample)])
+    ivf.add_with_ids(vectors, np.asarray(ids, dtype=np.int64))
+    ivf.nprobe = nprobe_for(nlist)
     return ivf
+
+
+def write_ivf(index: Any, path: Path) -> None:
+    """Through a Python file, so that a failed write raises OSError with its reason (a full disk:
+    ENOSPC), where FAISS's own writer gives a RuntimeError without one."""
+    with open(path, "wb") as f:
+        faiss.write_index(index, faiss.PyCallbackIOWriter(f.write))  # type: ignore[attr-defined]
+
+
+def read_ivf(path: Path) -> Any:
+    """Raises ValueError when the file holds no IVF index."""
+    try:
+        index = faiss.read_index(str(path))
+    except RuntimeError as exc:
+        raise ValueError(f"{path.name} is not a FAISS index ({str(exc).splitlines()[0][:80]})") from exc
+    if not isinstance(faiss.downcast_index(index), faiss.IndexIVF):
+        raise ValueError(f"{path.name} holds no IVF index")
+    ivf = faiss.extract_index_ivf(index)
+    ivf.nprobe = nprobe_for(ivf.nlist)
+    return index
+
+
+def search_ivf(index: Any, query: np.ndarray, count: int, live: np.ndarray) -> np.ndarray:
+    """The ids of the ``count`` nearest vectors by their 8-bit codes, among the ids whose bit is set
+    in ``live`` (a little-endian bitmap, as ``np.packbits(mask, bitorder="little")``)."""
+    if count <= 0 or index.ntotal == 0:
+        return np.zeros(0, dtype=np.int64)
+    faiss.omp_set_num_threads(1)
+    selector = faiss.IDSelectorBitmap(len(live) * 8, faiss.swig_ptr(live))
+    params = faiss.SearchParametersIVF()
+    params.sel, params.nprobe = selector, faiss.extract_index_ivf(index).nprobe
+    _, ids = index.search(query.reshape(1, -1).astype(np.float32), min(count, index.ntotal), params=params)
+    return ids[0][ids[0] >= 0]
