@@ -11,7 +11,9 @@ Two choices, each made on the even half only:
   made from the questions themselves as bench/train_reader.py makes its adversarial ones (a name, number or
   role the relevant passage holds swapped for one it does not hold); the floor kept is the highest that
   still answers 95 % of the answerable questions.
-Each question is read once; the grid then only re-weighs numbers.
+Each question is read once; the grid then only re-weighs numbers. Last, the whole judge with that floor,
+with and without its rule on names (the article must hold the names, numbers and countries the question
+gives), on the even half: how many answerable questions it answers, how many made-up ones it refuses.
 """
 
 from __future__ import annotations
@@ -95,12 +97,13 @@ def main() -> None:
     titles = {d.title for d in documents}
     names = sorted({m.group() for c in cases[0::2] for m in _NAME.finditer(c.question)} | titles)
     halves = {"even": cases[0::2], "odd": cases[1::2]}
-    gathered, unanswerable = {}, {}
+    gathered, unanswerable, made_up = {}, {}, {}
     for half, members in halves.items():
         rng = random.Random(1)
         gathered[half] = gather(retriever, [c.question for c in members])
         swapped = [adversarial(c.question, texts[next(iter(c.relevant_docs))], names, rng) for c in members]
-        unanswerable[half] = gather(retriever, [s for s in swapped if s])
+        made_up[half] = [s for s in swapped if s]
+        unanswerable[half] = gather(retriever, made_up[half])
         print(f"{half}: {len(members)} questions, {len(unanswerable[half])} made unanswerable", flush=True)
 
     print("\n| answers weight | even Hit@1 | even MRR@10 | odd Hit@1 | odd MRR@10 |\n|---|---|---|---|---|")
@@ -125,6 +128,21 @@ def main() -> None:
         print(f"| {floor} | " + " | ".join(f"{v:.3f}" for v in cells) + " |", flush=True)
     kept = max(f for ok, f in floors if ok) if any(ok for ok, _ in floors) else min(FLOORS)
     print(f"\nchosen on the even half: {Judging(answers_floor=kept)}")
+
+    print("\n| judge, even half | answered | refused |\n|---|---|---|")
+    for names_rule in (True, False):
+        judging = Judging(answers_floor=kept, names=names_rule)
+        judged = Retriever(
+            retriever.store,
+            retriever.embedder,
+            retriever.corpus_dir,
+            Ranking(read=chosen),
+            retriever.reader_model,
+            judging,
+        )
+        answered = np.mean([judged.answer(c.question).found for c in halves["even"]])
+        refused = np.mean([not judged.answer(q).found for q in made_up["even"]])
+        print(f"| {judging} | {answered:.3f} | {refused:.3f} |", flush=True)
 
 
 if __name__ == "__main__":

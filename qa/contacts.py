@@ -29,16 +29,6 @@ WINDOW = 60  # characters on each side of a span that say what it is about
 
 
 @dataclass(frozen=True)
-class ContactWeights:
-    """How much each finding counts, on the scale of a sentence's relevance (0–1)."""
-
-    contact_bonus: float = 0.06  # a contact sentence, for a question about contacts
-    cue: float = 0.03  # a span whose context says what it is ("Email:", "Tel.")
-    window: float = 0.5  # the question's words near the span
-    entity: float = 0.03  # a name the question gives ("in Cairo") stands near the span
-
-
-@dataclass(frozen=True)
 class Evidence:
     """One passage as the ranking saw it."""
 
@@ -46,7 +36,6 @@ class Evidence:
     sentences: tuple[tuple[int, int], ...]
     relevance: np.ndarray  # per sentence: how well it matches the question
     match: TokenMatch | None  # the question's word pieces against the passage's (None when not reranked)
-    focus: np.ndarray | None = None  # which of the question's pieces name what it asks about
 
 
 def is_contact(sentence: str) -> bool:
@@ -61,14 +50,15 @@ def answered_here(question: Question, referent: str | None = None) -> bool:
     return (question.contact and question.expects == "person") or bool(referent and question.owned)
 
 
-def read_contacts(
-    question: Question, evidence: Evidence, referent: str | None = None, weights: ContactWeights = ContactWeights()
-) -> Span | None:
-    """The email, phone number or position in one passage that answers ``question``; ``referent``: the
-    person it must belong to ("his email" after "Who leads IOM Mongolia?"). None when there is none."""
+def read_contacts(question: Question, evidence: Evidence, referent: str | None = None) -> Span | None:
+    """The email, phone number, contact person or position in one passage that answers ``question``;
+    ``referent``: the person it must belong to ("his email" after "Who leads IOM Mongolia?"). None when
+    there is none. No weights: among the candidates, the one standing by more of the names the question
+    gives wins, then one of a contact block, then the one whose sentence (then surroundings) best
+    matches the question."""
     kinds = CONTACT_SPANS.get(question.expects) or (question.expects,)
     text = evidence.text
-    best: tuple[float, Span] | None = None
+    best: tuple[tuple, Span] | None = None
     for i, (s, e) in enumerate(evidence.sentences):
         contact = is_contact(text[s:e])
         if question.expects == "person" and not contact:
@@ -80,10 +70,14 @@ def read_contacts(
             if referent and span.kind in OWNED and not _belongs_to(referent, span, spans, text[s:e]):
                 continue
             placed = Span(s + span.start, s + span.end, span.kind, span.cue)
-            score = float(evidence.relevance[i]) + weights.contact_bonus * contact + weights.cue * span.cue
-            score += weights.window * _near(evidence, placed) + weights.entity * _names_nearby(question, text, placed)
-            if best is None or score > best[0]:
-                best = (score, placed)
+            rank = (
+                _names_nearby(question, text, placed),
+                contact,
+                round(float(evidence.relevance[i]), 2),
+                _near(evidence, placed),
+            )
+            if best is None or rank > best[0]:
+                best = (rank, placed)
     return best[1] if best else None
 
 

@@ -34,6 +34,7 @@ class Judging:
 
     score_floor: float = 0.78  # a best search score under this: the passage is about something else
     answers_floor: float = 0.0  # the reader's "answers" logit under this: the passage does not answer
+    names: bool = True  # refuse when the article lacks a name, number or country the question gives
 
 
 @dataclass(frozen=True)
@@ -62,7 +63,8 @@ def judge(
     ``article_pieces`` let a name written differently in the article ("Ulaanbaatar", "Oulan-Bator") count as present."""
     if searched_score < judging.score_floor:
         return Verdict(False, "Nothing in the articles is close to this question.")
-    for name in missing_names(question, article, question_pieces, article_pieces, asked_at):
+    missing = missing_names(question, article, question_pieces, article_pieces, asked_at) if judging.names else []
+    for name in missing:
         return Verdict(False, f"The passages closest to the question say nothing about {name}.")
     kind = KIND_NAMES.get(question.expects)
     if answered_here(question, referent):

@@ -11,8 +11,6 @@ from __future__ import annotations
 
 import dataclasses
 
-import numpy as np
-
 from .contacts import Evidence, answered_here, read_contacts
 from .question import Question
 from .ranking import ReadWeights
@@ -27,19 +25,20 @@ def read(
     head: list[Scored],
     weights: ReadWeights,
     referent: str | None = None,
-    focus: np.ndarray | None = None,
+    searched: str | None = None,
 ) -> list[Scored]:
     """``head`` read by ``model`` and ranked again, best first, each with its short answer (``span``).
-    Without a model (a broken install, the model-free test backend) only contact questions get one."""
-    readings = model.read(question.text, [s.passage.text for s in head]) if model else [None] * len(head)
+    ``searched``: what the model reads as the question (a follow-up with the question before it; by
+    default the question). Without a model (a broken install, the model-free test backend) only contact
+    questions get a short answer."""
+    texts = [s.passage.text for s in head]
+    readings = model.read(searched or question.text, texts) if model else [None] * len(head)
     by_contacts = answered_here(question, referent)
     read_head = []
     for scored, reading in zip(head, readings, strict=True):
         span = Span(reading.start, reading.end, question.expects) if reading and reading.has_span else None
         if by_contacts:
-            evidence = Evidence(
-                scored.passage.text, scored.passage.sentences, scored.sentence_relevance, scored.match, focus
-            )
+            evidence = Evidence(scored.passage.text, scored.passage.sentences, scored.sentence_relevance, scored.match)
             span = read_contacts(question, evidence, referent)
         score = fused_score(scored.score, reading, weights)
         read_head.append(

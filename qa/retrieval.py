@@ -173,8 +173,7 @@ class Retriever:
         if ranking.read is not None and head:
             model = self._reader_model()
             asked = asked or analyse(searched)
-            focus = _rows_of(question_pieces, searched, asked.focus)
-            head = read(model, asked, head, ranking.read, referent, focus)
+            head = read(model, asked, head, ranking.read, referent, searched)
         return Ranked(head + tail, question_pieces, loaded.reader)
 
     def _reader_model(self) -> ReaderModel | None:
@@ -266,14 +265,6 @@ class Retriever:
         short = answer.short_answer
         person = short.text.split(",")[0] if short is not None and short.kind == "person" else None
         self._people[(self.reader.version, question, history, ranking)] = person
-
-
-def _rows_of(pieces: Pieces, text: str, words: str | None) -> np.ndarray | None:
-    """Which of ``pieces`` (read from ``text``) make up ``words``, at their last occurrence."""
-    start = text.rfind(words) if words else -1
-    if start < 0 or words is None:
-        return None
-    return (pieces.ends > start) & (pieces.ends <= start + len(words))
 
 
 @functools.lru_cache(maxsize=4)
