@@ -17,7 +17,9 @@ from tqdm import tqdm
 from . import limits
 from .chunking import ChunkSettings, Passage, chunk_document
 from .embed import DEFAULT_BACKEND, DEFAULT_DEVICE, DEFAULT_MODEL, Embedder, Pieces, family_of, get_embedder
+from .file_stamps import CorpusStamps, StampsFile
 from .ingest import Corpus, CorpusError, Document, load_corpus
+from .ingest.folder import UnchangedFile
 from .store import EncodedPassage, IndexSettings, Store, open_store
 
 log = logging.getLogger(__name__)
@@ -88,17 +90,22 @@ def update_index(
     """Make the index in ``store`` match the articles of ``corpus_dir``.
 
     Only added and changed articles go through the model; the rest keep their
-    vectors. Nothing is visible until the whole run is committed, so the
-    previous index stays in use until the new one is complete. Files over
-    ``max_file_bytes`` (default: qa.limits.MAX_FILE_BYTES) are skipped.
+    vectors. Files are read only when their size or times changed since the
+    run that wrote the index in use took them, and their bytes too
+    (qa.file_stamps); ``full`` reads and embeds everything again. Nothing is
+    visible until the whole run is committed, so the previous index stays in
+    use until the new one is complete. Files over ``max_file_bytes``
+    (default: qa.limits.MAX_FILE_BYTES) are skipped.
     ``progress``, when given, is told how the run goes (see :data:`Progress`). ``device``: where
     the torch backend runs (qa.embed.DEVICES).
     """
     if not Path(corpus_dir).is_dir():  # before taking the store's lock (which creates its folder)
         raise CorpusError(f"corpus folder not found: {corpus_dir}")
-    read = functools.partial(_read_corpus, Path(corpus_dir), max_file_bytes)
+    limit = limits.MAX_FILE_BYTES if max_file_bytes is None else max_file_bytes
+    read = functools.partial(_read_corpus, Path(corpus_dir), limit)
+    stamps = functools.partial(StampsFile, str(Path(corpus_dir).resolve()), max_file_bytes=limit)
     load = functools.partial(get_embedder, model, backend, device)
-    return _run(read, store, load, chunking, full, show_progress, wait_seconds, progress)
+    return _run(read, stamps, store, load, chunking, full, show_progress, wait_seconds, progress)
 
 
 def index_documents(
@@ -114,27 +121,31 @@ def index_documents(
 ) -> UpdateReport:
     """Make the index in ``store`` hold exactly ``documents`` (see :func:`update_index`)."""
     load = functools.partial(get_embedder, model, backend, device)
-    return _run(lambda _known: list(documents), store, load, chunking, full, show_progress, wait_seconds, None)
+    return _run(
+        lambda _known, _unchanged: list(documents), None, store, load, chunking, full, show_progress, wait_seconds, None
+    )
 
 
-def _read_corpus(corpus_dir: Path, max_file_bytes: int | None, known: dict[str, str]) -> Corpus:
-    corpus = load_corpus(corpus_dir, limits.MAX_FILE_BYTES if max_file_bytes is None else max_file_bytes, known)
+def _read_corpus(corpus_dir: Path, max_file_bytes: int, known: dict[str, str], unchanged: UnchangedFile) -> Corpus:
+    corpus = load_corpus(corpus_dir, max_file_bytes, known, unchanged)
     if not corpus.documents and not corpus.unchanged:
         raise CorpusError(f"no readable article in {corpus_dir}")
     return corpus
 
 
-def _run(read, store, load, chunking, full, show_progress, wait_seconds, progress) -> UpdateReport:
+def _run(read, stamps_file, store, load, chunking, full, show_progress, wait_seconds, progress) -> UpdateReport:
     store = open_store(store)
     embedder = load()
     report = UpdateReport()
     with store.writer(index_settings(embedder, chunking), rebuild=full, wait_seconds=wait_seconds) as writer:
         known = {d: entry.content_hash for d, entry in writer.base.documents.items()} if writer.base else {}
-        corpus = read(known)  # read only once it is our turn to write
+        where: StampsFile | None = stamps_file(store.location) if stamps_file else None
+        stamps = where.load(known) if where and writer.base is not None else CorpusStamps({})
+        corpus = read(known, stamps.unchanged)  # read only once it is our turn to write
         unread: dict[str, str] = {}  # recognised by their hash without being read: unchanged
         if isinstance(corpus, Corpus):
             report.skipped = list(corpus.skipped)
-            report.boilerplate = corpus.boilerplate.summary()
+            report.boilerplate = corpus.boilerplate.summary() if corpus.boilerplate else stamps.boilerplate
             documents, unread = corpus.documents, corpus.unchanged
         else:
             documents = corpus
@@ -149,6 +160,7 @@ def _run(read, store, load, chunking, full, show_progress, wait_seconds, progres
         report.removed = sorted(set(known) - set(current))
         report.unchanged = len(current) - len(report.added) - len(report.changed) - len(report.repaired)
         if writer.base is not None and not report.touched:
+            _remember(where, stamps, report, current)
             return report
 
         writer.remove(report.removed)
@@ -170,7 +182,18 @@ def _run(read, store, load, chunking, full, show_progress, wait_seconds, progres
                     progress(report, done, total)
         report.passages_embedded = total
         report.version = writer.commit()
+    _remember(where, stamps, report, current)
     return report
+
+
+def _remember(where: StampsFile | None, stamps: CorpusStamps, report: UpdateReport, held: dict[str, str]) -> None:
+    """Keep the stamps of the files read or kept unread, but for those skipped (read again, to say why);
+    ``held``: the articles the index holds now."""
+    if where is None:
+        return
+    skipped = {name for name, _ in report.skipped}
+    skipped |= {name.rpartition(" line ")[0] for name in skipped if name.rpartition(" line ")[2].isdigit()}
+    where.save(held, {rel: s for rel, s in stamps.taken.items() if rel not in skipped}, report.boilerplate)
 
 
 def _batches(chunked: list[tuple[Document, list[Passage]]]):

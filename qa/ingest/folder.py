@@ -20,7 +20,7 @@ from .collection import COLLECTION_SUFFIXES, is_collection, read_collection, rec
 from .document import CorpusError, Document, Unusable
 from .html import extract_html, html_document
 from .pdf import extract_pdf, pdf_document
-from .text import clean_document, read_text
+from .text import clean_document, read_text, text_hash
 
 log = logging.getLogger(__name__)
 
@@ -35,9 +35,14 @@ class Corpus:
 
     documents: list[Document]
     skipped: list[tuple[str, str]]  # (file relative to the corpus, why), one per unusable file or record line
-    boilerplate: BoilerplateReport  # what was removed as site boilerplate
-    # doc_id → content hash of collection records recognised by their hash and not read (see load_corpus)
+    boilerplate: BoilerplateReport | None  # what was removed as site boilerplate; None: no .txt/.md file read
+    # doc_id → content hash of the known articles that were not read, or not cleaned (see load_corpus)
     unchanged: dict[str, str] = field(default_factory=dict)
+
+
+# Asked about each article file before it is read (its name in the corpus, its real path): True when it is
+# as it was when the index read it (qa.file_stamps), so that its known articles are kept without reading it.
+UnchangedFile = Callable[[str, Path], bool]
 
 
 def is_article_name(name: str) -> bool:
@@ -45,14 +50,23 @@ def is_article_name(name: str) -> bool:
     return not name.startswith(".") and name.lower().endswith(SUFFIXES)
 
 
-def load_corpus(corpus_dir: Path, max_file_bytes: int | None = None, known: Mapping[str, str] | None = None) -> Corpus:
+def load_corpus(
+    corpus_dir: Path,
+    max_file_bytes: int | None = None,
+    known: Mapping[str, str] | None = None,
+    unchanged_file: UnchangedFile | None = None,
+) -> Corpus:
     """Read and clean every article of ``corpus_dir``; unusable files are skipped and listed.
 
     ``max_file_bytes`` limits each file, and each record of a collection
     (default: qa.limits.max_file_bytes(), which QA_MAX_FILE_MB sets).
     ``known`` (doc_id → content hash, what an index holds) lets collection
-    records that have not changed go unread: they are listed in
-    ``Corpus.unchanged``, not in ``Corpus.documents``.
+    records that have not changed go unread, and .txt/.md articles whose
+    text and boilerplate have not changed go uncleaned: they are listed in
+    ``Corpus.unchanged``, not in ``Corpus.documents``. ``unchanged_file``
+    lets files go unread: those it says are unchanged keep their known
+    articles. Not .txt/.md files while one of them was added, changed or
+    removed: boilerplate is learned from them all, so all are read then.
     """
     if max_file_bytes is None:
         max_file_bytes = limits.max_file_bytes()
@@ -62,34 +76,57 @@ def load_corpus(corpus_dir: Path, max_file_bytes: int | None = None, known: Mapp
     found: dict[str, list[Document]] = {}
     unchanged: dict[str, str] = {}
     texts: dict[str, str] = {}  # .txt/.md: cleaned once all are read (boilerplate is learned from all)
+    held = _articles_by_file(known or {})
+    unread_texts: dict[str, Path] = {}  # unchanged .txt/.md files, read only if another one changed
 
     def skip(rel: str, why: str) -> None:
         log.warning("skipping %s: %s", rel, why)
         skipped.append((rel, why))
 
-    for path in files:
-        rel = path.relative_to(root).as_posix()
+    def read(rel: str, real: Path) -> None:
         try:
-            real = _inside(path, real_root)
             if is_collection(rel):
                 records = read_collection(real, rel, max_file_bytes, _known_records(known or {}, rel))
                 found[rel] = records.documents
                 unchanged.update(records.unchanged)
                 skipped.extend(records.bad)  # logged by read_collection
-                continue
+                return
             data = _read_limited(real, max_file_bytes)
             reader = _READERS.get(Path(rel).suffix.lower())
             if reader is None:
                 texts[rel] = read_text(data)
             else:
                 found[rel] = [reader(rel, data)]
-        except Unusable as exc:
-            skip(rel, str(exc))
-        except OSError as exc:
-            skip(rel, f"cannot read it ({exc.strerror or exc})")
+        except (Unusable, OSError) as exc:
+            skip(rel, _why_unread(exc))
 
+    for path in files:
+        rel = path.relative_to(root).as_posix()
+        try:
+            real = _inside(path, real_root)
+        except (Unusable, OSError) as exc:
+            skip(rel, _why_unread(exc))
+            continue
+        if unchanged_file is not None and unchanged_file(rel, real) and rel in held:
+            if _is_text(rel):
+                unread_texts[rel] = real
+            else:
+                unchanged.update(held[rel])
+            continue
+        read(rel, real)
+
+    if unread_texts and (texts or set(unread_texts) != {rel for rel in held if _is_text(rel)}):
+        for rel, real in unread_texts.items():  # a .txt/.md file was added, changed or removed
+            read(rel, real)
+        unread_texts = {}
+    for rel in unread_texts:
+        unchanged[rel] = held[rel][rel]
     removed, report = find_boilerplate(list(texts.values()))
     for (rel, source), lines in zip(texts.items(), removed, strict=True):
+        digest = text_hash(source, lines)
+        if (known or {}).get(rel) == digest:  # the article the index holds: not cleaned again
+            unchanged[rel] = digest
+            continue
         doc = clean_document(rel, source, lines)
         if doc is None and lines:  # an article is never lost to boilerplate removal
             doc = clean_document(rel, source)
@@ -98,7 +135,25 @@ def load_corpus(corpus_dir: Path, max_file_bytes: int | None = None, known: Mapp
         else:
             found[rel] = [doc]
     documents = [doc for path in files for doc in found.get(path.relative_to(root).as_posix(), ())]
-    return Corpus(documents=documents, skipped=skipped, boilerplate=report, unchanged=unchanged)
+    boilerplate = None if unread_texts and not texts else report
+    return Corpus(documents=documents, skipped=skipped, boilerplate=boilerplate, unchanged=unchanged)
+
+
+def _why_unread(exc: Unusable | OSError) -> str:
+    return f"cannot read it ({exc.strerror or exc})" if isinstance(exc, OSError) else str(exc)
+
+
+def _articles_by_file(known: Mapping[str, str]) -> dict[str, dict[str, str]]:
+    """The known articles (doc_id → content hash) of each file."""
+    held: dict[str, dict[str, str]] = {}
+    for doc_id, digest in known.items():
+        held.setdefault(split_doc_id(doc_id)[0], {})[doc_id] = digest
+    return held
+
+
+def _is_text(rel: str) -> bool:
+    """A .txt/.md article (cleaned with boilerplate learned from all of them)."""
+    return not is_collection(rel) and Path(rel).suffix.lower() not in _READERS
 
 
 def _known_records(known: Mapping[str, str], rel: str) -> dict[str, str]:
