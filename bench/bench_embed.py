@@ -9,7 +9,8 @@ per variant, one model pass per passage as indexing does, and prints for each va
 passages/s, the median time to encode one question, and the cosine of its passage vectors
 to torch float32's (min and mean). Variants:
 
-- torch float32 (sentence-transformers), batches sorted by length;
+- torch float32 (sentence-transformers), batches sorted by length, on ``--device`` (cpu, cuda
+  or auto: a GPU's row for indexing there, the index then served by onnx int8 on CPUs);
 - onnx int8 as shipped: fused attention, batches sorted by length, 2 threads;
 - onnx int8 with batches in corpus order (padding to the longest of each batch);
 - onnx int8 with batches of 64 texts instead of 16;
@@ -35,7 +36,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from bench.bench_scale import scale_records  # noqa: E402
-from qa.embed import DEFAULT_MODEL, Embedder, get_embedder, model_folder  # noqa: E402
+from qa.embed import DEFAULT_MODEL, DEVICES, Embedder, get_embedder, model_folder  # noqa: E402
 from qa.embed import base as embed_base  # noqa: E402
 from qa.embed.onnx import OnnxEmbedder  # noqa: E402
 
@@ -73,12 +74,13 @@ def measure(embedder: Embedder, texts: list[str], reference: np.ndarray | None) 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--passages", type=int, default=512)
+    parser.add_argument("--device", choices=DEVICES, default="cpu", help="where the torch variant runs")
     args = parser.parse_args()
     texts = [record["text"] for record in scale_records(args.passages)]
     folder = model_folder(DEFAULT_MODEL)
     onnx = get_embedder(DEFAULT_MODEL, "onnx")
     variants: list[tuple[str, Callable[[], Embedder], object]] = [
-        ("torch fp32", lambda: get_embedder(DEFAULT_MODEL, "torch"), None),
+        (f"torch fp32 ({args.device})", lambda: get_embedder(DEFAULT_MODEL, "torch", args.device), None),
         ("onnx int8 (default)", lambda: onnx, None),
         ("onnx int8, batches in corpus order", lambda: onnx, in_corpus_order),
         (

@@ -19,7 +19,7 @@ torch in float32, every passage *and every one of its sentences* read by the mod
 
 `--million` checks the nearest-neighbour index at about 1M vectors: the 147k index's real
 passage vectors and 6 synthetic copies (see `million`), with new ids; flat (exact) against the
-IVF index the store switches to above 200k vectors: recall@10 and search latency with one
+IVF index the store builds over its segments past 200k vectors: recall@10 and search latency with one
 thread, at several `nprobe`. It also times BM25 over the 147k texts repeated 7 times, and
 reports its memory. Without --sizes it uses the largest index already in --work:
 
@@ -191,10 +191,11 @@ def million(store: Path, copies: int = 7) -> dict:
 
     from qa.embed import get_embedder
     from qa.lexical import BM25, TermCounts
-    from qa.store import open_store, passage_key
+    from qa.store import passage_key
+    from qa.store.faiss import FilesStore
     from qa.store.vectors import ANN_THRESHOLD, REFINED, best_first, build_ivf, nprobe_for, search_ivf
 
-    reader = open_store(store).open_reader()
+    reader = FilesStore(store).open_reader()
     base = reader.passage_vectors([passage_key(p.passage_id) for p in reader.passages()])  # from its segments
     rng = np.random.default_rng(0)
     mixes = []
