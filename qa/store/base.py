@@ -44,7 +44,7 @@ class IndexCorrupt(IndexUnusable):
 
 
 class IndexMismatch(IndexUnusable):
-    """Built with another model, backend, chunking or format than the one asked for."""
+    """Built with another model, chunking, family of backends (qa.embed.FAMILIES) or format than asked for."""
 
 
 class IndexBusy(RuntimeError):
@@ -101,6 +101,7 @@ class DocumentEntry(NamedTuple):
     content_hash: str
     title: str
     passage_ids: tuple[str, ...]
+    date: str | None = None  # the article's date, ISO YYYY-MM-DD (qa.ingest.dates); None when it gives none
 
 
 @dataclass
@@ -116,6 +117,11 @@ class Manifest:
     def passage_count(self) -> int:
         return sum(len(e.passage_ids) for e in self.documents.values())
 
+    def date_of(self, doc_id: str) -> str | None:
+        """The date of an article of this version (None: it has none, or is not here)."""
+        entry = self.documents.get(doc_id)
+        return entry.date if entry is not None else None
+
     def to_json(self) -> str:
         """The manifest as JSON, articles in columns (at 10^5 articles, a column of strings
         reads several times faster than an object per article)."""
@@ -127,6 +133,7 @@ class Manifest:
                 "hashes": [e.content_hash for e in entries],
                 "titles": [e.title for e in entries],
                 "passages": [" ".join(e.passage_ids) for e in entries],
+                "dates": [e.date for e in entries],
             },
             "created": self.created,
             "extra": self.extra,
@@ -142,8 +149,11 @@ class Manifest:
             names = ("ids", "hashes", "titles", "passages")
             if not all(type(x) is str for name in names for x in columns[name]):
                 raise TypeError("the manifest's document columns hold something other than strings")
-            rows = zip(*(columns[name] for name in names), strict=True)
-            documents = {d: DocumentEntry(h, t, tuple(p.split())) for d, h, t, p in rows}
+            dates = columns.get("dates", [None] * len(columns["ids"]))  # none before dates were kept
+            if not all(x is None or type(x) is str for x in dates):
+                raise TypeError("the manifest's dates hold something other than strings")
+            rows = zip(*(columns[name] for name in names), dates, strict=True)
+            documents = {d: DocumentEntry(h, t, tuple(p.split()), day) for d, h, t, p, day in rows}
         else:  # written before the columns: {doc_id: [hash, title, [passage ids]]}
             documents = {d: DocumentEntry(str(h), str(t), tuple(map(str, p))) for d, (h, t, p) in columns.items()}
         return cls(
@@ -228,8 +238,15 @@ class StoreWriter(Protocol):
     rebuilt_because: str | None  # why the stored index could not be kept, if it was not
     repair: Repair | None  # articles left out of ``base`` because their stored data is damaged or incomplete
 
-    def add(self, doc_id: str, content_hash: str, title: str, passages: Sequence[EncodedPassage]) -> None:
-        """One whole article (it replaces an earlier version of it)."""
+    def add(
+        self,
+        doc_id: str,
+        content_hash: str,
+        title: str,
+        passages: Sequence[EncodedPassage],
+        date: str | None = None,
+    ) -> None:
+        """One whole article (it replaces an earlier version of it); ``date``: its date, ISO."""
         ...
 
     def remove(self, doc_ids: Iterable[str]) -> None: ...
