@@ -145,7 +145,7 @@ def _run(read, stamps_file, store, load, chunking, full, show_progress, wait_sec
         unread: dict[str, str] = {}  # recognised by their hash without being read: unchanged
         if isinstance(corpus, Corpus):
             report.skipped = list(corpus.skipped)
-            report.boilerplate = corpus.boilerplate.summary() if corpus.boilerplate else stamps.boilerplate
+            report.boilerplate = corpus.boilerplate.summary() if corpus.boilerplate is not None else stamps.boilerplate
             documents, unread = corpus.documents, corpus.unchanged
         else:
             documents = corpus
@@ -175,7 +175,7 @@ def _run(read, stamps_file, store, load, chunking, full, show_progress, wait_sec
             for group in _batches(chunked):
                 encoded = iter(encode_passages(embedder, [p for _, passages in group for p in passages]))
                 for doc, passages in group:
-                    writer.add(doc.doc_id, doc.content_hash, doc.title, [next(encoded) for _ in passages])
+                    writer.add(doc.doc_id, doc.content_hash, doc.title, [next(encoded) for _ in passages], doc.date)
                 bar.update(sum(len(passages) for _, passages in group))
                 done += sum(len(passages) for _, passages in group)
                 if progress is not None:
