@@ -16,8 +16,10 @@ class Citation:
     path: str  # the file as seen from the working directory, e.g. "corpus/000_x.txt"
     start: int  # character offsets in the original text
     end: int
-    lines: tuple[int, int]  # first and last line, 1-based
+    lines: tuple[int, int]  # first and last line, 1-based (a Word file: its paragraphs, see qa.ingest.word)
     page: int | None = None  # 1-based page of a PDF; None for other files
+    date: str | None = None  # the article's date, ISO YYYY-MM-DD (qa.ingest.dates); None when it gives none
+    ocr: bool = False  # the passage was read by OCR from a scanned page or an image: its text may hold misreadings
 
     def as_dict(self) -> dict:
         record = {
@@ -28,7 +30,13 @@ class Citation:
             "end": self.end,
             "lines": list(self.lines),
         }
-        return record | ({"page": self.page} if self.page is not None else {})
+        if self.page is not None:
+            record["page"] = self.page
+        if self.date is not None:
+            record["date"] = self.date
+        if self.ocr:
+            record["ocr"] = True
+        return record
 
 
 @dataclass(frozen=True)

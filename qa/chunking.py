@@ -41,6 +41,7 @@ class Passage:
     breaks: tuple[tuple[int, int], ...] = ()
     line_offsets: tuple[int, ...] = ()  # original offsets where the passage's 2nd, 3rd… lines start
     page: int | None = None  # PDFs: the page where the passage starts; None when the document has no pages
+    ocr: bool = False  # some of its text was read by OCR (a scanned page, an image)
 
     def as_dict(self) -> dict:
         return asdict(self)
@@ -115,6 +116,7 @@ def chunk_document(doc: Document, settings: ChunkSettings = ChunkSettings()) -> 
                 breaks=_breaks(doc, start, end),
                 line_offsets=tuple(orig_start + m.end() for m in re.finditer("\n", doc.source[orig_start:orig_end])),
                 page=doc.page_of(orig_start),
+                ocr=doc.read_by_ocr(orig_start, orig_end),
             )
         )
         if last + 1 >= len(sentences):

@@ -12,8 +12,9 @@ from .search import Scored
 from .spans import Span
 
 
-def cite(rank: int, scored: Scored, corpus_dir: Path) -> Hit:
-    """The hit of one ranked passage, with its answering sentence and its citation."""
+def cite(rank: int, scored: Scored, corpus_dir: Path, date: str | None = None) -> Hit:
+    """The hit of one ranked passage, with its answering sentence and its citation; ``date``: its article's
+    (the index keeps it: qa.store.Manifest.date_of)."""
     passage = scored.passage
     path_in_corpus(corpus_dir, passage.doc_id)  # refuses ids that leave the corpus
     span = passage.sentences[scored.best_sentence] if passage.sentences else (0, len(passage.text))
@@ -32,6 +33,8 @@ def cite(rank: int, scored: Scored, corpus_dir: Path) -> Hit:
             end=passage.end,
             lines=(passage.line_start, passage.line_end),
             page=passage.page,
+            date=date,
+            ocr=passage.ocr,
         ),
     )
 

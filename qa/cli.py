@@ -14,6 +14,7 @@ from .answer import Answer, Hit
 from .embed import BACKENDS, DEFAULT_BACKEND, DEFAULT_MODEL, ModelError
 from .indexer import update_index
 from .ingest import CorpusError, is_article_name
+from .ingest.dates import parse_day
 from .ingest.lines import bounded_lines
 from .limits import (
     DEFAULT_MAX_FILE_MB,
@@ -78,6 +79,15 @@ def build_parser() -> argparse.ArgumentParser:
     ask.add_argument("question", help="the question, or - to read one question per line from stdin")
     ask.add_argument("-k", type=int, default=5, help="number of passages (default: %(default)s)")
     ask.add_argument("--json", action="store_true", help="print JSON (one object per question)")
+    for option, side in (("--since", "on or after"), ("--until", "on or before")):
+        ask.add_argument(
+            option,
+            type=_day,
+            default=None,
+            metavar="YYYY-MM-DD",
+            help=f"only articles dated {side} this day (from their dateline or metadata); "
+            "articles without a date are then left out",
+        )
 
     evaluate = commands.add_parser("eval", help="measure retrieval quality on a question set")
     add_index_options(evaluate)
@@ -115,6 +125,13 @@ def _max_file_bytes(value: str) -> int:
         raise argparse.ArgumentTypeError(exc.problem) from None
 
 
+def _day(value: str) -> str:
+    try:
+        return parse_day(value)
+    except ValueError as exc:  # argparse names the option itself
+        raise argparse.ArgumentTypeError(str(exc)) from None
+
+
 def run_eval(args: argparse.Namespace) -> int:
     from .evaluation import evaluate, load_beir, load_questions
     from .indexer import index_documents
@@ -149,9 +166,10 @@ def run_eval(args: argparse.Namespace) -> int:
 def format_hit(hit: Hit) -> str:
     c = hit.citation
     body = textwrap.fill(" ".join(hit.text.split()), width=100, initial_indent="    ", subsequent_indent="    ")
-    page = f"page {c.page}, " if c.page is not None else ""
+    page = f"page {c.page}{' (read by OCR)' if c.ocr else ''}, " if c.page is not None else ""
+    date = f"  ({c.date})" if c.date is not None else ""
     return (
-        f"[{hit.rank}] {hit.score:.3f}  {c.title}\n"
+        f"[{hit.rank}] {hit.score:.3f}  {c.title}{date}\n"
         f"    {c.path}, {page}lines {c.lines[0]}-{c.lines[1]} (characters {c.start}-{c.end})\n"
         f"    > {hit.answer}\n{body}"
     )
@@ -165,7 +183,8 @@ def format_answer(answer: Answer) -> str:
     elif answer.short_answer is not None:
         short = answer.short_answer
         c = short.citation
-        lead = f"Answer: {short.text}  [{short.hit_rank}] {c.path}, lines {c.lines[0]}-{c.lines[1]}\n\n"
+        date = f" ({c.date})" if c.date is not None else ""
+        lead = f"Answer: {short.text}  [{short.hit_rank}] {c.path}{date}, lines {c.lines[0]}-{c.lines[1]}\n\n"
     else:
         lead = "No short answer stands out; the sentence marked > in [1] answers.\n\n"
     return lead + ("\n\n".join(format_hit(h) for h in answer.hits) or "No passage found.")
@@ -251,7 +270,7 @@ def open_or_build(args: argparse.Namespace) -> Retriever:
 def run_ask(args: argparse.Namespace) -> int:
     retriever = open_or_build(args)
     if args.question != "-":
-        answer = retriever.answer(args.question, k=args.k)
+        answer = retriever.answer(args.question, k=args.k, since=args.since, until=args.until)
         print(json.dumps(answer_record(answer), ensure_ascii=False) if args.json else format_answer(answer))
         return 0
     status = 0
@@ -267,7 +286,7 @@ def run_ask(args: argparse.Namespace) -> int:
                 raise QuestionError(
                     f"the question is {line.length:,} bytes long; the limit is {MAX_QUESTION_CHARS:,} characters"
                 )
-            answer = retriever.answer(question, k=args.k)
+            answer = retriever.answer(question, k=args.k, since=args.since, until=args.until)
             record, text = answer_record(answer), format_answer(answer)
         except QuestionError as exc:
             shown = _echo(question, f"{line.length:,} bytes" if line.cut else f"{len(question):,} characters")

@@ -23,6 +23,7 @@ from .chunking import ChunkSettings
 from .cite import cite, cite_short_answer
 from .embed import DEFAULT_BACKEND, DEFAULT_MODEL, Embedder, ModelError, Pieces, get_embedder
 from .indexer import index_settings
+from .ingest.dates import DateRange
 from .judge import Judging, Verdict, article_pieces, judge
 from .limits import check_k, check_question
 from .question import OWNED, Question, analyse
@@ -141,11 +142,22 @@ class Retriever:
             self._loaded = loaded
             return True
 
-    def retrieve(self, question: str, k: int = 5, ranking: Ranking | None = None) -> list[Hit]:
-        """The ``k`` passages that best answer ``question``, best first."""
+    def retrieve(
+        self,
+        question: str,
+        k: int = 5,
+        ranking: Ranking | None = None,
+        since: str | None = None,
+        until: str | None = None,
+    ) -> list[Hit]:
+        """The ``k`` passages that best answer ``question``, best first. ``since``, ``until`` (YYYY-MM-DD,
+        both days included): only articles dated in that range (an article without a date is left out)."""
         question, k = check_question(question), check_k(k)
-        scored = self.rank(question, k, ranking).scored
-        return [cite(rank, s, self.corpus_dir) for rank, s in enumerate(scored[:k], start=1)]
+        ranked = self.rank(question, k, ranking, dates=DateRange.of(since, until))
+        return [self._cite(rank, s, ranked) for rank, s in enumerate(ranked.scored[:k], start=1)]
+
+    def _cite(self, rank: int, scored: Scored, ranked: Ranked) -> Hit:
+        return cite(rank, scored, self.corpus_dir, ranked.reader.manifest.date_of(scored.passage.doc_id))
 
     def rank(
         self,
@@ -154,17 +166,18 @@ class Retriever:
         ranking: Ranking | None = None,
         asked: Question | None = None,
         referent: str | None = None,
+        dates: DateRange | None = None,
     ) -> Ranked:
         """Candidates for ``searched``, through the stages of ``ranking``, best first; the first
         max(k, depth) reranked and read. ``asked``: the question as the person asked it (a follow-up
         without its context); ``referent``: the person it is about, when it asks for someone's email,
-        phone or role."""
+        phone or role; ``dates``: only passages of articles dated in that range."""
         ranking = ranking or self.ranking
         self.refresh()
         loaded = self._loaded  # one consistent snapshot even if a refresh happens meanwhile
         query = self.embedder.encode_query(searched)  # one pass serves every stage
         question_pieces = Pieces.of(query, self.embedder.word_piece_mask)
-        ranked = first_stage(loaded.reader, searched, query.vector, max(ranking.candidates, k), ranking.first)
+        ranked = first_stage(loaded.reader, searched, query.vector, max(ranking.candidates, k), ranking.first, dates)
         depth = max(ranking.depth, k)
         head, tail = ranked[:depth], ranked[depth:]
         if ranking.rerank is not None and head:
@@ -186,25 +199,37 @@ class Retriever:
             return None
 
     def answer(
-        self, question: str, k: int = 5, history: list[str] | tuple[str, ...] = (), ranking: Ranking | None = None
+        self,
+        question: str,
+        k: int = 5,
+        history: list[str] | tuple[str, ...] = (),
+        ranking: Ranking | None = None,
+        since: str | None = None,
+        until: str | None = None,
     ) -> Answer:
-        """Retrieve and read for one turn of a conversation, and decide whether anything answers it."""
+        """Retrieve and read for one turn of a conversation, and decide whether anything answers it.
+        ``since``, ``until`` (YYYY-MM-DD, both days included): only articles dated in that range (an
+        article without a date is left out)."""
         question, k = check_question(question), check_k(k)
+        dates = DateRange.of(since, until)
         history = tuple(check_question(h) for h in history)
         searched = with_context(question, list(history))
         ranking = ranking or self.ranking
         asked = analyse(question)
-        referent = self._referent(asked, history, ranking)
-        ranked = self.rank(searched, k, ranking, asked, referent)
+        referent = self._referent(asked, history, ranking, dates)
+        ranked = self.rank(searched, k, ranking, asked, referent, dates)
         scored = ranked.scored[:k]
-        hits = [cite(rank, s, self.corpus_dir) for rank, s in enumerate(scored, start=1)]
+        hits = [self._cite(rank, s, ranked) for rank, s in enumerate(scored, start=1)]
+        if not hits and dates is not None:
+            why = f"No article of the index is dated {_range_words(dates)}."
+            return Answer(question, searched, hits, found=False, why_not=why)
         if not hits:
             return Answer(question, searched, hits, found=False, why_not="The index holds no passage.")
         verdict = self._judge(asked, ranked, referent, asked_at=len(searched) - len(question))
         span = scored[0].span if verdict.found else None
         short = cite_short_answer(span, scored[0], hits[0]) if span is not None else None
         answer = Answer(question, searched, hits, verdict.found, short, verdict.why_not)
-        self._remember(question, history, ranking, answer)
+        self._remember(question, history, ranking, answer, dates)
         return answer
 
     def _judge(self, asked: Question, ranked: Ranked, referent: str | None, asked_at: int) -> Verdict:
@@ -239,7 +264,9 @@ class Retriever:
         article = best.passage.title + "\n" + "\n".join(texts[key] for key in keys)
         return article, article_pieces([matched[key] for key in keys])
 
-    def _referent(self, asked: Question, history: tuple[str, ...], ranking: Ranking) -> str | None:
+    def _referent(
+        self, asked: Question, history: tuple[str, ...], ranking: Ranking, dates: DateRange | None = None
+    ) -> str | None:
         """Whose email, phone or role is asked for: a person the question names, or the person who
         answered the previous question when this one refers back to it ("What is his email?")."""
         if asked.expects not in (*OWNED, "contact"):
@@ -248,23 +275,40 @@ class Retriever:
         if named:
             return named[0]
         if history and refers_back(asked.text):
-            return self._who_answered(history[-1], history[-2:-1], ranking)
+            return self._who_answered(history[-1], history[-2:-1], ranking, dates)
         return None
 
-    def _who_answered(self, question: str, history: tuple[str, ...], ranking: Ranking) -> str | None:
+    def _who_answered(
+        self, question: str, history: tuple[str, ...], ranking: Ranking, dates: DateRange | None = None
+    ) -> str | None:
         """The person answering an earlier question of the conversation; remembered per index version,
         since the chat asks about the same turn again at each follow-up."""
-        key = (self.reader.version, question, history, ranking)
+        key = (self.reader.version, question, history, ranking, dates)
         if key not in self._people:
-            self.answer(question, history=history, ranking=ranking)
+            since, until = (dates.since, dates.until) if dates else (None, None)
+            self.answer(question, history=history, ranking=ranking, since=since, until=until)
         return self._people.get(key)
 
-    def _remember(self, question: str, history: tuple[str, ...], ranking: Ranking, answer: Answer) -> None:
+    def _remember(
+        self,
+        question: str,
+        history: tuple[str, ...],
+        ranking: Ranking,
+        answer: Answer,
+        dates: DateRange | None = None,
+    ) -> None:
         if len(self._people) >= 256:
             self._people.clear()
         short = answer.short_answer
         person = short.text.split(",")[0] if short is not None and short.kind == "person" else None
-        self._people[(self.reader.version, question, history, ranking)] = person
+        self._people[(self.reader.version, question, history, ranking, dates)] = person
+
+
+def _range_words(dates: DateRange) -> str:
+    """ "from 2017-01-01 to 2017-12-31", "since 2017-01-01", "until 2017-12-31"."""
+    if dates.since and dates.until:
+        return f"from {dates.since} to {dates.until}"
+    return f"since {dates.since}" if dates.since else f"until {dates.until}"
 
 
 @functools.lru_cache(maxsize=4)

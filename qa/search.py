@@ -5,15 +5,17 @@ Every later stage works on the best few of this list (:class:`Scored`), adding i
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 import numpy as np
 
 from .chunking import Passage
+from .ingest.dates import DateRange
 from .ranking import Weights
 from .spans import Span
-from .store import Candidate, StoreReader
+from .store import Candidate, Manifest, StoreReader, passage_key
 
 if TYPE_CHECKING:  # the stages that fill these in import this module
     from .reader_model import Reading
@@ -47,14 +49,36 @@ class Scored:
         return self.candidate.passage
 
 
-def first_stage(reader: StoreReader, question: str, query: np.ndarray, n: int, weights: Weights) -> list[Scored]:
-    """Up to ``n`` dense and ``n`` keyword candidates, each scored from its vectors and keywords, best first."""
+# A date range of at most this many passages has them all scored; a wider one widens the search instead.
+DATED_SCORED_WHOLE = 2_000
+
+
+def first_stage(
+    reader: StoreReader, question: str, query: np.ndarray, n: int, weights: Weights, dates: DateRange | None = None
+) -> list[Scored]:
+    """Up to ``n`` dense and ``n`` keyword candidates, each scored from its vectors and keywords, best first.
+
+    ``dates``: only passages of the articles dated in that range, and the best of them: a range of few
+    passages has them all scored; in a wider one, both searches go as far as they must to find about ``n``
+    of them (``n`` divided by the range's share of the passages), and the others are dropped."""
+    within = dated_passages(reader.manifest, dates) if dates is not None else None
+    if within is not None and not within:
+        return []
+    wanted = n if within is None else min(len(reader), math.ceil(n * len(reader) / len(within)))
     lexical: dict[int, float] = {}
     if weights.lexical:
-        keywords = reader.keyword_search(question, n)
+        keywords = reader.keyword_search(question, wanted)
         lexical = dict(zip(keywords.keys.tolist(), keywords.scores.tolist(), strict=True))
+        if within is not None:
+            lexical = {key: score for key, score in lexical.items() if key in within}
+    dense = wanted if weights.dense or weights.sentence else 0
+    also = list(lexical)
+    if within is not None and len(within) <= DATED_SCORED_WHOLE:
+        dense, also = 0, sorted(within)
     scored = []
-    for candidate in reader.search(query, n if weights.dense or weights.sentence else 0, also=list(lexical)):
+    for candidate in reader.search(query, dense, also=also):
+        if within is not None and candidate.key not in within:
+            continue
         cosines = candidate.sentence_vectors @ query
         best = int(np.argmax(cosines)) if len(cosines) else 0
         sentence = float(cosines[best]) if len(cosines) else candidate.dense
@@ -62,3 +86,9 @@ def first_stage(reader: StoreReader, question: str, query: np.ndarray, n: int, w
         score = weights.score(candidate.dense, sentence, keyword)
         scored.append(Scored(candidate, score, sentence, keyword, cosines, best))
     return sorted(scored, key=lambda s: -s.score)
+
+
+def dated_passages(manifest: Manifest, dates: DateRange) -> set[int]:
+    """The keys of the passages of the articles dated in ``dates`` (an article without a date is in no range)."""
+    entries = manifest.documents.values()
+    return {passage_key(pid) for entry in entries if dates.holds(entry.date) for pid in entry.passage_ids}

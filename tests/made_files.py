@@ -118,3 +118,73 @@ HTML_PARAGRAPHS = [
     "« Ce centre répond à un besoin urgent », a déclaré Hamidou Issaka, chef du bureau de l'OIM à Agadez.",
 ]
 HTML_QUESTION = "Combien de personnes le centre d'accueil de l'OIM à Agadez peut-il héberger ?"
+
+
+def _typed_pages(pages: list[list[str]]):
+    """A5 pages of these lines (the first line of the first page, the title, in a larger bold font),
+    rendered by pdfium."""
+    import io
+
+    import pypdfium2 as pdfium
+    from reportlab.lib.pagesizes import A5
+    from reportlab.pdfgen import canvas
+
+    typed = io.BytesIO()
+    sheet = canvas.Canvas(typed, pagesize=A5)
+    for number, lines in enumerate(pages):
+        for i, line in enumerate(lines):
+            title = number == 0 and i == 0
+            sheet.setFont("Helvetica-Bold" if title else "Helvetica", 16 if title else 12)
+            sheet.drawString(40, 550 - 15 * i - (15 if number == 0 and i else 0), line)
+        sheet.showPage()
+    sheet.save()
+    return pdfium.PdfDocument(typed.getvalue())
+
+
+def make_scan(pages: list[list[str]], dpi: int = 200, text_pages: tuple[int, ...] = ()) -> bytes:
+    """A PDF as a scanner makes it: each page an image of its lines (A5, Helvetica), no text; the pages
+    whose index is in ``text_pages`` are left as text (a PDF with some scanned pages)."""
+    import io
+
+    from reportlab.lib.pagesizes import A5
+    from reportlab.lib.utils import ImageReader
+    from reportlab.pdfgen import canvas
+
+    rendered = _typed_pages(pages)
+    out = io.BytesIO()
+    scan = canvas.Canvas(out, pagesize=A5)
+    for number, lines in enumerate(pages):
+        if number in text_pages:
+            for i, line in enumerate(lines):
+                scan.setFont("Helvetica", 12)
+                scan.drawString(40, 550 - 15 * i, line)
+        else:
+            image = rendered[number].render(scale=dpi / 72, grayscale=True).to_pil()
+            scan.drawImage(ImageReader(image), 0, 0, width=A5[0], height=A5[1])
+        scan.showPage()
+    scan.save()
+    return out.getvalue()
+
+
+def make_text_image(lines: list[str], kind: str = "PNG", dpi: int = 200) -> bytes:
+    """A photo of a short press release: its lines in black on white, as a PNG or JPEG file."""
+    import io
+
+    image = _typed_pages([lines])[0].render(scale=dpi / 72, grayscale=True).to_pil()
+    out = io.BytesIO()
+    image.save(out, format=kind)
+    return out.getvalue()
+
+
+# A made-up press release, as a scan: its dateline, accents, and a figure to ask about.
+SCAN_LINES = [
+    "L'OIM ouvre un bureau à Nouadhibou",
+    "Nouakchott, 14 mars 2017 – L'OIM a ouvert aujourd'hui un bureau",
+    "à Nouadhibou, la capitale économique de la Mauritanie.",
+    "Le bureau accueillera 1 250 migrants chaque année, a précisé",
+    "Anke Strauss, cheffe de mission de l'OIM en Mauritanie.",
+]
+SCAN_PAGE_2 = [
+    "Les équipes de l'OIM ont distribué 640 kits d'hygiène",
+    "aux familles déplacées de la région du Gorgol.",
+]

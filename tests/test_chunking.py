@@ -92,10 +92,15 @@ def test_passages_have_no_page_outside_pdfs_and_plain_int_spans(seed_passages):
         assert all(type(v) is int for v in (p.start, p.end, p.line_start, p.line_end))  # stored as JSON
 
 
-def test_page_field_is_last_and_optional():
+def test_fields_added_later_are_last_and_optional():
+    """Passages stored before the page and the OCR mark were kept load with their defaults."""
     import dataclasses
 
     from qa.chunking import Passage
 
     fields = dataclasses.fields(Passage)
-    assert fields[-1].name == "page" and fields[-1].default is None
+    assert [(f.name, f.default) for f in fields[-2:]] == [("page", None), ("ocr", False)]
+    stored_before = {
+        f.name: getattr(chunk_document(clean_document("a.txt", "T\nUne phrase.\n"))[0], f.name) for f in fields[:-2]
+    }
+    assert Passage.from_dict(stored_before).ocr is False

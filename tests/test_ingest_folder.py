@@ -67,7 +67,8 @@ def test_bad_files_are_skipped_with_a_reason(tmp_path, caplog):
     (tmp_path / "empty.txt").write_text("  \n", encoding="utf-8")
     (tmp_path / "binary.md").write_bytes(b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR")
     (tmp_path / "broken.pdf").write_bytes(b"%PDF-1.4\n garbage")
-    (tmp_path / "notes.docx").write_bytes(b"PK\x03\x04")  # not an article suffix: not even listed
+    (tmp_path / "notes.odt").write_bytes(b"PK\x03\x04")  # not an article suffix: not even listed
+    (tmp_path / "cut.docx").write_bytes(b"PK\x03\x04")
     (tmp_path / ".hidden.txt").write_text(ARTICLE, encoding="utf-8")
     (tmp_path / ".git").mkdir()
     (tmp_path / ".git" / "x.txt").write_text(ARTICLE, encoding="utf-8")
@@ -75,10 +76,11 @@ def test_bad_files_are_skipped_with_a_reason(tmp_path, caplog):
         loaded = load_corpus(tmp_path)
     assert [d.doc_id for d in loaded.documents] == ["good.txt"]
     reasons = skipped_reasons(loaded)
-    assert set(reasons) == {"empty.txt", "binary.md", "broken.pdf"}
+    assert set(reasons) == {"empty.txt", "binary.md", "broken.pdf", "cut.docx"}
     assert reasons["empty.txt"] == "empty file"
     assert reasons["binary.md"] == "binary file (PNG image)"
     assert reasons["broken.pdf"].startswith("cannot read the PDF")
+    assert reasons["cut.docx"] == "not a Word document (not a zip package)"
     for name in reasons:
         assert f"skipping {name}: " in caplog.text
 
@@ -111,9 +113,9 @@ def deny_listing(monkeypatch, name: str) -> None:
 
 
 def test_every_format_is_listed_and_watched():
-    assert {".txt", ".md", ".html", ".htm", ".pdf", ".jsonl", ".jsonl.gz"} <= set(SUFFIXES)
-    assert is_article_name("a.JSONL.GZ") and is_article_name("page.HTM")
-    assert not is_article_name("a.gz") and not is_article_name(".a.txt") and not is_article_name("a.docx")
+    assert {".txt", ".md", ".html", ".htm", ".pdf", ".docx", ".png", ".jpg", ".jsonl", ".jsonl.gz"} <= set(SUFFIXES)
+    assert is_article_name("a.JSONL.GZ") and is_article_name("page.HTM") and is_article_name("Note.DOCX")
+    assert not is_article_name("a.gz") and not is_article_name(".a.txt") and not is_article_name("a.odt")
 
 
 def test_articles_come_in_a_sorted_order_from_every_folder(tmp_path):

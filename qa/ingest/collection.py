@@ -1,7 +1,7 @@
 """Collections: many articles in one JSON Lines file (.jsonl, or gzipped .jsonl.gz).
 
-Each line is a record ``{"_id" or "id": str, "title"?: str, "text": str}`` (the
-BEIR ``corpus.jsonl`` shape; other keys are ignored). Each record is one
+Each line is a record ``{"_id" or "id": str, "title"?: str, "text": str, "date"?: str}``
+(the BEIR ``corpus.jsonl`` shape; other keys are ignored). Each record is one
 Document: doc_id ``"<file>#<id>"``, its original text the record's ``"text"``,
 ``line_base`` the record's line in the file minus 1, so a citation names the
 file, the record and the line it is on. A bad line (invalid JSON, no id, no
@@ -14,7 +14,10 @@ The size limit applies to each record, not to the file (a record is an article).
 A record's hash is the hash of its line as written, not of its line number:
 inserting or deleting a line would otherwise re-embed every record after it.
 The cost: the line cited for an unchanged record may be off after such an edit
-until ``qa index --full``. Hashing the raw line lets an update skip what it
+until ``qa index --full``. A line with a ``"date"`` key is hashed apart from the
+others, so that records indexed before dates were read are read again for
+their date; a record dated by its dateline alone gets its date in an index
+built before that on ``qa index --full``. Hashing the raw line lets an update skip what it
 already holds: a line whose hash the index knows is neither parsed nor cleaned
 (at 147k records that is most of the time an update takes). Rewriting a line
 without changing its meaning (other key order, other spacing) re-embeds it.
@@ -33,6 +36,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, cast
 
+from .dates import article_date
 from .document import Document, Unusable, identity_offsets
 from .lines import bounded_lines
 from .text import clean_line, clean_lines, clean_title
@@ -90,7 +94,8 @@ def read_collection(
                 if parsed is None:
                     found.unchanged[f"{rel}#{record_id}"] = digest
                 else:
-                    found.documents.append(record_document(rel, *parsed, number, digest))
+                    record_id, title, text, date = parsed
+                    found.documents.append(record_document(rel, record_id, title, text, number, digest, date))
             except Unusable as exc:
                 found.bad.append((f"{rel} line {number}", str(exc)))
     except (OSError, EOFError, zlib.error) as exc:  # a truncated or damaged gzip file: keep what was read
@@ -104,11 +109,16 @@ def read_collection(
 
 
 def record_hash(line: bytes) -> str:
-    """The content hash of a record: its line as written, without the surrounding blanks."""
-    return hashlib.sha256(b"record\0" + line.strip()).hexdigest()
+    """The content hash of a record: its line as written, without the surrounding blanks (marked
+    when it may hold a date: see the module docstring)."""
+    kind = b"dated record\0" if b'"date"' in line else b"record\0"
+    return hashlib.sha256(kind + line.strip()).hexdigest()
 
 
-def record_document(rel: str, record_id: str, title: str, text: str, line: int, content_hash: str) -> Document:
+def record_document(
+    rel: str, record_id: str, title: str, text: str, line: int, content_hash: str, date: object = None
+) -> Document:
+    """The Document of one record; ``date``: its "date" value, the date when its text has no dateline."""
     fast = clean_line(text)
     if fast is not None:
         body, offsets = fast
@@ -126,6 +136,7 @@ def record_document(rel: str, record_id: str, title: str, text: str, line: int, 
         content_hash=content_hash,
         path=rel,
         line_base=line - 1,
+        date=article_date(body, date),
     )
 
 
@@ -136,7 +147,7 @@ def record_text(path: Path, record_id: str, max_record_bytes: int) -> str:
         if length > max_record_bytes:
             continue
         try:
-            found_id, _title, text = _parse(record)
+            found_id, _title, text, _date = _parse(record)
         except Unusable:
             continue
         if found_id == record_id:
@@ -162,7 +173,7 @@ def _records(path: Path, max_record_bytes: int) -> Iterator[tuple[int, bytes, in
                 yield line.number, line.data, line.length
 
 
-def _parse(line: bytes) -> tuple[str, str, str]:
+def _parse(line: bytes) -> tuple[str, str, str, object]:
     try:
         record = json.loads(line)
     except ValueError as exc:  # also UnicodeDecodeError
@@ -176,4 +187,4 @@ def _parse(line: bytes) -> tuple[str, str, str]:
     if not isinstance(text, str) or not text.strip():
         raise Unusable('no "text" (a non-empty string)')
     title = record.get("title")
-    return str(record_id), clean_title(title) if isinstance(title, str) else "", text
+    return str(record_id), clean_title(title) if isinstance(title, str) else "", text, record.get("date")

@@ -8,7 +8,11 @@ position in the file. The original text is:
   it). For single-byte encodings (Latin-1, cp1252) a character offset is also
   the byte offset in the file; for UTF-8 and UTF-16 it is not.
 - .html/.htm: the text trafilatura extracts from the page.
-- .pdf: the text pypdf extracts, pages joined with a blank line (``pages``).
+- .pdf: the text pypdf extracts (OCR's for scanned pages), pages joined with a
+  blank line (``pages``).
+- .docx: one line per paragraph of the document's body (a table: one line per
+  row), so line N is paragraph N.
+- an image (.png, .jpg, .tif): the text OCR reads, one page.
 - a collection record: the record's ``"text"`` value.
 
 Lines are counted the way ``str.splitlines`` counts them, so a line number in a
@@ -55,7 +59,9 @@ class Document:
     path: str  # the file, relative to the corpus folder (posix)
     pages: tuple[int, ...] = ()  # PDFs: offset in ``source`` where each page starts
     line_base: int = 0  # collections: the record's line in the file minus 1
-    date: str | None = None  # publication date when the source gives one (HTML), ISO 8601
+    date: str | None = None  # the article's date, ISO YYYY-MM-DD: its dateline's, else its metadata's (.dates)
+    ocr_pages: tuple[int, ...] = ()  # 1-based pages whose text OCR read (a scanned PDF, an image)
+    unread: tuple[tuple[str, str], ...] = ()  # parts of the file not read, and why: ("pages 301-450", "over …")
     _line_starts: np.ndarray | None = field(default=None, init=False, repr=False)
 
     def original_span(self, start: int, end: int) -> tuple[int, int]:
@@ -77,6 +83,13 @@ class Document:
         if not self.pages:
             return None
         return max(1, int(np.searchsorted(self.pages, orig_offset, side="right")))
+
+    def read_by_ocr(self, orig_start: int, orig_end: int) -> bool:
+        """Whether OCR read some of an original-text span (it lies on a page in ``ocr_pages``)."""
+        if not self.ocr_pages:
+            return False
+        first, last = self.page_of(orig_start) or 1, self.page_of(max(orig_start, orig_end - 1)) or 1
+        return any(first <= page <= last for page in self.ocr_pages)
 
 
 def line_starts(text: str) -> np.ndarray:

@@ -4,6 +4,8 @@ Every file under the folder whose name ends with one of ``SUFFIXES`` is read,
 except hidden ones. A file that cannot be used is skipped with a warning and
 listed in ``Corpus.skipped`` with the reason: a link leading out of the folder,
 a file over the size limit, a binary file, an empty one, a broken PDF, ...
+A file read in part (scanned pages of a PDF that OCR did not read) is listed
+too, with the part left out: "scan.pdf pages 301-450".
 """
 
 from __future__ import annotations
@@ -19,14 +21,16 @@ from .boilerplate import BoilerplateReport, find_boilerplate
 from .collection import COLLECTION_SUFFIXES, is_collection, read_collection, record_text, split_doc_id
 from .document import CorpusError, Document, Unusable
 from .html import extract_html, html_document
+from .image import IMAGE_SUFFIXES, extract_image, image_document
 from .pdf import extract_pdf, pdf_document
 from .text import clean_document, read_text, text_hash
+from .word import docx_document, extract_docx
 
 log = logging.getLogger(__name__)
 
 TEXT_SUFFIXES = (".txt", ".md")
 HTML_SUFFIXES = (".html", ".htm")
-SUFFIXES = (*TEXT_SUFFIXES, *HTML_SUFFIXES, ".pdf", *COLLECTION_SUFFIXES)
+SUFFIXES = (*TEXT_SUFFIXES, *HTML_SUFFIXES, ".pdf", ".docx", *IMAGE_SUFFIXES, *COLLECTION_SUFFIXES)
 
 
 @dataclass(frozen=True)
@@ -96,7 +100,10 @@ def load_corpus(
             if reader is None:
                 texts[rel] = read_text(data)
             else:
-                found[rel] = [reader(rel, data)]
+                doc = reader(rel, data)
+                found[rel] = [doc]
+                for part, why in doc.unread:  # read in part: the rest is said like a skipped file
+                    skip(f"{rel} {part}", why)
         except (Unusable, OSError) as exc:
             skip(rel, _why_unread(exc))
 
@@ -178,7 +185,8 @@ def read_document_text(corpus_dir: Path, doc_id: str) -> str:
     """The original text of the article ``doc_id``, read as the indexer read it: what its
     offsets and line numbers count in (see qa.ingest.document). A .txt/.md file decoded from
     its own encoding (UTF-8, UTF-16, Latin-1, cp1252 …, a byte-order mark left out), a saved
-    page's or a PDF's extracted text, a collection record's "text".
+    page's or a PDF's extracted text (scanned pages as OCR read them, kept in the cache), a
+    Word file's paragraphs one a line, an image's text, a collection record's "text".
 
     Raises CorpusError naming the article when it cannot be read: outside the corpus folder,
     gone, over the size limit, or no longer text.
@@ -198,7 +206,11 @@ def read_document_text(corpus_dir: Path, doc_id: str) -> str:
         if suffix in HTML_SUFFIXES:
             return extract_html(data)[0]
         if suffix == ".pdf":
-            return extract_pdf(data)[0]
+            return extract_pdf(data, doc_id).source
+        if suffix == ".docx":
+            return extract_docx(data)
+        if suffix in IMAGE_SUFFIXES:
+            return extract_image(data).text
         return read_text(data)
     except (Unusable, OSError) as exc:
         raise CorpusError(f"cannot read {doc_id}: {exc}") from None
@@ -208,6 +220,8 @@ _READERS: dict[str, Callable[[str, bytes], Document]] = {
     ".html": html_document,
     ".htm": html_document,
     ".pdf": pdf_document,
+    ".docx": docx_document,
+    **dict.fromkeys(IMAGE_SUFFIXES, image_document),
 }
 
 

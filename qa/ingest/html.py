@@ -1,5 +1,8 @@
 """Saved web pages (.html, .htm): the article's text, title and date, by trafilatura.
 
+The date is the dateline's, else the page's own (trafilatura reads it from the
+page's metadata and markup).
+
 trafilatura finds the main content of a news page and leaves out menus,
 headers, footers, cookie banners and scripts, so the boilerplate learning of
 .txt files is not needed here. Its output (one paragraph per line) is the
@@ -14,6 +17,7 @@ import dataclasses
 import hashlib
 import re
 
+from .dates import article_date
 from .document import Document, Unusable
 from .text import clean_lines, normalise_line
 
@@ -92,6 +96,7 @@ def html_document(doc_id: str, data: bytes, path: str | None = None) -> Document
         raise Unusable("no article text found in the page")
     if title:
         cleaned = dataclasses.replace(cleaned, title=title)
+    date = article_date(cleaned.text, date)
     digest = hashlib.sha256(b"html\0")
     for part in (source, cleaned.title, date or ""):
         digest.update(part.encode("utf-8", "surrogatepass") + b"\0")

@@ -1,32 +1,66 @@
-"""PDF press releases: the text of each page by pypdf.
+"""PDF press releases: the text of each page by pypdf, and of scanned pages by OCR.
 
 The *original text* is the pages' text (leading and trailing newlines
 stripped) joined with a blank line; ``Document.pages`` records where each
 page starts, so a passage knows its page. Lines are re-joined as for .txt,
 across a page break too when the sentence goes on. The title is the run of
 lines at the top of page 1 set in a larger font than the body (else the first
-line). Encrypted, broken and scanned (image-only) PDFs are skipped with a reason.
+line).
+
+A page without text that holds an image is a scanned page: it is rendered
+(pypdfium2) and read by OCR (qa.ingest.ocr), and ``Document.ocr_pages`` names
+it, so its passages are cited as read by OCR. At most ``MAX_OCR_PAGES`` pages
+of a PDF are read so; the others are listed as skipped, as are scanned pages
+when this machine has no OCR. Encrypted and broken PDFs, and PDFs with no
+text at all, are skipped with a reason.
+
+The date: the dateline's, else the PDF's creation date, except for a PDF of
+scanned pages only, whose creation date is the day it was scanned.
 """
 
 from __future__ import annotations
 
 import hashlib
 import io
+import logging
 import math
 from collections import Counter
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import numpy as np
 
+from . import ocr
+from .dates import article_date, metadata_date
 from .document import Document, Unusable, line_starts
 from .text import clean_lines, normalise_line
 
+if TYPE_CHECKING:
+    from PIL.Image import Image
+
+log = logging.getLogger(__name__)
+
 PAGE_BREAK = "\n\n"
+MAX_OCR_PAGES = 300  # scanned pages of one PDF read by OCR (about 5 s each on one core); the rest are skipped
 _TITLE_FONT_RATIO = 1.15  # a title is set at least this much larger than the body
 _MAX_TITLE_LINES = 4
+_PROGRESS_EVERY = 10  # OCR progress is logged every this many pages
 
 
-def extract_pdf(data: bytes) -> tuple[str, tuple[int, ...], int]:
-    """(text, page starts, title lines) of a PDF; raises Unusable."""
+@dataclass(frozen=True)
+class PdfText:
+    """What a PDF gives: its original text and how it was read."""
+
+    source: str  # the pages' text joined by PAGE_BREAK
+    pages: tuple[int, ...]  # offset in ``source`` where each page starts
+    title_lines: int
+    ocr_pages: tuple[int, ...] = ()  # 1-based pages read by OCR
+    unread: tuple[tuple[str, str], ...] = ()  # ("pages 301-450", why) of scanned pages not read
+    created: str | None = None  # the creation date of its metadata, ISO (None for a scan)
+
+
+def extract_pdf(data: bytes, name: str = "the PDF") -> PdfText:
+    """The text of a PDF, scanned pages read by OCR; raises Unusable. ``name``: for progress messages."""
     from pypdf import PdfReader  # imported when a PDF is read: `qa ask` does not need it
 
     try:
@@ -38,38 +72,111 @@ def extract_pdf(data: bytes) -> tuple[str, tuple[int, ...], int]:
         for number, page in enumerate(reader.pages):
             visitor = _font_sizes(sizes) if number == 0 else None
             texts.append((page.extract_text(visitor_text=visitor) or "").strip("\n"))
+        created = metadata_date(reader.metadata.get("/CreationDate") if reader.metadata else None)
     except Unusable:
         raise
     except Exception as exc:  # pypdf raises many kinds of errors on damaged files
         raise Unusable(f"cannot read the PDF ({type(exc).__name__}: {exc})") from None
+    title_lines = _title_lines(texts[0], sizes) if texts else 1
+    blank = [i for i, text in enumerate(texts) if not text.strip()]
+    read: dict[int, ocr.OcrPage] = {}
+    unread: list[tuple[str, str]] = []
+    if blank:
+        read, unread = _read_scanned(data, blank, name)
+        for i, found in read.items():
+            texts[i] = found.text.strip("\n")
+        if 0 in read:
+            title_lines = read[0].title_lines
     if not any(t.strip() for t in texts):
-        raise Unusable("no text in the PDF (scanned pages need OCR first)")
+        raise Unusable(f"no text in the PDF ({unread[0][1]})" if unread else "no text in the PDF")
     pages, position = [], 0
     for text in texts:
         pages.append(position)
         position += len(text) + len(PAGE_BREAK)
-    return PAGE_BREAK.join(texts), tuple(pages), _title_lines(texts[0], sizes)
+    ocr_pages = tuple(sorted(i + 1 for i, found in read.items() if found.text.strip()))
+    scan_only = len(ocr_pages) == sum(1 for t in texts if t.strip())
+    return PdfText(
+        PAGE_BREAK.join(texts), tuple(pages), title_lines, ocr_pages, tuple(unread), None if scan_only else created
+    )
+
+
+def _read_scanned(data: bytes, blank: list[int], name: str) -> tuple[dict[int, ocr.OcrPage], list[tuple[str, str]]]:
+    """OCR of the pages without text that hold an image (0-based indices in ``blank``): what was read,
+    and the scanned pages left unread with the reason."""
+    import pypdfium2 as pdfium  # imported when a PDF has pages without text
+    import pypdfium2.raw as pdfium_raw
+
+    try:
+        pdf = pdfium.PdfDocument(data)
+    except pdfium.PdfiumError as exc:
+        return {}, [(_pages(blank), f"pages without text that cannot be rendered for OCR ({exc})")]
+    try:
+        scanned = [i for i in blank if next(pdf[i].get_objects(filter=[pdfium_raw.FPDF_PAGEOBJ_IMAGE]), None)]
+        if not scanned:
+            return {}, []
+        engine = ocr.engine()
+        if engine is None:
+            return {}, [(_pages(scanned), f"scanned, and {ocr.missing_message()}")]
+        cache = ocr.Cache(data, engine)
+        to_read, over = scanned[:MAX_OCR_PAGES], scanned[MAX_OCR_PAGES:]
+        read = {i: found for i in to_read if (found := cache.get(i)) is not None}
+        missing = [i for i in to_read if i not in read]
+        for done, i in enumerate(missing, start=1):
+            if done == 1 or done % _PROGRESS_EVERY == 0 or done == len(missing):
+                log.info("%s: reading scanned page %d by OCR (%d of %d)", name, i + 1, done, len(missing))
+            read[i] = ocr.read_image(engine, _render(pdf, i))
+            cache.put(i, read[i])
+        unread = [(_pages(over), f"over the OCR limit of {MAX_OCR_PAGES} scanned pages per PDF")] if over else []
+        return read, unread
+    finally:
+        pdf.close()
+
+
+def _render(pdf, index: int) -> Image:
+    """Page ``index`` as a grey image at ocr.DPI."""
+    page = pdf[index]
+    try:
+        return page.render(scale=ocr.DPI / 72, grayscale=True).to_pil()
+    finally:
+        page.close()
+
+
+def _pages(indices: list[int]) -> str:
+    """ "page 3", "pages 2, 5" or "pages 301-450" for 0-based page indices."""
+    numbers = [i + 1 for i in indices]
+    if len(numbers) == 1:
+        return f"page {numbers[0]}"
+    if numbers == list(range(numbers[0], numbers[-1] + 1)):
+        return f"pages {numbers[0]}-{numbers[-1]}"
+    return "pages " + ", ".join(map(str, numbers))
 
 
 def pdf_document(doc_id: str, data: bytes, path: str | None = None) -> Document:
-    source, pages, title_lines = extract_pdf(data)
+    found = extract_pdf(data, doc_id)
+    source, pages = found.source, found.pages
     starts = line_starts(source)
     # the blank line of each page break: a sentence that goes on to the next page is one paragraph
     breaks = np.array([p - 1 for p in pages[1:]], dtype=np.int64)
-    found = np.minimum(np.searchsorted(starts, breaks), len(starts) - 1)
-    soft = {int(i) for i, b in zip(found, breaks, strict=True) if starts[i] == b and source[b] == "\n"}
-    cleaned = clean_lines(source, title_lines=title_lines, soft_breaks=soft)
+    at = np.minimum(np.searchsorted(starts, breaks), len(starts) - 1)
+    soft = {int(i) for i, b in zip(at, breaks, strict=True) if starts[i] == b and source[b] == "\n"}
+    cleaned = clean_lines(source, title_lines=found.title_lines, soft_breaks=soft)
     if cleaned is None:
         raise Unusable("no text in the PDF")
+    date = article_date(cleaned.text, found.created)
     digest = hashlib.sha256(b"pdf\0")
     digest.update(source.encode("utf-8", "surrogatepass") + b"\0")
-    digest.update(f"{pages}\0{title_lines}".encode())
+    digest.update(f"{pages}\0{found.title_lines}".encode())
+    if found.ocr_pages or date:  # as before for PDFs of text without a date: their hash is unchanged
+        digest.update(f"\0{found.ocr_pages}\0{date}".encode())
     return cleaned.document(
         doc_id=doc_id,
         source=source,
         content_hash=digest.hexdigest(),
         path=path if path is not None else doc_id,
         pages=pages,
+        date=date,
+        ocr_pages=found.ocr_pages,
+        unread=found.unread,
     )
 
 

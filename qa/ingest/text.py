@@ -15,6 +15,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from .dates import dateline_date
 from .decode import decode_bytes
 from .document import PARAGRAPH_BREAK, Document, Unusable, identity_offsets, line_starts
 
@@ -281,7 +282,9 @@ def text_hash(source: str, skip: Collection[int] = frozenset()) -> str:
     sorted set of removed lines, normalised), so unchanged articles keep their
     hash and are not re-embedded; when only some occurrences of a removed line
     went (the same line also stands in the body), the removed line numbers are
-    added, since the set alone no longer says what was removed.
+    added, since the set alone no longer says what was removed. The article's date
+    (``text_date``), when it has one, is added too: an article indexed before dates
+    were read is read again to get its date.
     """
     digest = hashlib.sha256(source.encode("utf-8", "surrogatepass"))
     if skip:
@@ -290,7 +293,30 @@ def text_hash(source: str, skip: Collection[int] = frozenset()) -> str:
         digest.update("\0".join(sorted(removed)).encode("utf-8", "surrogatepass"))
         if any(norm in removed for i, norm in enumerate(norms) if i not in skip):
             digest.update(("\0lines:" + ",".join(map(str, sorted(skip)))).encode())
+    date = text_date(source, skip)
+    if date is not None:
+        digest.update(f"\0date:{date}".encode())
     return digest.hexdigest()
+
+
+_DATELINE_LINES = 3  # body lines looked at for a dateline (a hard-wrapped one may go on to the next)
+
+
+def text_date(source: str, skip: Collection[int] = frozenset()) -> str | None:
+    """The date of a .txt/.md article: the dateline that opens its body (qa.ingest.dates), the lines
+    after its title once the lines in ``skip`` are dropped. Only the first lines of ``source`` are read."""
+    prefix = 1 << 13
+    while True:
+        whole = prefix >= len(source)
+        lines = source[:prefix].splitlines()
+        if not whole:
+            lines = lines[:-1]  # it may be cut
+        kept = [line for i, line in enumerate(lines) if i not in skip]
+        title = next((k for k, line in enumerate(kept) if _has_words(line)), None)
+        body = [line for line in kept[title + 1 :] if line.strip()][:_DATELINE_LINES] if title is not None else []
+        if len(body) == _DATELINE_LINES or whole:
+            return dateline_date(" ".join(normalise_line(_MARKUP.sub("", line.replace("\ufeff", ""))) for line in body))
+        prefix *= 4
 
 
 def clean_document(
@@ -309,6 +335,7 @@ def clean_document(
         source=source,
         content_hash=text_hash(source, skip),
         path=path if path is not None else doc_id,
+        date=text_date(source, skip),
     )
 
 

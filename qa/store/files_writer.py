@@ -185,7 +185,14 @@ class FilesWriter:
                 f"cannot write the index in {self.folder}: {exc}; the index in use is unchanged"
             ) from exc
 
-    def add(self, doc_id: str, content_hash: str, title: str, passages: Sequence[EncodedPassage]) -> None:
+    def add(
+        self,
+        doc_id: str,
+        content_hash: str,
+        title: str,
+        passages: Sequence[EncodedPassage],
+        date: str | None = None,
+    ) -> None:
         self.remove([doc_id])
         if self._builder is None:
             folder = self.folder / SEGMENTS / f".{self._segment_name}.tmp"
@@ -197,7 +204,9 @@ class FilesWriter:
             with self._writing():
                 self._builder.add(encoded)
             self._new_df = counted(self._new_df, encoded.pieces.ids)
-        self._documents[doc_id] = DocumentEntry(content_hash, title, tuple(e.passage.passage_id for e in passages))
+        self._documents[doc_id] = DocumentEntry(
+            content_hash, title, tuple(e.passage.passage_id for e in passages), date
+        )
 
     def remove(self, doc_ids: Iterable[str]) -> None:
         for doc_id in doc_ids:

@@ -57,7 +57,7 @@ PAGE = 2_000  # passages per round trip when every passage is read
 
 _PASSAGE = (
     "key, passage_id, doc_id, title, body, position, start_char, end_char, line_start, line_end, sentences, "
-    "breaks, line_offsets, page"
+    "breaks, line_offsets, page, ocr"
 )
 _PASSAGE_FIELDS = _PASSAGE.count(",") + 1  # what follows them in a row is the query's own
 
@@ -287,4 +287,5 @@ def _passage(row: tuple) -> Passage:
         breaks=tuple((breaks[i], breaks[i + 1]) for i in range(0, len(breaks), 2)),
         line_offsets=tuple(line_offsets),
         page=row[13],
+        ocr=bool(row[14]),
     )

@@ -100,6 +100,11 @@ MIGRATIONS: tuple[str, ...] = (
         ADD COLUMN line_offsets integer[],  -- original offsets where the passage's 2nd, 3rd… lines start
         ADD COLUMN page integer;  -- PDFs: the page where the passage starts
     """,
+    # articles' dates, and passages read by OCR; NULL in rows stored before (no date; not OCR)
+    """
+    ALTER TABLE qa_documents ADD COLUMN IF NOT EXISTS date text;  -- ISO YYYY-MM-DD: DocumentEntry.date
+    ALTER TABLE qa_passages ADD COLUMN IF NOT EXISTS ocr boolean;  -- Passage.ocr
+    """,
 )
 SCHEMA_VERSION = len(MIGRATIONS)
 

@@ -59,15 +59,15 @@ def read_current(conn: psycopg.Connection, location: str) -> CurrentVersion | No
     documents = conn.execute(
         sql.SQL(
             "SELECT d.doc_id, d.content_hash, d.title, "
-            "array_remove(array_agg(p.passage_id ORDER BY p.position), NULL) "
+            "array_remove(array_agg(p.passage_id ORDER BY p.position), NULL), d.date "
             "FROM qa_documents d LEFT JOIN qa_passages p ON p.doc_id = d.doc_id AND {passages} "
-            "WHERE {documents} GROUP BY d.doc_id, d.content_hash, d.title"
+            "WHERE {documents} GROUP BY d.doc_id, d.content_hash, d.title, d.date"
         ).format(passages=visible(current.build, "p"), documents=visible(current.build, "d")),
         {"v": current.version},
     ).fetchall()
     manifest = Manifest(
         settings=IndexSettings.from_dict(row[2]),
-        documents={d: DocumentEntry(h, t, tuple(ids)) for d, h, t, ids in documents},
+        documents={d: DocumentEntry(h, t, tuple(ids), date) for d, h, t, ids, date in documents},
         created=float(row[3]),
         extra={"build": current.build},
     )

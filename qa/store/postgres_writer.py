@@ -55,6 +55,7 @@ PASSAGE_COLUMNS = {  # column -> type for binary COPY
     "breaks": "int4[]",
     "line_offsets": "int4[]",
     "page": "int4",
+    "ocr": "bool",
     "embedding": "vector",
     "sentence_vectors": "bytea",
     "piece_ids": "bytea",
@@ -62,7 +63,14 @@ PASSAGE_COLUMNS = {  # column -> type for binary COPY
     "piece_vectors": "bytea",
     "piece_scales": "bytea",
 }
-DOCUMENT_COLUMNS = {"build": "int8", "doc_id": "text", "content_hash": "text", "title": "text", "added_in": "int8"}
+DOCUMENT_COLUMNS = {
+    "build": "int8",
+    "doc_id": "text",
+    "content_hash": "text",
+    "title": "text",
+    "added_in": "int8",
+    "date": "text",
+}
 
 
 def hnsw_index(build: int) -> sql.Identifier:
@@ -129,10 +137,17 @@ class PostgresWriter:
         log.warning("%s: %d articles were %s; embedding them again", self.location, len(incomplete), reason)
         return Repair(incomplete, reason)
 
-    def add(self, doc_id: str, content_hash: str, title: str, passages: Sequence[EncodedPassage]) -> None:
+    def add(
+        self,
+        doc_id: str,
+        content_hash: str,
+        title: str,
+        passages: Sequence[EncodedPassage],
+        date: str | None = None,
+    ) -> None:
         self.remove([doc_id])
         self._added.add(doc_id)
-        self._documents.append((self.build, doc_id, content_hash, title, self.version))
+        self._documents.append((self.build, doc_id, content_hash, title, self.version, date))
         for encoded in passages:
             p = encoded.passage
             pieces, scales = quantise(encoded.pieces.vectors)
@@ -154,6 +169,7 @@ class PostgresWriter:
                 "breaks": [x for pair in p.breaks for x in pair],
                 "line_offsets": list(p.line_offsets),
                 "page": p.page,
+                "ocr": p.ocr,
                 "embedding": np.asarray(encoded.vector, dtype=np.float32),
                 "sentence_vectors": encoded.sentence_vectors.astype("<f2").tobytes(),
                 "piece_ids": encoded.pieces.ids.astype("<i4").tobytes(),
