@@ -164,3 +164,20 @@ def test_qa_ask_json_marks_passages_read_by_ocr(tesseract, tmp_path, capsys):
     assert all("ocr" not in h for h in hits if h["doc_id"] == "note.txt")
     assert main(["ask", "combien de kits d'hygiène ont été distribués ?", "-k", "1", *where]) == 0
     assert "(read by OCR)" in capsys.readouterr().out
+
+
+def test_a_page_ocr_fails_on_is_listed_and_the_other_pages_are_read(tesseract, tmp_path, monkeypatch):
+    calls = []
+
+    def read_image(engine, image):
+        calls.append(image)
+        if len(calls) == 2:
+            raise Unusable("OCR failed (Error in pixReadMem)")
+        return ocr.OcrPage("Une page lue.", (40,), 3)
+
+    monkeypatch.setattr(ocr, "read_image", read_image)
+    (tmp_path / "scan.pdf").write_bytes(make_scan([["Page 1"], ["Page 2"], ["Page 3"]], dpi=50))
+    loaded = load_corpus(tmp_path)
+    [doc] = loaded.documents
+    assert doc.ocr_pages == (1, 3)
+    assert loaded.skipped == [("scan.pdf page 2", "OCR failed (Error in pixReadMem)")]

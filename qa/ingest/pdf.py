@@ -102,16 +102,15 @@ def extract_pdf(data: bytes, name: str = "the PDF") -> PdfText:
 
 def _read_scanned(data: bytes, blank: list[int], name: str) -> tuple[dict[int, ocr.OcrPage], list[tuple[str, str]]]:
     """OCR of the pages without text that hold an image (0-based indices in ``blank``): what was read,
-    and the scanned pages left unread with the reason."""
+    and the scanned pages left unread with the reason (a page OCR fails on is one of them)."""
     import pypdfium2 as pdfium  # imported when a PDF has pages without text
-    import pypdfium2.raw as pdfium_raw
 
     try:
         pdf = pdfium.PdfDocument(data)
     except pdfium.PdfiumError as exc:
         return {}, [(_pages(blank), f"pages without text that cannot be rendered for OCR ({exc})")]
     try:
-        scanned = [i for i in blank if next(pdf[i].get_objects(filter=[pdfium_raw.FPDF_PAGEOBJ_IMAGE]), None)]
+        scanned = [i for i in blank if _holds_an_image(pdf, i)]
         if not scanned:
             return {}, []
         engine = ocr.engine()
@@ -121,15 +120,31 @@ def _read_scanned(data: bytes, blank: list[int], name: str) -> tuple[dict[int, o
         to_read, over = scanned[:MAX_OCR_PAGES], scanned[MAX_OCR_PAGES:]
         read = {i: found for i in to_read if (found := cache.get(i)) is not None}
         missing = [i for i in to_read if i not in read]
+        unread = []
         for done, i in enumerate(missing, start=1):
             if done == 1 or done % _PROGRESS_EVERY == 0 or done == len(missing):
                 log.info("%s: reading scanned page %d by OCR (%d of %d)", name, i + 1, done, len(missing))
-            read[i] = ocr.read_image(engine, _render(pdf, i))
+            try:
+                read[i] = ocr.read_image(engine, _render(pdf, i))
+            except Unusable as exc:  # the other pages are still read
+                unread.append((_pages([i]), str(exc)))
+                continue
             cache.put(i, read[i])
-        unread = [(_pages(over), f"over the OCR limit of {MAX_OCR_PAGES} scanned pages per PDF")] if over else []
+        if over:
+            unread.append((_pages(over), f"over the OCR limit of {MAX_OCR_PAGES} scanned pages per PDF"))
         return read, unread
     finally:
         pdf.close()
+
+
+def _holds_an_image(pdf, index: int) -> bool:
+    import pypdfium2.raw as pdfium_raw
+
+    page = pdf[index]
+    try:
+        return next(page.get_objects(filter=[pdfium_raw.FPDF_PAGEOBJ_IMAGE]), None) is not None
+    finally:
+        page.close()
 
 
 def _render(pdf, index: int) -> Image:
