@@ -11,7 +11,7 @@ from pathlib import Path
 
 from . import limits, offline  # noqa: F401  (offline: the libraries' calls home off before any of them loads)
 from .answer import Answer, Hit
-from .embed import BACKENDS, DEFAULT_BACKEND, DEFAULT_MODEL, ModelError
+from .embed import BACKENDS, DEFAULT_BACKEND, DEFAULT_DEVICE, DEFAULT_MODEL, DEVICES, ModelError
 from .indexer import update_index
 from .ingest import CorpusError, is_article_name
 from .ingest.dates import parse_day
@@ -54,6 +54,12 @@ def add_index_options(parser: argparse.ArgumentParser) -> None:
         default=DEFAULT_BACKEND,
         help="embedding backend: onnx (int8, fast), torch (float32) or hash (no model, for tests) "
         "(default: %(default)s)",
+    )
+    parser.add_argument(
+        "--device",
+        choices=DEVICES,
+        default=DEFAULT_DEVICE,
+        help="where the torch backend runs: cpu, cuda or auto (cuda when torch sees one) (default: %(default)s)",
     )
 
 
@@ -141,7 +147,7 @@ def run_eval(args: argparse.Namespace) -> int:
         store = (
             args.store if args.store != DEFAULT_STORE else str(Path(DEFAULT_STORE) / "eval" / args.data.resolve().name)
         )
-        indexed = index_documents(documents, store, args.model, args.backend, show_progress=True)
+        indexed = index_documents(documents, store, args.model, args.backend, show_progress=True, device=args.device)
         print(indexed.summary(), file=sys.stderr)
         retriever = Retriever.open(store, args.data, args.model, args.backend)
     else:
@@ -248,6 +254,7 @@ def _index_once(args: argparse.Namespace, full: bool) -> None:
         full=full,
         show_progress=True,
         max_file_bytes=max_file_bytes,
+        device=args.device,
     )
     if report.boilerplate:
         print(report.boilerplate, flush=True)
@@ -263,7 +270,7 @@ def _index_once(args: argparse.Namespace, full: bool) -> None:
 def open_or_build(args: argparse.Namespace) -> Retriever:
     """The retriever over ``args.store``; the index is built from ``args.corpus`` first when there is none."""
     if open_store(args.store).read_manifest() is None:
-        update_index(args.corpus, args.store, args.model, args.backend, show_progress=True)
+        update_index(args.corpus, args.store, args.model, args.backend, show_progress=True, device=args.device)
     return Retriever.open(args.store, args.corpus, args.model, args.backend)
 
 

@@ -157,13 +157,13 @@ def test_the_module_function_takes_a_ranking_for_one_call(tiny_corpus, tiny_inde
 
 def test_a_damaged_newer_version_leaves_the_one_in_use(tiny_retriever, tiny_corpus, tiny_index):
     from qa.indexer import update_index
-    from qa.store.faiss import VECTORS
+    from qa.store.generations import PIECE_DF
 
     before = tiny_retriever.reader.version
     (tiny_corpus / "dakar.txt").write_text("Dakar\nMoussa Diop dirige le bureau de Dakar.\n", encoding="utf-8")
     update_index(tiny_corpus, tiny_index, backend="hash")
     newer = tiny_retriever.store.current_version()
-    (tiny_index / newer / VECTORS).write_bytes(b"damaged")
+    (tiny_index / newer / PIECE_DF).write_bytes(b"damaged")
     assert tiny_retriever.retrieve("Saruul Bat", k=1)  # still answers, from the version it has
     assert tiny_retriever.reader.version == before
 
