@@ -46,7 +46,7 @@ def ranking_for(point: dict[str, float]) -> Ranking:
 def features(retriever: Retriever, cases) -> list[tuple[list[str], list[tuple[float, float, float, float]]]]:
     """For each question: the document of each candidate and its evidence (dense, sentence, lexical, token),
     gathered once with every candidate reranked; the grid then only re-weighs numbers."""
-    wide = replace(Ranking(), rerank_depth=60, reader=None)
+    wide = replace(Ranking(), depth=60, read=None)
     out = []
     for case in cases:
         scored = retriever.rank(case.question, k=60, ranking=wide).scored
@@ -65,7 +65,7 @@ def measure(ranking: Ranking, cases, gathered) -> tuple[float, float]:
     hits, reciprocal = 0, 0.0
     for case, (docs, evidence) in zip(cases, gathered, strict=True):
         first = sorted(range(len(docs)), key=lambda i: -ranking.first.score(*evidence[i][:3]))
-        head, rest = first[: ranking.rerank_depth], first[ranking.rerank_depth :]
+        head, rest = first[: ranking.depth], first[ranking.depth :]
         order = sorted(head, key=lambda i: -ranking.rerank.score(*evidence[i])) + rest
         ranked_docs = list(dict.fromkeys(docs[i] for i in order))[:10]
         rank = next((r for r, d in enumerate(ranked_docs, start=1) if d in case.relevant_docs), None)
@@ -85,7 +85,7 @@ def main() -> None:
     documents, cases = load_beir(args.data)
     store = args.store or f"embeddings/eval/{args.data.resolve().name}"
     index_documents(documents, store, args.model, args.backend, show_progress=True)
-    retriever = Retriever.open(store, args.data, args.model, args.backend, build_if_missing=False)
+    retriever = Retriever.open(store, args.data, args.model, args.backend)
     tune, check = cases[0::2], cases[1::2]
     gathered = {id(tune): features(retriever, tune), id(check): features(retriever, check)}
 
