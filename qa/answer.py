@@ -103,6 +103,17 @@ class Answer:
     def best(self) -> Hit | None:
         return self.hits[0] if self.hits else None
 
+    def as_dict(self) -> dict:
+        """A JSON-ready record (the object `qa ask --json` prints for one question)."""
+        return {
+            "question": self.question,
+            "searched": self.searched,
+            "found": self.found,
+            "short_answer": self.short_answer.as_dict() if self.short_answer else None,
+            "why_not": self.why_not,
+            "hits": [h.as_dict() for h in self.hits],
+        }
+
 
 # Words that point back to an earlier turn ("What is his email?", "Et son numéro ?").
 _REFERRING = re.compile(

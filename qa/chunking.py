@@ -164,7 +164,3 @@ def _cut_long(para: str, start: int, end: int, max_chars: int, base: int) -> lis
         start = cut + 1 if para[cut : cut + 1] == " " else cut
     pieces.append((base + start, base + end))
     return pieces
-
-
-def chunk_documents(docs: list[Document], settings: ChunkSettings = ChunkSettings()) -> list[Passage]:
-    return [p for doc in docs for p in chunk_document(doc, settings)]

@@ -196,18 +196,6 @@ def format_answer(answer: Answer) -> str:
     return lead + ("\n\n".join(format_hit(h) for h in answer.hits) or "No passage found.")
 
 
-def answer_record(answer: Answer) -> dict:
-    """The JSON object `qa ask --json` prints for one question."""
-    return {
-        "question": answer.question,
-        "searched": answer.searched,
-        "found": answer.found,
-        "short_answer": answer.short_answer.as_dict() if answer.short_answer else None,
-        "why_not": answer.why_not,
-        "hits": [h.as_dict() for h in answer.hits],
-    }
-
-
 def run_index(args: argparse.Namespace) -> int:
     _index_once(args, full=args.full)
     _prepare_reader_model(args.backend)
@@ -278,7 +266,7 @@ def run_ask(args: argparse.Namespace) -> int:
     retriever = open_or_build(args)
     if args.question != "-":
         answer = retriever.answer(args.question, k=args.k, since=args.since, until=args.until)
-        print(json.dumps(answer_record(answer), ensure_ascii=False) if args.json else format_answer(answer))
+        print(json.dumps(answer.as_dict(), ensure_ascii=False) if args.json else format_answer(answer))
         return 0
     status = 0
     # A line longer than this cannot be a question within the limit (4 bytes a character at most):
@@ -294,7 +282,7 @@ def run_ask(args: argparse.Namespace) -> int:
                     f"the question is {line.length:,} bytes long; the limit is {MAX_QUESTION_CHARS:,} characters"
                 )
             answer = retriever.answer(question, k=args.k, since=args.since, until=args.until)
-            record, text = answer_record(answer), format_answer(answer)
+            record, text = answer.as_dict(), format_answer(answer)
         except QuestionError as exc:
             shown = _echo(question, f"{line.length:,} bytes" if line.cut else f"{len(question):,} characters")
             record, text, status = {"question": shown, "line": line.number, "error": str(exc)}, f"error: {exc}", 2

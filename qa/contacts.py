@@ -100,8 +100,8 @@ def _names_nearby(question: Question, text: str, span: Span) -> int:
     """How many words of the names the question gives are written near the span (in its part of a contact
     block): "IOM Mongolia" is nearer "OIM Mongolie" than "OIM Beijing"."""
     start, end = _segment(text, span)
-    around = _words(text[max(start, span.start - WINDOW) : min(end, span.end + WINDOW)])
-    return len(set().union(*(_words(e) for e in question.entities)) & around) if question.entities else 0
+    around = _stems(text[max(start, span.start - WINDOW) : min(end, span.end + WINDOW)])
+    return len(set().union(*(_stems(e) for e in question.entities)) & around) if question.entities else 0
 
 
 _CONTACT_SEPARATOR = re.compile(r"\s(?:ou|or|o|oder)\s|;")
@@ -121,7 +121,7 @@ def _segment(text: str, span: Span) -> tuple[int, int]:
     return start, end
 
 
-def _words(text: str, shortest: int = 3) -> set[str]:
+def _stems(text: str, shortest: int = 3) -> set[str]:
     """Folded word stems (5 letters) of a text; acronyms also by their sorted letters (IOM = OIM)."""
     stems = {w[:5] for w in re.findall(r"\w+", fold(text)) if len(w) >= shortest}
     return stems | {"".join(sorted(w)) for w in re.findall(r"\b[A-Z]{2,6}\b", text)}
@@ -135,5 +135,5 @@ def _belongs_to(referent: str, span: Span, spans: list[Span], sentence: str) -> 
     owners = before[-1:] if before else []
     if span.kind == "role":
         owners += [p for p in people if p.start >= span.end and not sentence[span.end : p.start].strip(" ,")]
-    wanted = _words(referent) - _words("M Mme Mr Mrs Dr")
-    return any(wanted & _words(sentence[p.start : p.end]) for p in owners)
+    wanted = _stems(referent) - _stems("M Mme Mr Mrs Dr")
+    return any(wanted & _stems(sentence[p.start : p.end]) for p in owners)

@@ -72,7 +72,6 @@ PATTERNS: dict[str, re.Pattern[str]] = {
     ),
 }
 
-_TITLES = r"(?:M\.|Mme|Mlle|Mr\.?|Mrs\.?|Ms\.?|Dr\.?|Pr\.?|Me|Sir|Dame)"
 _WORD = re.compile(r"[^\W\d_][\w'’.-]*[\w]|[^\W\d_]")
 _PARTICLES = frozenset("de du des la le van von der al el bin da di dos y".split())
 _TITLE_WORDS = frozenset("m mme mlle mr mrs ms dr pr me".split())

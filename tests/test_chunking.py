@@ -2,14 +2,14 @@ from itertools import pairwise
 
 import pytest
 
-from qa.chunking import ChunkSettings, chunk_document, chunk_documents
+from qa.chunking import ChunkSettings, chunk_document
 from qa.ingest import load_corpus
 from qa.ingest.text import clean_document
 
 
 @pytest.fixture(scope="module")
 def seed_passages(seed_corpus):
-    return chunk_documents(load_corpus(seed_corpus).documents)
+    return [p for doc in load_corpus(seed_corpus).documents for p in chunk_document(doc)]
 
 
 def squash(text: str) -> str:
@@ -62,7 +62,7 @@ def test_the_quote_and_its_speaker_share_a_passage(seed_passages):
 
 
 def test_ids_are_stable_and_unique(seed_corpus, seed_passages):
-    again = chunk_documents(load_corpus(seed_corpus).documents)
+    again = [p for doc in load_corpus(seed_corpus).documents for p in chunk_document(doc)]
     assert [p.passage_id for p in again] == [p.passage_id for p in seed_passages]
     assert len({p.passage_id for p in seed_passages}) == len(seed_passages)
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import logging
 import math
-from typing import Any, Literal, TypedDict, cast, get_args
+from typing import Any, Literal, TypedDict, cast
 
 from ..answer import Answer, Hit
 from ..library import StoreUnavailable, corpus_file
@@ -28,7 +28,6 @@ log = logging.getLogger(__name__)
 
 MAX_UI_QUESTION_CHARS = MAX_QUESTION_CHARS
 Status = Literal["answered", "nothing_found", "empty", "too_long", "invalid", "unavailable", "error"]
-STATUSES: tuple[str, ...] = get_args(Status)
 ERROR_TEXT = "Sorry, something went wrong while searching the articles. The error was logged; please try again."
 
 
@@ -102,19 +101,16 @@ def hit_record(hit: Hit, corpus_dir) -> dict[str, Any]:
 
 
 def answer_record(answer: Answer, corpus_dir) -> dict[str, Any]:
+    """The API's record of an answer: `qa ask --json`'s, with a status and message, and files named as
+    seen from the corpus folder rather than the working directory."""
+    record = answer.as_dict()
     short = answer.short_answer
-    short_record = None
     if short is not None:
-        short_record = short.as_dict()
-        short_record.pop("path", None)
-        short_record["file"] = corpus_file(corpus_dir, short.citation.doc_id)
-    return {
+        cited = {key: value for key, value in short.as_dict().items() if key != "path"}
+        record["short_answer"] = cited | {"file": corpus_file(corpus_dir, short.citation.doc_id)}
+    return record | {
         "status": "answered" if answer.found else "nothing_found",
         "message": None if answer.found else " ".join(filter(None, [NOTHING_FOUND, answer.why_not])),
-        "searched": answer.searched,
-        "found": answer.found,
-        "short_answer": short_record,
-        "why_not": answer.why_not,
         "hits": [hit_record(h, corpus_dir) for h in answer.hits],
     }
 
@@ -131,7 +127,7 @@ class ChatBackend:
         """Answer ``question`` with ``k`` cited passages (1-10).
 
         ``history``: the earlier questions of the conversation, oldest first.
-        Returns the reply (HTML) and a record: status (see ``STATUSES``), message,
+        Returns the reply (HTML) and a record: status (one of ``Status``), message,
         question, searched, found, short_answer, why_not, hits (docs/api.md).
         """
         shown = printable(question).strip() if isinstance(question, str) else ""
