@@ -83,8 +83,22 @@ KIND_NAMES = {
     "role": "position",
     "meaning": "meaning",
 }
-# Kinds answered from a press release's contact block, and the spans that answer each, best first.
-CONTACT_SPANS = {"email": ("email",), "phone": ("phone",), "contact": ("email", "phone")}
+# Which spans answer which kind of question, best first: a "who" question about a group
+# ("Qui sont les victimes ?") is answered by an organisation or a phrase when no person fits.
+ANSWERING_SPANS = {
+    "person": ("person", "organisation"),
+    "place": ("place",),
+    "organisation": ("organisation",),
+    "date": ("date",),
+    "number": ("number",),
+    "duration": ("duration",),
+    "email": ("email",),
+    "phone": ("phone",),
+    "contact": ("email", "phone"),
+    "role": ("role",),
+    "meaning": ("meaning",),
+}
+CONTACT_KINDS = ("email", "phone", "contact")  # answered from a press release's contact block
 # Kinds that belong to a person: "his email" is not the press officer's.
 OWNED = ("email", "phone", "role")
 
@@ -152,7 +166,7 @@ def analyse(text: str) -> Question:
     return Question(
         text=text,
         expects=expects,
-        contact=expects in CONTACT_SPANS or bool(_CONTACT.search(folded)),
+        contact=expects in CONTACT_KINDS or bool(_CONTACT.search(folded)),
         leader=expects == "person" and bool(_LEADER.search(folded)),
         entities=_entities(text),
         lang=guess_language(folded),

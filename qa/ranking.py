@@ -31,9 +31,11 @@ class Weights:
 
 @dataclass(frozen=True)
 class ReadWeights:
-    """How the reader model's findings weigh in (qa.read)."""
+    """How the reader model's findings weigh in (qa.read). On the even half of PIAF dev an ``answers`` weight
+    of 0.02 ranks best (bench/tune_reader.py), but on press releases it ranks worse (seed questions Hit@1
+    0.873 -> 0.800): off by default, see docs/quality.md."""
 
-    answers: float = 0.02  # weight of its "answers" logit, added to the search score
+    answers: float = 0.0  # weight of its "answers" logit, added to the score so far
 
 
 @dataclass(frozen=True)

@@ -1,22 +1,31 @@
-"""The reader stage: the reader model reads the question with each of the best passages.
+"""The reader stage: the best passages are read for the words that answer, and ranked again.
 
-What it reads reorders them (its "answers" score fused with the search score), and gives each its
-short answer and its answering sentence: the sentence that holds the model's words. Contact questions
-(an email, a phone number, whom to contact) keep the press release's own structure instead, which the
-model was never taught: the contact block answers them, and an email or a phone number there belongs
-to the person named just before it (:mod:`qa.contacts`).
+Two readers, each where it is measured to do best (docs/quality.md):
+- the reader model (:mod:`qa.reader_model`) reads the question with each passage in one batch: its
+  "answers" logit is weighed in beside every passage's score, and for an open question (what, why, how)
+  its words in a passage are that passage's short answer;
+- the rule reader (:mod:`qa.rule_reader`) looks, for a question of a given kind (a person, a date, a
+  number, an email…), for a span of that kind in a sentence that matches the question, using what a press
+  release is made of (the contact block answers contact questions; an email belongs to the person named
+  before it); what it finds reorders the passages and gives their short answers.
+The answering sentence of each passage is the one holding its short answer.
 """
 
 from __future__ import annotations
 
 import dataclasses
 
-from .contacts import Evidence, answered_here, read_contacts
-from .question import Question
+import numpy as np
+
+from .embed import Pieces
+from .question import ANSWERING_SPANS, Question
 from .ranking import ReadWeights
 from .reader_model import ReaderModel, Reading
+from .rule_reader import Evidence, Found, ReaderWeights, read_passage, sentence_scores
 from .search import Scored
 from .spans import Span
+
+RULES = ReaderWeights()
 
 
 def read(
@@ -26,43 +35,74 @@ def read(
     weights: ReadWeights,
     referent: str | None = None,
     searched: str | None = None,
+    focus: np.ndarray | None = None,
 ) -> list[Scored]:
-    """``head`` read by ``model`` and ranked again, best first, each with its short answer (``span``).
-    ``searched``: what the model reads as the question (a follow-up with the question before it; by
-    default the question). Without a model (a broken install, the model-free test backend) only contact
-    questions get a short answer."""
-    texts = [s.passage.text for s in head]
-    readings = model.read(searched or question.text, texts) if model else [None] * len(head)
-    by_contacts = answered_here(question, referent)
+    """``head`` read and ranked again, best first, each with its short answer (``span``, None when its
+    sentence is the answer). ``searched``: what the model reads as the question (a follow-up with the
+    question before it; by default the question). Without a model (a broken install, the model-free
+    test backend) the rule reader alone reads. ``focus``: which of the question's word pieces name what a
+    "how many" question counts."""
+    readings: list[Reading | None] = [None] * len(head)
+    if model is not None:
+        readings = list(model.read(searched or question.text, [s.passage.text for s in head]))
+    found = read_by_rule(question, head, referent, focus)
     read_head = []
-    for scored, reading in zip(head, readings, strict=True):
-        span = Span(reading.start, reading.end, question.expects) if reading and reading.has_span else None
-        if by_contacts:
-            evidence = Evidence(scored.passage.text, scored.passage.sentences, scored.sentence_relevance, scored.match)
-            span = read_contacts(question, evidence, referent)
-        score = fused_score(scored.score, reading, weights)
+    for scored, reading, rule in zip(head, readings, found, strict=True):
+        span = rule.span
+        if question.expects not in ANSWERING_SPANS and reading is not None and reading.has_span:
+            span = Span(reading.start, reading.end, "phrase")
+        by_rule = (scored.score + RULES.reorder * rule.score) / (1 + RULES.reorder)
         read_head.append(
             dataclasses.replace(
                 scored,
                 reading=reading,
+                found=rule,
                 span=span,
-                best_sentence=_sentence_of(scored, span),
+                best_sentence=_sentence_of(scored, span, rule.sentence),
                 searched_score=scored.score,
-                score=score,
+                score=fused_score(by_rule, reading, weights),
             )
         )
     return sorted(read_head, key=lambda s: -s.score)
 
 
+def read_by_rule(
+    question: Question, head: list[Scored], referent: str | None, focus: np.ndarray | None = None
+) -> list[Found]:
+    """The rule reader over the head. A span counts only in a sentence nearly as relevant as the best one
+    of the head, and a span of a fallback kind (an organisation for "who") only when no passage holds one
+    of the kind asked for."""
+    evidence = [Evidence(s.passage.text, s.passage.sentences, s.sentence_relevance, s.match, focus) for s in head]
+    floor = max((float(sentence_scores(question, e, RULES).max()) for e in evidence if e.sentences), default=0.0)
+    found = [read_passage(question, e, RULES, referent, floor=floor - RULES.slack) for e in evidence]
+    kinds = ANSWERING_SPANS.get(question.expects, ())
+    if kinds and any(f.span is not None and f.span.kind == kinds[0] for f in found):
+        found = [
+            f
+            if f.span is None or f.span.kind == kinds[0]
+            else read_passage(question, e, RULES, referent, kinds[:1], floor - RULES.slack)
+            for f, e in zip(found, evidence, strict=True)
+        ]
+    return found
+
+
 def fused_score(searched: float, reading: Reading | None, weights: ReadWeights) -> float:
-    """A passage's score once read: its search score, plus the reader's "answers" logit weighed in."""
+    """A passage's score once read: its score so far, plus the reader model's "answers" logit weighed in."""
     return searched + weights.answers * reading.answers if reading else searched
 
 
-def _sentence_of(scored: Scored, span: Span | None) -> int:
-    """The sentence holding the span; without one, the sentence that best matches the question."""
+def _sentence_of(scored: Scored, span: Span | None, by_rule: int) -> int:
+    """The sentence holding the span; without one, the rule reader's sentence."""
     if span is not None:
         holding = scored.passage.sentence_at(span.start)
         if holding is not None:
             return holding
-    return scored.best_sentence
+    return by_rule
+
+
+def focus_rows(pieces: Pieces, text: str, words: str | None) -> np.ndarray | None:
+    """Which of ``pieces`` (read from ``text``) make up ``words``, at their last occurrence."""
+    start = text.rfind(words) if words else -1
+    if start < 0 or words is None:
+        return None
+    return (pieces.ends > start) & (pieces.ends <= start + len(words))

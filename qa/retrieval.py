@@ -28,7 +28,7 @@ from .judge import Judging, Verdict, article_pieces, judge
 from .limits import check_k, check_question
 from .question import OWNED, Question, analyse
 from .ranking import Ranking
-from .read import read
+from .read import focus_rows, read
 from .reader_model import ReaderModel, default_reader_model
 from .rerank import rerank
 from .search import Scored, first_stage
@@ -186,7 +186,8 @@ class Retriever:
         if ranking.read is not None and head:
             model = self._reader_model()
             asked = asked or analyse(searched)
-            head = read(model, asked, head, ranking.read, referent, searched)
+            focus = focus_rows(question_pieces, searched, asked.focus)
+            head = read(model, asked, head, ranking.read, referent, searched, focus)
         return Ranked(head + tail, question_pieces, loaded.reader)
 
     def _reader_model(self) -> ReaderModel | None:
@@ -242,7 +243,7 @@ class Retriever:
         article, pieces = self._article(ranked, best)
         searched_score = best.score if best.searched_score is None else best.searched_score
         return judge(
-            asked, searched_score, best.reading, best.span, article, referent,
+            asked, searched_score, best.reading, best.found, article, referent,
             ranked.question_pieces, pieces, asked_at, self.judging,
         )  # fmt: skip
 

@@ -20,6 +20,7 @@ from .store import Candidate, Manifest, StoreReader, passage_key
 if TYPE_CHECKING:  # the stages that fill these in import this module
     from .reader_model import Reading
     from .rerank import TokenMatch
+    from .rule_reader import Found
 
 
 @dataclass(frozen=True)
@@ -33,7 +34,8 @@ class Scored:
     sentence_cosines: np.ndarray
     best_sentence: int  # index of the answer sentence in the passage
     match: TokenMatch | None = None  # set by reranking
-    reading: Reading | None = None  # set by the reader
+    reading: Reading | None = None  # set by the reader stage: what the reader model read
+    found: Found | None = None  # set by the reader stage: what the rule reader found
     span: Span | None = None  # the short answer in this passage, set by the reader
     searched_score: float | None = None  # the score before the reader weighed in (None: not read)
 

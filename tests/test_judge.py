@@ -4,22 +4,24 @@ in the article."""
 from qa.judge import Judging, Verdict, countries_in, judge
 from qa.question import analyse
 from qa.reader_model import Reading
+from qa.rule_reader import Found
 from qa.spans import Span
 
 ARTICLE = "L'OIM en Mongolie prépare le Dialogue de 2013. Pär Liljert, chef de mission de l'OIM en Mongolie, a parlé."
-PERSON = Span(0, 11, "person")
+PERSON = Found(0.9, 0, Span(0, 11, "person"))
+NOTHING = Found(0.9, 0, None)
 
 
 def verdict(
     question: str,
     score: float = 0.86,
-    span: Span | None = PERSON,
+    found: Found = PERSON,
     answers: float | None = 2.0,
     referent: str | None = None,
     article: str = ARTICLE,
 ) -> Verdict:
     reading = None if answers is None else Reading(answers, 0, 11, 5.0)
-    return judge(analyse(question), score, reading, span, article, referent)
+    return judge(analyse(question), score, reading, found, article, referent, judging=Judging(answers_floor=-1.5))
 
 
 def test_countries_are_recognised_in_four_languages():
@@ -35,14 +37,17 @@ def test_a_country_the_article_does_not_name_is_refused():
 
 
 def test_a_year_the_article_does_not_hold_is_refused():
-    assert not verdict("What did IOM Mongolia do in 2019?", span=None).found
-    assert verdict("What did IOM Mongolia do in 2013?", span=None).found
+    assert not verdict("What did IOM Mongolia do in 2019?", found=NOTHING).found
+    assert verdict("What did IOM Mongolia do in 2013?", found=NOTHING).found
 
 
 def test_the_reader_model_saying_no_answer_is_refused():
     refused = verdict("Quel est le thème du Dialogue de 2013 ?", answers=-3.0)
-    assert not refused.found and "do not answer it" in refused.why_not
+    assert not refused.found and "finds no answer" in refused.why_not
     assert verdict("Quel est le thème du Dialogue de 2013 ?", answers=0.5).found
+    assert judge(
+        analyse("Quel est le thème du Dialogue de 2013 ?"), 0.86, Reading(-3.0, 0, 11, 5.0), PERSON, ARTICLE, None
+    ).found  # off by default
     stricter = Judging(answers_floor=1.0)
     reading = Reading(0.5, 0, 11, 5.0)
     question = analyse("Who leads IOM in Mongolia?")
@@ -50,10 +55,10 @@ def test_the_reader_model_saying_no_answer_is_refused():
 
 
 def test_no_contact_of_the_person_asked_about_is_refused_and_says_whose():
-    refused = verdict("What is his email?", span=None, referent="Pär Liljert")
+    refused = verdict("What is his email?", found=NOTHING, referent="Pär Liljert")
     assert not refused.found and refused.why_not.endswith("email address for Pär Liljert.")
-    assert not verdict("What is the phone number?", span=None).found
-    assert verdict("What is the phone number?", span=Span(0, 5, "phone")).found
+    assert not verdict("What is the phone number?", found=NOTHING).found
+    assert verdict("What is the phone number?", found=Found(0.9, 0, Span(0, 5, "phone"))).found
 
 
 def test_a_passage_about_something_else_is_refused():
@@ -62,7 +67,7 @@ def test_a_passage_about_something_else_is_refused():
 
 def test_an_ordinal_the_article_does_not_hold_is_refused():
     article = "La cinquième réunion mondiale des PCR s'est tenue au Caire, après la quatrième à Lima."
-    where = Span(0, 5, "place")
-    assert not verdict("Where will the sixth global meeting be held?", span=where, article=article).found
-    assert verdict("Where was the fifth global meeting held?", span=where, article=article).found
-    assert verdict("¿Dónde se celebró la quinta reunión?", span=where, article=article).found
+    where = Found(0.9, 0, Span(0, 5, "place"))
+    assert not verdict("Where will the sixth global meeting be held?", found=where, article=article).found
+    assert verdict("Where was the fifth global meeting held?", found=where, article=article).found
+    assert verdict("¿Dónde se celebró la quinta reunión?", found=where, article=article).found

@@ -1,14 +1,16 @@
-"""The reader stage with a stand-in model: its score reorders the passages, its words are the short answer,
-its "no answer" refuses, and contact questions keep the contact block."""
+"""The reader stage with a stand-in model: its score reorders the passages, its words answer open questions,
+its "no answer" refuses; questions of a kind (who, how many, a phone) keep the rule reader's spans."""
 
 from __future__ import annotations
 
+import dataclasses
 import re
 from collections import Counter
 
 import pytest
 
 from qa.judge import Judging
+from qa.ranking import Ranking, ReadWeights
 from qa.reader_model import Reading
 from qa.retrieval import Retriever
 
@@ -34,30 +36,37 @@ class ScriptedReader:
         return readings
 
 
-def with_reader(retriever: Retriever, model) -> Retriever:
-    # the hash backend's vectors are far from every question: only the reader decides here
-    anything_close = Judging(score_floor=-1.0)
-    return Retriever(
-        retriever.store, retriever.embedder, retriever.corpus_dir, reader_model=lambda: model, judging=anything_close
-    )
+def with_reader(retriever: Retriever, model, judging: Judging = Judging()) -> Retriever:
+    # the hash backend's vectors are far from every question: only the readers decide here
+    judging = dataclasses.replace(judging, score_floor=-1.0)
+    ranking = Ranking(read=ReadWeights(answers=0.05))  # the model's score weighs in (off by default)
+    return Retriever(retriever.store, retriever.embedder, retriever.corpus_dir, ranking, lambda: model, judging=judging)
 
 
-def test_the_passage_the_model_says_answers_comes_first_with_its_words(tiny_retriever):
+def test_the_passage_the_model_says_answers_comes_first(tiny_retriever):
     model = ScriptedReader("Tromsø", "Ingrid Solvang")
     answer = with_reader(tiny_retriever, model).answer("Qui dirige le bureau de l'OIM ?", k=3)
-    assert answer.found and answer.short_answer.text == "Ingrid Solvang"
-    assert answer.hits[0].doc_id == "arctic.md" and "Ingrid Solvang" in answer.hits[0].answer
+    assert answer.found and answer.hits[0].doc_id == "arctic.md"
     assert model.calls == [("Qui dirige le bureau de l'OIM ?", 3)]  # one pass over the passages read
+
+
+def test_an_open_question_is_answered_by_the_models_words_and_their_sentence(tiny_retriever):
+    model = ScriptedReader("Tromsø", "consacré aux migrants de l'Arctique")
+    answer = with_reader(tiny_retriever, model).answer("À quoi sert le nouveau bureau de l'OIM ?", k=3)
+    assert answer.found and answer.short_answer.kind == "phrase"
+    assert answer.short_answer.text == "consacré aux migrants de l'Arctique"
+    assert answer.short_answer.text in answer.hits[0].answer
 
 
 def test_when_the_model_finds_no_answer_the_reply_says_so(tiny_retriever):
     model = ScriptedReader("no such words", "nothing")
-    answer = with_reader(tiny_retriever, model).answer("Qui dirige le bureau de l'OIM ?", k=3)
-    assert not answer.found and answer.short_answer is None and "do not answer" in answer.why_not
+    refusing = with_reader(tiny_retriever, model, Judging(answers_floor=-1.5))
+    answer = refusing.answer("À quoi sert le nouveau bureau de l'OIM ?", k=3)
+    assert not answer.found and answer.short_answer is None and "finds no answer" in answer.why_not
     assert answer.hits  # the closest passages are still shown
 
 
-def test_contact_questions_are_answered_from_the_contact_block_not_the_models_words(tiny_retriever):
+def test_contact_questions_are_answered_from_the_contact_block(tiny_retriever):
     model = ScriptedReader("Oulan-Bator", "Saruul Bat")
     answer = with_reader(tiny_retriever, model).answer("Quel est le numéro de téléphone du bureau d'Oulan-Bator ?")
     assert answer.found and answer.short_answer.text == "+976 1111 2222"
@@ -67,7 +76,7 @@ def test_a_follow_up_about_his_phone_is_not_the_press_officers(tiny_retriever):
     model = ScriptedReader("Oulan-Bator", "Saruul Bat")
     retriever = with_reader(tiny_retriever, model)
     first = retriever.answer("Qui dirige le bureau d'Oulan-Bator ?")
-    assert first.short_answer.text == "Saruul Bat"
+    assert first.short_answer.text.startswith("Saruul Bat")
     phone = retriever.answer("What is his phone number?", history=["Qui dirige le bureau d'Oulan-Bator ?"])
     assert not phone.found and "Saruul Bat" in phone.why_not
 

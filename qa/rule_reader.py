@@ -1,0 +1,247 @@
+"""Reading the best passages by rule, for the words that answer a question of a given kind.
+
+The ranking finds passages; the reader looks inside the best few for a span
+of the kind the question asks for (:mod:`qa.question`, :mod:`qa.spans`), in
+a sentence that matches the question, near the words that match it. It uses
+what a press release is made of: the contact block ("Pour plus
+d'informations, veuillez contacter …") answers contact questions and nothing
+else, and an email or a phone number there belongs to the person named just
+before it. What it finds reorders the passages, picks each one's answering
+sentence, and gives the short answer.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+import numpy as np
+
+from .lexical import fold
+from .question import ANSWERING_SPANS, OWNED, Question
+from .rerank import TokenMatch, late_interaction
+from .spans import Span, find_spans, with_role
+
+_CONTACT_SENTENCE = re.compile(
+    r"^(?:pour (?:plus d|toute)|for (?:more|further) information|contact\b|press contact|media contact)"
+    r"|\b(?:tel|tél|téléphone|phone|e-?mail|courriel|fax)\s*[:.]|@[\w-]+\.\w",
+    re.IGNORECASE,
+)
+WINDOW = 60  # characters on each side of a span that say what it is about
+
+
+@dataclass(frozen=True)
+class ReaderWeights:
+    """How much each finding counts, on the scale of a sentence's relevance (0–1).
+    Chosen on the dev questions (docs/quality.md)."""
+
+    contact_bonus: float = 0.06  # a contact sentence, for a question about contacts
+    contact_penalty: float = 0.08  # a contact sentence, for any other question
+    cue: float = 0.03  # a span whose context says what it is ("a déclaré X", "M. X", "à X")
+    window: float = 0.5  # the question's words near the span
+    affinity: float = 0.3  # the span's own words match the question's
+    count: float = 1.0  # a count's words match what is counted ("40 responsables" for "how many officials")
+    first: float = 0.02  # the first span of its kind in the sentence (the subject, in news writing)
+    entity: float = 0.03  # a name the question gives ("in Cairo") stands near the span
+    missing: float = 0.05  # no span of the kind asked for in the passage
+    slack: float = 0.04  # a span counts only in a sentence this close to the best sentence's relevance
+    reorder: float = 0.5  # weight of the reader's score when passages are ranked again
+
+
+@dataclass(frozen=True)
+class Evidence:
+    """One passage as the ranking saw it."""
+
+    text: str
+    sentences: tuple[tuple[int, int], ...]
+    relevance: np.ndarray  # per sentence: how well it matches the question
+    match: TokenMatch | None  # the question's word pieces against the passage's (None when not reranked)
+    focus: np.ndarray | None = None  # which of the question's pieces name what it counts ("officials")
+
+
+@dataclass(frozen=True)
+class Found:
+    """What the reader found in one passage."""
+
+    score: float  # how well the passage answers, on the scale of sentence relevance
+    sentence: int  # the answering sentence
+    span: Span | None  # the short answer, offsets in the passage text (None: the sentence is the answer)
+    relevance: float = 0.0  # the answering sentence's relevance alone
+    window: float = 0.0  # how well the question's words match the text around the span
+    affinity: float = 0.0  # how close the span's own words come to the question's (to what it counts, for a count)
+
+
+def is_contact(sentence: str) -> bool:
+    return bool(_CONTACT_SENTENCE.search(sentence))
+
+
+def sentence_scores(question: Question, evidence: Evidence, weights: ReaderWeights) -> np.ndarray:
+    """Each sentence's relevance, with the press release's structure: a contact sentence answers
+    contact questions, and is no answer to the others."""
+    text = evidence.text
+    priors = np.array([_prior(question, is_contact(text[s:e]), weights) for s, e in evidence.sentences])
+    return evidence.relevance + priors
+
+
+def read_passage(
+    question: Question,
+    evidence: Evidence,
+    weights: ReaderWeights = ReaderWeights(),
+    referent: str | None = None,
+    kinds: tuple[str, ...] | None = None,
+    floor: float = float("-inf"),
+) -> Found:
+    """The best answer of ``question`` in one passage.
+
+    ``referent``: the person the question is about ("his email" after "Who leads IOM Mongolia?"):
+    an email, phone or role must be theirs. ``kinds``: the spans that may answer (by default the
+    question's kind and its fallbacks). ``floor``: sentences scoring below it hold no answer."""
+    text, sentences = evidence.text, evidence.sentences
+    if not sentences:
+        return Found(float("-inf"), 0, None)
+    base = sentence_scores(question, evidence, weights)
+    best_sentence = int(np.argmax(base))
+    kinds = kinds or ANSWERING_SPANS.get(question.expects)
+    if kinds is None:  # an open question: the sentence answers (its phrase is chosen for the best passage only)
+        relevance = float(evidence.relevance[best_sentence])
+        return Found(float(base[best_sentence]), best_sentence, None, relevance)
+    best: Found | None = None
+    for i, (s, e) in enumerate(sentences):
+        if base[i] < floor and not (question.contact and is_contact(text[s:e])):
+            continue  # (a contact question's answer is in the contact block, however it scores)
+        for span, cue in _candidates(question, text[s:e], kinds, referent, weights):
+            placed = Span(s + span.start, s + span.end, span.kind, span.cue)
+            if question.expects == "meaning" and not _explains(question, text, placed):
+                continue
+            near, affinity = _near(evidence, placed), _affinity(evidence, placed)
+            cue += weights.entity * _names_nearby(question, text, placed)
+            fit = weights.count if question.focus else weights.affinity
+            # on the scale of a sentence's relevance, so that passages with and without a span compare
+            score = float(base[i] + cue + weights.window * near + fit * affinity) / (1 + weights.window + fit)
+            primary = span.kind == kinds[0]
+            if best is None or (primary, score) > (best.span is not None and best.span.kind == kinds[0], best.score):
+                best = Found(score, i, placed, float(evidence.relevance[i]), near, affinity)
+    if best is None:
+        relevance = float(evidence.relevance[best_sentence])
+        return Found(float(base[best_sentence]) - weights.missing, best_sentence, None, relevance)
+    return best
+
+
+def _candidates(
+    question: Question, sentence: str, kinds: tuple[str, ...], referent: str | None, weights: ReaderWeights
+):
+    """(span, bonus from its cues) for each span of ``sentence`` that may answer."""
+    spans = find_spans(sentence)
+    seen: set[str] = set()
+    for span in spans:
+        if span.kind not in kinds or _restates_question(question, sentence[span.start : span.end], span.kind):
+            continue
+        if referent and span.kind in OWNED and not _belongs_to(referent, span, spans, sentence):
+            continue
+        bonus = weights.cue * span.cue + weights.first * (span.kind not in seen)
+        seen.add(span.kind)
+        if question.leader:
+            span = _with_new_role(question, sentence, span)
+        yield span, bonus
+
+
+def _with_new_role(question: Question, sentence: str, span: Span) -> Span:
+    """ "Pär Liljert, chef de mission de l’OIM en Mongolie" for "Who leads IOM Mongolia?", when the role
+    says something the question does not and the whole stays short."""
+    longer = with_role(sentence, span)
+    role = sentence[span.end : longer.end]
+    if longer.end - longer.start > 60 or _words(role) <= _words(question.text) | _words("chef de la du"):
+        return span
+    return longer
+
+
+def _prior(question: Question, contact: bool, weights: ReaderWeights) -> float:
+    if not contact:
+        return 0.0
+    return weights.contact_bonus if question.contact else -weights.contact_penalty
+
+
+def _pieces_in(evidence: Evidence, start: int, end: int) -> np.ndarray:
+    assert evidence.match is not None
+    return (evidence.match.ends > start) & (evidence.match.ends <= end)
+
+
+def _near(evidence: Evidence, span: Span) -> float:
+    """How well the question's words match the text around the span (the span itself left out)."""
+    if evidence.match is None:
+        return 0.0
+    start, end = _segment(evidence.text, span)
+    window = _pieces_in(evidence, max(start, span.start - WINDOW), span.start)
+    window |= _pieces_in(evidence, span.end, min(end, span.end + WINDOW))
+    return late_interaction(evidence.match.similarities[:, window], evidence.match.weights) if window.any() else 0.0
+
+
+def _names_nearby(question: Question, text: str, span: Span) -> int:
+    """How many words of the names the question gives are written near the span (in its part of a contact
+    block): "IOM Mongolia" is nearer "OIM Mongolie" than "OIM Beijing"."""
+    start, end = _segment(text, span)
+    around = _words(text[max(start, span.start - WINDOW) : min(end, span.end + WINDOW)])
+    return len(set().union(*(_words(e) for e in question.entities)) & around) if question.entities else 0
+
+
+_CONTACT_SEPARATOR = re.compile(r"\s(?:ou|or|o|oder)\s|;")
+
+
+def _segment(text: str, span: Span) -> tuple[int, int]:
+    """The part of a contact block that holds the span: "X, Genève, Email: … ou Y, LEA Caire, …" lists
+    several people, and what is near one of them is not the other's."""
+    sentence_start = text.rfind("\n", 0, span.start) + 1
+    sentence_end = text.find("\n", span.end)
+    sentence_end = len(text) if sentence_end < 0 else sentence_end
+    if not is_contact(text[sentence_start:sentence_end]):
+        return 0, len(text)
+    cuts = [m for m in _CONTACT_SEPARATOR.finditer(text, sentence_start, sentence_end)]
+    start = max([m.end() for m in cuts if m.end() <= span.start], default=0)
+    end = min([m.start() for m in cuts if m.start() >= span.end], default=len(text))
+    return start, end
+
+
+def _affinity(evidence: Evidence, span: Span) -> float:
+    """How close the span's own words come to a word of the question (its best piece); for a count,
+    to the words of what is counted ("40 responsables" for "how many officials")."""
+    if evidence.match is None:
+        return 0.0
+    inside = _pieces_in(evidence, span.start, span.end)
+    if not inside.any():
+        return 0.0
+    rows = evidence.focus if evidence.focus is not None and evidence.focus.any() else slice(None)
+    return float(evidence.match.similarities[rows][:, inside].max())
+
+
+def _words(text: str, shortest: int = 3) -> set[str]:
+    """Folded word stems (5 letters) of a text; acronyms also by their sorted letters (IOM = OIM)."""
+    stems = {w[:5] for w in re.findall(r"\w+", fold(text)) if len(w) >= shortest}
+    return stems | {"".join(sorted(w)) for w in re.findall(r"\b[A-Z]{2,6}\b", text)}
+
+
+def _restates_question(question: Question, span_text: str, kind: str) -> bool:
+    """A span made only of the question's own words ("Mongolie" for "Who leads IOM Mongolia?") answers
+    nothing; a count restates it only by its number ("15 PCR" answers "Combien de PCR ?")."""
+    if kind in ("number", "duration", "date"):
+        numbers = set(re.findall(r"\d+", span_text))
+        return bool(numbers) and numbers <= set(re.findall(r"\d+", question.text))
+    words = _words(span_text)
+    return bool(words) and words <= _words(question.text)
+
+
+def _belongs_to(referent: str, span: Span, spans: list[Span], sentence: str) -> bool:
+    """An email, phone or role belongs to the person named just before it in the sentence (a contact
+    block lists "Name, place, Tel: …, Email: …"), or just after it for a role ("le Directeur, X")."""
+    people = [p for p in spans if p.kind == "person"]
+    before = [p for p in people if p.end <= span.start]
+    owners = before[-1:] if before else []
+    if span.kind == "role":
+        owners += [p for p in people if p.start >= span.end and not sentence[span.end : p.start].strip(" ,")]
+    wanted = _words(referent) - _words("M Mme Mr Mrs Dr")
+    return any(wanted & _words(sentence[p.start : p.end]) for p in owners)
+
+
+def _explains(question: Question, text: str, span: Span) -> bool:
+    """A meaning must stand beside an acronym the question asks about: "… (CBMM)" or "ECPAT (…)"."""
+    around = text[max(0, span.start - 12) : span.end + 12]
+    return any(re.search(rf"\b{re.escape(e)}\b", around) for e in question.entities if e.isupper())
