@@ -36,34 +36,48 @@ def read(
     referent: str | None = None,
     searched: str | None = None,
     focus: np.ndarray | None = None,
+    read_all: bool = True,
 ) -> list[Scored]:
     """``head`` read and ranked again, best first, each with its short answer (``span``, None when its
     sentence is the answer). ``searched``: what the model reads as the question (a follow-up with the
-    question before it; by default the question). Without a model (a broken install, the model-free
-    test backend) the rule reader alone reads. ``focus``: which of the question's word pieces name what a
-    "how many" question counts."""
-    readings: list[Reading | None] = [None] * len(head)
-    if model is not None:
-        readings = list(model.read(searched or question.text, [s.passage.text for s in head]))
+    question before it; by default the question); ``focus``: which of the question's word pieces name what
+    a "how many" question counts. The model reads every passage of the head when ``read_all`` (its score
+    then weighs in, or the judge needs it); otherwise only the best one, for an open question's words.
+    Without a model (a broken install, the model-free test backend) the rule reader alone reads."""
     found = read_by_rule(question, head, referent, focus)
-    read_head = []
-    for scored, reading, rule in zip(head, readings, found, strict=True):
-        span = rule.span
-        if question.expects not in ANSWERING_SPANS and reading is not None and reading.has_span:
-            span = Span(reading.start, reading.end, "phrase")
-        by_rule = (scored.score + RULES.reorder * rule.score) / (1 + RULES.reorder)
-        read_head.append(
-            dataclasses.replace(
-                scored,
-                reading=reading,
-                found=rule,
-                span=span,
-                best_sentence=_sentence_of(scored, span, rule.sentence),
-                searched_score=scored.score,
-                score=fused_score(by_rule, reading, weights),
-            )
+    by_rule = [
+        dataclasses.replace(
+            scored,
+            found=rule,
+            span=rule.span,
+            best_sentence=rule.sentence,
+            searched_score=scored.score,
+            score=(scored.score + RULES.reorder * rule.score) / (1 + RULES.reorder),
         )
+        for scored, rule in zip(head, found, strict=True)
+    ]
+    by_rule.sort(key=lambda s: -s.score)
+    open_question = question.expects not in ANSWERING_SPANS
+    if model is None or not by_rule or not (read_all or open_question):
+        return by_rule
+    chosen = by_rule if read_all else by_rule[:1]
+    readings = model.read(searched or question.text, [s.passage.text for s in chosen])
+    read_head = [_with_reading(s, reading, weights, open_question) for s, reading in zip(chosen, readings, strict=True)]
+    read_head += by_rule[len(chosen) :]
     return sorted(read_head, key=lambda s: -s.score)
+
+
+def _with_reading(scored: Scored, reading: Reading, weights: ReadWeights, open_question: bool) -> Scored:
+    span = scored.span
+    if open_question and reading.has_span:
+        span = Span(reading.start, reading.end, "phrase")
+    return dataclasses.replace(
+        scored,
+        reading=reading,
+        span=span,
+        best_sentence=_sentence_of(scored, span, scored.best_sentence),
+        score=fused_score(scored.score, reading, weights),
+    )
 
 
 def read_by_rule(

@@ -24,7 +24,7 @@ from .cite import cite, cite_short_answer
 from .embed import DEFAULT_BACKEND, DEFAULT_MODEL, Embedder, ModelError, Pieces, get_embedder
 from .indexer import index_settings
 from .ingest.dates import DateRange
-from .judge import Judging, Verdict, article_pieces, judge
+from .judge import Judging, Verdict, article_pieces, judge, missing_names
 from .limits import check_k, check_question
 from .question import OWNED, Question, analyse
 from .ranking import Ranking
@@ -47,6 +47,7 @@ from .store import (
 log = logging.getLogger(__name__)
 
 DEFAULT_CORPUS_DIR = Path("corpus")
+NAMED_DEPTH = 5  # the best passages among which those holding the question's names are put first
 
 
 @dataclass(frozen=True)
@@ -187,7 +188,8 @@ class Retriever:
             model = self._reader_model()
             asked = asked or analyse(searched)
             focus = focus_rows(question_pieces, searched, asked.focus)
-            head = read(model, asked, head, ranking.read, referent, searched, focus)
+            read_all = bool(ranking.read.answers) or self.judging.answers_floor is not None
+            head = read(model, asked, head, ranking.read, referent, searched, focus, read_all)
         return Ranked(head + tail, question_pieces, loaded.reader)
 
     def _reader_model(self) -> ReaderModel | None:
@@ -226,44 +228,69 @@ class Retriever:
             return Answer(question, searched, hits, found=False, why_not=why)
         if not hits:
             return Answer(question, searched, hits, found=False, why_not="The index holds no passage.")
-        verdict = self._judge(asked, ranked, referent, asked_at=len(searched) - len(question))
+        ranked, verdict = self._judge(asked, ranked, referent, asked_at=len(searched) - len(question))
+        scored = ranked.scored[:k]
+        hits = [self._cite(rank, s, ranked) for rank, s in enumerate(scored, start=1)]
         span = scored[0].span if verdict.found else None
         short = cite_short_answer(span, scored[0], hits[0]) if span is not None else None
         answer = Answer(question, searched, hits, verdict.found, short, verdict.why_not)
         self._remember(question, history, ranking, answer, dates)
         return answer
 
-    def _judge(self, asked: Question, ranked: Ranked, referent: str | None, asked_at: int) -> Verdict:
-        """Whether the best passage answers (qa.judge). The names the question gives must be in that
-        passage, its article's title or its opening passage (where a press release's dateline names the
-        place): named elsewhere in the article, they are about something else. "Combien de PCR étaient
-        actifs lors de la quatrième réunion mondiale à Lima ?" is not answered by "Aujourd'hui, 18 PCR
-        sont actifs", though the article mentions Lima further on."""
+    def _judge(self, asked: Question, ranked: Ranked, referent: str | None, asked_at: int) -> tuple[Ranked, Verdict]:
+        """Whether the best passage answers (qa.judge), once the passages whose article holds every name the
+        question gives are put first among the best few: "Who leads IOM Mongolia?" is about Mongolia, however
+        close a press release about another office comes. The names must be in the passage, its article's
+        title or its opening passage (where a press release's dateline names the place): named elsewhere in
+        the article, they are about something else. "Combien de PCR étaient actifs lors de la quatrième
+        réunion mondiale à Lima ?" is not answered by "Aujourd'hui, 18 PCR sont actifs", though the article
+        mentions Lima further on."""
+        head = ranked.scored[:NAMED_DEPTH]
+        articles = self._articles(ranked, head)
+        if self.judging.names:
+            lacking = []
+            for scored in head:
+                text, pieces = articles[scored.candidate.key]
+                lacking.append(bool(missing_names(asked, text, ranked.question_pieces, pieces, asked_at)))
+            if lacking[0] and not all(lacking):
+                order = [s for s, lacks in zip(head, lacking, strict=True) if not lacks]
+                order += [s for s, lacks in zip(head, lacking, strict=True) if lacks]
+                ranked = replace(ranked, scored=order + ranked.scored[NAMED_DEPTH:])
         best = ranked.scored[0]
-        article, pieces = self._article(ranked, best)
+        article, pieces = articles[best.candidate.key]
         searched_score = best.score if best.searched_score is None else best.searched_score
-        return judge(
+        verdict = judge(
             asked, searched_score, best.reading, best.found, article, referent,
             ranked.question_pieces, pieces, asked_at, self.judging,
         )  # fmt: skip
+        return ranked, verdict
 
     @staticmethod
-    def _article(ranked: Ranked, best: Scored) -> tuple[str, Pieces | None]:
-        """The best passage with its article's title and opening passage, and their word pieces. What the
-        earlier stages read is not read again."""
-        entry = ranked.reader.manifest.documents.get(best.passage.doc_id)
-        opening = passage_key(entry.passage_ids[0]) if entry else best.candidate.key
-        keys = list(dict.fromkeys([opening, best.candidate.key]))
+    def _articles(ranked: Ranked, passages: list[Scored]) -> dict[int, tuple[str, Pieces | None]]:
+        """Each passage with its article's title and opening passage, and their word pieces, by passage key.
+        What the earlier stages read is not read again; the rest is read in one batch."""
+        documents = ranked.reader.manifest.documents
+        keys_of = {}
+        for scored in passages:
+            entry = documents.get(scored.passage.doc_id)
+            opening = passage_key(entry.passage_ids[0]) if entry else scored.candidate.key
+            keys_of[scored.candidate.key] = list(dict.fromkeys([opening, scored.candidate.key]))
+        wanted = list(dict.fromkeys(key for keys in keys_of.values() for key in keys))
         seen = {s.candidate.key: s for s in ranked.scored}
-        unread = [key for key in keys if key not in seen]
+        unread = [key for key in wanted if key not in seen]
         texts = {key: p.text for key, p in zip(unread, ranked.reader.passages(unread), strict=True)} if unread else {}
-        texts |= {key: seen[key].passage.text for key in keys if key in seen}
-        matched = {key: s.match.pieces for key, s in seen.items() if key in keys and s.match is not None}
-        unmatched = [key for key in keys if key not in matched]
+        texts |= {key: seen[key].passage.text for key in wanted if key in seen}
+        matched = {key: s.match.pieces for key, s in seen.items() if key in wanted and s.match is not None}
+        unmatched = [key for key in wanted if key not in matched]
         if unmatched:
             matched |= dict(zip(unmatched, ranked.reader.pieces(unmatched), strict=True))
-        article = best.passage.title + "\n" + "\n".join(texts[key] for key in keys)
-        return article, article_pieces([matched[key] for key in keys])
+        return {
+            scored.candidate.key: (
+                scored.passage.title + "\n" + "\n".join(texts[key] for key in keys_of[scored.candidate.key]),
+                article_pieces([matched[key] for key in keys_of[scored.candidate.key]]),
+            )
+            for scored in passages
+        }
 
     def _referent(
         self, asked: Question, history: tuple[str, ...], ranking: Ranking, dates: DateRange | None = None

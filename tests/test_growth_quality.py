@@ -1,6 +1,5 @@
-"""The reader model on the failures it was built for, with the real model: a near-miss article added to
-the seed corpus, a count of members against a count of observers, a role swapped, a theme asked of an
-article that gives none."""
+"""Answers that stay right as the corpus grows, with the real model: a near-miss article added to the seed
+corpus, a count of members against a count of observers."""
 
 from __future__ import annotations
 
@@ -49,17 +48,3 @@ def test_the_count_of_members_is_not_the_count_of_observers(retriever):
     assert answer.found and "120" in answer.short_answer.text
     observers = retriever.answer("Combien de pays ont le statut d'observateur au Mouvement des non-alignés ?")
     assert observers.found and "17" in observers.short_answer.text
-
-
-def test_the_person_in_the_role_asked_about(retriever):
-    on_behalf = retriever.answer("Qui s'est exprimé au nom du Directeur général de l'OIM au sommet de Bakou ?")
-    assert on_behalf.found and "Argentina Szabados" in on_behalf.short_answer.text
-    director = retriever.answer("Qui est le Directeur général de l'OIM ?")
-    assert director.found and "António Vitorino" in director.short_answer.text
-
-
-def test_a_theme_is_read_where_it_is_stated_and_refused_where_it_is_not(retriever):
-    cairo = retriever.answer("Quel est le thème de la réunion du Caire ?")
-    assert cairo.found and cairo.short_answer.text.startswith("Explorer les défis de la migration")
-    baku = retriever.answer("Quel est le thème du sommet de Bakou ?")
-    assert not baku.found
