@@ -114,7 +114,7 @@ def _is_common(entity: str, lang: str) -> bool:
     return lang == "de" and " " not in entity and not entity.isupper()
 
 
-def _words(text: str) -> list[str]:
+def _folded_words(text: str) -> list[str]:
     return [w for w in re.findall(r"\w+", fold(text)) if len(w) >= 3]
 
 
@@ -147,8 +147,8 @@ def _written_in(entity: str, article: str) -> bool:
     ("Cairo", "Caire"; "Baku", "Bakou"), or an acronym with its letters in another order."""
     if _acronyms(entity) & _acronyms(article):
         return True
-    article_words = set(_words(article))
-    return any(any(_similar(w, a) for a in article_words) for w in _words(entity) if w not in _GENERIC)
+    article_words = set(_folded_words(article))
+    return any(any(_similar(w, a) for a in article_words) for w in _folded_words(entity) if w not in _GENERIC)
 
 
 # Words of names that say nothing about which one it is ("the IOM Regional Director").

@@ -113,8 +113,12 @@ def test_follow_ups_are_searched_with_the_previous_question():
 
 def test_the_store_is_opened_from_a_folder_or_a_uri(tmp_path):
     from qa.store.faiss import FilesStore
+    from qa.store.postgres import PostgresStore
 
     assert isinstance(open_store(tmp_path), FilesStore)
+    for uri in ("postgresql://qa:secret@127.0.0.1:9/news", "host=127.0.0.1 port=9 dbname=news password=secret"):
+        store = open_store(uri)  # no connection yet: opening a store names it, reading connects
+        assert isinstance(store, PostgresStore) and "secret" not in str(store.location)
 
 
 # ---------------------------------------------------------------- the real model (slow)

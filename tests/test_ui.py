@@ -614,3 +614,11 @@ def test_an_index_that_cannot_be_reached_is_said_plainly(backend, monkeypatch):
     reply, record = backend.ask("Qui dirige le bureau d'Oulan-Bator ?", [], 3)
     assert record["status"] == "unavailable" and "connection refused" in record["message"]
     assert "went wrong" not in reply and "***" in html.unescape(reply)
+
+
+def test_a_number_of_passages_too_big_for_a_float_is_a_bad_request_not_a_crash():
+    from qa.ui.backend import BadRequest, parse_k
+
+    with pytest.raises(BadRequest, match="whole number"):
+        parse_k(10**400)
+    assert parse_k("3") == 3

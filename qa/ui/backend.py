@@ -61,7 +61,7 @@ def parse_k(k: object) -> int:
         k = k.strip()
     try:
         value = float(k)  # type: ignore[arg-type]
-    except (TypeError, ValueError):
+    except (TypeError, ValueError, OverflowError):  # OverflowError: an int too big for a float (10**400)
         value = math.nan
     if not math.isfinite(value) or value != int(value):
         shown = printable(repr(k))[:40]
