@@ -106,7 +106,8 @@ def call_raw(url: str, data: list) -> list:
         stream = response.read().decode("utf-8")
     events = [line.split(": ", 1) for line in stream.splitlines() if ": " in line]
     assert [value for key, value in events if key == "event"][-1] == "complete", stream
-    return json.loads([value for key, value in events if key == "data"][-1])[0]  # the one output: (reply, record)
+    reply, record = json.loads([value for key, value in events if key == "data"][-1])  # its two outputs
+    return [reply, record]
 
 
 def liljert_family(corpus: Path) -> set[str]:
