@@ -8,7 +8,7 @@
 For each size, writes a synthetic French article of that many MB (the body
 paragraphs of the seed articles repeated, hard-wrapped at 70 columns like the
 scraped seeds, with stray mailto markup) into a temporary corpus folder, then
-times ``load_corpus`` (read, decode, clean) and ``chunk_documents`` (passages
+times ``load_corpus`` (read, decode, clean) and ``chunk_document`` over each article (passages
 with their line ranges) and prints MB/s. The file-size limit is lifted for the
 run. With --collection, times reading a .jsonl(.gz) collection (parse, clean,
 hash every record) and prints records/s and the memory the documents hold,
@@ -34,7 +34,7 @@ import textwrap
 import time
 from pathlib import Path
 
-from qa.chunking import chunk_documents
+from qa.chunking import chunk_document
 from qa.ingest import load_corpus
 from qa.ingest.collection import read_collection
 
@@ -85,7 +85,7 @@ def bench_article(megabytes: float) -> None:
         corpus = load_corpus(Path(tmp), max_file_bytes=path.stat().st_size + 1)
         read = time.perf_counter() - started
         started = time.perf_counter()
-        passages = chunk_documents(corpus.documents)
+        passages = [p for doc in corpus.documents for p in chunk_document(doc)]
         chunk = time.perf_counter() - started
     total = read + chunk
     print(
