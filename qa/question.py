@@ -140,6 +140,11 @@ class Question:
     focus: str | None = None  # what is counted, for "how many …": "senior officials", "PCR"
 
     @property
+    def open(self) -> bool:
+        """It asks what, why or how: a phrase answers, not a span of a kind (a person, a date…)."""
+        return self.expects not in ANSWERING_SPANS
+
+    @property
     def owned(self) -> bool:
         """It asks for something that belongs to a person (an email, a phone, a position)."""
         return self.expects in OWNED

@@ -57,7 +57,7 @@ def read(
         for scored, rule in zip(head, found, strict=True)
     ]
     by_rule.sort(key=lambda s: -s.score)
-    open_question = question.expects not in ANSWERING_SPANS
+    open_question = question.open
     if model is None or not by_rule or not (read_all or open_question):
         return by_rule
     chosen = by_rule if read_all else by_rule[:1]

@@ -185,10 +185,11 @@ class Retriever:
             pieces = loaded.reader.pieces([s.candidate.key for s in head])
             head = rerank(head, question_pieces, pieces, loaded.piece_idf, ranking.rerank)
         if ranking.read is not None and head:
-            model = self._reader_model()
             asked = asked or analyse(searched)
             focus = focus_rows(question_pieces, searched, asked.focus)
             read_all = bool(ranking.read.answers) or self.judging.answers_floor is not None
+            # loaded only when it reads: every passage, or the best one of an open question
+            model = self._reader_model() if read_all or asked.open else None
             head = read(model, asked, head, ranking.read, referent, searched, focus, read_all)
         return Ranked(head + tail, question_pieces, loaded.reader)
 
