@@ -88,6 +88,16 @@ def written(docs=ARTICLES) -> dict[str, Passage]:
     return {p.passage_id: p for doc in docs for p in chunk_document(doc, CHUNKING)}
 
 
+def write_dated(store, dates: dict[str, str | None], ocr: set[str] = frozenset()) -> None:
+    with store.writer(SETTINGS) as writer:
+        for doc in (d for d in ARTICLES if d.doc_id in dates):
+            passages = encode_passages(
+                EMBEDDER, [replace(p, ocr=doc.doc_id in ocr) for p in chunk_document(doc, CHUNKING)]
+            )
+            writer.add(doc.doc_id, doc.content_hash, doc.title, passages, dates[doc.doc_id])
+        writer.commit()
+
+
 class StoreConformance:
     def test_an_empty_store_has_no_version_and_says_so(self, store):
         assert store.current_version() is None
@@ -256,3 +266,18 @@ class StoreConformance:
         write(other_store, ARTICLES[2:])
         assert store.current_version() == other_store.current_version()
         assert set(store.open_reader().manifest.documents) == {"a.txt", "c.txt"}
+
+    def test_dates_and_ocr_marks_come_back_and_stay_through_an_update(self, store, other_store):
+        write_dated(store, {"a.txt": "2017-03-14", "b.txt": None}, ocr={"a.txt"})
+        reader = other_store.open_reader()
+        assert reader.manifest.date_of("a.txt") == "2017-03-14" and reader.manifest.date_of("b.txt") is None
+        assert reader.manifest.date_of("gone.txt") is None
+        marks = {p.doc_id: p.ocr for p in reader.passages()}
+        assert marks == {"a.txt": True, "b.txt": False}
+        write_dated(store, {"c.txt": "2015-05-21"})  # an update that leaves a.txt and b.txt as they are
+        manifest = other_store.open_reader().manifest
+        assert {d: e.date for d, e in manifest.documents.items()} == {
+            "a.txt": "2017-03-14",
+            "b.txt": None,
+            "c.txt": "2015-05-21",
+        }
