@@ -222,13 +222,11 @@ class Retriever:
         asked = analyse(question)
         referent = self._referent(asked, history, ranking, dates)
         ranked = self.rank(searched, k, ranking, asked, referent, dates)
-        scored = ranked.scored[:k]
-        hits = [self._cite(rank, s, ranked) for rank, s in enumerate(scored, start=1)]
-        if not hits and dates is not None:
+        if not ranked.scored and dates is not None:
             why = f"No article of the index is dated {_range_words(dates)}."
-            return Answer(question, searched, hits, found=False, why_not=why)
-        if not hits:
-            return Answer(question, searched, hits, found=False, why_not="The index holds no passage.")
+            return Answer(question, searched, [], found=False, why_not=why)
+        if not ranked.scored:
+            return Answer(question, searched, [], found=False, why_not="The index holds no passage.")
         ranked, verdict = self._judge(asked, ranked, referent, asked_at=len(searched) - len(question))
         scored = ranked.scored[:k]
         hits = [self._cite(rank, s, ranked) for rank, s in enumerate(scored, start=1)]
