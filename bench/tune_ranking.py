@@ -23,7 +23,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from qa.embed import DEFAULT_BACKEND, DEFAULT_MODEL  # noqa: E402
 from qa.evaluation import load_beir  # noqa: E402
 from qa.indexer import index_documents  # noqa: E402
-from qa.ranking import Ranking, Weights  # noqa: E402
+from qa.ranking import Ranking, Weights, stage_order  # noqa: E402
 from qa.retrieval import Retriever  # noqa: E402
 
 GRID = {
@@ -64,9 +64,9 @@ def measure(ranking: Ranking, cases, gathered) -> tuple[float, float]:
     assert ranking.rerank is not None
     hits, reciprocal = 0, 0.0
     for case, (docs, evidence) in zip(cases, gathered, strict=True):
-        first = sorted(range(len(docs)), key=lambda i: -ranking.first.score(*evidence[i][:3]))
-        head, rest = first[: ranking.depth], first[ranking.depth :]
-        order = sorted(head, key=lambda i: -ranking.rerank.score(*evidence[i])) + rest
+        first = [ranking.first.score(*e[:3]) for e in evidence]
+        token = [ranking.rerank.score(*e) for e in evidence]
+        order = stage_order(first, ranking.depth, lambda head, token=token: [token[i] for i in head])
         ranked_docs = list(dict.fromkeys(docs[i] for i in order))[:10]
         rank = next((r for r, d in enumerate(ranked_docs, start=1) if d in case.relevant_docs), None)
         hits += rank == 1

@@ -15,7 +15,6 @@ A file of unanswerable questions (no ``answers``) measures refusals.
 from __future__ import annotations
 
 import csv
-import hashlib
 import json
 import re
 import string
@@ -28,8 +27,10 @@ import ir_measures
 import numpy as np
 from ir_measures import RR, Success, nDCG
 
+from . import limits
 from .answer import Answer
 from .ingest import Document
+from .ingest.collection import read_collection
 from .ranking import Ranking
 from .retrieval import Retriever
 
@@ -91,29 +92,23 @@ def load_questions(path: Path) -> list[Case]:
 
 
 def load_beir(folder: Path, split: str = "dev") -> tuple[list[Document], list[Case]]:
-    """The documents and questions of a BEIR-layout folder."""
+    """The documents and questions of a BEIR-layout folder.
+
+    ``corpus.jsonl`` is read as any collection of the corpus is (``qa.ingest.collection``), so
+    its passages are cleaned and cited as an indexed archive's would be; a document's id is
+    therefore ``corpus.jsonl#<_id>``, and the qrels are read with that prefix.
+    """
     folder = Path(folder)
-    documents = []
-    with open(folder / "corpus.jsonl", encoding="utf-8") as f:
-        for line in f:
-            data = json.loads(line)
-            text = " ".join(data["text"].split())
-            documents.append(
-                Document(
-                    doc_id=data["_id"],
-                    title=data.get("title", ""),
-                    text=text,
-                    offsets=np.arange(len(text), dtype=np.int64),
-                    source=text,
-                    content_hash=hashlib.sha256(f"{data.get('title', '')}\0{text}".encode()).hexdigest(),
-                    path="corpus.jsonl",
-                )
-            )
+    corpus = folder / "corpus.jsonl"
+    records = read_collection(corpus, corpus.name, limits.max_file_bytes())
+    if records.bad:
+        where, why = records.bad[0]
+        raise ValueError(f"{len(records.bad)} unreadable records in {corpus} (first: {where}: {why})")
     relevant: dict[str, set[str]] = defaultdict(set)
     with open(folder / "qrels" / f"{split}.tsv", encoding="utf-8") as f:
         for row in csv.DictReader(f, delimiter="\t"):
             if int(row["score"]) > 0:
-                relevant[row["query-id"]].add(row["corpus-id"])
+                relevant[row["query-id"]].add(f"{corpus.name}#{row['corpus-id']}")
     cases = []
     with open(folder / "queries.jsonl", encoding="utf-8") as f:
         for line in f:
@@ -121,7 +116,7 @@ def load_beir(folder: Path, split: str = "dev") -> tuple[list[Document], list[Ca
             if data["_id"] in relevant:
                 answers = tuple((data.get("metadata") or {}).get("answers") or ())
                 cases.append(Case(data["_id"], data["text"], "fr", answers, frozenset(relevant[data["_id"]])))
-    return documents, cases
+    return records.documents, cases
 
 
 # ---------------------------------------------------------------- short answers (SQuAD's way)

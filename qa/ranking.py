@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 
@@ -49,6 +50,18 @@ class Ranking:
     read: ReadWeights | None = ReadWeights()
     depth: int = 8  # passages reranked and read (at least the k asked for)
     candidates: int = 30  # passages from each of dense and keyword search scored by ``first``
+
+
+def stage_order(first: Sequence[float], depth: int, second: Callable[[list[int]], Sequence[float]] | None) -> list[int]:
+    """Candidate positions, best first, as the stages leave them: all by their ``first`` score, then the
+    best ``depth`` of those again by ``second``, which scores only them (given their positions), as
+    reranking does; the rest keep the first stage's order below them. Ties keep the earlier order."""
+    by_first = sorted(range(len(first)), key=lambda i: -first[i])
+    head, tail = by_first[:depth], by_first[depth:]
+    if second is None or not head:
+        return by_first
+    again = second(head)
+    return [head[j] for j in sorted(range(len(head)), key=lambda j: -again[j])] + tail
 
 
 # The stages reported in docs/quality.md; "default" is what the product uses.

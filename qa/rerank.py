@@ -67,8 +67,9 @@ def token_matches(
 def rerank(
     head: list[Scored], question: Pieces, pieces: Sequence[Pieces], idf: np.ndarray, weights: Weights
 ) -> list[Scored]:
-    """``head`` scored again with token-level matching (``pieces``: each passage's stored word pieces), best
-    first; each passage's answer sentence becomes the one best matched by both its vector and its pieces."""
+    """``head`` scored again with token-level matching (``pieces``: each passage's stored word pieces), in
+    the order given (qa.ranking.stage_order puts them in order); each passage's answer sentence becomes
+    the one best matched by both its vector and its pieces."""
     matches = token_matches(question, [s.passage for s in head], pieces, idf)
     rescored = []
     for scored, match in zip(head, matches, strict=True):
@@ -77,4 +78,4 @@ def rerank(
             best = int(np.argmax(scored.sentence_cosines + match.sentence_scores))
         score = weights.score(scored.candidate.dense, scored.sentence, scored.lexical, match.score)
         rescored.append(dataclasses.replace(scored, best_sentence=best, score=score, match=match))
-    return sorted(rescored, key=lambda s: -s.score)
+    return rescored

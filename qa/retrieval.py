@@ -27,7 +27,7 @@ from .ingest.dates import DateRange
 from .judge import Judging, Verdict, article_pieces, judge, missing_names
 from .limits import check_k, check_question
 from .question import OWNED, Question, analyse
-from .ranking import Ranking
+from .ranking import Ranking, stage_order
 from .read import focus_rows, read
 from .reader_model import ReaderModel, default_reader_model
 from .rerank import rerank
@@ -178,12 +178,20 @@ class Retriever:
         loaded = self._loaded  # one consistent snapshot even if a refresh happens meanwhile
         query = self.embedder.encode_query(searched)  # one pass serves every stage
         question_pieces = Pieces.of(query, self.embedder.word_piece_mask)
-        ranked = first_stage(loaded.reader, searched, query.vector, max(ranking.candidates, k), ranking.first, dates)
+        first = first_stage(loaded.reader, searched, query.vector, max(ranking.candidates, k), ranking.first, dates)
         depth = max(ranking.depth, k)
-        head, tail = ranked[:depth], ranked[depth:]
-        if ranking.rerank is not None and head:
-            pieces = loaded.reader.pieces([s.candidate.key for s in head])
-            head = rerank(head, question_pieces, pieces, loaded.piece_idf, ranking.rerank)
+        rescored: dict[int, Scored] = {}
+
+        def token_scores(head: list[int]) -> list[float]:
+            assert ranking.rerank is not None
+            pieces = loaded.reader.pieces([first[i].candidate.key for i in head])
+            again = rerank([first[i] for i in head], question_pieces, pieces, loaded.piece_idf, ranking.rerank)
+            rescored.update(zip(head, again, strict=True))
+            return [s.score for s in again]
+
+        second = token_scores if ranking.rerank is not None else None
+        ordered = [rescored.get(i, first[i]) for i in stage_order([s.score for s in first], depth, second)]
+        head, tail = ordered[:depth], ordered[depth:]
         if ranking.read is not None and head:
             asked = asked or analyse(searched)
             focus = focus_rows(question_pieces, searched, asked.focus)
