@@ -17,9 +17,10 @@ class Citation:
     start: int  # character offsets in the original text
     end: int
     lines: tuple[int, int]  # first and last line, 1-based (a Word file: its paragraphs, see qa.ingest.word)
-    page: int | None = None  # 1-based page of a PDF; None for other files
+    page: int | None = None  # 1-based page of a PDF (the first, when the text spans pages); None for other files
     date: str | None = None  # the article's date, ISO YYYY-MM-DD (qa.ingest.dates); None when it gives none
     ocr: bool = False  # the passage was read by OCR from a scanned page or an image: its text may hold misreadings
+    pages: tuple[int, ...] = ()  # every page the cited text lies on, first to last (``page`` is the first)
 
     def as_dict(self) -> dict:
         record = {
@@ -32,6 +33,8 @@ class Citation:
         }
         if self.page is not None:
             record["page"] = self.page
+        if len(self.pages) > 1:  # the text goes on over a page break: every page it lies on
+            record["pages"] = list(self.pages)
         if self.date is not None:
             record["date"] = self.date
         if self.ocr:
@@ -98,6 +101,9 @@ class Answer:
     found: bool
     short_answer: ShortAnswer | None = None
     why_not: str | None = None
+    # A dated article among the hits whose short answer differs from the first hit's, which is newer
+    # (qa.recency): "an older article says otherwise". None: no dated article answers otherwise.
+    older_differs: ShortAnswer | None = None
 
     @property
     def best(self) -> Hit | None:
@@ -112,6 +118,7 @@ class Answer:
             "short_answer": self.short_answer.as_dict() if self.short_answer else None,
             "why_not": self.why_not,
             "hits": [h.as_dict() for h in self.hits],
+            "older_differs": self.older_differs.as_dict() if self.older_differs else None,
         }
 
 

@@ -42,6 +42,9 @@ class Passage:
     line_offsets: tuple[int, ...] = ()  # original offsets where the passage's 2nd, 3rd… lines start
     page: int | None = None  # PDFs: the page where the passage starts; None when the document has no pages
     ocr: bool = False  # some of its text was read by OCR (a scanned page, an image)
+    # PDFs: the original offset where each page the passage touches starts, from ``page`` on (the first lies
+    # at or before ``start``), so that a span of it knows its own page; () in passages indexed before.
+    page_starts: tuple[int, ...] = ()
 
     def as_dict(self) -> dict:
         return asdict(self)
@@ -53,6 +56,7 @@ class Passage:
         for name in ("sentences", "breaks"):
             data[name] = tuple(tuple(pair) for pair in data.get(name, ()))
         data["line_offsets"] = tuple(data.get("line_offsets", ()))
+        data["page_starts"] = tuple(data.get("page_starts", ()))
         return cls(**data)
 
     def original_span(self, start: int, end: int) -> tuple[int, int]:
@@ -64,6 +68,34 @@ class Passage:
             return self.start + index
         at, offset = self.breaks[bisect_right(self.breaks, (index, float("inf"))) - 1]
         return offset + index - at
+
+    def text_index(self, orig_offset: int) -> int:
+        """The first character of ``text`` that comes from ``orig_offset`` or later (``len(text)``: none)."""
+        if not self.breaks:
+            return min(max(0, orig_offset - self.start), len(self.text))
+        ends = [at for at, _ in self.breaks[1:]] + [len(self.text)]
+        for (at, offset), end in zip(self.breaks, ends, strict=True):
+            if offset + (end - at) > orig_offset:  # this run of characters reaches ``orig_offset``
+                return at + max(0, orig_offset - offset)
+        return len(self.text)
+
+    @property
+    def pages(self) -> tuple[int, ...]:
+        """Every page the passage touches (PDFs), first to last; () when the document has no pages."""
+        if self.page is None:
+            return ()
+        return tuple(range(self.page, self.page + max(1, len(self.page_starts))))
+
+    def page_at(self, orig_offset: int) -> int | None:
+        """The page of an original offset inside this passage; None when the document has no pages."""
+        if self.page is None or not self.page_starts:
+            return self.page
+        return self.page + max(0, bisect_right(self.page_starts, orig_offset) - 1)
+
+    def pages_of(self, orig_start: int, orig_end: int) -> tuple[int, ...]:
+        """The pages an original span inside this passage lies on, first to last."""
+        first, last = self.page_at(orig_start), self.page_at(max(orig_start, orig_end - 1))
+        return () if first is None or last is None else tuple(range(first, last + 1))
 
     def sentence_at(self, index: int) -> int | None:
         """The sentence holding character ``index`` of ``text``, if one does."""
@@ -117,6 +149,7 @@ def chunk_document(doc: Document, settings: ChunkSettings = ChunkSettings()) -> 
                 line_offsets=tuple(orig_start + m.end() for m in re.finditer("\n", doc.source[orig_start:orig_end])),
                 page=doc.page_of(orig_start),
                 ocr=doc.read_by_ocr(orig_start, orig_end),
+                page_starts=doc.page_starts_of(orig_start, orig_end),
             )
         )
         if last + 1 >= len(sentences):

@@ -35,13 +35,22 @@ def cite(rank: int, scored: Scored, corpus_dir: Path, date: str | None = None) -
             page=passage.page,
             date=date,
             ocr=passage.ocr,
+            pages=passage.pages,
         ),
     )
 
 
 def cite_short_answer(span: Span, scored: Scored, hit: Hit) -> ShortAnswer:
-    """The short answer's words, with a citation of their own lines."""
+    """The short answer's words, with a citation of their own lines and page."""
     passage = scored.passage
     start, end = passage.original_span(span.start, span.end)
-    citation = dataclasses.replace(hit.citation, start=start, end=end, lines=passage.lines_of(start, end))
+    pages = passage.pages_of(start, end)
+    citation = dataclasses.replace(
+        hit.citation,
+        start=start,
+        end=end,
+        lines=passage.lines_of(start, end),
+        page=pages[0] if pages else None,
+        pages=pages,
+    )
     return ShortAnswer(passage.text[span.start : span.end], span.kind, hit.rank, citation)

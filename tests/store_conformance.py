@@ -38,10 +38,10 @@ def document(doc_id: str, title: str, *sentences: str) -> Document:
     )
 
 
-def wrapped_document(doc_id: str, title: str, source: str, page_two: str) -> Document:
+def wrapped_document(doc_id: str, title: str, source: str, *later_pages: str) -> Document:
     """An article as the readers make them from a file: its hard-wrapped lines joined again and its
-    ``*`` markup dropped, each character keeping its offset in ``source``; a second page starts at
-    ``page_two``. Its passages have every citation field: breaks, line offsets, pages."""
+    ``*`` markup dropped, each character keeping its offset in ``source``; its second, third… pages
+    start at ``later_pages``. Its passages have every citation field: breaks, line offsets, pages."""
     kept = [(at, " " if char == "\n" else char) for at, char in enumerate(source) if char != "*"]
     text = "".join(char for _, char in kept)
     return Document(
@@ -52,7 +52,7 @@ def wrapped_document(doc_id: str, title: str, source: str, page_two: str) -> Doc
         source=source,
         content_hash=f"hash-of-{doc_id}-{len(text)}",
         path=doc_id,
-        pages=(0, source.index(page_two)),
+        pages=(0, *(source.index(start) for start in later_pages)),
     )
 
 
@@ -61,7 +61,8 @@ ARTICLES = [
         "a.txt",
         "Mongolie",
         "Saruul Bat dirige le **bureau** de Mongolie.\nLe bureau emploie douze\npersonnes. Il a ouvert en mars.",
-        page_two="Le bureau emploie",
+        "Le bureau emploie",
+        "ouvert en mars",  # the second passage goes on over the break to page 3
     ),
     document(
         "b.txt", "Caire", "Un atelier sur la traite a réuni quarante policiers au Caire.", "Amina Hassan l'animait."
@@ -121,6 +122,7 @@ class StoreConformance:
         """Every field a citation needs survives the trip: text, offsets, lines, sentences, breaks, pages."""
         expected = written()
         assert any(p.page == 2 for p in expected.values()) and any(p.line_offsets for p in expected.values())
+        assert any(p.pages == (2, 3) for p in expected.values())  # a passage over a page break
         assert any(len(p.breaks) > 1 for p in expected.values())  # the test data has them all
         write(store, ARTICLES)
         reader = store.open_reader()

@@ -93,14 +93,17 @@ def test_passages_have_no_page_outside_pdfs_and_plain_int_spans(seed_passages):
 
 
 def test_fields_added_later_are_last_and_optional():
-    """Passages stored before the page and the OCR mark were kept load with their defaults."""
+    """Passages stored before the page, the OCR mark and the page starts were kept load with their defaults."""
     import dataclasses
 
     from qa.chunking import Passage
 
     fields = dataclasses.fields(Passage)
-    assert [(f.name, f.default) for f in fields[-2:]] == [("page", None), ("ocr", False)]
+    assert [(f.name, f.default) for f in fields[-3:]] == [("page", None), ("ocr", False), ("page_starts", ())]
     stored_before = {
-        f.name: getattr(chunk_document(clean_document("a.txt", "T\nUne phrase.\n"))[0], f.name) for f in fields[:-2]
+        f.name: getattr(chunk_document(clean_document("a.txt", "T\nUne phrase.\n"))[0], f.name) for f in fields[:-3]
     }
-    assert Passage.from_dict(stored_before).ocr is False
+    loaded = Passage.from_dict(stored_before)
+    assert loaded.ocr is False and loaded.page_starts == () and loaded.pages == ()
+    on_a_page = Passage.from_dict(stored_before | {"page": 4})  # a PDF passage stored before: its first page only
+    assert on_a_page.pages == (4,) and on_a_page.page_at(on_a_page.end - 1) == 4

@@ -84,6 +84,13 @@ class Document:
             return None
         return max(1, int(np.searchsorted(self.pages, orig_offset, side="right")))
 
+    def page_starts_of(self, orig_start: int, orig_end: int) -> tuple[int, ...]:
+        """Where each page an original-text span touches starts, first to last; () without pages."""
+        first, last = self.page_of(orig_start), self.page_of(max(orig_start, orig_end - 1))
+        if first is None or last is None:
+            return ()
+        return tuple(int(start) for start in self.pages[first - 1 : last])
+
     def read_by_ocr(self, orig_start: int, orig_end: int) -> bool:
         """Whether OCR read some of an original-text span (it lies on a page in ``ocr_pages``)."""
         if not self.ocr_pages:

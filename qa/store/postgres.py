@@ -57,7 +57,7 @@ PAGE = 2_000  # passages per round trip when every passage is read
 
 _PASSAGE = (
     "key, passage_id, doc_id, title, body, position, start_char, end_char, line_start, line_end, sentences, "
-    "breaks, line_offsets, page, ocr"
+    "breaks, line_offsets, page, ocr, page_starts"
 )
 _PASSAGE_FIELDS = _PASSAGE.count(",") + 1  # what follows them in a row is the query's own
 
@@ -288,4 +288,5 @@ def _passage(row: tuple) -> Passage:
         line_offsets=tuple(line_offsets),
         page=row[13],
         ocr=bool(row[14]),
+        page_starts=tuple(row[15] or ()),
     )

@@ -105,6 +105,10 @@ MIGRATIONS: tuple[str, ...] = (
     ALTER TABLE qa_documents ADD COLUMN IF NOT EXISTS date text;  -- ISO YYYY-MM-DD: DocumentEntry.date
     ALTER TABLE qa_passages ADD COLUMN IF NOT EXISTS ocr boolean;  -- Passage.ocr
     """,
+    # where each page a PDF passage touches starts (Passage.page_starts); NULL in rows stored before: one page
+    """
+    ALTER TABLE qa_passages ADD COLUMN IF NOT EXISTS page_starts integer[];
+    """,
 )
 SCHEMA_VERSION = len(MIGRATIONS)
 
