@@ -10,7 +10,7 @@ import textwrap
 from pathlib import Path
 
 from . import limits, offline  # noqa: F401  (offline: the libraries' calls home off before any of them loads)
-from .answer import Answer, Hit
+from .answer import Answer, Hit, ShortAnswer
 from .embed import BACKENDS, DEFAULT_BACKEND, DEFAULT_DEVICE, DEFAULT_MODEL, DEVICES, ModelError
 from .indexer import update_index
 from .ingest import CorpusError, is_article_name
@@ -181,6 +181,13 @@ def format_hit(hit: Hit) -> str:
     )
 
 
+def older_note(older: ShortAnswer) -> str:
+    """What the reply says when an older article answers otherwise (qa.recency)."""
+    c = older.citation
+    where = f"{c.path} ({c.date}), lines {c.lines[0]}-{c.lines[1]}"
+    return f"An older article says otherwise: {older.text}  [{older.hit_rank}] {where}"
+
+
 def format_answer(answer: Answer) -> str:
     """The answer for a person: the short answer and its citation, then the passages."""
     if not answer.found:
@@ -193,6 +200,8 @@ def format_answer(answer: Answer) -> str:
         lead = f"Answer: {short.text}  [{short.hit_rank}] {c.path}{date}, lines {c.lines[0]}-{c.lines[1]}\n\n"
     else:
         lead = "No short answer stands out; the sentence marked > in [1] answers.\n\n"
+    if answer.older_differs is not None:
+        lead += older_note(answer.older_differs) + "\n\n"
     return lead + ("\n\n".join(format_hit(h) for h in answer.hits) or "No passage found.")
 
 

@@ -30,6 +30,7 @@ from .question import OWNED, Question, analyse
 from .ranking import Ranking, stage_order
 from .read import focus_rows, read
 from .reader_model import ReaderModel, default_reader_model
+from .recency import holding_names, newer_first
 from .rerank import rerank
 from .search import Scored, first_stage
 from .spans import looks_like_person
@@ -235,12 +236,20 @@ class Retriever:
             return Answer(question, searched, [], found=False, why_not=why)
         if not ranked.scored:
             return Answer(question, searched, [], found=False, why_not="The index holds no passage.")
-        ranked, verdict = self._judge(asked, ranked, referent, asked_at=len(searched) - len(question))
-        scored = ranked.scored[:k]
+        asked_at = len(searched) - len(question)
+        ranked, verdict = self._judge(asked, ranked, referent, asked_at)
+        scored, older = ranked.scored[:k], None
+        if verdict.found:  # dated articles answering otherwise: the newest first, an older one named (qa.recency)
+            about = holding_names(asked, functools.partial(self._articles, ranked), ranked.question_pieces, asked_at)
+            newer = newer_first(scored, ranked.reader.manifest.date_of, about)
+            scored, older = newer.scored, newer.older
         hits = [self._cite(rank, s, ranked) for rank, s in enumerate(scored, start=1)]
         span = scored[0].span if verdict.found else None
         short = cite_short_answer(span, scored[0], hits[0]) if span is not None else None
-        answer = Answer(question, searched, hits, verdict.found, short, verdict.why_not)
+        differs = None
+        if older is not None and (older_span := scored[older].span) is not None:
+            differs = cite_short_answer(older_span, scored[older], hits[older])
+        answer = Answer(question, searched, hits, verdict.found, short, verdict.why_not, differs)
         self._remember(question, history, ranking, answer, dates)
         return answer
 

@@ -1,0 +1,114 @@
+"""Newer articles first: where two dated articles answer a question differently, the newer one leads.
+
+A newsroom asks "who leads IOM Mauritania?" of an archive holding the press release of 2013 that
+named one chief of mission and the one of 2017 that names her successor. Both answer; the judge may
+well rank the older first (its wording can be closer to the question). Once the passages are judged,
+:func:`newer_first` looks at the best few that give a short answer of the kind the first one gives:
+when two of them, from articles with different dates, give different answers, the newest answering
+passage is put first, and the older one that says otherwise is named, so that the reply can say so.
+
+Articles without a date take no part: when the best passage has no date, or fewer than two dated
+passages answer, the order is left as the judge gave it. A passage that does not hold every name the
+question gives (an article about another office) takes no part either.
+"""
+
+from __future__ import annotations
+
+import unicodedata
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+
+from .embed import Pieces
+from .judge import missing_names
+from .question import Question
+from .search import Scored
+
+DEPTH = 5  # the best passages compared; the judge's own look at names goes as deep
+COMPARED_KINDS = ("person", "date", "number", "place", "email", "phone")  # a free phrase is not compared
+
+
+@dataclass(frozen=True)
+class Reordered:
+    scored: list[Scored]  # the passages, the newest answering one first when it moved
+    older: int | None  # where the older passage that answers otherwise now stands; None: no such passage
+
+
+def same_answer(a: str, b: str, kind: str = "person") -> bool:
+    """Whether two short answers say the same: equal once folded, or one holds the other
+    ("Anke Strauss" and "Anke Strauss, cheffe de mission")."""
+    x, y = _folded(a, kind), _folded(b, kind)
+    return bool(x) and bool(y) and (x in y or y in x)
+
+
+def holding_names(
+    asked: Question,
+    articles: Callable[[list[Scored]], dict[int, tuple[str, Pieces | None]]],
+    question_pieces: Pieces,
+    asked_at: int,
+) -> Callable[[list[Scored]], list[bool]]:
+    """Whether each passage's article holds every name the question gives (qa.judge.missing_names), the
+    articles as the retriever gives them (title, opening passage and the passage, with their pieces)."""
+
+    def held(passages: list[Scored]) -> list[bool]:
+        found = articles(passages)
+        return [
+            not missing_names(asked, found[s.candidate.key][0], question_pieces, found[s.candidate.key][1], asked_at)
+            for s in passages
+        ]
+
+    return held
+
+
+def newer_first(
+    scored: Sequence[Scored],
+    date_of: Callable[[str], str | None],
+    about_question: Callable[[list[Scored]], list[bool]] | None = None,
+) -> Reordered:
+    """``scored`` (judged, best first) with the newest answering passage first when dated articles answer
+    differently. ``date_of``: an article's date (ISO) from its id; ``about_question``: for some passages,
+    whether each is about what the question names (asked only when there is a disagreement to settle)."""
+    passages = list(scored)
+    unchanged = Reordered(passages, None)
+    if not passages or passages[0].span is None or passages[0].span.kind not in COMPARED_KINDS:
+        return unchanged
+    kind = passages[0].span.kind
+    if date_of(passages[0].passage.doc_id) is None:  # an undated best passage: no way to tell which is newer
+        return unchanged
+    answering = [
+        (at, date, _answer_text(s))
+        for at, s in enumerate(passages[:DEPTH])
+        if s.span is not None and s.span.kind == kind and (date := date_of(s.passage.doc_id)) is not None
+    ]
+    if len({date for _, date, _ in answering}) < 2 or _all_agree([text for _, _, text in answering], kind):
+        return unchanged
+    if about_question is not None:
+        held = about_question([passages[at] for at, _, _ in answering])
+        answering = [item for item, keep in zip(answering, held, strict=True) if keep]
+    if not answering:
+        return unchanged
+    newest_at, newest_date, newest_text = max(answering, key=lambda item: (item[1], -item[0]))
+    older = next(
+        (at for at, date, text in answering if date < newest_date and not same_answer(text, newest_text, kind)), None
+    )
+    if older is None:
+        return unchanged
+    reordered = [passages[newest_at]] + [s for at, s in enumerate(passages) if at != newest_at]
+    return Reordered(reordered, older + 1 if older < newest_at else older)
+
+
+def _answer_text(scored: Scored) -> str:
+    span = scored.span
+    assert span is not None
+    return scored.passage.text[span.start : span.end]
+
+
+def _all_agree(texts: list[str], kind: str) -> bool:
+    return all(same_answer(texts[0], other, kind) for other in texts[1:])
+
+
+def _folded(text: str, kind: str) -> str:
+    """Lower case, no accents, words only; a person's name without the role after its comma."""
+    head = text.split(",")[0] if kind == "person" else text
+    decomposed = unicodedata.normalize("NFKD", head.casefold().replace("’", "'"))
+    plain = "".join(ch if ch.isalnum() else " " for ch in decomposed if not unicodedata.combining(ch))
+    return " ".join(plain.split())
