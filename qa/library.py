@@ -33,7 +33,9 @@ from pathlib import Path
 from .chunking import ChunkSettings, Passage
 from .indexer import UpdateReport, update_index
 from .ingest import PARAGRAPH_BREAK, SUFFIXES, CorpusError, path_in_corpus, read_document_text
-from .limits import MAX_UPLOAD_FILES, MAX_UPLOAD_NAME_CHARS, UPLOAD_INDEX_WAIT_SECONDS, max_upload_bytes
+from .ingest.document import Unusable
+from .ingest.page_image import PageImage, passage_page
+from .limits import MAX_UPLOAD_FILES, MAX_UPLOAD_NAME_CHARS, UPLOAD_INDEX_WAIT_SECONDS, max_file_bytes, max_upload_bytes
 from .retrieval import Retriever
 from .store import StoreUnavailable, passage_key
 
@@ -97,7 +99,7 @@ class Article:
 
     @property
     def pages(self) -> tuple[int, int] | None:
-        pages = [p.page for p, _ in self.placed if p.page is not None]
+        pages = [page for p, _ in self.placed for page in p.pages]
         return (min(pages), max(pages)) if pages else None
 
 
@@ -213,6 +215,22 @@ class Library:
         except CorpusError:
             return None
         return path if path.is_file() else None
+
+    def page_image(self, passage_id: str, page: int, span: tuple[int, int] | None = None) -> PageImage:
+        """Page ``page`` of the PDF a passage comes from, rendered, the passage and ``span`` of its text marked
+        (qa.ingest.page_image). Raises CorpusError, saying why, when it cannot be shown."""
+        passage = self.passage(passage_id)
+        if passage is None:
+            raise CorpusError("the passage is no longer in the index")
+        path = self.original_file(passage.doc_id)  # inside the corpus folder, or None
+        if path is None or path.suffix.lower() != ".pdf":
+            raise CorpusError(f"{corpus_file(self.corpus_dir, passage.doc_id)} is not a PDF of the corpus folder")
+        try:
+            if path.stat().st_size > max_file_bytes():
+                raise CorpusError(f"{path.name} is larger than the files the index reads")
+            return passage_page(path.read_bytes(), passage, page, span)
+        except (OSError, Unusable) as exc:
+            raise CorpusError(f"page {page} of {path.name} cannot be shown: {exc}") from None
 
     # ---- changes
 

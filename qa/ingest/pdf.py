@@ -5,7 +5,9 @@ stripped) joined with a blank line; ``Document.pages`` records where each
 page starts, so a passage knows its page. Lines are re-joined as for .txt,
 across a page break too when the sentence goes on. The title is the run of
 lines at the top of page 1 set in a larger font than the body (else the first
-line).
+line). A heading (a line set larger than the body, or in bold when the body is
+not) is a paragraph of its own: never joined to the sentence before or after it,
+the first line of a page included.
 
 A page without text that holds an image is a scanned page: it is rendered
 (pypdfium2) and read by OCR (qa.ingest.ocr), and ``Document.ocr_pages`` names
@@ -44,6 +46,8 @@ PAGE_BREAK = "\n\n"
 MAX_OCR_PAGES = 300  # scanned pages of one PDF read by OCR (about 5 s each on one core); the rest are skipped
 _TITLE_FONT_RATIO = 1.15  # a title is set at least this much larger than the body
 _MAX_TITLE_LINES = 4
+_MAX_HEADING_CHARS = 150  # a longer line in heading type is a lead paragraph in bold, not a heading
+_BOLD_FONTS = ("Bold", "Black", "Heavy", "Semibold", "SemiBold")
 _PROGRESS_EVERY = 10  # OCR progress is logged every this many pages
 
 
@@ -55,6 +59,7 @@ class PdfText:
     pages: tuple[int, ...]  # offset in ``source`` where each page starts
     title_lines: int
     ocr_pages: tuple[int, ...] = ()  # 1-based pages read by OCR
+    headings: tuple[int, ...] = ()  # lines of ``source`` (0-based, as str.splitlines counts) set as headings
     unread: tuple[tuple[str, str], ...] = ()  # ("pages 301-450", why) of scanned pages not read
     created: str | None = None  # the creation date of its metadata, ISO (None for a scan)
 
@@ -68,9 +73,11 @@ def extract_pdf(data: bytes, name: str = "the PDF") -> PdfText:
         if reader.is_encrypted and not reader.decrypt(""):
             raise Unusable("encrypted PDF (it needs a password)")
         sizes: list[tuple[str, float]] = []
+        styled: list[list[_Piece]] = []
         texts = []
         for number, page in enumerate(reader.pages):
-            visitor = _font_sizes(sizes) if number == 0 else None
+            styled.append([])
+            visitor = _font_sizes(sizes if number == 0 else None, styled[-1])
             texts.append((page.extract_text(visitor_text=visitor) or "").strip("\n"))
         created = metadata_date(reader.metadata.get("/CreationDate") if reader.metadata else None)
     except Unusable:
@@ -95,9 +102,10 @@ def extract_pdf(data: bytes, name: str = "the PDF") -> PdfText:
         position += len(text) + len(PAGE_BREAK)
     ocr_pages = tuple(sorted(i + 1 for i, found in read.items() if found.text.strip()))
     scan_only = len(ocr_pages) == sum(1 for t in texts if t.strip())
-    return PdfText(
-        PAGE_BREAK.join(texts), tuple(pages), title_lines, ocr_pages, tuple(unread), None if scan_only else created
-    )
+    source = PAGE_BREAK.join(texts)
+    headings = _heading_lines(source, pages, texts, [[] if i in read else p for i, p in enumerate(styled)])
+    created = None if scan_only else created
+    return PdfText(source, tuple(pages), title_lines, ocr_pages, headings, tuple(unread), created)
 
 
 def _read_scanned(data: bytes, blank: list[int], name: str) -> tuple[dict[int, ocr.OcrPage], list[tuple[str, str]]]:
@@ -174,15 +182,18 @@ def pdf_document(doc_id: str, data: bytes, path: str | None = None) -> Document:
     breaks = np.array([p - 1 for p in pages[1:]], dtype=np.int64)
     at = np.minimum(np.searchsorted(starts, breaks), len(starts) - 1)
     soft = {int(i) for i, b in zip(at, breaks, strict=True) if starts[i] == b and source[b] == "\n"}
-    cleaned = clean_lines(source, title_lines=found.title_lines, soft_breaks=soft)
+    cleaned = clean_lines(source, title_lines=found.title_lines, soft_breaks=soft, headings=frozenset(found.headings))
     if cleaned is None:
         raise Unusable("no text in the PDF")
     date = article_date(cleaned.text, found.created)
     digest = hashlib.sha256(b"pdf\0")
     digest.update(source.encode("utf-8", "surrogatepass") + b"\0")
     digest.update(f"{pages}\0{found.title_lines}".encode())
-    if found.ocr_pages or date:  # as before for PDFs of text without a date: their hash is unchanged
+    if found.ocr_pages or date:
         digest.update(f"\0{found.ocr_pages}\0{date}".encode())
+    # Passages know where each of their pages starts, and headings stand apart, since this mark:
+    # every PDF indexed before is read again once.
+    digest.update(f"\0page starts\0headings {found.headings}".encode())
     return cleaned.document(
         doc_id=doc_id,
         source=source,
@@ -195,15 +206,73 @@ def pdf_document(doc_id: str, data: bytes, path: str | None = None) -> Document:
     )
 
 
-def _font_sizes(sizes: list[tuple[str, float]]):
-    """A pypdf text visitor that records (text, rendered font size) of every piece of text."""
+@dataclass(frozen=True)
+class _Piece:
+    """A piece of text as a page draws it, and its type."""
+
+    text: str
+    size: float  # rendered font size
+    bold: bool
+
+
+def _font_sizes(sizes: list[tuple[str, float]] | None, pieces: list[_Piece]):
+    """A pypdf text visitor that records every piece of text with its type in ``pieces``, and
+    (text, rendered font size) of the pieces with words in ``sizes`` (page 1, for its title)."""
 
     def visit(text, cm, tm, font_dict, font_size) -> None:
-        if text and text.strip():
-            scale = math.sqrt(abs(tm[0] * tm[3] - tm[1] * tm[2]) * abs(cm[0] * cm[3] - cm[1] * cm[2]))
-            sizes.append((text, round(float(font_size) * scale, 1)))
+        if not text:
+            return
+        scale = math.sqrt(abs(tm[0] * tm[3] - tm[1] * tm[2]) * abs(cm[0] * cm[3] - cm[1] * cm[2]))
+        size = round(float(font_size) * scale, 1)
+        font = str(font_dict.get("/BaseFont", "")) if hasattr(font_dict, "get") else ""
+        pieces.append(_Piece(text, size, any(word in font for word in _BOLD_FONTS)))
+        if sizes is not None and text.strip():
+            sizes.append((text, size))
 
     return visit
+
+
+def _heading_lines(source: str, pages: list[int], texts: list[str], styled: list[list[_Piece]]) -> tuple[int, ...]:
+    """The lines of ``source`` set as headings: every letter of the line in a type larger than the body's,
+    or bold when the body is not (the body: the type of most letters of the PDF)."""
+    weight: Counter[tuple[float, bool]] = Counter()
+    for piece in (piece for page in styled for piece in page):
+        weight[piece.size, piece.bold] += sum(not c.isspace() for c in piece.text)
+    if not weight:
+        return ()
+    body_size, body_bold = weight.most_common(1)[0][0]
+    starts = line_starts(source)
+    found: list[int] = []
+    for page_start, text, pieces in zip(pages, texts, styled, strict=True):
+        marked = _marked_lines(pieces, body_size * _TITLE_FONT_RATIO, body_bold)
+        if not marked:
+            continue
+        at = 0
+        for line in text.splitlines(keepends=True):
+            norm = normalise_line(line)
+            if norm and norm in marked and len(norm) <= _MAX_HEADING_CHARS:
+                found.append(int(np.searchsorted(starts, page_start + at, side="right")) - 1)
+            at += len(line)
+    return tuple(found)
+
+
+def _marked_lines(pieces: list[_Piece], large: float, body_bold: bool) -> set[str]:
+    """The lines (normalised) that a page draws in heading type only."""
+    marked: set[str] = set()
+    line: list[str] = []
+    heading = True
+    for piece in pieces:
+        for k, part in enumerate(piece.text.split("\n")):
+            if k:  # a new line starts
+                if heading and normalise_line("".join(line)):
+                    marked.add(normalise_line("".join(line)))
+                line, heading = [], True
+            line.append(part)
+            if part.strip() and not (piece.size >= large or (piece.bold and not body_bold)):
+                heading = False
+    if heading and normalise_line("".join(line)):
+        marked.add(normalise_line("".join(line)))
+    return marked
 
 
 def _title_lines(first_page: str, sizes: list[tuple[str, float]]) -> int:

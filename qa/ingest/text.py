@@ -74,6 +74,7 @@ def clean_lines(
     title_lines: int = 1,
     join_wrapped: bool = True,
     soft_breaks: Collection[int] = frozenset(),
+    headings: Collection[int] = frozenset(),
 ) -> Cleaned | None:
     """Take the title, re-join hard-wrapped lines, strip stray markup, fold whitespace.
 
@@ -81,7 +82,9 @@ def clean_lines(
     ``title_lines``: how many lines, after any leading lines without words, make
     the title (0: no title in the text). ``join_wrapped``: False when every line
     is a paragraph (extracted web pages). ``soft_breaks``: blank lines that do not
-    end a paragraph (the blank line between two PDF pages). None when no line is left.
+    end a paragraph (the blank line between two PDF pages). ``headings``: lines set as
+    headings (a PDF's larger or bold type), which are never joined to the body text
+    before or after them. None when no line is left.
     """
     bodies = source.splitlines()
     if "\x00" in source:  # NUL is the paragraph separator below; as text it is dropped like a BOM
@@ -99,7 +102,7 @@ def clean_lines(
             return None
         title = clean_title(" ".join(bodies[i] for i in kept[first : first + title_lines]))
         first += title_lines
-    paragraphs = _paragraphs(bodies, kept[first:], join_wrapped)
+    paragraphs = _paragraphs(bodies, kept[first:], join_wrapped, headings)
     text, offsets = _clean_paragraphs(bodies, starts, paragraphs)
     return Cleaned(title=title, text=text, offsets=offsets, line_starts=all_starts)
 
@@ -135,12 +138,15 @@ def _has_words(line: str) -> bool:
     return any(ch.isalnum() for ch in line)
 
 
-def _paragraphs(bodies: list[str], lines: list[int], join_wrapped: bool) -> list[list[int]]:
+def _paragraphs(
+    bodies: list[str], lines: list[int], join_wrapped: bool, headings: Collection[int] = frozenset()
+) -> list[list[int]]:
     """Group lines into paragraphs (lists of line indices).
 
-    A line ends its paragraph when it is blank, when it ends a sentence, or when
-    the next line starts a list item or heading; otherwise the next line is the
-    rest of a hard-wrapped sentence and is joined with a space.
+    A line ends its paragraph when it is blank, when it ends a sentence, when
+    the next line starts a list item or heading, or when one of the two is in
+    ``headings`` and the other is not; otherwise the next line is the rest of a
+    hard-wrapped sentence (or heading) and is joined with a space.
     """
     paragraphs: list[list[int]] = []
     current: list[int] = []
@@ -153,7 +159,13 @@ def _paragraphs(bodies: list[str], lines: list[int], join_wrapped: bool) -> list
             continue
         current.append(i)
         next_line = bodies[lines[j + 1]] if j + 1 < len(lines) else ""
-        if not join_wrapped or _SENTENCE_END.search(line) or not next_line.strip() or _BLOCK_START.match(next_line):
+        if (
+            not join_wrapped
+            or _SENTENCE_END.search(line)
+            or not next_line.strip()
+            or _BLOCK_START.match(next_line)
+            or (headings and (i in headings) != (lines[j + 1] in headings))
+        ):
             paragraphs.append(current)
             current = []
     if current:

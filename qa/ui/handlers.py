@@ -31,6 +31,7 @@ UPLOAD_LABEL = "Add articles"
 INDEXING_LABEL = "Indexing… (more files wait their turn)"
 MAX_RECENT_CHANGES = 5  # outcomes of earlier changes still shown under the one under way
 _CITE = re.compile(r"^([0-9a-f]{1,32}):(\d{1,7})-(\d{1,7})$")
+_PAGE = re.compile(r"^([0-9a-f]{1,32}):(\d{1,7})-(\d{1,7}):(\d{1,5})$")  # a passage on a page of its PDF
 
 
 def message_text(content: Any) -> str:
@@ -68,8 +69,8 @@ def restore(saved: Any) -> tuple[list[dict[str, str]], list[str]]:
 
 
 def parse_action(data: Any) -> Reference | None:
-    """A click on a citation (``cite``; ``near`` for a passage that is not an answer) or an
-    article title (``doc``): the reference to open, or None."""
+    """A click on a citation (``cite``; ``near`` for a passage that is not an answer), a page of
+    one (``page``, ``nearpage``) or an article title (``doc``): the reference to open, or None."""
     if not isinstance(data, dict):
         return None
     act, ref = data.get("act"), data.get("ref")
@@ -79,6 +80,11 @@ def parse_action(data: Any) -> Reference | None:
         match = _CITE.match(ref)
         if match:
             return Reference(passage_id=match[1], span=(int(match[2]), int(match[3])), closest=act == "near")
+    if act in ("page", "nearpage"):
+        match = _PAGE.match(ref)
+        if match:
+            span, closest = (int(match[2]), int(match[3])), act == "nearpage"
+            return Reference(passage_id=match[1], span=span, closest=closest, page=int(match[4]))
     if act == "doc":
         return Reference(doc_id=unquote(ref))
     return None
