@@ -100,7 +100,17 @@ def build_parser() -> argparse.ArgumentParser:
     evaluate.add_argument(
         "data",
         type=Path,
+        nargs="?",
+        default=None,
         help="a BEIR folder (corpus.jsonl, queries.jsonl, qrels/) or a JSONL question file for --corpus",
+    )
+    evaluate.add_argument(
+        "--feedback",
+        type=Path,
+        default=None,
+        metavar="FILE",
+        help="the questions of a feedback file (feedback.jsonl beside the index) instead: answers marked right, "
+        "and the right answers given with those marked wrong, are expected",
     )
     evaluate.add_argument(
         "-k", "--k", type=int, default=10, help="passages retrieved per question (default: %(default)s)"
@@ -142,7 +152,12 @@ def run_eval(args: argparse.Namespace) -> int:
     from .evaluation import evaluate, load_beir, load_questions
     from .indexer import index_documents
 
-    if args.data.is_dir():
+    if (args.data is None) == (args.feedback is None):
+        raise ValueError("qa eval takes a question set or --feedback FILE, one of the two")
+    if args.feedback is not None:
+        cases = feedback_cases(args.feedback)
+        retriever = open_or_build(args)
+    elif args.data.is_dir():
         documents, cases = load_beir(args.data, args.split)
         store = (
             args.store if args.store != DEFAULT_STORE else str(Path(DEFAULT_STORE) / "eval" / args.data.resolve().name)
@@ -159,14 +174,30 @@ def run_eval(args: argparse.Namespace) -> int:
     report = evaluate(
         retriever, cases[: args.limit], k=args.k, ranking=RANKING_STAGES[args.stage], unanswerable=unanswerable
     )
+    source = args.feedback or args.data
     if args.json:
-        print(json.dumps({"data": str(args.data), "stage": args.stage, "figures": report.figures}, indent=1))
+        print(json.dumps({"data": str(source), "stage": args.stage, "figures": report.figures}, indent=1))
     else:
-        print(f"{args.data} — stage {args.stage}\n{report.table()}")
+        print(f"{source} — stage {args.stage}\n{report.table()}")
     if args.misses:
         for miss in report.misses:
             print(json.dumps(miss, ensure_ascii=False), file=sys.stderr)
     return 0
+
+
+def feedback_cases(path: Path) -> list:
+    """The question set of a feedback file; the lines it skips are listed, each with the reason."""
+    from .feedback import load_feedback
+
+    if not path.is_file():
+        raise ValueError(f"no feedback file {path}")
+    found = load_feedback(path)
+    for line, why in found.skipped:
+        print(f"{path} line {line} skipped: {why}", file=sys.stderr)
+    print(f"{path}: {len(found.cases)} questions, {len(found.skipped)} lines skipped", file=sys.stderr)
+    if not found.cases:
+        raise ValueError(f"{path} gives no question to measure with (no answer marked right or corrected)")
+    return found.cases
 
 
 def format_hit(hit: Hit) -> str:
