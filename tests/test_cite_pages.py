@@ -257,3 +257,11 @@ def test_a_page_that_cannot_be_shown_says_why(pdf_retriever):
     (pdf_retriever.corpus_dir / "dakar.pdf").unlink()
     shown = open_reference(library, Reference(passage_id=pdf.passage_id, page=2)).html
     assert "The page cannot be shown" in shown and "qa-article-body" in shown  # the text is still there
+
+
+def test_the_chat_names_both_pages_of_a_hit_over_a_page_break(pdf_retriever):
+    from qa.ui.format import format_answer, plain_answer
+
+    answer = pdf_retriever.answer(QUESTION, k=1)
+    assert "dakar.pdf · pp. 1–2 · lines" in plain_answer(answer)
+    assert "dakar.pdf · pp. 1–2 · lines" in format_answer(answer)

@@ -81,11 +81,13 @@ def line_range(lines: tuple[int, int] | list[int]) -> str:
 
 
 def location(citation: Citation) -> str:
-    """Where a citation points, as a person reads it: ``000_x.pdf · p. 2 · lines 37–42``.
+    """Where a citation points, as a person reads it: ``000_x.pdf · p. 2 · lines 37–42`` (``pp. 1–2`` for
+    a passage that goes on over a page break).
 
     The file is named relative to the corpus folder (its id), never as the server sees it.
     """
-    page = f" · p. {citation.page}" if citation.page is not None else ""
+    pages = citation.pages if len(citation.pages) > 1 else ()
+    page = f" · pp. {pages[0]}–{pages[-1]}" if pages else f" · p. {citation.page}" if citation.page is not None else ""
     return f"{citation.doc_id}{page} · {line_range(citation.lines)}"
 
 
