@@ -39,7 +39,14 @@ PAGE_1 = [
 ]
 HEADING = "Direction du bureau"
 ANSWER_SENTENCE = "Le bureau de Dakar est dirigé par Awa Diop, cheffe de mission de l'OIM au Sénégal."
-PAGE_2 = [ANSWER_SENTENCE, "Il emploiera vingt personnes dès le mois de mars."]
+PAGE_2 = [
+    ANSWER_SENTENCE,
+    "Il emploiera vingt personnes dès le mois de mars.",
+    "Le bureau offrira une aide à la réinsertion, des formations professionnelles et un soutien psychosocial "
+    "aux migrants de retour et à leurs familles, dans les régions de Dakar, de Thiès et de Saint-Louis.",
+    "Les premiers bénéficiaires sont attendus au début du mois d'avril, après une campagne d'information "
+    "menée avec les associations de migrants de retour et les collectivités locales.",
+]
 QUESTION = "Qui dirige le bureau de l'OIM à Dakar ?"
 
 

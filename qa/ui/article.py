@@ -264,9 +264,12 @@ def page_html(image: PageImage, passage: Passage, ref: Reference) -> str:
     note = f'<p class="qa-note">{escape(image.note)}</p>' if image.note else ""
     head = (
         f'<div class="qa-meta">{escape(passage.doc_id)} · page {image.page} of {image.page_count}'
-        f"{'' if image.note else ' · the cited lines are marked'}"
-        f" · {page_links(passage, ref.span, ref.closest, shown=image.page)}</div>"
+        f"{'' if image.note else ' · the cited lines are marked'}</div>"
     )
+    if len(passage.pages) > 1:
+        links = page_links(passage, ref.span, ref.closest, image.page)
+        head += f'<div class="qa-meta qa-pages">The passage’s pages: {links}</div>'
+
     picture = (
         f'<div class="qa-page-sheet"><img class="qa-page-image" alt="Page {image.page} of the file" '
         f'width="{image.width}" height="{image.height}" src="data:image/png;base64,{data}">{"".join(boxes)}</div>'

@@ -9,7 +9,10 @@ const toCited = () => setTimeout(() => {
   if (box) box.scrollTop = cited ? Math.max(0, cited.offsetTop - 48) : 0;
   const view = element.querySelector('.qa-page-view');  // a page of a PDF: at its first marked line
   const mark = view && view.querySelector('.qa-page-mark, .qa-page-cited');
-  if (view) view.scrollTop = mark ? Math.max(0, mark.offsetTop - 40) : 0;
+  if (view) {
+    view.scrollTop = mark ? Math.max(0, mark.offsetTop - 40) : 0;
+    view.scrollLeft = mark ? Math.max(0, mark.offsetLeft - 16) : 0;
+  }
   for (const part of element.querySelectorAll('.qa-article-body .qa-cited')) {
     part.classList.remove('qa-flash');
     void part.offsetWidth;  // restart the animation
