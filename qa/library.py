@@ -32,7 +32,7 @@ from pathlib import Path
 
 from .chunking import ChunkSettings, Passage
 from .indexer import UpdateReport, update_index
-from .ingest import PARAGRAPH_BREAK, SUFFIXES, CorpusError, path_in_corpus, read_document_text
+from .ingest import PARAGRAPH_BREAK, SUFFIXES, CorpusError, is_article_name, path_in_corpus, read_document_text
 from .ingest.document import Unusable
 from .ingest.page_image import PageImage, passage_page
 from .limits import MAX_UPLOAD_FILES, MAX_UPLOAD_NAME_CHARS, UPLOAD_INDEX_WAIT_SECONDS, max_file_bytes, max_upload_bytes
@@ -59,8 +59,6 @@ __all__ = [
 
 log = logging.getLogger(__name__)
 
-# Files that can be added: those of these that the corpus reader reads.
-UPLOAD_SUFFIXES = (".txt", ".md", ".html", ".htm", ".pdf")
 NO_TEXT = "it holds no text besides its title line"
 _UNSAFE = re.compile(r"[^A-Za-z0-9._-]+")
 _RUNS = re.compile(r"[-_.]{2,}")
@@ -277,7 +275,7 @@ class Library:
                 return Change(error=f"{file} is the only article: add another one before removing it.")
             try:
                 path = path_in_corpus(self.corpus_dir, file)
-                if path.suffix.lower() not in SUFFIXES:
+                if not is_article_name(path.name):
                     raise ValueError(f"{file} is not an article file")
                 path.unlink(missing_ok=True)
             except (OSError, ValueError) as exc:
@@ -421,7 +419,15 @@ def merge_passages(passages: Iterable[Passage]) -> tuple[str, tuple[tuple[Passag
 
 
 def accepted_suffixes() -> tuple[str, ...]:
-    return tuple(s for s in UPLOAD_SUFFIXES if s in SUFFIXES)
+    """What can be added: every kind of file the corpus reader reads (text, web pages, PDFs, scanned ones
+    too, Word files, images of text, collections), as it lists them itself."""
+    return tuple(SUFFIXES)
+
+
+def suffix_of(name: str, suffixes: Sequence[str] = SUFFIXES) -> str | None:
+    """The one of ``suffixes`` that ``name`` ends with, the longest (``.jsonl.gz`` rather than ``.gz``)."""
+    lowered = name.lower()
+    return next((s for s in sorted(suffixes, key=len, reverse=True) if lowered.endswith(s)), None)
 
 
 def size_text(size: int) -> str:
@@ -434,10 +440,10 @@ def safe_name(name: str, suffixes: Sequence[str] | None = None) -> str:
     suffixes = accepted_suffixes() if suffixes is None else suffixes
     base = re.split(r"[\\/]", name)[-1]
     ascii_name = unicodedata.normalize("NFKD", base).encode("ascii", "ignore").decode("ascii")
-    stem, dot, suffix = ascii_name.rpartition(".")
-    suffix = f".{suffix.lower()}"
-    if not dot or suffix not in suffixes:
+    suffix = suffix_of(ascii_name, suffixes)
+    if suffix is None:
         raise UploadError(f"{base}: only {', '.join(suffixes)} files can be added")
+    stem = ascii_name[: -len(suffix)]
     stem = _RUNS.sub("-", _UNSAFE.sub("-", stem)).strip("._-")[:MAX_UPLOAD_NAME_CHARS].strip("._-")
     return f"{stem or 'article'}{suffix}"
 
@@ -465,7 +471,8 @@ def save_upload(corpus_dir: Path, source: Path, sent_as: str) -> Saved:
     same = _same_file(corpus_dir, data)
     if same is not None:
         return Saved(same, shown, created=False, note=f"already in the corpus as {same}, nothing to add")
-    stem, suffix = name[: -len(Path(name).suffix)], Path(name).suffix
+    suffix = suffix_of(name) or Path(name).suffix
+    stem = name[: -len(suffix)]
     staging = corpus_dir / f".upload-{uuid.uuid4().hex}.part"  # a dot-file: never read as an article
     staging.write_bytes(data)
     try:
@@ -496,7 +503,7 @@ def _link_new(staging: Path, target: Path) -> None:
 def _same_file(corpus_dir: Path, data: bytes) -> str | None:
     """An article file of the corpus with exactly this content, if there is one."""
     for path in sorted(corpus_dir.rglob("*")):
-        if path.suffix.lower() in SUFFIXES and not path.name.startswith(".") and path.is_file():
+        if is_article_name(path.name) and path.is_file():
             try:
                 if path.stat().st_size == len(data) and path.read_bytes() == data:
                     return path.relative_to(corpus_dir).as_posix()
