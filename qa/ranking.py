@@ -4,6 +4,10 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from .question import Question
 
 
 @dataclass(frozen=True)
@@ -37,6 +41,13 @@ class ReadWeights:
     0.873 -> 0.800): off by default, see docs/quality.md."""
 
     answers: float = 0.0  # weight of its "answers" logit, added to the score so far
+    # for a question of a kind (a person, a date, a number…), the model chooses the short answer among
+    # the spans of that kind in the best passage (contact questions keep the rule reader's)
+    picks_typed: bool = False
+
+    def model_reads(self, question: Question) -> bool:
+        """Whether the model reads the best passage for its words (an open question, or one it picks for)."""
+        return question.open or (self.picks_typed and not question.contact)
 
 
 @dataclass(frozen=True)
@@ -72,5 +83,6 @@ RANKING_STAGES = {
     "sentences": Ranking(rerank=None, read=None),
     "reranked": Ranking(read=None),
     "read": Ranking(rerank=None),
+    "typed-by-model": Ranking(read=ReadWeights(picks_typed=True)),
     "default": Ranking(),
 }

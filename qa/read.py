@@ -21,7 +21,7 @@ from .embed import Pieces
 from .question import ANSWERING_SPANS, Question
 from .ranking import ReadWeights
 from .reader_model import ReaderModel, Reading
-from .rule_reader import Evidence, Found, ReaderWeights, read_passage, sentence_scores
+from .rule_reader import Evidence, Found, ReaderWeights, candidate_spans, read_passage, sentence_scores
 from .search import Scored
 from .spans import Span
 
@@ -57,20 +57,33 @@ def read(
         for scored, rule in zip(head, found, strict=True)
     ]
     by_rule.sort(key=lambda s: -s.score)
-    open_question = question.open
-    if model is None or not by_rule or not (read_all or open_question):
+    model_reads = weights.model_reads(question)
+    if model is None or not by_rule or not (read_all or model_reads):
         return by_rule
     chosen = by_rule if read_all else by_rule[:1]
     readings = model.read(searched or question.text, [s.passage.text for s in chosen])
-    read_head = [_with_reading(s, reading, weights, open_question) for s, reading in zip(chosen, readings, strict=True)]
+    read_head = [
+        _with_reading(s, reading, weights, question, referent, model_reads)
+        for s, reading in zip(chosen, readings, strict=True)
+    ]
     read_head += by_rule[len(chosen) :]
     return sorted(read_head, key=lambda s: -s.score)
 
 
-def _with_reading(scored: Scored, reading: Reading, weights: ReadWeights, open_question: bool) -> Scored:
+def _with_reading(
+    scored: Scored, reading: Reading, weights: ReadWeights, question: Question, referent: str | None, words: bool
+) -> Scored:
+    """``scored`` with what the model read in it; ``words``: the model's words become its short answer (for a
+    question of a kind, the span of that kind it scores best)."""
     span = scored.span
-    if open_question and reading.has_span:
+    if words and question.open and reading.has_span:
         span = Span(reading.start, reading.end, "phrase")
+    elif words and not question.open:
+        passage = scored.passage
+        spans = candidate_spans(question, passage.text, passage.sentences, referent)
+        scores = [reading.score_of(c.start, c.end) for c in spans]
+        if scores and max(scores) > float("-inf"):
+            span = spans[int(np.argmax(scores))]
     return dataclasses.replace(
         scored,
         reading=reading,

@@ -22,7 +22,7 @@ import functools
 import hashlib
 import threading
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
@@ -48,10 +48,24 @@ class Reading:
     start: int
     end: int
     span_score: float
+    # each word piece of the passage that was read: its character offsets (start, end) in the passage,
+    # its start logit and its end logit; what scores words other than the model's own (``score_of``)
+    pieces: np.ndarray = field(default_factory=lambda: np.zeros((0, 4)), compare=False, repr=False)
 
     @property
     def has_span(self) -> bool:
         return self.end > self.start
+
+    def score_of(self, start: int, end: int) -> float:
+        """The model's score for the words at ``start:end`` of the passage, on the scale of
+        ``span_score``: the start logit of the piece they begin in plus the end logit of the piece
+        they end in; -inf for words it did not read or longer than an answer it gives."""
+        begins, ends = self.pieces[:, 0], self.pieces[:, 1]
+        first = int(np.searchsorted(ends, start, side="right"))
+        last = int(np.searchsorted(begins, end, side="left")) - 1
+        if first >= len(self.pieces) or last < first or last - first >= MAX_ANSWER_PIECES:
+            return float("-inf")
+        return float(self.pieces[first, 2] + self.pieces[last, 3])
 
 
 class ReaderModel:
@@ -111,9 +125,11 @@ def _reading(passage: str, encoding, start_logits: np.ndarray, end_logits: np.nd
         begin += 1
     while finish > begin and passage[finish - 1] in _TRIM and not _closes(passage, begin, finish):
         finish -= 1
+    read = np.flatnonzero(readable)
+    pieces = np.column_stack([np.array([spans[i] for i in read], dtype=float), starts[read], ends[read]])
     if begin >= finish:
-        return Reading(answers, 0, 0, float("-inf"))
-    return Reading(answers, int(begin), int(finish), float(total[first, last]))
+        return Reading(answers, 0, 0, float("-inf"), pieces)
+    return Reading(answers, int(begin), int(finish), float(total[first, last]), pieces)
 
 
 def _closes(text: str, begin: int, finish: int) -> bool:

@@ -127,6 +127,21 @@ def read_passage(
     return best
 
 
+def candidate_spans(
+    question: Question, text: str, sentences: tuple[tuple[int, int], ...], referent: str | None = None
+) -> list[Span]:
+    """Every span of ``text`` of a kind that may answer ``question``, in the sentences that may hold its
+    answer (the contact block for contact questions only), placed in ``text``."""
+    kinds = ANSWERING_SPANS.get(question.expects, ())
+    found = []
+    for s, e in sentences:
+        if not question.contact and is_contact(text[s:e]):
+            continue
+        for span, _cue in _candidates(question, text[s:e], kinds, referent, ReaderWeights()):
+            found.append(Span(s + span.start, s + span.end, span.kind, span.cue))
+    return found
+
+
 def _candidates(
     question: Question, sentence: str, kinds: tuple[str, ...], referent: str | None, weights: ReaderWeights
 ):
@@ -135,6 +150,8 @@ def _candidates(
     seen: set[str] = set()
     for span in spans:
         if span.kind not in kinds or _restates_question(question, sentence[span.start : span.end], span.kind):
+            continue
+        if span.kind == "person" and _spoken_for(sentence, span) and not _ON_BEHALF.search(question.text):
             continue
         if referent and span.kind in OWNED and not _belongs_to(referent, span, spans, sentence):
             continue
@@ -239,6 +256,20 @@ def _belongs_to(referent: str, span: Span, spans: list[Span], sentence: str) -> 
         owners += [p for p in people if p.start >= span.end and not sentence[span.end : p.start].strip(" ,")]
     wanted = _words(referent) - _words("M Mme Mr Mrs Dr")
     return any(wanted & _words(sentence[p.start : p.end]) for p in owners)
+
+
+_ON_BEHALF = re.compile(
+    r"\b(?:au nom d(?:u|es?\b|e l[a’']|’|')|on behalf of|de la part d(?:u|es?\b|e l[a’']|’|')|en nombre de|im namen)",
+    re.IGNORECASE,
+)
+
+
+def _spoken_for(sentence: str, span: Span) -> bool:
+    """The person is the one on whose behalf someone else acts ("S’exprimant au nom du Directeur général
+    de l’OIM, António Vitorino, la Directrice régionale … Argentina Szabados a salué"): not who acted."""
+    before = sentence[max(0, span.start - 80) : span.start]
+    on_behalf = list(_ON_BEHALF.finditer(before))
+    return bool(on_behalf) and before[on_behalf[-1].end() :].count(",") <= 1
 
 
 def _explains(question: Question, text: str, span: Span) -> bool:

@@ -7,6 +7,7 @@ import dataclasses
 import re
 from collections import Counter
 
+import numpy as np
 import pytest
 
 from qa.judge import Judging
@@ -100,3 +101,50 @@ def test_each_stage_reads_the_store_once(tiny_retriever, monkeypatch, follow_up)
         retriever.answer(history[0])
     assert reads["search"] == 1 and reads["keyword_search"] == 1 and reads["pieces"] == 1
     assert reads["passages"] == 0  # the opening passage was among those read
+
+
+class PointingReader:
+    """Reads like a model whose start and end logits point at ``words`` (by the word pieces holding them)
+    and at nothing else; each word of a passage is one piece."""
+
+    def __init__(self, words: str):
+        self.words = words
+
+    def read(self, question: str, passages):
+        readings = []
+        for text in passages:
+            pieces = [[m.start(), m.end(), -5.0, -5.0] for m in re.finditer(r"\w+", text)]
+            at = text.find(self.words)
+            for piece in pieces:
+                piece[2] += 10.0 * (piece[0] == at)
+                piece[3] += 10.0 * (piece[1] == at + len(self.words))
+            start, end = (at, at + len(self.words)) if at >= 0 else (0, 0)
+            readings.append(Reading(1.0, start, end, 10.0, np.array(pieces, dtype=float).reshape(-1, 4)))
+        return readings
+
+
+DEPUTY = {
+    "deputy.txt": (
+        "Le bureau de l'OIM à Darkhan\n"
+        "Darkhan – Le bureau de l'OIM est dirigé par Saruul Bat depuis 2019. "
+        "Son adjoint, Bold Tumur, suit les projets de retour.\n"
+    )
+}
+
+
+@pytest.mark.parametrize("picks_typed", [False, True])
+def test_the_model_may_choose_among_the_spans_of_the_kind_asked_for(tmp_path, picks_typed):
+    from qa.indexer import update_index
+    from tests.conftest import write_corpus
+
+    corpus = write_corpus(tmp_path / "corpus", DEPUTY)
+    update_index(corpus, tmp_path / "index", backend="hash")
+    plain = Retriever.open(tmp_path / "index", corpus, backend="hash")
+    ranking = Ranking(read=ReadWeights(picks_typed=picks_typed))
+    # the rule reader takes the person nearest the question's words; the model points at words that are
+    # not a person, beginning with the other one: with picks_typed, its best person answers
+    model = PointingReader("Saruul Bat depuis 2019")
+    retriever = Retriever(plain.store, plain.embedder, corpus, ranking, lambda: model, judging=Judging(score_floor=-1))
+    answer = retriever.answer("Qui suit les projets de retour à Darkhan ?")
+    assert answer.short_answer.kind == "person"
+    assert answer.short_answer.text == ("Saruul Bat" if picks_typed else "Bold Tumur")

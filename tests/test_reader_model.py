@@ -92,3 +92,21 @@ def test_a_passage_longer_than_the_model_reads_is_cut_not_refused(model):
     long = PASSAGE + " Autre phrase sans rapport." * 400
     found = model.read("Qui dirige l'OIM en Mongolie ?", [long])[0]
     assert long[found.start : found.end].startswith("Pär Liljert")
+
+
+def test_any_words_are_scored_by_the_pieces_they_begin_and_end_in():
+    # pieces of "Pär Liljert dirige": (start, end, start logit, end logit)
+    pieces = np.array([[0, 3, 2.0, -1.0], [4, 7, 0.5, -2.0], [7, 11, -1.0, 3.0], [12, 18, -3.0, 1.0]])
+    reading = reader_model.Reading(1.0, 0, 11, 5.0, pieces)
+    assert reading.score_of(0, 11) == 5.0  # "Pär Liljert": its own span, its own score
+    assert reading.score_of(4, 11) == 3.5  # "Liljert"
+    assert reading.score_of(5, 9) == 0.5 + 3.0  # words inside pieces count by the pieces holding them
+    assert reading.score_of(12, 18) == -2.0
+    assert reading.score_of(20, 25) == float("-inf")  # not read
+    assert reader_model.Reading(1.0, 0, 0, float("-inf")).score_of(0, 3) == float("-inf")
+
+
+@pytest.mark.slow
+def test_the_span_it_gives_scores_as_it_says(model):
+    found = model.read("Qui dirige l'OIM en Mongolie ?", [PASSAGE])[0]
+    assert found.score_of(found.start, found.end) == pytest.approx(found.span_score, abs=1e-4)

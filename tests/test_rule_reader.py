@@ -3,7 +3,7 @@
 import numpy as np
 
 from qa.question import analyse
-from qa.rule_reader import Evidence, is_contact, read_passage
+from qa.rule_reader import Evidence, candidate_spans, is_contact, read_passage
 from qa.sentences import split_sentences
 
 PASSAGE = (
@@ -51,3 +51,22 @@ def test_an_open_question_is_answered_by_its_sentence_here():
     )
     found = read_passage(analyse("Why do foreigners come to Mongolia?"), evidence(text, [0.2, 0.9]))
     assert found.sentence == 1 and found.span is None
+
+
+SPOKEN_FOR = (
+    "S’exprimant au nom du Directeur général de l’OIM, António Vitorino, la Directrice régionale pour l’Europe "
+    "de l’Est, Argentina Szabados a salué le rôle du Mouvement."
+)
+
+
+def test_the_person_on_whose_behalf_someone_speaks_is_not_who_spoke():
+    ev = evidence(SPOKEN_FOR, [0.9])
+    for question in ("Who represented IOM at the summit?", "Qui a pris la parole au sommet ?"):
+        assert shown(read_passage(analyse(question), ev), SPOKEN_FOR) == "Argentina Szabados"
+
+
+def test_asked_on_whose_behalf_the_person_spoken_for_may_answer():
+    found = candidate_spans(analyse("Au nom de qui a-t-elle parlé ?"), SPOKEN_FOR, ((0, len(SPOKEN_FOR)),))
+    assert "António Vitorino" in [SPOKEN_FOR[s.start : s.end] for s in found]
+    found = candidate_spans(analyse("Qui a parlé ?"), SPOKEN_FOR, ((0, len(SPOKEN_FOR)),))
+    assert "António Vitorino" not in [SPOKEN_FOR[s.start : s.end] for s in found]
