@@ -272,3 +272,13 @@ def test_the_chat_names_both_pages_of_a_hit_over_a_page_break(pdf_retriever):
     answer = pdf_retriever.answer(QUESTION, k=1)
     assert "dakar.pdf · pp. 1–2 · lines" in plain_answer(answer)
     assert "dakar.pdf · pp. 1–2 · lines" in format_answer(answer)
+
+
+def test_the_two_readings_of_a_page_are_aligned_on_their_letters():
+    from qa.ingest.page_image import _alignment
+
+    same = _alignment("Awa  Diop\ndirige", "Awa Diop\r\ndirige")  # spacing and line breaks differ
+    assert [same[i] for i in (0, 5, 10)] == [0, 4, 10]
+    differing = _alignment("un bu-reau ﬁnancé", "un bu\r\nreau financé")  # a hyphen and a ligature differ
+    assert differing[0] == 0 and differing[3] == 3 and differing[6] == 7 and differing[16] == 18
+    assert 5 not in differing and 11 not in differing  # "-" and "ﬁ" have no counterpart

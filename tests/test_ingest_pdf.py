@@ -104,3 +104,27 @@ def test_encrypted_broken_and_scanned_pdfs_are_skipped(tmp_path):
     assert reasons["scan.pdf"].startswith("no text in the PDF")
     with pytest.raises(Unusable):
         pdf_document("x.pdf", b"not a pdf at all")
+
+
+def test_headings_stand_apart_and_keep_their_lines_together():
+    """A heading (larger type) after a sentence without a full stop is a paragraph of its own, a heading
+    over two lines stays one paragraph, and so does a lead paragraph set in bold over three lines."""
+    styles = getSampleStyleSheet()
+    lead = (
+        "L'OIM appelle les donateurs à financer la réponse aux inondations qui ont touché plus de cent mille "
+        "personnes dans la vallée du fleuve, où les pluies ont détruit les récoltes et les maisons de villages entiers."
+    )
+    unfinished = "Les équipes de l'OIM sont sur place depuis lundi avec les autorités régionales et les partenaires"
+    heading = (
+        "Une réponse coordonnée avec les autorités régionales, les agences des Nations Unies et les organisations "
+        "locales du pays"
+    )
+    body = "Le plan prévoit des abris, de l'eau potable et des soins pour les familles."
+    out = io.BytesIO()
+    story = [Paragraph("Des inondations dans la vallée du fleuve", styles["Title"])]
+    story += [Paragraph(f"<b>{lead}</b>", styles["BodyText"]), Paragraph(unfinished, styles["BodyText"])]
+    story += [Paragraph(heading, styles["Heading1"]), Paragraph(body, styles["BodyText"])]
+    SimpleDocTemplate(out, pagesize=A4).build(story)
+    doc = pdf_document("floods.pdf", out.getvalue())
+    assert doc.source.count("\n") > 5  # the lead and the heading were set over several lines
+    assert doc.text.split("\n\n") == [lead, unfinished, heading, body]

@@ -172,7 +172,10 @@ def _alignment(original: str, chars: str) -> dict[int, int]:
     """Offset in ``original`` -> index in pdfium's ``chars``, for the letters both readers agree on."""
     ours = [i for i, c in enumerate(original) if not c.isspace()]
     theirs = [i for i, c in enumerate(chars) if not c.isspace()]
-    matcher = SequenceMatcher(None, "".join(original[i] for i in ours), "".join(chars[i] for i in theirs), False)
+    our_letters, their_letters = "".join(original[i] for i in ours), "".join(chars[i] for i in theirs)
+    if our_letters == their_letters:  # most pages: the readers differ in spacing only
+        return dict(zip(ours, theirs, strict=True))
+    matcher = SequenceMatcher(None, our_letters, their_letters, False)
     found: dict[int, int] = {}
     for a, b, size in matcher.get_matching_blocks():
         for k in range(size):
