@@ -282,3 +282,20 @@ def test_the_two_readings_of_a_page_are_aligned_on_their_letters():
     differing = _alignment("un bu-reau ﬁnancé", "un bu\r\nreau financé")  # a hyphen and a ligature differ
     assert differing[0] == 0 and differing[3] == 3 and differing[6] == 7 and differing[16] == 18
     assert 5 not in differing and 11 not in differing  # "-" and "ﬁ" have no counterpart
+
+
+def test_a_page_is_read_only_from_the_corpus_folder(pdf_retriever, tmp_path, monkeypatch):
+    """An index entry edited to name a file outside the corpus folder: its page is refused, not read."""
+    from dataclasses import replace
+
+    from qa.ingest import CorpusError
+    from qa.library import Library
+
+    outside = tmp_path / "outside.pdf"
+    outside.write_bytes(two_page_release())
+    library = Library(pdf_retriever)
+    pdf = next(p for p in pdf_retriever.reader.passages() if p.doc_id == "dakar.pdf")
+    for doc_id in ("../outside.pdf", str(outside)):
+        monkeypatch.setattr(library, "passage", lambda _, doc_id=doc_id: replace(pdf, doc_id=doc_id))
+        with pytest.raises(CorpusError, match="not a PDF of the corpus folder"):
+            library.page_image(pdf.passage_id, 2)
