@@ -17,7 +17,15 @@ import pytest
 os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
 
 from .test_app import start_app  # noqa: E402
-from .test_browser import CHROMIUM, CHROMIUM_ARGS, ask, save_screenshot, sync_playwright  # noqa: E402
+from .test_browser import (  # noqa: E402
+    CHROMIUM,
+    CHROMIUM_ARGS,
+    REPLY,
+    ask,
+    low_contrast,
+    save_screenshot,
+    sync_playwright,
+)
 from .test_cite_pages import HEADING, QUESTION, two_page_release  # noqa: E402
 
 PANEL = "#qa-article"
@@ -103,6 +111,18 @@ def test_a_pdf_citation_opens_its_page_with_the_cited_sentence_marked(pdf_corpus
                 assert page.locator(f"{PANEL} .qa-article-body .qa-mark").count() == 1
                 page.wait_for_timeout(1700)  # the opened passage's flash is over
                 save_screenshot(page, tmp_path, "page-view.png")
+
+                # the page view and the page breaks can be read in both themes (WCAG AA)
+                for theme in ("light", "dark"):
+                    page.goto(f"{url}?__theme={theme}")  # the conversation comes back from the browser
+                    page.wait_for_selector(f"{REPLY} a.qa-num", timeout=15_000)
+                    page.locator(f"{REPLY} a.qa-num").first.click()
+                    page.wait_for_selector(f"{PANEL} .qa-page-break", timeout=10_000)
+                    page.locator(f'{PANEL} a.qa-page-link[href$=":2"]').click()
+                    page.wait_for_selector(f"{PANEL} img.qa-page-image", timeout=15_000)
+                    assert page.evaluate("document.body.classList.contains('dark')") == (theme == "dark")
+                    assert low_contrast(page, f"{PANEL} .qa-page *, {PANEL} .qa-article-head *") == [], theme
+                    assert low_contrast(page, f"{PANEL} .qa-page-break") == [], theme
             finally:
                 browser.close()
     finally:
