@@ -204,10 +204,14 @@ def test_page_1_marks_nothing_of_page_2():
         passage_page(data, passage, 3)
 
 
-def test_pages_that_cannot_be_marked_are_shown_unmarked_and_say_why():
+def test_pages_that_cannot_be_marked_are_shown_unmarked_and_say_why(monkeypatch):
+    from qa.ingest import ocr
+
     scan = make_scan([["Un bureau ouvre à Dakar", "Il est dirigé par Awa Diop."]])
+    monkeypatch.setattr(ocr, "TESSERACT", "qa-test-no-such-tesseract")  # a machine without OCR
     image = render_page(scan, 1, [(0, 5)], ["Un bu"])
     assert image.png.startswith(b"\x89PNG") and image.marked == ((),) and image.note == OCR_NOTE
+    monkeypatch.undo()
     changed = render_page(make_pdf(MADE_PAGES), 2, [(0, 10)], ["Autre texte"])
     assert changed.marked == ((),) and changed.note == CHANGED_NOTE
     with pytest.raises(Unusable, match="no page 5"):
@@ -299,3 +303,27 @@ def test_a_page_is_read_only_from_the_corpus_folder(pdf_retriever, tmp_path, mon
         monkeypatch.setattr(library, "passage", lambda _, doc_id=doc_id: replace(pdf, doc_id=doc_id))
         with pytest.raises(CorpusError, match="not a PDF of the corpus folder"):
             library.page_image(pdf.passage_id, 2)
+
+
+def test_a_scanned_page_is_marked_where_ocr_found_the_cited_words(tmp_path, monkeypatch):
+    """The page's words are read again by OCR, with their boxes: the cited line is marked where it was typed
+    (tests/made_files.py types line i of a scan at 550 - 15 i points, the lines after the title 15 lower)."""
+    from qa.ingest import load_corpus
+
+    from .made_files import SCAN_LINES
+
+    monkeypatch.setenv("QA_CACHE_DIR", str(tmp_path / "cache"))
+    (tmp_path / "corpus").mkdir()
+    (tmp_path / "corpus" / "scan.pdf").write_bytes(scan := make_scan([SCAN_LINES]))
+    [doc] = load_corpus(tmp_path / "corpus").documents
+    assert doc.ocr_pages == (1,)
+    passage = next(p for p in chunk_document(doc) if "Anke Strauss" in p.text)
+    at = passage.text.index("Anke Strauss")
+    image = passage_page(scan, passage, 1, (at, at + len("Anke Strauss")))
+    assert image.note is None
+    [box] = image.marked[1]
+    row = next(i for i, line in enumerate(SCAN_LINES) if "Anke Strauss" in line)
+    baseline = (595 - (550 - 15 * row - 15)) / 595  # A5: 420 × 595 points
+    assert box.top < baseline < box.bottom + 0.01 and box.bottom - box.top < 0.04
+    assert abs(box.left - 40 / 420) < 0.02  # the line's first words, at the left margin
+    assert len(image.marked[0]) >= 2  # the passage's lines

@@ -107,6 +107,11 @@ def _find(command: str) -> Engine | str:
 
 def read_image(engine: Engine, image: Image) -> OcrPage:
     """OCR of one image (grey levels); raises Unusable when tesseract fails."""
+    return _from_tsv(read_tsv(engine, image))
+
+
+def read_tsv(engine: Engine, image: Image) -> str:
+    """Tesseract's TSV of one image (grey levels): every word with its box; raises Unusable when it fails."""
     buffer = io.BytesIO()
     image.convert("L").save(buffer, format="PNG")
     command = [engine.command, "stdin", "stdout", "-l", engine.languages, "--dpi", str(DPI), "tsv"]
@@ -122,7 +127,7 @@ def read_image(engine: Engine, image: Image) -> OcrPage:
     if done.returncode != 0:
         why = " ".join(done.stderr.decode("utf-8", "replace").split())[:200]
         raise Unusable(f"OCR failed ({why or f'exit status {done.returncode}'})")
-    return _from_tsv(done.stdout.decode("utf-8", "replace"))
+    return done.stdout.decode("utf-8", "replace")
 
 
 def _from_tsv(tsv: str) -> OcrPage:

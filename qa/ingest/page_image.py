@@ -7,9 +7,11 @@ the two texts are aligned on their letters (whitespace aside, since the two
 readers break lines and space words differently), and each cited letter takes
 the box pdfium gives it; boxes of one line are joined into one rectangle.
 
-A page read by OCR has no text of its own to align: it is shown without marks,
-and the note says so. So is a file that no longer holds the text that was
-indexed (changed since).
+A page read by OCR has no text of its own to align: it is read again
+(:mod:`qa.ingest.ocr_words`, a few seconds) and the cited words take the boxes
+OCR gives them. Without OCR on this machine it is shown without marks, and the
+note says so; so is a file that no longer holds the text that was indexed
+(changed since), and a rotated page of text.
 """
 
 from __future__ import annotations
@@ -21,6 +23,7 @@ from difflib import SequenceMatcher
 from typing import TYPE_CHECKING
 
 from .document import Unusable
+from .ocr_words import Word, read_words
 
 if TYPE_CHECKING:
     from ..chunking import Passage
@@ -28,7 +31,7 @@ if TYPE_CHECKING:
 MAX_WIDTH = 1000  # pixels: a page is rendered no wider than this…
 MAX_HEIGHT = 1400  # …nor taller (an A4 page at 1000 px is 1414 px high: its height bounds it)
 MAX_SCALE = 3.0  # and a small page is not blown up past 216 dpi
-OCR_NOTE = "This page was read by OCR: the cited lines are not marked on the image."
+OCR_NOTE = "This page was read by OCR, which cannot run here now: the cited lines are not marked on the image."
 CHANGED_NOTE = "The file no longer holds the text that was indexed: the cited lines are not marked on the image."
 OLD_INDEX_NOTE = "This passage was indexed before pages were kept (`qa index` reads it again): nothing is marked."
 ROTATED_NOTE = "This page is rotated: the cited lines are not marked on the image."
@@ -134,22 +137,34 @@ def _marks(
 ) -> tuple[tuple[tuple[Box, ...], ...], str | None]:
     if not ranges:
         return (), None
-    original = page_text(data, page)
     nothing = tuple(() for _ in ranges)
-    if not original.strip():
-        return nothing, OCR_NOTE
-    if sheet.get_rotation() % 360:
+    original = page_text(data, page)
+    scanned = not original.strip()
+    words: tuple[Word, ...] = ()
+    if scanned:
+        try:
+            found = read_words(sheet)
+        except Unusable as exc:
+            return nothing, f"{OCR_NOTE} ({exc})"
+        if found is None:
+            return nothing, OCR_NOTE
+        original, words = found
+    elif sheet.get_rotation() % 360:
         return nothing, ROTATED_NOTE
     for (start, end), text in zip(ranges, expected, strict=False):
         if _letters(original[start:end]) != _letters(text):
             return nothing, CHANGED_NOTE
+    if scanned:
+        return tuple(
+            _join_lines([w.box for w in words if w.start < end and start < w.end]) for start, end in ranges
+        ), None
     textpage = sheet.get_textpage()
     try:
         chars = _page_chars(textpage)
         to_pdfium = _alignment(original, chars)
         crop = sheet.get_cropbox()  # what is rendered: boxes are placed relative to it
         marked = tuple(
-            _line_boxes(textpage, [to_pdfium[i] for i in range(start, end) if i in to_pdfium], crop)
+            _join_lines(_char_boxes(textpage, [to_pdfium[i] for i in range(start, end) if i in to_pdfium], crop))
             for start, end in ranges
         )
     finally:
@@ -183,30 +198,32 @@ def _alignment(original: str, chars: str) -> dict[int, int]:
     return found
 
 
-def _line_boxes(textpage, indices: list[int], crop: tuple[float, float, float, float]) -> tuple[Box, ...]:
-    """The rectangles of these characters, one per line (a character whose box does not overlap the
-    current line's height starts a new line)."""
-    lines: list[list[float]] = []  # left, bottom, right, top in PDF units (origin at the bottom left)
-    for index in sorted(set(indices)):
-        left, bottom, right, top = textpage.get_charbox(index, loose=True)
-        middle = (bottom + top) / 2
-        line = lines[-1] if lines else None
-        if line is not None and line[1] <= middle <= line[3]:
-            line[:] = [min(line[0], left), min(line[1], bottom), max(line[2], right), max(line[3], top)]
-        else:
-            lines.append([left, bottom, right, top])
+def _char_boxes(
+    textpage, indices: list[int], crop: tuple[float, float, float, float]
+) -> list[tuple[float, float, float, float]]:
+    """The boxes of these characters of pdfium's page, in reading order, as fractions of the page
+    (left, top, right, bottom) from the top left."""
     x0, y0, x1, y1 = crop
     width, height = x1 - x0, y1 - y0
+    boxes = []
+    for index in sorted(set(indices)):
+        left, bottom, right, top = textpage.get_charbox(index, loose=True)  # PDF units, origin bottom left
+        boxes.append(((left - x0) / width, (y1 - top) / height, (right - x0) / width, (y1 - bottom) / height))
+    return boxes
+
+
+def _join_lines(boxes: list[tuple[float, float, float, float]]) -> tuple[Box, ...]:
+    """One rectangle per line of these boxes (in reading order): a box whose middle lies outside the
+    current line's height starts a new line."""
+    lines: list[list[float]] = []
+    for left, top, right, bottom in boxes:
+        line = lines[-1] if lines else None
+        if line is not None and line[1] <= (top + bottom) / 2 <= line[3]:
+            line[:] = [min(line[0], left), min(line[1], top), max(line[2], right), max(line[3], bottom)]
+        else:
+            lines.append([left, top, right, bottom])
 
     def part(value: float) -> float:
         return round(min(1.0, max(0.0, value)), 4)
 
-    return tuple(
-        Box(
-            part((left - x0) / width),
-            part((y1 - top) / height),
-            part((right - x0) / width),
-            part((y1 - bottom) / height),
-        )
-        for left, bottom, right, top in lines
-    )
+    return tuple(Box(*(part(v) for v in line)) for line in lines)
