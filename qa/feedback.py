@@ -36,7 +36,11 @@ MAX_CORRECTION_CHARS = 2_000
 
 
 class FeedbackError(RuntimeError):
-    """A mark that could not be written; the message says why, naming the file."""
+    """A mark that could not be written; the message says why, naming the file (``why``: the reason alone)."""
+
+    def __init__(self, path: Path, why: str):
+        super().__init__(f"{path}: {why}")
+        self.why = why
 
 
 @dataclass(frozen=True)
@@ -105,7 +109,7 @@ class FeedbackLog:
                 finally:
                     os.close(fd)
             except OSError as exc:
-                raise FeedbackError(f"{self.path}: {exc.strerror or exc}") from exc
+                raise FeedbackError(self.path, str(exc.strerror or exc)) from exc
 
 
 def _ends_mid_line(fd: int) -> bool:

@@ -412,7 +412,26 @@ def test_the_api_names_and_types_what_it_returns(hash_app):
     assert result.startswith("dict(status: Literal['answered', 'nothing_found'") and "hits: list[" in result
     parameters = endpoint["named_endpoints"]["/ask"]["parameters"]
     named = {p["parameter_name"]: p["python_type"]["type"] for p in parameters}
-    assert named["question"] == "str" and named["k"] == "int" and list(named) == ["question", "history", "k"]
+    assert named["question"] == "str" and named["k"] == "int"
+    assert list(named) == ["question", "history", "k", "since", "until"] and named["since"] == "None | str"
+
+
+def test_the_api_filters_by_date_and_refuses_a_bad_date(hash_app):
+    from gradio_client import Client
+
+    client = Client(hash_app[1], verbose=False)
+    question = "Qui dirige le bureau de l'Arctique à Tromsø ?"
+    _, record = client.predict(question, [], 3, "2024-01-01", "", api_name="/ask")  # the tiny articles have no date
+    assert record["status"] == "nothing_found" and record["hits"] == []
+    assert record["why_not"] == "No article of the index is dated since 2024-01-01."
+    reply, record = client.predict(question, [], 3, api_name="/ask")  # no filter: as before
+    assert record["hits"] and "qa-fb" not in reply  # right and wrong are the chat's own
+    _, record = client.predict(question, [], 3, "2024-13-01", None, api_name="/ask")
+    assert record["status"] == "invalid"
+    assert record["message"] == (
+        "This request cannot be answered: the date filter cannot be used: "
+        "not a date of the form YYYY-MM-DD: '2024-13-01'."
+    )
 
 
 @pytest.mark.slow

@@ -566,15 +566,34 @@ def test_conversation_from_the_browser_keeps_only_messages():
             {"role": "user", "content": {"path": "/etc/passwd"}},
         ],
         "questions": ["Q", 5, None],
+        "turns": [
+            {"ref": "0123456789abcdef", "question": "Q", "answer": {"found": True}, "history": ["P", 3], "since": 5},
+            {"ref": "../../etc", "question": "Q", "answer": None},
+            {"ref": "fedcba9876543210", "question": None, "answer": None},
+            {"ref": "fedcba9876543210", "question": "R", "answer": "not a record"},
+            "junk",
+        ],
     }
-    chat, questions = restore(saved)
+    chat, questions, turns = restore(saved)
     assert chat == [
         {"role": "user", "content": "Q"},
         {"role": "assistant", "content": "<div>A</div>"},
         {"role": "user", "content": ""},
     ]
     assert questions == ["Q"]
-    assert restore("garbage") == ([], []) and plain_messages(None) == []
+    assert turns == [
+        {
+            "ref": "0123456789abcdef",
+            "question": "Q",
+            "answer": {"found": True},
+            "history": ["P"],
+            "since": None,
+            "until": None,
+            "message": None,
+            "version": "",
+        }
+    ]
+    assert restore("garbage") == ([], [], []) and plain_messages(None) == []
 
 
 # ---------- start-up

@@ -17,9 +17,12 @@ How the pieces talk:
 - Changes to the articles run one at a time, in the order asked for: a file
   chosen while another is being indexed waits its turn (``trigger_mode``
   "multiple": Gradio's default would drop it without a word).
+- Each reply has "Right" and "Wrong" buttons, links ``#qa:right:…`` and ``#qa:wrong:…`` that the
+  same listener sends as the panel's clicks; :mod:`qa.ui.marks` keeps the marks beside the index
+  and exports the conversation as Markdown.
 
-The styles (``page.css``) and scripts (``panel.js``, ``scroll_chat.js``) are
-files beside this one, read once at start.
+The styles (``page.css``; ``marks.css`` for the marks, the export and the date filter) and
+scripts (``panel.js``, ``scroll_chat.js``) are files beside this one, read once at start.
 """
 
 from __future__ import annotations
@@ -41,10 +44,11 @@ from ..retrieval import Retriever
 from .article import PLACEHOLDER
 from .backend import AskResult, ChatBackend
 from .handlers import EMPTY_SAVED, UPLOAD_LABEL, Handlers, restore
+from .marks import Marks
 from .uploads import LANGUAGES, articles_html, header_html
 
 HERE = Path(__file__).parent
-CSS = (HERE / "page.css").read_text(encoding="utf-8")
+CSS = "\n".join((HERE / name).read_text(encoding="utf-8") for name in ("page.css", "marks.css"))
 PANEL_JS = (HERE / "panel.js").read_text(encoding="utf-8")
 SCROLL_CHAT = (HERE / "scroll_chat.js").read_text(encoding="utf-8")
 
@@ -59,6 +63,7 @@ CHAT_PLACEHOLDER = (
     f"**Ask a question about the articles**, in {LANGUAGES}.\n\n"
     "Each answer quotes the articles, with numbered citations. Click a citation to read the article at that place."
 )
+DATES_NOTE = "Leave empty to search every article; with a date, articles without one are left out."
 UPLOADS_REFUSED = "This server takes no files: adding articles is off (app.py --allow-uploads turns it on)."
 API_RETURNS = ("reply_html", "result")  # what /ask returns, as docs/api.md names them
 _UPLOADS_ON: weakref.WeakSet[gr.Blocks] = weakref.WeakSet()  # pages built to take files from the browser
@@ -71,6 +76,21 @@ class ChatParts:
     send: gr.Button
     k: gr.Slider
     clear: gr.Button
+    since: gr.Textbox
+    until: gr.Textbox
+
+
+@dataclass(frozen=True)
+class KeepParts:
+    """The marks on replies (the right answer asked for after "wrong") and the export."""
+
+    correction_box: gr.Group
+    correction: gr.Textbox
+    save: gr.Button
+    cancel: gr.Button
+    status: gr.HTML
+    export: gr.Button
+    exported: gr.File
 
 
 @dataclass(frozen=True)
@@ -116,12 +136,31 @@ def _chat_column(examples: list[str]) -> ChatParts:
             elem_id="qa-question",  # focused by panel.js, on a wide screen only
         )
         send = gr.Button("Ask", variant="primary", scale=1, min_width=80, elem_id="qa-ask")
+    with gr.Row(elem_id="qa-dates", equal_height=True):
+        since = gr.Textbox(label="Articles dated from", placeholder="YYYY-MM-DD", max_lines=1, elem_id="qa-since")
+        until = gr.Textbox(label="to (both days included)", placeholder="YYYY-MM-DD", max_lines=1, elem_id="qa-until")
+        gr.Markdown(DATES_NOTE, elem_id="qa-dates-note")
     with gr.Row():
         k = gr.Slider(1, MAX_CHAT_SOURCES, value=DEFAULT_CHAT_SOURCES, step=1, label="Number of sources", scale=3)
         clear = gr.Button("Clear chat", scale=1, elem_id="qa-clear")
     if examples:
         gr.Examples(examples, inputs=[box], label="Example questions (click one, then Ask)")
-    return ChatParts(chatbot, box, send, k, clear)
+    return ChatParts(chatbot, box, send, k, clear, since, until)
+
+
+def _keep_parts() -> KeepParts:
+    with gr.Group(visible=False, elem_id="qa-correction") as correction_box:
+        correction = gr.Textbox(
+            label="The right answer (optional)", max_lines=3, elem_id="qa-correction-text", max_length=2_000
+        )
+        with gr.Row():
+            save = gr.Button("Save the mark", variant="primary", size="sm", elem_id="qa-correction-save")
+            cancel = gr.Button("Cancel", size="sm", elem_id="qa-correction-cancel")
+    status = gr.HTML("", elem_id="qa-marks")
+    with gr.Row():
+        export = gr.Button("Export the conversation (Markdown)", size="sm", elem_id="qa-export")
+        exported = gr.File(label="Conversation", visible=False, interactive=False, elem_id="qa-exported")
+    return KeepParts(correction_box, correction, save, cancel, status, export, exported)
 
 
 def _side_column(library: Library, listing_html: str) -> SideParts:
@@ -152,25 +191,42 @@ def _side_column(library: Library, listing_html: str) -> SideParts:
     return SideParts(viewer, original, download, upload, status, listing)
 
 
-def _wire(handlers: Handlers, header: gr.HTML, chat: ChatParts, side: SideParts, app: gr.Blocks) -> None:
+def _wire_keep(marks: Marks, keep: KeepParts, side: SideParts, turns: gr.State) -> None:
+    """Right and wrong (clicks on a reply's buttons reach the server as the panel's clicks), and export."""
+    pending = gr.State(None)  # the reply marked wrong, whose right answer is asked for
+    out = [keep.correction_box, pending, keep.status, keep.correction]
+    side.viewer.click(marks.clicked, [turns], out, api_visibility="private")
+    gr.on(
+        [keep.save.click, keep.correction.submit],
+        marks.save_correction,
+        [pending, keep.correction, turns],
+        out,
+        api_visibility="private",
+    )
+    keep.cancel.click(marks.cancel, None, out, api_visibility="private")
+    keep.export.click(marks.export, [turns], [keep.exported], api_visibility="private")
+
+
+def _wire(handlers: Handlers, header: gr.HTML, chat: ChatParts, side: SideParts, app: gr.Blocks) -> gr.State:
     saved = gr.BrowserState(dict(EMPTY_SAVED), storage_key="qa-conversation")
     questions = gr.State([])  # the user's answered questions, oldest first: the follow-up history
+    turns = gr.State([])  # each reply's turn (qa.ui.marks): what its marks and the export are made of
     current = gr.State(None)  # the reference of the article in the panel
     recent = gr.State([])  # the outcomes of this page's latest changes to the articles
     panel_out = [side.viewer, current, side.original, side.download]
     gr.on(
         [chat.box.submit, chat.send.click],
         handlers.respond,
-        [chat.box, chat.chatbot, questions, chat.k],
-        [chat.chatbot, chat.box, questions, *panel_out, saved],
+        [chat.box, chat.chatbot, questions, chat.k, chat.since, chat.until, turns],
+        [chat.chatbot, chat.box, questions, turns, *panel_out, saved],
         api_visibility="private",
     ).then(None, js=SCROLL_CHAT, api_visibility="private")
     side.viewer.click(handlers.open_clicked, None, panel_out, api_visibility="private")
     side.original.input(handlers.toggle_original, [side.original, current], panel_out, api_visibility="private")
-    clear_out = [chat.chatbot, chat.box, questions, *panel_out, saved]
+    clear_out = [chat.chatbot, chat.box, questions, turns, *panel_out, saved]
     chat.clear.click(handlers.clear, None, clear_out, api_visibility="private")
     chat.chatbot.clear(handlers.clear, None, clear_out, api_visibility="private")
-    app.load(restore, saved, [chat.chatbot, questions], api_visibility="private")
+    app.load(restore, saved, [chat.chatbot, questions, turns], api_visibility="private")
     app.load(handlers.page_info, None, [header, side.listing], api_visibility="private")
     if side.upload is not None:
         changes = [side.status, recent, header, side.listing, side.upload]
@@ -182,15 +238,23 @@ def _wire(handlers: Handlers, header: gr.HTML, chat: ChatParts, side: SideParts,
         }
         side.upload.upload(handlers.add_files, [side.upload, recent], changes, **one_at_a_time)
         side.viewer.qa_remove(handlers.remove_clicked, [recent], changes, **one_at_a_time)
+    return turns
 
 
 def api_function(backend: ChatBackend):
     """``backend.ask`` as the ``/ask`` endpoint, its parameters and returns typed for ``view_api()``."""
 
-    def ask(question: str, history: list[str] | None = None, k: int = DEFAULT_CHAT_SOURCES) -> tuple[str, AskResult]:
-        """Answer ``question`` with ``k`` cited passages (1-10), ``history`` the earlier questions, oldest first.
+    def ask(
+        question: str,
+        history: list[str] | None = None,
+        k: int = DEFAULT_CHAT_SOURCES,
+        since: str | None = None,
+        until: str | None = None,
+    ) -> tuple[str, AskResult]:
+        """Answer ``question`` with ``k`` cited passages (1-10), ``history`` the earlier questions, oldest first;
+        ``since``, ``until`` (YYYY-MM-DD, either may be left out): only articles dated in that range.
         Returns the reply as the chat shows it (HTML) and the result as data (docs/api.md)."""
-        return backend.ask(question, history, k)
+        return backend.ask(question, history, k, since, until)
 
     # Gradio reads the return's annotation unevaluated: give it the type, not its text.
     ask.__signature__ = inspect.signature(ask, eval_str=True)  # type: ignore[attr-defined]
@@ -207,9 +271,11 @@ def build_app(retriever: Retriever, allow_uploads: bool = False) -> gr.Blocks:
         with gr.Row(equal_height=False):
             with gr.Column(scale=3, min_width=340):
                 chat = _chat_column(examples_for([a.title for a in articles]))
+                keep = _keep_parts()
             with gr.Column(scale=2, min_width=320):
                 side = _side_column(library, articles_html(articles, allow_uploads))
-        _wire(handlers, header, chat, side, app)
+        turns = _wire(handlers, header, chat, side, app)
+        _wire_keep(Marks(retriever), keep, side, turns)
         endpoint = gr.api(api_function(handlers.backend), api_name="ask")
         for output, name in zip(endpoint["outputs"], API_RETURNS, strict=True):  # named in view_api()
             app.blocks[output].label = name

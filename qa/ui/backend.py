@@ -9,9 +9,11 @@ from __future__ import annotations
 
 import logging
 import math
+from dataclasses import dataclass
 from typing import Any, Literal, TypedDict, cast
 
 from ..answer import Answer, Hit
+from ..ingest.dates import DateRange
 from ..library import StoreUnavailable, corpus_file
 from ..limits import (
     DEFAULT_CHAT_SOURCES,
@@ -42,6 +44,7 @@ class AskResult(TypedDict):
     short_answer: dict[str, Any] | None  # text, kind, hit, and its citation
     why_not: str | None
     hits: list[dict[str, Any]]  # best first: rank, score, title, doc_id, file, lines, text, answer, …
+    older_differs: dict[str, Any] | None  # an older dated article's other answer, as short_answer is given
 
 
 class BadRequest(ValueError):
@@ -104,15 +107,37 @@ def answer_record(answer: Answer, corpus_dir) -> dict[str, Any]:
     """The API's record of an answer: `qa ask --json`'s, with a status and message, and files named as
     seen from the corpus folder rather than the working directory."""
     record = answer.as_dict()
-    short = answer.short_answer
-    if short is not None:
-        cited = {key: value for key, value in short.as_dict().items() if key != "path"}
-        record["short_answer"] = cited | {"file": corpus_file(corpus_dir, short.citation.doc_id)}
+    for key, short in (("short_answer", answer.short_answer), ("older_differs", answer.older_differs)):
+        if short is not None:
+            cited = {name: value for name, value in short.as_dict().items() if name != "path"}
+            record[key] = cited | {"file": corpus_file(corpus_dir, short.citation.doc_id)}
     return record | {
         "status": "answered" if answer.found else "nothing_found",
         "message": None if answer.found else " ".join(filter(None, [NOTHING_FOUND, answer.why_not])),
         "hits": [hit_record(h, corpus_dir) for h in answer.hits],
     }
+
+
+def parse_dates(since: object, until: object) -> DateRange | None:
+    """The date filter: two days ``YYYY-MM-DD`` (either may be empty), checked as `qa ask --since --until`
+    checks them (qa.ingest.dates); None when neither is given."""
+    days = []
+    for name, value in (("since", since), ("until", until)):
+        if value is not None and not isinstance(value, str):
+            raise BadRequest(f"{name} must be a date YYYY-MM-DD (text), not {type(value).__name__}")
+        days.append(value.strip() or None if isinstance(value, str) else None)
+    try:
+        return DateRange.of(days[0], days[1])
+    except ValueError as exc:
+        raise BadRequest(f"the date filter cannot be used: {printable(str(exc))}") from None
+
+
+@dataclass(frozen=True)
+class Reply:
+    html: str  # the reply as the chat shows it
+    record: AskResult  # the API's record of it
+    answer: Answer | None  # what the retriever answered; None when the question was refused before it
+    dates: DateRange | None = None  # the date filter it was asked with
 
 
 class ChatBackend:
@@ -122,14 +147,34 @@ class ChatBackend:
         self.retriever = retriever
 
     def ask(
-        self, question: str, history: list[str] | None = None, k: int = DEFAULT_CHAT_SOURCES
+        self,
+        question: str,
+        history: list[str] | None = None,
+        k: int = DEFAULT_CHAT_SOURCES,
+        since: str | None = None,
+        until: str | None = None,
     ) -> tuple[str, AskResult]:
         """Answer ``question`` with ``k`` cited passages (1-10).
 
-        ``history``: the earlier questions of the conversation, oldest first.
-        Returns the reply (HTML) and a record: status (one of ``Status``), message,
-        question, searched, found, short_answer, why_not, hits (docs/api.md).
+        ``history``: the earlier questions of the conversation, oldest first; ``since``, ``until``: only
+        articles dated in that range (``YYYY-MM-DD``, both days included; an article without a date is
+        then left out). Returns the reply (HTML) and a record: status (one of ``Status``), message,
+        question, searched, found, short_answer, why_not, hits, older_differs (docs/api.md).
         """
+        reply = self.reply(question, history, k, since, until)
+        return reply.html, reply.record
+
+    def reply(
+        self,
+        question: str,
+        history: list[str] | None = None,
+        k: int = DEFAULT_CHAT_SOURCES,
+        since: str | None = None,
+        until: str | None = None,
+        feedback: str | None = None,
+    ) -> Reply:
+        """:meth:`ask`, with the answer itself; ``feedback``: the reply's reference for its right and
+        wrong buttons (the chat's; the API's replies have none)."""
         shown = printable(question).strip() if isinstance(question, str) else ""
         record: dict[str, Any] = {
             "status": "",
@@ -140,10 +185,11 @@ class ChatBackend:
             "short_answer": None,
             "why_not": None,
             "hits": [],
+            "older_differs": None,
         }
 
-        def refuse(status: Status, text: str, kind: str = "notice") -> tuple[str, AskResult]:
-            return message(text, kind), cast(AskResult, record | {"status": status, "message": text})
+        def refuse(status: Status, text: str, kind: str = "notice") -> Reply:
+            return Reply(message(text, kind), cast(AskResult, record | {"status": status, "message": text}), None)
 
         if question is None or (isinstance(question, str) and not question.strip()):
             return refuse("empty", "Please type a question about the articles.")
@@ -159,14 +205,17 @@ class ChatBackend:
             question = check_question(question)
             k = parse_k(k)
             earlier = parse_history(history)
+            dates = parse_dates(since, until)
         except (QuestionError, BadRequest) as exc:
             return refuse("invalid", f"This request cannot be answered: {exc}.")
         try:
-            answer = self.retriever.answer(question, k=k, history=earlier)
+            span = (dates.since, dates.until) if dates else (None, None)
+            answer = self.retriever.answer(question, k=k, history=earlier, since=span[0], until=span[1])
         except StoreUnavailable as exc:  # a database that is down: say so, it is not our error
             log.warning("the index cannot be reached: %s", exc)
             return refuse("unavailable", f"The index cannot be reached right now ({exc}). Please try again.", "error")
         except Exception:
             log.exception("answering %r failed", shown[:200])
             return refuse("error", ERROR_TEXT, "error")
-        return format_answer(answer), cast(AskResult, record | answer_record(answer, self.retriever.corpus_dir))
+        shown = format_answer(answer, dates, feedback)
+        return Reply(shown, cast(AskResult, record | answer_record(answer, self.retriever.corpus_dir)), answer, dates)

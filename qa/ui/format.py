@@ -17,11 +17,14 @@ import html
 from urllib.parse import quote
 
 from ..answer import Answer, Citation, Hit, ShortAnswer
+from ..ingest.dates import DateRange
 
 CONTEXT_CHARS = 220  # characters kept on each side of the answer sentence in a chat snippet
 NOTHING_FOUND = "I found nothing in the articles that answers this."
 WHOLE_SENTENCE = "No shorter answer could be picked out of this sentence with confidence, so it is given whole."
 OPEN_TITLE = "Open the article at this passage"
+RIGHT_TITLE = "This answer is right (kept beside the index, to measure answers with)"
+WRONG_TITLE = "This answer is wrong: say what the right answer is"
 COPY_BUTTON = (
     '<div class="qa-tools"><button type="button" class="qa-copy" '
     'title="Copy the answer and its sources as plain text">Copy</button></div>'
@@ -81,14 +84,16 @@ def line_range(lines: tuple[int, int] | list[int]) -> str:
 
 
 def location(citation: Citation) -> str:
-    """Where a citation points, as a person reads it: ``000_x.pdf · p. 2 · lines 37–42`` (``pp. 1–2`` for
-    a passage that goes on over a page break).
+    """Where a citation points, as a person reads it: ``000_x.pdf · p. 2 · lines 37–42 · 2017-03-14``
+    (``pp. 1–2`` for a passage that goes on over a page break; the article's date when it has one).
 
     The file is named relative to the corpus folder (its id), never as the server sees it.
     """
     pages = citation.pages if len(citation.pages) > 1 else ()
     page = f" · pp. {pages[0]}–{pages[-1]}" if pages else f" · p. {citation.page}" if citation.page is not None else ""
-    return f"{citation.doc_id}{page} · {line_range(citation.lines)}"
+    date = f" · {citation.date}" if citation.date else ""
+    ocr = " · read by OCR" if citation.ocr else ""
+    return f"{citation.doc_id}{page} · {line_range(citation.lines)}{date}{ocr}"
 
 
 def cite_href(hit: Hit, closest: bool = False) -> str:
@@ -142,16 +147,38 @@ def _cited(answer: Answer) -> tuple[ShortAnswer | None, Hit | None]:
     return None, answer.best
 
 
-def format_answer(answer: Answer) -> str:
+def feedback_buttons(reference: str) -> str:
+    """A reply's "right" and "wrong" buttons: links ``#qa:right:<reference>`` that the page's script
+    sends to the server (qa.ui.marks), like a citation's."""
+    ref = quote(reference, safe="")
+    return (
+        f'<a class="qa-act qa-fb" role="button" href="#qa:right:{ref}" title="{RIGHT_TITLE}">Right</a>'
+        f'<a class="qa-act qa-fb" role="button" href="#qa:wrong:{ref}" title="{WRONG_TITLE}">Wrong</a>'
+    )
+
+
+def dates_words(dates: DateRange) -> str:
+    if dates.since and dates.until:
+        return f"from {dates.since} to {dates.until}"
+    return f"from {dates.since} on" if dates.since else f"up to {dates.until}"
+
+
+def older_words(older: ShortAnswer) -> str:
+    return f"An older article ({older.citation.date}) says otherwise: {_words(older.text)} [{older.hit_rank}]."
+
+
+def format_answer(answer: Answer, dates: DateRange | None = None, feedback: str | None = None) -> str:
     """The reply to one question: the short answer in bold with its citation number, the
     sentence that answers, then the numbered sources; or, when nothing answers, that plainly,
-    and the closest passages labelled as not answers.
+    and the closest passages labelled as not answers. ``dates``: the date filter it was asked
+    with, said; ``feedback``: the reply's reference for its right and wrong buttons.
 
     One single-line HTML block: Markdown leaves a block that starts with <div>
     alone up to the next blank line, and there is none. Its last element is the
     plain-text version (hidden) that the Copy button copies.
     """
-    parts = ['<div class="qa-reply">', COPY_BUTTON]
+    tools = COPY_BUTTON if feedback is None else COPY_BUTTON.replace("</div>", feedback_buttons(feedback) + "</div>")
+    parts = ['<div class="qa-reply">', tools]
     short, hit = _cited(answer)
     if answer.found and hit is not None:
         if short is not None:
@@ -165,6 +192,15 @@ def format_answer(answer: Answer) -> str:
         if answer.why_not:
             parts.append(f'<p class="qa-why">{escape(answer.why_not)}</p>')
         parts.append('<p class="qa-note">Try other words, or ask about another topic.</p>')
+    older = answer.older_differs
+    if older is not None:
+        other = next((h for h in answer.hits if h.rank == older.hit_rank), None)
+        number = _num(other) if other is not None else f"[{older.hit_rank}]"
+        said = f"<strong>{escape(_words(older.text))}</strong> {number}"
+        note = f"An older article ({escape(older.citation.date or '')}) says otherwise: {said}."
+        parts.append(f'<p class="qa-note qa-older">{note}</p>')
+    if dates is not None:
+        parts.append(f'<p class="qa-note qa-dates">Only articles dated {escape(dates_words(dates))} were searched.</p>')
     if answer.searched != answer.question:
         searched = escape(answer.searched)
         note = f"Follow-up: searched together with your previous question, as “{searched}”."
@@ -189,6 +225,8 @@ def plain_answer(answer: Answer) -> str:
             lines += [f"{sentence} [{hit.rank}]"]
     else:
         lines.append(NOTHING_FOUND + (f" {_words(answer.why_not)}" if answer.why_not else ""))
+    if answer.older_differs is not None:
+        lines.append(older_words(answer.older_differs))
     if answer.hits:
         lines += ["", "Sources:" if answer.found else "Closest passages (not answers):"]
         lines += [f"[{h.rank}] {_words(h.title)} — {location(h.citation)}" for h in answer.hits]

@@ -24,9 +24,10 @@ from ..retrieval import Retriever
 from .article import PLACEHOLDER, Opened, Originals, Reference, is_text_file, open_reference, original_view
 from .backend import ChatBackend
 from .format import escape
+from .marks import MAX_TURNS, new_reference, saved_turns, turn_of
 from .uploads import library_page, run_change
 
-EMPTY_SAVED: dict[str, list] = {"chat": [], "questions": []}
+EMPTY_SAVED: dict[str, list] = {"chat": [], "questions": [], "turns": []}
 UPLOAD_LABEL = "Add articles"
 INDEXING_LABEL = "Indexing… (more files wait their turn)"
 MAX_RECENT_CHANGES = 5  # outcomes of earlier changes still shown under the one under way
@@ -60,12 +61,12 @@ def plain_messages(chat: Any) -> list[dict[str, str]]:
     return kept[-MAX_SAVED_MESSAGES:]
 
 
-def restore(saved: Any) -> tuple[list[dict[str, str]], list[str]]:
-    """The conversation kept in the browser: (chat, questions)."""
+def restore(saved: Any) -> tuple[list[dict[str, str]], list[str], list[dict[str, Any]]]:
+    """The conversation kept in the browser: (chat, questions, turns)."""
     if not isinstance(saved, dict):
-        return [], []
+        return [], [], []
     questions = [q for q in saved.get("questions") or [] if isinstance(q, str)][-MAX_CHAT_HISTORY:]
-    return plain_messages(saved.get("chat")), questions
+    return plain_messages(saved.get("chat")), questions, saved_turns(saved.get("turns"))
 
 
 def parse_action(data: Any) -> Reference | None:
@@ -144,21 +145,31 @@ class Handlers:
 
     # ---- the conversation
 
-    def respond(self, question: str, chat: list, questions: list[str], k: float) -> tuple[Any, ...]:
-        reply, record = self.backend.ask(question, questions, round(k))
+    def respond(
+        self, question: str, chat: list, questions: list[str], k: float, since: str, until: str, turns: list[dict]
+    ) -> tuple[Any, ...]:
+        """One question: the reply in the chat (with its right and wrong buttons), its turn kept for the
+        marks and the export, the cited article in the panel; ``since``, ``until``: the date filter."""
+        reference = new_reference()
+        reply = self.backend.reply(question, questions, round(k), since, until, feedback=reference)
+        record = reply.record
         text = record["question"] or (question.strip() if isinstance(question, str) else "")
         if len(text) > MAX_SHOWN_QUESTION_CHARS:
             text = text[:MAX_SHOWN_QUESTION_CHARS] + " …"
-        turn = [{"role": "user", "content": escape(text) or "…"}, {"role": "assistant", "content": reply}]
+        turn = [{"role": "user", "content": escape(text) or "…"}, {"role": "assistant", "content": reply.html}]
         chat = plain_messages(chat) + turn
+        history = list(questions)
         if record["status"] in ("answered", "nothing_found"):
             questions = (questions + [record["question"]])[-MAX_CHAT_HISTORY:]
+        turns = saved_turns(turns) + [turn_of(reply, reference, history, self.backend.retriever.reader.version)]
+        turns = turns[-MAX_TURNS:]
         first = first_reference(dict(record))
         shown = self.panel(first) if first else (gr.skip(),) * 4
-        return chat, "", questions, *shown, {"chat": chat[-MAX_SAVED_MESSAGES:], "questions": questions}
+        saved = {"chat": chat[-MAX_SAVED_MESSAGES:], "questions": questions, "turns": turns}
+        return chat, "", questions, turns, *shown, saved
 
     def clear(self) -> tuple[Any, ...]:
-        return [], "", [], *self.panel(None), dict(EMPTY_SAVED)
+        return [], "", [], [], *self.panel(None), dict(EMPTY_SAVED)
 
     # ---- the articles of the index: (status, recent changes, header, list, upload button)
 
