@@ -6,10 +6,11 @@ well rank the older first (its wording can be closer to the question). Once the 
 :func:`newer_first` looks at the best few that give a short answer of the kind the first one gives:
 when two of them, from articles with different dates, give different answers, the newest answering
 passage is put first, and the older one that says otherwise is named, so that the reply can say so.
+Each of the two must be an answer the judge would give on its own (:func:`judged_answering`): a passage
+about another office, or counting something else, does not say "otherwise".
 
 Articles without a date take no part: when the best passage has no date, or fewer than two dated
-passages answer, the order is left as the judge gave it. A passage that does not hold every name the
-question gives (an article about another office) takes no part either.
+passages answer, the order is left as the judge gave it.
 """
 
 from __future__ import annotations
@@ -19,7 +20,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 from .embed import Pieces
-from .judge import missing_names
+from .judge import Judging, judge
 from .question import Question
 from .search import Scored
 
@@ -40,23 +41,31 @@ def same_answer(a: str, b: str, kind: str = "person") -> bool:
     return bool(x) and bool(y) and (x in y or y in x)
 
 
-def holding_names(
+def judged_answering(
     asked: Question,
     articles: Callable[[list[Scored]], dict[int, tuple[str, Pieces | None]]],
     question_pieces: Pieces,
     asked_at: int,
+    referent: str | None,
+    judging: Judging,
 ) -> Callable[[list[Scored]], list[bool]]:
-    """Whether each passage's article holds every name the question gives (qa.judge.missing_names), the
-    articles as the retriever gives them (title, opening passage and the passage, with their pieces)."""
+    """Whether the judge (qa.judge) would take each passage as an answer were it first: close enough to the
+    question, in an article holding every name it gives, counting what it asks to count. The articles as
+    the retriever gives them (title, opening passage and the passage, with their pieces)."""
 
-    def held(passages: list[Scored]) -> list[bool]:
+    def answering(passages: list[Scored]) -> list[bool]:
         found = articles(passages)
-        return [
-            not missing_names(asked, found[s.candidate.key][0], question_pieces, found[s.candidate.key][1], asked_at)
-            for s in passages
-        ]
+        verdicts = []
+        for s in passages:
+            article, pieces = found[s.candidate.key]
+            score = s.score if s.searched_score is None else s.searched_score
+            verdict = judge(
+                asked, score, s.reading, s.found, article, referent, question_pieces, pieces, asked_at, judging
+            )
+            verdicts.append(verdict.found)
+        return verdicts
 
-    return held
+    return answering
 
 
 def newer_first(
@@ -66,7 +75,7 @@ def newer_first(
 ) -> Reordered:
     """``scored`` (judged, best first) with the newest answering passage first when dated articles answer
     differently. ``date_of``: an article's date (ISO) from its id; ``about_question``: for some passages,
-    whether each is about what the question names (asked only when there is a disagreement to settle)."""
+    whether each answers the question on its own (asked only when there is a disagreement to settle)."""
     passages = list(scored)
     unchanged = Reordered(passages, None)
     if not passages or passages[0].span is None or passages[0].span.kind not in COMPARED_KINDS:

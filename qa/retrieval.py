@@ -30,7 +30,7 @@ from .question import OWNED, Question, analyse
 from .ranking import Ranking, stage_order
 from .read import focus_rows, read
 from .reader_model import ReaderModel, default_reader_model
-from .recency import holding_names, newer_first
+from .recency import judged_answering, newer_first
 from .rerank import rerank
 from .search import Scored, first_stage
 from .spans import looks_like_person
@@ -240,7 +240,8 @@ class Retriever:
         ranked, verdict = self._judge(asked, ranked, referent, asked_at)
         scored, older = ranked.scored[:k], None
         if verdict.found:  # dated articles answering otherwise: the newest first, an older one named (qa.recency)
-            about = holding_names(asked, functools.partial(self._articles, ranked), ranked.question_pieces, asked_at)
+            articles = functools.partial(self._articles, ranked)
+            about = judged_answering(asked, articles, ranked.question_pieces, asked_at, referent, self.judging)
             newer = newer_first(scored, ranked.reader.manifest.date_of, about)
             scored, older = newer.scored, newer.older
         hits = [self._cite(rank, s, ranked) for rank, s in enumerate(scored, start=1)]

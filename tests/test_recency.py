@@ -104,6 +104,31 @@ def test_a_newer_article_about_another_office_is_not_put_first(tmp_path):
     assert "Mauritanie" not in answer.hits[0].text
 
 
+COUNTS = {
+    "garde_cotes_2018.txt": (
+        "L'OIM forme les garde-côtes de Nouadhibou\n"
+        "Nouadhibou, 9 octobre 2018 – L'OIM a formé 75 garde-côtes mauritaniens au sauvetage en mer.\n"
+        "La formation a duré deux semaines.\n"
+    ),
+    "rosso_2017.txt": (
+        "L'OIM ouvre un centre de transit à Rosso\n"
+        "Rosso, 14 mars 2017 – Le centre de transit de l'OIM à Rosso accueillera 1 250 migrants chaque année.\n"
+        "Il a été inauguré par le ministre de l'Intérieur.\n"
+    ),
+}
+
+
+def test_a_count_of_something_else_does_not_say_otherwise(tmp_path):
+    """Two dated articles each give a number, but only one counts the coast guards asked about."""
+    retriever = retriever_over(tmp_path, COUNTS)
+    for question in (
+        "Combien de garde-côtes l'OIM a-t-elle formés à Nouadhibou ?",
+        "Combien de migrants le centre de transit de Rosso accueillera-t-il chaque année ?",
+    ):
+        answer = retriever.answer(question)
+        assert answer.found and answer.older_differs is None, (question, answer.older_differs)
+
+
 @pytest.mark.parametrize(
     "a, b, kind, same",
     [
@@ -126,3 +151,13 @@ def test_the_real_model_puts_the_newer_chief_first(tmp_path):
     assert answer.short_answer.text.startswith("Anke Strauss") and answer.hits[0].doc_id == "mauritanie_2017.txt"
     assert answer.older_differs is not None and answer.older_differs.text.startswith("Jean Dupont")
     assert answer.older_differs.citation.date == "2013-05-21"
+
+
+@pytest.mark.slow
+def test_the_real_model_does_not_take_a_count_of_something_else_for_another_answer(tmp_path):
+    retriever = retriever_over(tmp_path, {**COUNTS, **ARTICLES}, backend="onnx")
+    earlier = "Combien de migrants le centre de transit de Rosso accueillera-t-il chaque année ?"
+    asked = "Combien de garde-côtes l'OIM a-t-elle formés au sauvetage en mer à Nouadhibou ?"
+    answer = retriever.answer(asked, history=[earlier])  # "elle": searched with the earlier question
+    assert answer.searched != asked and answer.found and answer.short_answer is not None and "75" in answer.short_answer.text
+    assert answer.older_differs is None
