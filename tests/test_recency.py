@@ -159,5 +159,10 @@ def test_the_real_model_does_not_take_a_count_of_something_else_for_another_answ
     earlier = "Combien de migrants le centre de transit de Rosso accueillera-t-il chaque année ?"
     asked = "Combien de garde-côtes l'OIM a-t-elle formés au sauvetage en mer à Nouadhibou ?"
     answer = retriever.answer(asked, history=[earlier])  # "elle": searched with the earlier question
-    assert answer.searched != asked and answer.found and answer.short_answer is not None and "75" in answer.short_answer.text
+    assert (
+        answer.searched != asked
+        and answer.found
+        and answer.short_answer is not None
+        and "75" in answer.short_answer.text
+    )
     assert answer.older_differs is None
