@@ -10,8 +10,12 @@ checks that this text is the indexed one before trusting a box.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from . import ocr
+
+if TYPE_CHECKING:
+    from PIL.Image import Image
 
 
 @dataclass(frozen=True)
@@ -21,13 +25,17 @@ class Word:
     box: tuple[float, float, float, float]  # left, top, right, bottom: fractions of the page from the top left
 
 
-def read_words(sheet) -> tuple[str, tuple[Word, ...]] | None:
-    """The OCR text of a pdfium page and its words' boxes; None when this machine has no OCR.
+def ocr_image(sheet) -> Image:
+    """A pdfium page rendered as qa.ingest.pdf renders it for OCR (the caller holds pdfium)."""
+    return sheet.render(scale=ocr.DPI / 72, grayscale=True).to_pil()
+
+
+def read_words(image: Image) -> tuple[str, tuple[Word, ...]] | None:
+    """The OCR text of a page's image and its words' boxes; None when this machine has no OCR.
     Raises Unusable when OCR fails."""
     engine = ocr.engine()
     if engine is None:
         return None
-    image = sheet.render(scale=ocr.DPI / 72, grayscale=True).to_pil()  # as qa.ingest.pdf renders it for OCR
     return words_of(ocr.read_tsv(engine, image), image.width, image.height)
 
 

@@ -22,10 +22,14 @@ from dataclasses import dataclass
 from difflib import SequenceMatcher
 from typing import TYPE_CHECKING
 
+from . import ocr
 from .document import Unusable
-from .ocr_words import Word, read_words
+from .ocr_words import ocr_image, read_words
+from .pdf import PDFIUM_LOCK
 
 if TYPE_CHECKING:
+    from PIL.Image import Image
+
     from ..chunking import Passage
 
 MAX_WIDTH = 1000  # pixels: a page is rendered no wider than this…
@@ -104,22 +108,35 @@ def render_page(
     otherwise, nothing is marked. Raises Unusable for a file pdfium cannot open or a page it does not have."""
     import pypdfium2 as pdfium
 
-    try:
-        pdf = pdfium.PdfDocument(data)
-    except pdfium.PdfiumError as exc:
-        raise Unusable(f"cannot open the PDF ({exc})") from None
-    try:
-        count = len(pdf)
-        if not 1 <= page <= count:
-            raise Unusable(f"the PDF has no page {page} (it has {count})")
-        sheet = pdf[page - 1]
+    marked: tuple[tuple[Box, ...], ...] = ()
+    note: str | None = None
+    scan: Image | None = None
+    with PDFIUM_LOCK:
         try:
-            png, width, height = _picture(sheet)
-            marked, note = _marks(data, page, sheet, ranges, expected)
+            pdf = pdfium.PdfDocument(data)
+        except pdfium.PdfiumError as exc:
+            raise Unusable(f"cannot open the PDF ({exc})") from None
+        try:
+            count = len(pdf)
+            if not 1 <= page <= count:
+                raise Unusable(f"the PDF has no page {page} (it has {count})")
+            sheet = pdf[page - 1]
+            try:
+                png, width, height = _picture(sheet)
+                if ranges:
+                    original = page_text(data, page)
+                    if original.strip():
+                        marked, note = _text_marks(sheet, original, ranges, expected)
+                    elif ocr.engine() is not None:
+                        scan = ocr_image(sheet)
+                    else:
+                        marked, note = tuple(() for _ in ranges), OCR_NOTE
+            finally:
+                sheet.close()
         finally:
-            sheet.close()
-    finally:
-        pdf.close()
+            pdf.close()
+    if scan is not None:  # OCR takes seconds: not while holding pdfium
+        marked, note = _scan_marks(scan, ranges, expected)
     return PageImage(page, count, png, width, height, marked, note)
 
 
@@ -132,36 +149,24 @@ def _picture(sheet) -> tuple[bytes, int, int]:
     return out.getvalue(), image.width, image.height
 
 
-def _marks(
-    data: bytes, page: int, sheet, ranges: Sequence[tuple[int, int]], expected: Sequence[str]
-) -> tuple[tuple[tuple[Box, ...], ...], str | None]:
-    if not ranges:
-        return (), None
+Marks = tuple[tuple[tuple[Box, ...], ...], str | None]
+
+
+def _agrees(original: str, ranges: Sequence[tuple[int, int]], expected: Sequence[str]) -> bool:
+    """Whether the page holds the text the index holds for each range."""
+    return all(_letters(original[a:b]) == _letters(text) for (a, b), text in zip(ranges, expected, strict=False))
+
+
+def _text_marks(sheet, original: str, ranges: Sequence[tuple[int, int]], expected: Sequence[str]) -> Marks:
+    """The ranges of a page of text, by pdfium's boxes of the characters aligned with them."""
     nothing = tuple(() for _ in ranges)
-    original = page_text(data, page)
-    scanned = not original.strip()
-    words: tuple[Word, ...] = ()
-    if scanned:
-        try:
-            found = read_words(sheet)
-        except Unusable as exc:
-            return nothing, f"{OCR_NOTE} ({exc})"
-        if found is None:
-            return nothing, OCR_NOTE
-        original, words = found
-    elif sheet.get_rotation() % 360:
+    if sheet.get_rotation() % 360:
         return nothing, ROTATED_NOTE
-    for (start, end), text in zip(ranges, expected, strict=False):
-        if _letters(original[start:end]) != _letters(text):
-            return nothing, CHANGED_NOTE
-    if scanned:
-        return tuple(
-            _join_lines([w.box for w in words if w.start < end and start < w.end]) for start, end in ranges
-        ), None
+    if not _agrees(original, ranges, expected):
+        return nothing, CHANGED_NOTE
     textpage = sheet.get_textpage()
     try:
-        chars = _page_chars(textpage)
-        to_pdfium = _alignment(original, chars)
+        to_pdfium = _alignment(original, _page_chars(textpage))
         crop = sheet.get_cropbox()  # what is rendered: boxes are placed relative to it
         marked = tuple(
             _join_lines(_char_boxes(textpage, [to_pdfium[i] for i in range(start, end) if i in to_pdfium], crop))
@@ -170,6 +175,21 @@ def _marks(
     finally:
         textpage.close()
     return marked, None
+
+
+def _scan_marks(image: Image, ranges: Sequence[tuple[int, int]], expected: Sequence[str]) -> Marks:
+    """The ranges of a scanned page, by the boxes of the words OCR reads on it again."""
+    nothing = tuple(() for _ in ranges)
+    try:
+        found = read_words(image)
+    except Unusable as exc:
+        return nothing, f"{OCR_NOTE} ({exc})"
+    if found is None:
+        return nothing, OCR_NOTE
+    original, words = found
+    if not _agrees(original, ranges, expected):
+        return nothing, CHANGED_NOTE
+    return tuple(_join_lines([w.box for w in words if w.start < b and a < w.end]) for a, b in ranges), None
 
 
 def _letters(text: str) -> str:

@@ -26,6 +26,7 @@ import hashlib
 import io
 import logging
 import math
+import threading
 from collections import Counter
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
@@ -49,6 +50,9 @@ _MAX_TITLE_LINES = 4
 _MAX_HEADING_CHARS = 150  # a longer line in heading type is a lead paragraph in bold, not a heading
 _BOLD_FONTS = ("Bold", "Black", "Heavy", "Semibold", "SemiBold")
 _PROGRESS_EVERY = 10  # OCR progress is logged every this many pages
+# pdfium is not thread-safe: every call into it in this process holds this lock (the chat renders a
+# cited page while an upload may be rendering scanned pages for OCR); OCR itself runs without it.
+PDFIUM_LOCK = threading.RLock()
 
 
 @dataclass(frozen=True)
@@ -114,11 +118,13 @@ def _read_scanned(data: bytes, blank: list[int], name: str) -> tuple[dict[int, o
     import pypdfium2 as pdfium  # imported when a PDF has pages without text
 
     try:
-        pdf = pdfium.PdfDocument(data)
+        with PDFIUM_LOCK:
+            pdf = pdfium.PdfDocument(data)
     except pdfium.PdfiumError as exc:
         return {}, [(_pages(blank), f"pages without text that cannot be rendered for OCR ({exc})")]
     try:
-        scanned = [i for i in blank if _holds_an_image(pdf, i)]
+        with PDFIUM_LOCK:
+            scanned = [i for i in blank if _holds_an_image(pdf, i)]
         if not scanned:
             return {}, []
         engine = ocr.engine()
@@ -132,8 +138,10 @@ def _read_scanned(data: bytes, blank: list[int], name: str) -> tuple[dict[int, o
         for done, i in enumerate(missing, start=1):
             if done == 1 or done % _PROGRESS_EVERY == 0 or done == len(missing):
                 log.info("%s: reading scanned page %d by OCR (%d of %d)", name, i + 1, done, len(missing))
+            with PDFIUM_LOCK:
+                image = _render(pdf, i)
             try:
-                read[i] = ocr.read_image(engine, _render(pdf, i))
+                read[i] = ocr.read_image(engine, image)
             except Unusable as exc:  # the other pages are still read
                 unread.append((_pages([i]), str(exc)))
                 continue
@@ -142,7 +150,8 @@ def _read_scanned(data: bytes, blank: list[int], name: str) -> tuple[dict[int, o
             unread.append((_pages(over), f"over the OCR limit of {MAX_OCR_PAGES} scanned pages per PDF"))
         return read, unread
     finally:
-        pdf.close()
+        with PDFIUM_LOCK:
+            pdf.close()
 
 
 def _holds_an_image(pdf, index: int) -> bool:
