@@ -327,3 +327,17 @@ def test_a_scanned_page_is_marked_where_ocr_found_the_cited_words(tmp_path, monk
     assert box.top < baseline < box.bottom + 0.01 and box.bottom - box.top < 0.04
     assert abs(box.left - 40 / 420) < 0.02  # the line's first words, at the left margin
     assert len(image.marked[0]) >= 2  # the passage's lines
+
+
+def test_pages_shown_at_once_by_several_threads_are_all_rendered():
+    """The chat serves clicks on threads, and pdfium is not thread-safe: it is called by one at a time."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    data = make_pdf(MADE_PAGES)
+    [passage] = chunk_document(pdf_document("made.pdf", data))
+    at = passage.text.index("Awa Diop")
+    with ThreadPoolExecutor(4) as pool:
+        images = list(pool.map(lambda page: passage_page(data, passage, page, (at, at + 8)), [1, 2] * 6))
+    assert {image.png for image in images[0::2]} == {images[0].png}
+    assert {image.png for image in images[1::2]} == {images[1].png}
+    assert all(image.marked[1] for image in images[1::2])
