@@ -270,12 +270,14 @@ def test_a_page_that_cannot_be_shown_says_why(pdf_retriever):
     assert "The page cannot be shown" in shown and "qa-article-body" in shown  # the text is still there
 
 
-def test_the_chat_names_both_pages_of_a_hit_over_a_page_break(pdf_retriever):
+def test_the_chat_names_both_pages_of_a_hit_over_a_page_break_and_the_answers_own(pdf_retriever):
     from qa.ui.format import format_answer, plain_answer
 
     answer = pdf_retriever.answer(QUESTION, k=1)
-    assert "dakar.pdf · pp. 1–2 · lines" in plain_answer(answer)
-    assert "dakar.pdf · pp. 1–2 · lines" in format_answer(answer)
+    plain = plain_answer(answer)
+    assert "dakar.pdf · pp. 1–2 · lines" in plain and "dakar.pdf · pp. 1–2 · lines" in format_answer(answer)
+    assert plain.splitlines()[0].endswith("[1, p. 2]")  # the words that answer are on page 2
+    assert '</a> <span class="qa-where">(p. 2)</span></p>' in format_answer(answer)
 
 
 def test_the_two_readings_of_a_page_are_aligned_on_their_letters():

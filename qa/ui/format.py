@@ -182,7 +182,9 @@ def format_answer(answer: Answer, dates: DateRange | None = None, feedback: str 
     short, hit = _cited(answer)
     if answer.found and hit is not None:
         if short is not None:
-            parts.append(f'<p class="qa-lead"><strong>{escape(_words(short.text))}</strong> {_num(hit)}</p>')
+            page = _answer_page(hit, short)
+            where = f' <span class="qa-where">({escape(page)})</span>' if page else ""
+            parts.append(f'<p class="qa-lead"><strong>{escape(_words(short.text))}</strong> {_num(hit)}{where}</p>')
             parts.append(f'<p class="qa-sentence">“{escape(hit.answer.strip())}” {_num(hit)}</p>')
         else:
             parts.append(f'<p class="qa-lead"><strong>{escape(hit.answer.strip())}</strong> {_num(hit)}</p>')
@@ -213,6 +215,13 @@ def format_answer(answer: Answer, dates: DateRange | None = None, feedback: str 
     return "".join(parts)
 
 
+def _answer_page(hit: Hit, short: ShortAnswer) -> str:
+    """ "p. 2": the page of the short answer's words, when its passage goes on over a page break (the
+    sources then give both pages); else nothing."""
+    page = short.citation.page
+    return f"p. {page}" if page is not None and len(hit.citation.pages) > 1 else ""
+
+
 def plain_answer(answer: Answer) -> str:
     """The reply as plain text, as the Copy button gives it: the answer, then its citations."""
     lines = []
@@ -220,7 +229,8 @@ def plain_answer(answer: Answer) -> str:
     if answer.found and hit is not None:
         sentence = _words(hit.answer)
         if short is not None:
-            lines += [f"{_words(short.text)} [{hit.rank}]", f"“{sentence}” [{hit.rank}]"]
+            page = _answer_page(hit, short)
+            lines += [f"{_words(short.text)} [{hit.rank}{', ' + page if page else ''}]", f"“{sentence}” [{hit.rank}]"]
         else:
             lines += [f"{sentence} [{hit.rank}]"]
     else:
