@@ -167,12 +167,14 @@ def export_int8(
 
 
 def session_options(threads: int | None = None):
-    """onnxruntime settings for every model of the project: its own threads (up to 4), all graph
-    optimisations, warnings only."""
+    """onnxruntime settings for every model of the project: its own threads (up to 4, or as many as
+    OMP_NUM_THREADS says: Ray sets it to the CPUs of each worker), all graph optimisations, warnings only."""
     import onnxruntime as ort
 
     options = ort.SessionOptions()
-    options.intra_op_num_threads = threads or min(os.cpu_count() or 1, 4)
+    given = os.environ.get("OMP_NUM_THREADS", "")
+    default = int(given) if given.isdigit() and int(given) > 0 else min(os.cpu_count() or 1, 4)
+    options.intra_op_num_threads = threads or default
     options.inter_op_num_threads = 1
     options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
     options.log_severity_level = 3
