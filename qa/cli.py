@@ -11,8 +11,9 @@ from pathlib import Path
 
 from . import limits, offline  # noqa: F401  (offline: the libraries' calls home off before any of them loads)
 from .answer import Answer, Hit, ShortAnswer
+from .cluster import ClusterError
 from .embed import BACKENDS, DEFAULT_BACKEND, DEFAULT_DEVICE, DEFAULT_MODEL, DEVICES, ModelError
-from .indexer import update_index
+from .indexer import EmbeddingRunner, update_index
 from .ingest import CorpusError, is_article_name
 from .ingest.dates import parse_day
 from .ingest.lines import bounded_lines
@@ -20,6 +21,7 @@ from .limits import (
     DEFAULT_MAX_FILE_MB,
     FILE_SETTING,
     MAX_QUESTION_CHARS,
+    RAY_SETTING,
     SHOWN_INPUT_CHARS,
     QuestionError,
     SettingError,
@@ -29,7 +31,7 @@ from .ranking import RANKING_STAGES
 from .retrieval import DEFAULT_CORPUS_DIR, Retriever
 from .store import DEFAULT_STORE, IndexBusy, IndexUnusable, StoreUnavailable, open_store, public_location
 
-USER_ERRORS = (ValueError, CorpusError, IndexUnusable, IndexBusy, ModelError, StoreUnavailable)
+USER_ERRORS = (ValueError, CorpusError, IndexUnusable, IndexBusy, ModelError, StoreUnavailable, ClusterError)
 
 
 def add_index_options(parser: argparse.ArgumentParser) -> None:
@@ -78,6 +80,21 @@ def build_parser() -> argparse.ArgumentParser:
         default=None,  # the indexer reads $QA_MAX_FILE_MB when it needs it: a bad value stops `qa index` only
         metavar="MB",
         help=f"skip article files larger than this (default: ${FILE_SETTING} or {DEFAULT_MAX_FILE_MB:g})",
+    )
+    index.add_argument(
+        "--ray",
+        type=_ray_address,
+        default=None,  # read when indexing: a bad $QA_RAY stops `qa index` only
+        metavar="ADDRESS",
+        help=f"embed on the Ray cluster at ADDRESS (host:port, ray://host:port, auto, or local for one of this "
+        f"machine alone); needs pip install -e '.[cluster]' (default: ${RAY_SETTING}, else on this machine)",
+    )
+    index.add_argument(
+        "--ray-workers",
+        type=_workers,
+        default=None,
+        metavar="N",
+        help="model copies on the Ray cluster, one CPU each (default: one per CPU of the cluster)",
     )
 
     ask = commands.add_parser("ask", help="answer a question with cited passages")
@@ -139,6 +156,19 @@ def _max_file_bytes(value: str) -> int:
         return megabytes_to_bytes(value, "--max-file-mb")
     except SettingError as exc:  # argparse names the option itself
         raise argparse.ArgumentTypeError(exc.problem) from None
+
+
+def _ray_address(value: str) -> str:
+    try:
+        return limits.ray_address(value, "--ray")
+    except SettingError as exc:  # argparse names the option itself
+        raise argparse.ArgumentTypeError(exc.problem) from None
+
+
+def _workers(value: str) -> int:
+    if not value.strip().isdigit() or not 1 <= int(value) <= 10_000:
+        raise argparse.ArgumentTypeError(f"must be a whole number from 1 to 10000, not {limits.shown(value)}")
+    return int(value)
 
 
 def _day(value: str) -> str:
@@ -274,6 +304,7 @@ SKIPPED_SHOWN = 100  # a collection with many bad lines: the rest are in the log
 def _index_once(args: argparse.Namespace, full: bool) -> None:
     # the limit is read before the index is touched: a bad QA_MAX_FILE_MB stops here, naming itself
     max_file_bytes = limits.max_file_bytes() if args.max_file_bytes is None else args.max_file_bytes
+    runner = _runner(args)
     report = update_index(
         args.corpus,
         args.store,
@@ -283,6 +314,7 @@ def _index_once(args: argparse.Namespace, full: bool) -> None:
         show_progress=True,
         max_file_bytes=max_file_bytes,
         device=args.device,
+        runner=runner,
     )
     if report.boilerplate:
         print(report.boilerplate, flush=True)
@@ -293,6 +325,19 @@ def _index_once(args: argparse.Namespace, full: bool) -> None:
     print(report.summary(), flush=True)
     if report.passages_embedded:
         print(f"{report.passages_embedded} passages embedded into {public_location(args.store)}", flush=True)
+
+
+def _runner(args: argparse.Namespace) -> EmbeddingRunner | None:
+    """The Ray cluster of --ray (else $QA_RAY) to embed on, or None: on this machine."""
+    address = args.ray if args.ray is not None else limits.ray_cluster()
+    if address is None:
+        if args.ray_workers is not None:
+            raise SettingError("--ray-workers", f"needs a Ray cluster: --ray ADDRESS or ${RAY_SETTING}")
+        return None
+    from .cluster import RayRunner, import_ray
+
+    import_ray()  # before the index is touched: without Ray, say how to add it
+    return RayRunner(address, workers=args.ray_workers)
 
 
 def open_or_build(args: argparse.Namespace) -> Retriever:

@@ -8,9 +8,10 @@ from __future__ import annotations
 
 import functools
 import logging
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Protocol
 
 from tqdm import tqdm
 
@@ -29,6 +30,25 @@ BATCH_PASSAGES = 256  # passages embedded, then written, at a time
 # Told how a run goes: the report so far (added, changed, removed known), passages embedded, passages to embed.
 # Called once before embedding starts (0 done), then after each batch.
 Progress = Callable[["UpdateReport", int, int], None]
+
+
+class EmbeddingRunner(Protocol):
+    """Where the model passes run: here (:class:`LocalRunner`) or on a cluster (qa.cluster.RayRunner).
+    ``encode`` gives the encoded passages of each group, in the order of ``groups``; ``load`` is how
+    this run loads its model (picklable: a cluster's workers call it too)."""
+
+    def encode(
+        self, load: Callable[[], Embedder], groups: Iterable[Sequence[Passage]]
+    ) -> Iterator[list[EncodedPassage]]: ...
+
+
+class LocalRunner:
+    def encode(
+        self, load: Callable[[], Embedder], groups: Iterable[Sequence[Passage]]
+    ) -> Iterator[list[EncodedPassage]]:
+        embedder = load()
+        for passages in groups:
+            yield encode_passages(embedder, passages)
 
 
 @dataclass
@@ -86,6 +106,7 @@ def update_index(
     max_file_bytes: int | None = None,
     progress: Progress | None = None,
     device: str = DEFAULT_DEVICE,
+    runner: EmbeddingRunner | None = None,
 ) -> UpdateReport:
     """Make the index in ``store`` match the articles of ``corpus_dir``.
 
@@ -97,7 +118,7 @@ def update_index(
     use until the new one is complete. Files over ``max_file_bytes``
     (default: qa.limits.MAX_FILE_BYTES) are skipped.
     ``progress``, when given, is told how the run goes (see :data:`Progress`). ``device``: where
-    the torch backend runs (qa.embed.DEVICES).
+    the torch backend runs (qa.embed.DEVICES). ``runner``: where the model runs (default: here).
     """
     if not Path(corpus_dir).is_dir():  # before taking the store's lock (which creates its folder)
         raise CorpusError(f"corpus folder not found: {corpus_dir}")
@@ -105,7 +126,7 @@ def update_index(
     read = functools.partial(_read_corpus, Path(corpus_dir), limit)
     stamps = functools.partial(StampsFile, str(Path(corpus_dir).resolve()), max_file_bytes=limit)
     load = functools.partial(get_embedder, model, backend, device)
-    return _run(read, stamps, store, load, chunking, full, show_progress, wait_seconds, progress)
+    return _run(read, stamps, store, load, chunking, full, show_progress, wait_seconds, progress, runner)
 
 
 def index_documents(
@@ -133,7 +154,9 @@ def _read_corpus(corpus_dir: Path, max_file_bytes: int, known: dict[str, str], u
     return corpus
 
 
-def _run(read, stamps_file, store, load, chunking, full, show_progress, wait_seconds, progress) -> UpdateReport:
+def _run(
+    read, stamps_file, store, load, chunking, full, show_progress, wait_seconds, progress, runner=None
+) -> UpdateReport:
     store = open_store(store)
     embedder = load()
     report = UpdateReport()
@@ -171,9 +194,11 @@ def _run(read, stamps_file, store, load, chunking, full, show_progress, wait_sec
         done = 0
         if progress is not None:
             progress(report, done, total)
+        groups = list(_batches(chunked))
+        runs = (runner or LocalRunner()).encode(load, ([p for _, ps in group for p in ps] for group in groups))
         with tqdm(total=total, desc=desc, unit="passage", disable=not show_progress) as bar:
-            for group in _batches(chunked):
-                encoded = iter(encode_passages(embedder, [p for _, passages in group for p in passages]))
+            for group, group_encoded in zip(groups, runs, strict=True):
+                encoded = iter(group_encoded)
                 for doc, passages in group:
                     writer.add(doc.doc_id, doc.content_hash, doc.title, [next(encoded) for _ in passages], doc.date)
                 bar.update(sum(len(passages) for _, passages in group))

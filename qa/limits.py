@@ -1,6 +1,7 @@
 """Every limit of the program, in one place, with the check that enforces it.
 
-Two limits can be changed from the environment (QA_MAX_FILE_MB, QA_MAX_UPLOAD_MB).
+Two limits can be changed from the environment (QA_MAX_FILE_MB, QA_MAX_UPLOAD_MB), and so can the
+Ray cluster that `qa index` embeds on (QA_RAY).
 They are read when used, not when this module is imported: a bad value then
 stops only what needs it, with a message naming the setting, and every other
 command still runs. ``MAX_FILE_BYTES`` and ``MAX_UPLOAD_BYTES`` are computed
@@ -29,6 +30,11 @@ FILE_SETTING = "QA_MAX_FILE_MB"
 DEFAULT_MAX_UPLOAD_MB = 10.0
 UPLOAD_SETTING = "QA_MAX_UPLOAD_MB"
 MAX_UPLOAD_FILES = 20
+
+# The Ray cluster `qa index` spreads the embedding over (QA_RAY or `qa index --ray`; qa/cluster.py):
+# "host:port", "ray://host:port", "auto" (the cluster this machine belongs to) or "local" (one of its own).
+RAY_SETTING = "QA_RAY"
+MAX_RAY_ADDRESS_CHARS = 300
 
 # A size setting above this (1 TiB) is refused: no article is that large, and reading
 # sizes beyond it stop fitting the C integers the operating system takes.
@@ -89,6 +95,23 @@ def max_upload_bytes() -> int:
     the file limit (the indexer would skip the file)."""
     upload = megabytes_to_bytes(os.environ.get(UPLOAD_SETTING, DEFAULT_MAX_UPLOAD_MB), UPLOAD_SETTING)
     return min(max_file_bytes(), upload)
+
+
+def ray_address(value: object, setting: str = RAY_SETTING) -> str:
+    """The address of a Ray cluster, checked: one word of at most ``MAX_RAY_ADDRESS_CHARS`` characters.
+    Whether a cluster answers there is known only when `qa index` joins it."""
+    text = value.strip() if isinstance(value, str) else ""
+    if not text or len(text) > MAX_RAY_ADDRESS_CHARS or any(ch.isspace() or not ch.isprintable() for ch in text):
+        raise SettingError(
+            setting, f'not a Ray cluster address ("host:port", "ray://host:port", "auto" or "local"): {shown(value)}'
+        )
+    return text
+
+
+def ray_cluster() -> str | None:
+    """The Ray cluster of $QA_RAY, or None (embed on this machine) when it is unset or empty."""
+    value = os.environ.get(RAY_SETTING, "")
+    return ray_address(value) if value.strip() else None
 
 
 def __getattr__(name: str) -> int:

@@ -10,6 +10,9 @@ it loads or starts. What each would send otherwise:
   does not stop that thread; ORT_DISABLE_TELEMETRY=1, set before onnxruntime
   starts, does (no uploader, no device id written to disk).
 - gradio: usage analytics and a version check when the chat starts.
+- ray (`qa index --ray` only): usage statistics of each cluster this process starts, sent to
+  usage-stats.ray.io, unless RAY_USAGE_STATS_ENABLED=0 (read by `ray.init` and `ray start`;
+  a cluster started elsewhere keeps its own setting).
 - huggingface_hub: a request to the model hub for each model or tokenizer
   named by its hub id, and telemetry with downloads. The default model is
   built from weights installed with the project, so nothing needs the hub.
@@ -27,6 +30,7 @@ OFFLINE_ENVIRONMENT = {
     "GRADIO_ANALYTICS_ENABLED": "False",
     "HF_HUB_OFFLINE": "1",
     "HF_HUB_DISABLE_TELEMETRY": "1",
+    "RAY_USAGE_STATS_ENABLED": "0",
 }
 
 for _name, _value in OFFLINE_ENVIRONMENT.items():
