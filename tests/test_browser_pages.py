@@ -71,7 +71,7 @@ def test_a_pdf_citation_opens_its_page_with_the_cited_sentence_marked(pdf_corpus
                 page.goto(url)
                 page.wait_for_selector("#qa-question textarea", timeout=30_000)
                 reply = ask(page, QUESTION)
-                assert "Awa Diop" in reply and "dakar.pdf · pp. 1–2" in reply
+                assert "Awa Diop" in reply and "(p. 2)" in reply and "dakar.pdf · pp. 1–2" in reply
 
                 # the reply opened its first citation: the cleaned article, page 2's beginning shown
                 page.wait_for_selector(f"{PANEL} .qa-page-break", timeout=15_000)
@@ -123,6 +123,7 @@ def test_a_pdf_citation_opens_its_page_with_the_cited_sentence_marked(pdf_corpus
                     assert page.evaluate("document.body.classList.contains('dark')") == (theme == "dark")
                     assert low_contrast(page, f"{PANEL} .qa-page *, {PANEL} .qa-article-head *") == [], theme
                     assert low_contrast(page, f"{PANEL} .qa-page-break") == [], theme
+                    assert low_contrast(page, f"{REPLY} .qa-where") == [], theme
             finally:
                 browser.close()
     finally:
