@@ -94,7 +94,8 @@ def build_parser() -> argparse.ArgumentParser:
         type=_workers,
         default=None,
         metavar="N",
-        help="model copies on the Ray cluster, one CPU each (default: one per CPU of the cluster)",
+        help="model copies on the Ray cluster, one CPU each, and one GPU with --device cuda "
+        "(default: as many as the cluster holds)",
     )
 
     ask = commands.add_parser("ask", help="answer a question with cited passages")
@@ -337,7 +338,7 @@ def _runner(args: argparse.Namespace) -> EmbeddingRunner | None:
     from .cluster import RayRunner, import_ray
 
     import_ray()  # before the index is touched: without Ray, say how to add it
-    return RayRunner(address, workers=args.ray_workers)
+    return RayRunner(address, workers=args.ray_workers, gpus_per_worker=1.0 if args.device == "cuda" else 0.0)
 
 
 def open_or_build(args: argparse.Namespace) -> Retriever:

@@ -53,7 +53,8 @@ class ClusterError(RuntimeError):
 class RayRunner:
     """Embeds on the Ray cluster at ``address`` ("host:port", "ray://host:port", "auto", or "local" for
     a cluster of this machine alone) with ``workers`` model copies of ``cpus_per_worker`` CPUs each
-    (default: as many as the cluster's CPUs hold).
+    (default: as many as the cluster's CPUs hold), and ``gpus_per_worker`` GPUs each for the torch
+    backend on CUDA (`--device cuda`; not run here, where there is no GPU).
 
     The Ray driver runs in a process of its own, which sends the encoded groups back: when the cluster
     goes away, Ray ends its driver process at once (no exception to catch), and the writer, here, then
@@ -62,6 +63,7 @@ class RayRunner:
     address: str
     workers: int | None = None
     cpus_per_worker: float = 1.0
+    gpus_per_worker: float = 0.0
 
     def encode(
         self, load: Callable[[], Embedder], groups: Iterable[Sequence[Passage]]
@@ -111,7 +113,11 @@ class RayRunner:
         context = ray.data.DataContext.get_current()
         context.execution_options.preserve_order = True  # groups come back as they went, for the writer
         context.enable_progress_bars = False  # `qa index` shows its own
-        workers = self.workers or max(1, int(ray.cluster_resources().get("CPU", 1) // self.cpus_per_worker))
+        resources = ray.cluster_resources()
+        held = resources.get("CPU", 1) // self.cpus_per_worker
+        if self.gpus_per_worker:
+            held = min(held, resources.get("GPU", 0) // self.gpus_per_worker)
+        workers = self.workers or max(1, int(held))
         rows = [{"group": i, "passages": pickle.dumps(group, protocol=5)} for i, group in enumerate(groups)]
         dataset = ray.data.from_items(rows, override_num_blocks=len(rows))
         with warnings.catch_warnings():
@@ -125,6 +131,7 @@ class RayRunner:
                 batch_format="numpy",
                 compute=ray.data.ActorPoolStrategy(size=min(workers, len(groups))),
                 num_cpus=self.cpus_per_worker,
+                **({"num_gpus": self.gpus_per_worker} if self.gpus_per_worker else {}),
                 max_restarts=WORKER_RETRIES,
                 max_task_retries=WORKER_RETRIES,
             )
