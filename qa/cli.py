@@ -10,7 +10,7 @@ import textwrap
 from pathlib import Path
 
 from . import limits, offline  # noqa: F401  (offline: the libraries' calls home off before any of them loads)
-from .answer import Answer, Hit, ShortAnswer
+from .answer import Answer, Citation, Hit, ShortAnswer
 from .cluster import ClusterError
 from .embed import BACKENDS, DEFAULT_BACKEND, DEFAULT_DEVICE, DEFAULT_MODEL, DEVICES, ModelError
 from .indexer import EmbeddingRunner, update_index
@@ -234,13 +234,18 @@ def feedback_cases(path: Path) -> list:
 def format_hit(hit: Hit) -> str:
     c = hit.citation
     body = textwrap.fill(" ".join(hit.text.split()), width=100, initial_indent="    ", subsequent_indent="    ")
-    page = f"page {c.page}{' (read by OCR)' if c.ocr else ''}, " if c.page is not None else ""
+    page = f"{_pages(c)}{' (read by OCR)' if c.ocr else ''}, " if c.page is not None else ""
     date = f"  ({c.date})" if c.date is not None else ""
     return (
         f"[{hit.rank}] {hit.score:.3f}  {c.title}{date}\n"
         f"    {c.path}, {page}lines {c.lines[0]}-{c.lines[1]} (characters {c.start}-{c.end})\n"
         f"    > {hit.answer}\n{body}"
     )
+
+
+def _pages(c: Citation) -> str:
+    """ "page 2", or "pages 1-2" for a text that goes on over a page break."""
+    return f"pages {c.pages[0]}-{c.pages[-1]}" if len(c.pages) > 1 else f"page {c.page}"
 
 
 def older_note(older: ShortAnswer) -> str:
@@ -259,7 +264,8 @@ def format_answer(answer: Answer) -> str:
         short = answer.short_answer
         c = short.citation
         date = f" ({c.date})" if c.date is not None else ""
-        lead = f"Answer: {short.text}  [{short.hit_rank}] {c.path}{date}, lines {c.lines[0]}-{c.lines[1]}\n\n"
+        page = f", {_pages(c)}" if c.page is not None else ""
+        lead = f"Answer: {short.text}  [{short.hit_rank}] {c.path}{date}{page}, lines {c.lines[0]}-{c.lines[1]}\n\n"
     else:
         lead = "No short answer stands out; the sentence marked > in [1] answers.\n\n"
     if answer.older_differs is not None:

@@ -343,3 +343,12 @@ def test_pages_shown_at_once_by_several_threads_are_all_rendered():
     assert {image.png for image in images[0::2]} == {images[0].png}
     assert {image.png for image in images[1::2]} == {images[1].png}
     assert all(image.marked[1] for image in images[1::2])
+
+
+def test_qa_ask_prints_the_answers_page_and_both_pages_of_its_passage(pdf_retriever):
+    from qa.cli import format_answer
+
+    printed = format_answer(pdf_retriever.answer(QUESTION, k=1))
+    lead, passage = printed.split("\n\n", 1)
+    assert lead.startswith("Answer: Awa Diop") and "dakar.pdf" in lead and ", page 2, lines" in lead
+    assert "dakar.pdf, pages 1-2, lines" in passage
