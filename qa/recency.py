@@ -6,8 +6,8 @@ well rank the older first (its wording can be closer to the question). Once the 
 :func:`newer_first` looks at the best few that give a short answer of the kind the first one gives:
 when two of them, from articles with different dates, give different answers, the newest answering
 passage is put first, and the older one that says otherwise is named, so that the reply can say so.
-Each of the two must be an answer the judge would give on its own (:func:`judged_answering`): a passage
-about another office, or counting something else, does not say "otherwise".
+Each of them must answer on its own, as :func:`judged_answering` checks, more strictly than the judge: a
+passage about another office, or counting something else, does not say "otherwise".
 
 Articles without a date take no part: when the best passage has no date, or fewer than two dated
 passages answer, the order is left as the judge gave it.
@@ -15,12 +15,14 @@ passages answer, the order is left as the judge gave it.
 
 from __future__ import annotations
 
+import re
 import unicodedata
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 from .embed import Pieces
 from .judge import Judging, judge
+from .lexical import fold
 from .question import Question
 from .search import Scored
 
@@ -44,28 +46,36 @@ def same_answer(a: str, b: str, kind: str = "person") -> bool:
 def judged_answering(
     asked: Question,
     articles: Callable[[list[Scored]], dict[int, tuple[str, Pieces | None]]],
-    question_pieces: Pieces,
-    asked_at: int,
     referent: str | None,
     judging: Judging,
 ) -> Callable[[list[Scored]], list[bool]]:
-    """Whether the judge (qa.judge) would take each passage as an answer were it first: close enough to the
-    question, in an article holding every name it gives, counting what it asks to count. The articles as
-    the retriever gives them (title, opening passage and the passage, with their pieces)."""
+    """Whether each passage answers the question on its own, more strictly than the judge (qa.judge) asks
+    of the best one, since saying "otherwise" must not be said wrongly: the judge would take it as an answer
+    with every name of the question written out in its article (not merely close in meaning), and for a
+    count, the passage names what is counted ("combien de garde-côtes" is not answered by "1 250
+    migrants", however close the two words are in meaning). ``articles``: each passage with its article's
+    title and opening passage, as the retriever gives them."""
 
     def answering(passages: list[Scored]) -> list[bool]:
         found = articles(passages)
         verdicts = []
         for s in passages:
-            article, pieces = found[s.candidate.key]
             score = s.score if s.searched_score is None else s.searched_score
-            verdict = judge(
-                asked, score, s.reading, s.found, article, referent, question_pieces, pieces, asked_at, judging
-            )
-            verdicts.append(verdict.found)
+            verdict = judge(asked, score, s.reading, s.found, found[s.candidate.key][0], referent, judging=judging)
+            verdicts.append(verdict.found and _names_what_is_counted(asked, s.passage.text))
         return verdicts
 
     return answering
+
+
+def _names_what_is_counted(asked: Question, text: str) -> bool:
+    """For a count, every word of what is counted is in the passage (its first five letters, folded:
+    "garde-côtes" holds for "gardes-côtes"); any other question: True."""
+    if not asked.focus:
+        return True
+    words = [w[:5] for w in re.findall(r"\w+", fold(asked.focus)) if len(w) >= 3]
+    folded = fold(text)
+    return all(word in folded for word in words)
 
 
 def newer_first(
@@ -93,7 +103,7 @@ def newer_first(
     if about_question is not None:
         held = about_question([passages[at] for at, _, _ in answering])
         answering = [item for item, keep in zip(answering, held, strict=True) if keep]
-    if not answering:
+    if not answering or answering[0][0] != 0:  # the best passage itself must hold: else the judge's order stays
         return unchanged
     newest_at, newest_date, newest_text = max(answering, key=lambda item: (item[1], -item[0]))
     older = next(

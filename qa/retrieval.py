@@ -240,8 +240,7 @@ class Retriever:
         ranked, verdict = self._judge(asked, ranked, referent, asked_at)
         scored, older = ranked.scored[:k], None
         if verdict.found:  # dated articles answering otherwise: the newest first, an older one named (qa.recency)
-            articles = functools.partial(self._articles, ranked)
-            about = judged_answering(asked, articles, ranked.question_pieces, asked_at, referent, self.judging)
+            about = judged_answering(asked, functools.partial(self._articles, ranked), referent, self.judging)
             newer = newer_first(scored, ranked.reader.manifest.date_of, about)
             scored, older = newer.scored, newer.older
         hits = [self._cite(rank, s, ranked) for rank, s in enumerate(scored, start=1)]
