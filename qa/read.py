@@ -37,14 +37,16 @@ def read(
     searched: str | None = None,
     focus: np.ndarray | None = None,
     read_all: bool = True,
+    rules: ReaderWeights = RULES,
 ) -> list[Scored]:
     """``head`` read and ranked again, best first, each with its short answer (``span``, None when its
     sentence is the answer). ``searched``: what the model reads as the question (a follow-up with the
     question before it; by default the question); ``focus``: which of the question's word pieces name what
     a "how many" question counts. The model reads every passage of the head when ``read_all`` (its score
     then weighs in, or the judge needs it); otherwise only the best one, for an open question's words.
-    Without a model (a broken install, the model-free test backend) the rule reader alone reads."""
-    found = read_by_rule(question, head, referent, focus)
+    Without a model (a broken install, the model-free test backend) the rule reader alone reads, with the
+    weights ``rules``."""
+    found = read_by_rule(question, head, referent, focus, rules)
     by_rule = [
         dataclasses.replace(
             scored,
@@ -52,7 +54,7 @@ def read(
             span=rule.span,
             best_sentence=rule.sentence,
             searched_score=scored.score,
-            score=(scored.score + RULES.reorder * rule.score) / (1 + RULES.reorder),
+            score=(scored.score + rules.reorder * rule.score) / (1 + rules.reorder),
         )
         for scored, rule in zip(head, found, strict=True)
     ]
@@ -94,20 +96,24 @@ def _with_reading(
 
 
 def read_by_rule(
-    question: Question, head: list[Scored], referent: str | None, focus: np.ndarray | None = None
+    question: Question,
+    head: list[Scored],
+    referent: str | None,
+    focus: np.ndarray | None = None,
+    rules: ReaderWeights = RULES,
 ) -> list[Found]:
     """The rule reader over the head. A span counts only in a sentence nearly as relevant as the best one
     of the head, and a span of a fallback kind (an organisation for "who") only when no passage holds one
     of the kind asked for."""
     evidence = [Evidence(s.passage.text, s.passage.sentences, s.sentence_relevance, s.match, focus) for s in head]
-    floor = max((float(sentence_scores(question, e, RULES).max()) for e in evidence if e.sentences), default=0.0)
-    found = [read_passage(question, e, RULES, referent, floor=floor - RULES.slack) for e in evidence]
+    floor = max((float(sentence_scores(question, e, rules).max()) for e in evidence if e.sentences), default=0.0)
+    found = [read_passage(question, e, rules, referent, floor=floor - rules.slack) for e in evidence]
     kinds = ANSWERING_SPANS.get(question.expects, ())
     if kinds and any(f.span is not None and f.span.kind == kinds[0] for f in found):
         found = [
             f
             if f.span is None or f.span.kind == kinds[0]
-            else read_passage(question, e, RULES, referent, kinds[:1], floor - RULES.slack)
+            else read_passage(question, e, rules, referent, kinds[:1], floor - rules.slack)
             for f, e in zip(found, evidence, strict=True)
         ]
     return found
