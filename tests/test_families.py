@@ -63,7 +63,7 @@ def test_another_model_chunking_family_or_dimension_is_refused(changed, message)
     assert why is not None
     assert message is None or message in why
     if "format_version" in changed:
-        assert why == "index format 2, this version reads 3 and 4"
+        assert why == "index format 2, this version reads 3, 4 and 5"
 
 
 def test_settings_stored_before_the_family_get_their_backends_family():

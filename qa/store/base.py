@@ -27,8 +27,8 @@ import numpy as np
 from ..chunking import Passage
 from ..embed import Pieces, family_of
 
-FORMAT_VERSION = 4  # 4: the files store keeps vectors per segment, and the manifest names the family
-READABLE_FORMATS = (3, 4)
+FORMAT_VERSION = 5  # 5: word pieces in the format the settings name (qa.store.piece_formats), 4: vectors per segment
+READABLE_FORMATS = (3, 4, 5)
 
 
 class IndexUnusable(RuntimeError):
@@ -71,17 +71,27 @@ class IndexSettings:
     dim: int
     chunking: dict
     format_version: int = FORMAT_VERSION
+    # how new word pieces are kept (qa.store.piece_formats); "" when made: the format for the model and
+    # dimension. Pieces stored in another format stay readable: each segment or row names its own.
+    pieces: str = ""
+
+    def __post_init__(self) -> None:
+        if not self.pieces:
+            from .piece_formats import format_for  # here: that module's imports lead back to this one
+
+            object.__setattr__(self, "pieces", format_for(self.model, self.family, self.dim).name)
 
     @classmethod
     def from_dict(cls, data: dict) -> IndexSettings:
-        """Settings as stored; those written before the family was recorded get their backend's.
-        Raises TypeError or KeyError on anything else."""
-        return cls(**{"family": family_of(str(data["backend"])), **data})
+        """Settings as stored; those written before the family was recorded get their backend's, and those
+        written before the piece formats, int8. Raises TypeError or KeyError on anything else."""
+        return cls(**{"family": family_of(str(data["backend"])), "pieces": "int8", **data})
 
     def incompatibility(self, wanted: IndexSettings) -> str | None:
         """Why an index made with these settings cannot serve ``wanted`` (None if it can)."""
         if self.format_version not in READABLE_FORMATS:
-            readable = " and ".join(map(str, READABLE_FORMATS))
+            *earlier, last = map(str, READABLE_FORMATS)
+            readable = f"{', '.join(earlier)} and {last}" if earlier else last
             return f"index format {self.format_version}, this version reads {readable}"
         if self.model != wanted.model:
             return f"index built with model {self.model!r}, asked for {wanted.model!r}"

@@ -198,7 +198,7 @@ class FilesWriter:
             folder = self.folder / SEGMENTS / f".{self._segment_name}.tmp"
             self._staging.append(folder)
             with self._writing():
-                self._builder = SegmentBuilder(make_folder(folder), self.settings.dim)
+                self._builder = SegmentBuilder(make_folder(folder), self.settings.dim, self.settings.pieces)
         self._placement[doc_id] = (self._segment_name, len(self._builder))
         for encoded in passages:
             with self._writing():

@@ -40,6 +40,7 @@ from .base import (
     Manifest,
     StoreUnavailable,
 )
+from .piece_formats import named
 from .postgres_connect import Connections, Target, register_vector
 from .postgres_keywords import Group, bm25_of, load_groups
 from .postgres_schema import migrate, one_line
@@ -217,18 +218,17 @@ class PostgresReader:
 
     def pieces(self, keys: Sequence[int]) -> list[Pieces]:
         statement = sql.SQL(
-            "SELECT key, piece_ids, piece_ends, piece_vectors, piece_scales FROM qa_passages "
+            "SELECT key, piece_ids, piece_ends, piece_vectors, piece_scales, piece_format FROM qa_passages "
             "WHERE {visible} AND key = ANY(%(keys)s::bigint[])"
         ).format(visible=self._visible)
         params = {"v": self.current.version, "keys": [int(k) for k in keys]}
         rows = self.store.connections.read(lambda conn: conn.execute(statement, params).fetchall())
         dim = self.current.dim
         found = {}
-        for key, ids, ends, vectors, scales in rows:
-            codes = np.frombuffer(vectors, dtype=np.int8).reshape(-1, dim)
+        for key, ids, ends, vectors, scales, piece_format in rows:
             found[int(key)] = Pieces(
                 ids=np.frombuffer(ids, dtype="<i4").copy(),
-                vectors=dequantise(codes, np.frombuffer(scales, dtype="<f4")),
+                vectors=_piece_vectors(vectors, scales, piece_format or "int8", dim),
                 ends=np.frombuffer(ends, dtype="<i4").copy(),
             )
         missing = [k for k in keys if int(k) not in found]
@@ -290,3 +290,11 @@ def _passage(row: tuple) -> Passage:
         ocr=bool(row[14]),
         page_starts=tuple(row[15] or ()),
     )
+
+
+def _piece_vectors(vectors: bytes, scales: bytes, piece_format: str, dim: int) -> np.ndarray:
+    """A row's piece vectors from its stored bytes, in the format the row names (NULL before formats: int8)."""
+    if piece_format == "int8":
+        return dequantise(np.frombuffer(vectors, dtype=np.int8).reshape(-1, dim), np.frombuffer(scales, dtype="<f4"))
+    stored = named(piece_format)
+    return stored.decode(np.frombuffer(vectors, dtype=np.uint8).reshape(-1, stored.code_size(dim)), dim)

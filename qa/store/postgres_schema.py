@@ -109,6 +109,10 @@ MIGRATIONS: tuple[str, ...] = (
     """
     ALTER TABLE qa_passages ADD COLUMN IF NOT EXISTS page_starts integer[];
     """,
+    # the format of piece_vectors (qa.store.piece_formats); NULL in rows stored before: int8 with piece_scales
+    """
+    ALTER TABLE qa_passages ADD COLUMN IF NOT EXISTS piece_format text;
+    """,
 )
 SCHEMA_VERSION = len(MIGRATIONS)
 

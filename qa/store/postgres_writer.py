@@ -28,6 +28,7 @@ import psycopg
 from psycopg import sql
 
 from .base import EncodedPassage, IndexSettings, Manifest, Repair, passage_key
+from .piece_formats import named
 from .postgres_keywords import counts_bytes
 from .postgres_versions import VersionRow, read_current, visible
 from .scoring import counted, quantise
@@ -63,6 +64,7 @@ PASSAGE_COLUMNS = {  # column -> type for binary COPY
     "piece_ends": "bytea",
     "piece_vectors": "bytea",
     "piece_scales": "bytea",
+    "piece_format": "text",
 }
 DOCUMENT_COLUMNS = {
     "build": "int8",
@@ -151,7 +153,6 @@ class PostgresWriter:
         self._documents.append((self.build, doc_id, content_hash, title, self.version, date))
         for encoded in passages:
             p = encoded.passage
-            pieces, scales = quantise(encoded.pieces.vectors)
             key = passage_key(p.passage_id)
             row = {
                 "build": self.build,
@@ -176,8 +177,7 @@ class PostgresWriter:
                 "sentence_vectors": encoded.sentence_vectors.astype("<f2").tobytes(),
                 "piece_ids": encoded.pieces.ids.astype("<i4").tobytes(),
                 "piece_ends": encoded.pieces.ends.astype("<i4").tobytes(),
-                "piece_vectors": pieces.tobytes(),
-                "piece_scales": scales.astype("<f4").tobytes(),
+                **self._piece_vectors(encoded.pieces.vectors),
             }
             self._passages.append(tuple(row[column] for column in PASSAGE_COLUMNS))
             self._texts.append(p.titled_text)
@@ -185,6 +185,18 @@ class PostgresWriter:
             self._piece_df = counted(self._piece_df, encoded.pieces.ids)
         if len(self._passages) >= FLUSH_ROWS:
             self._flush()
+
+    def _piece_vectors(self, vectors: np.ndarray) -> dict:
+        """The piece columns of a row, in the settings' format (int8 keeps a scale a piece beside)."""
+        if self.settings.pieces == "int8":
+            codes, scales = quantise(vectors)
+            return {
+                "piece_vectors": codes.tobytes(),
+                "piece_scales": scales.astype("<f4").tobytes(),
+                "piece_format": "int8",
+            }
+        codes = named(self.settings.pieces).encode(vectors)
+        return {"piece_vectors": codes.tobytes(), "piece_scales": b"", "piece_format": self.settings.pieces}
 
     def remove(self, doc_ids: Iterable[str]) -> None:
         doc_ids = list(doc_ids)
