@@ -218,6 +218,7 @@ def connect(ray: Any, address: str) -> None:
     except (ConnectionError, RuntimeError, ValueError) as exc:
         raise ClusterError(f"cannot join the Ray cluster at {address}: {_first_line(exc)}") from exc
     logging.getLogger("ray.data").setLevel(logging.WARNING)
+    logging.getLogger("ray.data._internal.progress").setLevel(logging.ERROR)  # "progress bars disabled": ours show
 
 
 def _check_answers(address: str) -> None:

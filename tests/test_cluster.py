@@ -107,11 +107,12 @@ def assert_same_index(built: Path, expected: Path) -> None:
     assert segment_contents(built) == segment_contents(expected)
 
 
-def segment_contents(store: Path) -> list[dict[str, bytes]]:
-    """The files of each segment of a files store (their names carry a time: left out)."""
-    segments = [{p.name: p.read_bytes() for p in folder.iterdir()} for folder in (store / "segments").iterdir()]
-    assert all({"vectors.f32", "sentences.f16", "pieces.i8", "passages.jsonl"} <= set(files) for files in segments)
-    return sorted(segments, key=lambda files: files["passages.jsonl"])
+def segment_contents(store: Path) -> list[list[tuple[str, bytes]]]:
+    """The files of each segment of a files store (vectors, sentence vectors, word pieces, passages),
+    without the segments' names, which carry the time they were made."""
+    segments = [sorted((p.name, p.read_bytes()) for p in folder.iterdir()) for folder in (store / "segments").iterdir()]
+    assert segments and all(len(files) > 3 for files in segments)
+    return sorted(segments)
 
 
 # ---------------------------------------------------------------- without a cluster
