@@ -149,6 +149,12 @@ def test_an_archive_scans_word_files_dates_marks_and_export(seed_corpus, seed_in
                 assert "file Rosso-scan.pdf, page 1, line" in markdown and "dated 2017-03-14, read by OCR" in markdown
                 assert "file Garde-cotes.docx" in markdown and "dated 2018-10-09" in markdown
                 assert "the date filter cannot be used" in markdown
+
+                # Clear chat clears the marks' status and the exported file too.
+                page.click("#qa-clear")
+                page.wait_for_function(f"document.querySelectorAll({REPLY!r}).length === 0", timeout=10_000)
+                page.wait_for_selector("#qa-exported", state="hidden", timeout=10_000)
+                assert page.locator("#qa-marks").inner_text().strip() == ""
             finally:
                 browser.close()
     finally:

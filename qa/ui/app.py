@@ -191,8 +191,9 @@ def _side_column(library: Library, listing_html: str) -> SideParts:
     return SideParts(viewer, original, download, upload, status, listing)
 
 
-def _wire_keep(marks: Marks, keep: KeepParts, side: SideParts, turns: gr.State) -> None:
-    """Right and wrong (clicks on a reply's buttons reach the server as the panel's clicks), and export."""
+def _wire_keep(marks: Marks, keep: KeepParts, chat: ChatParts, side: SideParts, turns: gr.State) -> None:
+    """Right and wrong (clicks on a reply's buttons reach the server as the panel's clicks), and export;
+    clearing the chat clears them too."""
     pending = gr.State(None)  # the reply marked wrong, whose right answer is asked for
     out = [keep.correction_box, pending, keep.status, keep.correction]
     side.viewer.click(marks.clicked, [turns], out, api_visibility="private")
@@ -205,6 +206,8 @@ def _wire_keep(marks: Marks, keep: KeepParts, side: SideParts, turns: gr.State) 
     )
     keep.cancel.click(marks.cancel, None, out, api_visibility="private")
     keep.export.click(marks.export, [turns], [keep.exported], api_visibility="private")
+    for cleared in (chat.clear.click, chat.chatbot.clear):
+        cleared(marks.cleared, None, [*out, keep.exported], api_visibility="private")
 
 
 def _wire(handlers: Handlers, header: gr.HTML, chat: ChatParts, side: SideParts, app: gr.Blocks) -> gr.State:
@@ -275,7 +278,7 @@ def build_app(retriever: Retriever, allow_uploads: bool = False) -> gr.Blocks:
             with gr.Column(scale=2, min_width=320):
                 side = _side_column(library, articles_html(articles, allow_uploads))
         turns = _wire(handlers, header, chat, side, app)
-        _wire_keep(Marks(retriever), keep, side, turns)
+        _wire_keep(Marks(retriever), keep, chat, side, turns)
         endpoint = gr.api(api_function(handlers.backend), api_name="ask")
         for output, name in zip(endpoint["outputs"], API_RETURNS, strict=True):  # named in view_api()
             app.blocks[output].label = name

@@ -116,6 +116,10 @@ class Marks:
     def cancel(self) -> tuple[Any, ...]:
         return gr.Group(visible=False), None, "", ""
 
+    def cleared(self) -> tuple[Any, ...]:
+        """The chat was cleared: no reply is being marked, nothing exported is offered."""
+        return *self.cancel(), gr.File(value=None, visible=False)
+
     def _turn(self, turns: list[dict], ref: str) -> dict | None:
         return next((t for t in turns or [] if t.get("ref") == ref), None)
 
