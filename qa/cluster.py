@@ -158,6 +158,8 @@ def _drive(runner: RayRunner, load: Callable[[], Embedder], groups: list[list[Pa
         sending.send(("error", str(exc)))
     except ray.exceptions.RayError as exc:
         sending.send(("error", f"the Ray cluster at {runner.address} failed during the run: {_first_line(exc)}"))
+    except Exception as exc:  # said here: the writer would otherwise only see this process end
+        sending.send(("error", f"embedding on the Ray cluster at {runner.address} failed: {exc!r}"))
     finally:
         ray.shutdown()
         sending.close()
@@ -202,7 +204,8 @@ def _token_available() -> bool:
 
 
 def connect(ray: Any, address: str) -> None:
-    """Join the cluster at ``address`` as a driver (``local``: start one on this machine, bound to it)."""
+    """Join the cluster at ``address`` as a driver (``local``: start one on this machine, its node named
+    127.0.0.1, without a dashboard; Ray's own servers still listen on every interface, behind its token)."""
     if ray.is_initialized():
         ray.shutdown()
     local = address == "local"
