@@ -21,6 +21,7 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from qa import indexer, limits
@@ -28,7 +29,7 @@ from qa.cli import main
 from qa.cluster import ClusterError, RayRunner, import_ray
 from qa.indexer import update_index
 from qa.retrieval import Retriever
-from qa.store import open_store
+from qa.store import open_store, passage_key
 
 from .conftest import ROOT, write_corpus
 
@@ -186,6 +187,29 @@ def test_the_command_embeds_on_the_cluster_of_its_option(cluster, tmp_path):
     assert done.returncode == 0, done.stderr[-2000:]
     assert "+12 added" in done.stdout
     assert_same_index(tmp_path / "ray", tmp_path / "local")
+
+
+@pytest.mark.slow
+def test_the_one_writer_writes_into_postgresql_as_well(cluster, tmp_path, postgres_server, small_groups):
+    corpus = write_corpus(tmp_path / "corpus", articles(12))
+    local, remote = (postgres_server.uri(postgres_server.create_database()) for _ in range(2))
+    update_index(corpus, local, backend="hash")
+    update_index(corpus, remote, backend="hash", runner=RayRunner(cluster, workers=2))
+    stores = [open_store(local), open_store(remote)]
+    try:
+        expected, built = (store.open_reader() for store in stores)
+        assert built.manifest.documents == expected.manifest.documents
+        assert list(built.passages()) == list(expected.passages())
+        keys = [passage_key(p.passage_id) for p in expected.passages()]
+        for ours, theirs in zip(built.pieces(keys), expected.pieces(keys), strict=True):
+            for field in ("ids", "vectors", "ends"):
+                assert np.array_equal(getattr(ours, field), getattr(theirs, field))
+        question = "Combien de familles le bureau 7 a-t-il accueillies ?"
+        answers = [Retriever.open(uri, corpus, backend="hash").answer(question) for uri in (local, remote)]
+        assert [(h.passage_id, h.score) for h in answers[1].hits] == [(h.passage_id, h.score) for h in answers[0].hits]
+    finally:
+        for store in stores:
+            store.close()
 
 
 class CrashOnFirstBatch:
