@@ -13,12 +13,18 @@ timed from the call to the commit ("wall", the model loads and the cluster join 
 the embedding alone (from the first progress report, once the articles are read and chunked, to the
 last), and every Ray index is checked against the local one: the same articles and passages, and
 the same segment files, byte for byte (vectors, sentence vectors, word pieces).
+
+`--transfer N` only prints what one encoded passage weighs on its way from a worker to the writer
+(pickled as the workers send it), over the first N records, and exits:
+
+    HF_HUB_OFFLINE=1 .venv/bin/python bench/bench_ray.py --transfer 64
 """
 
 from __future__ import annotations
 
 import argparse
 import os
+import pickle
 import shutil
 import signal
 import socket
@@ -94,6 +100,24 @@ def compare(built: Path, expected: Path) -> str:
     return f"files differ: {', '.join(differ)}" if differ else "identical"
 
 
+def transfer_bytes(count: int, work: Path) -> None:
+    """Bytes a passage, pickled as a worker sends its group back (qa/cluster.py)."""
+    from qa.chunking import ChunkSettings, chunk_document
+    from qa.embed import get_embedder
+    from qa.indexer import encode_passages
+    from qa.ingest import load_corpus
+
+    write_collection(work / "transfer", count)
+    corpus = load_corpus(work / "transfer", 20 << 20, {}, None)
+    passages = [p for document in corpus.documents for p in chunk_document(document, ChunkSettings())]
+    encoded = encode_passages(get_embedder(), passages)
+    size = len(pickle.dumps(encoded, protocol=5)) / len(passages)
+    pieces = sum(len(e.pieces.ids) for e in encoded) / len(passages)
+    print(
+        f"{len(passages)} passages: {size / 1000:.1f} KB a passage on its way to the writer ({pieces:.0f} pieces each)"
+    )
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--passages", type=int, default=3000)
@@ -105,10 +129,14 @@ def main() -> None:
         help="passages per group, one Ray task each (default: as indexing does, %(default)s)",
     )
     parser.add_argument("--work", type=Path, default=None, help="corpus and index folder (default: temporary)")
+    parser.add_argument("--transfer", type=int, default=None, metavar="N", help="only weigh N encoded passages")
     args = parser.parse_args()
     indexer.BATCH_PASSAGES = args.group  # a few thousand passages make enough groups for every worker
     load_before = os.getloadavg()
     work = args.work or Path(tempfile.mkdtemp(prefix="qa-bench-ray-"))
+    if args.transfer:
+        transfer_bytes(args.transfer, work)
+        return
     corpus = work / "corpus"
     write_collection(corpus, args.passages)
     rows = []
