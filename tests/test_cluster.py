@@ -53,7 +53,7 @@ def articles(count: int, sentences: int = 30, edited: str = "") -> dict[str, str
 
 @contextlib.contextmanager
 def ray_head():
-    """A Ray cluster of this machine alone, started with `ray start --head`; yields its address."""
+    """A Ray cluster of this machine alone, started with `ray start --head`; yields its address and its head."""
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         port = probe.getsockname()[1]
