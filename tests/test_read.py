@@ -132,8 +132,15 @@ DEPUTY = {
 }
 
 
-@pytest.mark.parametrize("picks_typed", [False, True])
-def test_the_model_may_choose_among_the_spans_of_the_kind_asked_for(tmp_path, picks_typed):
+@pytest.mark.parametrize(
+    ("question", "picks_typed", "expected"),
+    [
+        ("Qui suit les projets de retour à Darkhan ?", (), "Bold Tumur"),
+        ("Qui suit les projets de retour à Darkhan ?", ("fr",), "Saruul Bat"),
+        ("Who follows the return projects in Darkhan?", ("fr",), "Bold Tumur"),  # rules, in other languages
+    ],
+)
+def test_the_model_may_choose_among_the_spans_of_the_kind_asked_for(tmp_path, question, picks_typed, expected):
     from qa.indexer import update_index
     from tests.conftest import write_corpus
 
@@ -145,6 +152,6 @@ def test_the_model_may_choose_among_the_spans_of_the_kind_asked_for(tmp_path, pi
     # not a person, beginning with the other one: with picks_typed, its best person answers
     model = PointingReader("Saruul Bat depuis 2019")
     retriever = Retriever(plain.store, plain.embedder, corpus, ranking, lambda: model, judging=Judging(score_floor=-1))
-    answer = retriever.answer("Qui suit les projets de retour à Darkhan ?")
+    answer = retriever.answer(question)
     assert answer.short_answer.kind == "person"
-    assert answer.short_answer.text == ("Saruul Bat" if picks_typed else "Bold Tumur")
+    assert answer.short_answer.text == expected
