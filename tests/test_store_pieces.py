@@ -46,10 +46,15 @@ def pieces_by_passage(store) -> list[tuple[str, Pieces, Pieces]]:
     return list(zip([p.doc_id for p in passages], stored, made, strict=True))
 
 
-def test_the_default_model_gets_pq16_and_any_other_vectors_int8():
+def test_pq16_is_for_the_default_models_vectors_when_asked_for(monkeypatch):
+    assert format_for(DEFAULT_MODEL, "model weights", 384).name == "int8"
+    monkeypatch.setenv("QA_PIECES", "pq16")
     assert format_for(DEFAULT_MODEL, "model weights", 384).name == "pq16"
     assert format_for(DEFAULT_MODEL, "hashed words", 384).name == "int8"  # random vectors: no codebook fits
     assert format_for("another/model", "model weights", 384).name == "int8"
+    monkeypatch.setenv("QA_PIECES", "pq8")
+    with pytest.raises(ValueError, match="QA_PIECES='pq8'"):
+        format_for(DEFAULT_MODEL, "model weights", 384)
 
 
 def test_settings_written_before_the_formats_read_as_int8():

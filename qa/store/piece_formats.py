@@ -1,23 +1,28 @@
 """How the stores keep the word-piece vectors the reranker reads (qa.rerank).
 
 Two formats, named in each segment (files store) and each row (PostgreSQL), so an index
-written before holds its old pieces and is read as it was:
+written in one is still read after the other is chosen:
 
-- ``int8``: one byte a dimension and a float32 scale a piece (388 bytes at dimension 384);
-- ``pq16``: product quantisation (faiss ``ProductQuantizer``, 16 sub-vectors of 24 dimensions,
-  256 centroids each): 16 bytes a piece, 24 times smaller. Its codebook was fitted once on the
-  default model's pieces of the PIAF train passages (``bench/bench_pieces.py --fit``) and ships
-  beside this file; it serves the vectors of that model's weights, whatever backend reads them
-  (qa.embed.FAMILIES).
+- ``int8`` (the default): one byte a dimension and a float32 scale a piece (388 bytes at dimension 384);
+- ``pq16`` (``QA_PIECES=pq16`` when indexing): product quantisation (16 sub-vectors of 24 dimensions,
+  256 centroids each, as faiss's ``ProductQuantizer``): 16 bytes a piece, 24 times smaller. Its codebook
+  was fitted once on the default model's pieces of the PIAF train passages (``bench/bench_pieces.py
+  --fit``) and ships beside this file; it serves the vectors of that model's weights, whatever backend
+  reads them (qa.embed.FAMILIES), and any other model keeps int8.
+
+Why pq16 is not the default: on PIAF dev it ranks within half a point of int8 (MRR@10 0.8422 against
+0.8465), but the scores it gives are not those the judge's refusal floor was fitted on (qa.judge): the
+seed questions' refusal precision falls under its floor (0.850 < 0.87) and an off-topic question is
+answered. docs/benchmarks.md "Disk per passage" has the figures of every format measured.
 
 Pieces are decoded when a question reranks its passages (a few hundred a question, well under a
-millisecond) and normalised again, so cosines keep their scale. ``bench/bench_pieces.py`` measures
-the formats side by side (docs/benchmarks.md "Disk per passage").
+millisecond) and normalised again, so cosines keep their scale.
 """
 
 from __future__ import annotations
 
 import functools
+import os
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Protocol
@@ -98,10 +103,14 @@ FORMATS: dict[str, PieceFormat] = {f.name: f for f in (Int8Pieces(), PQPieces())
 
 
 def format_for(model: str, family: str, dim: int) -> PieceFormat:
-    """The format new pieces are kept in: ``pq16`` for the vectors of the model its codebook was fitted
-    on, ``int8`` for any other (a codebook fits one model's vectors only; the hash backend's are random)."""
+    """The format new pieces are kept in: ``int8``, or ``pq16`` when ``QA_PIECES`` asks for it and the
+    vectors are those of the model its codebook was fitted on (a codebook fits one model's vectors only;
+    the hash backend's are random). Any other value of ``QA_PIECES`` is an error, not a silent int8."""
+    wanted = os.environ.get("QA_PIECES", "int8")
+    if wanted not in FORMATS:
+        raise ValueError(f"QA_PIECES={wanted!r}: the word-piece formats are {', '.join(FORMATS)}")
     fitted = (model, family, dim) == (CODEBOOK_MODEL, CODEBOOK_FAMILY, CODEBOOK_DIM)
-    return FORMATS["pq16" if fitted else "int8"]
+    return FORMATS[wanted if fitted else "int8"]
 
 
 def named(name: str) -> PieceFormat:
