@@ -12,7 +12,10 @@ up to 4) and once per worker count on a Ray cluster of this machine, started her
 timed from the call to the commit ("wall", the model loads and the cluster join included) and over
 the embedding alone (from the first progress report, once the articles are read and chunked, to the
 last), and every Ray index is checked against the local one: the same articles and passages, and
-the same segment files, byte for byte (vectors, sentence vectors, word pieces).
+the same segment files, byte for byte (vectors, sentence vectors, word pieces). The CPU seconds of
+each run are counted too (this process and its children; the cluster's processes, workers included,
+read from /proc): passages per CPU second say what the work costs even on a machine shared with
+other work, where the rates per wall second say little.
 
 `--transfer N` only prints what one encoded passage weighs on its way from a worker to the writer
 (pickled as the workers send it), over the first N records, and exits:
@@ -23,14 +26,17 @@ the same segment files, byte for byte (vectors, sentence vectors, word pieces).
 from __future__ import annotations
 
 import argparse
+import contextlib
 import os
 import pickle
+import resource
 import shutil
 import signal
 import socket
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from pathlib import Path
 
@@ -62,7 +68,9 @@ def start_head(folder: Path, cpus: int) -> tuple[str, subprocess.Popen]:
     return f"127.0.0.1:{port}", head
 
 
-def timed_run(corpus: Path, store: Path, runner: EmbeddingRunner | None) -> dict:
+def timed_run(corpus: Path, store: Path, runner: EmbeddingRunner | None, head: int | None = None) -> dict:
+    """Times of one indexing run, and the CPU seconds it took: this process and its children (the Ray
+    driver), and the processes of the cluster (``head``: their process group), the workers included."""
     marks: dict[str, float] = {}
 
     def progress(_report: UpdateReport, done: int, total: int) -> None:
@@ -73,9 +81,13 @@ def timed_run(corpus: Path, store: Path, runner: EmbeddingRunner | None) -> dict
         if done == total:
             marks["embedding ends"] = now
 
+    cluster = ClusterCpu(head)
+    cpu_before = own_cpu_seconds()
     started = time.perf_counter()
-    report = update_index(corpus, store, runner=runner, progress=progress)
+    with cluster:
+        report = update_index(corpus, store, runner=runner, progress=progress)
     wall = time.perf_counter() - started
+    cpu = own_cpu_seconds() - cpu_before + cluster.seconds
     embedding = marks["embedding ends"] - marks["embedding starts"]
     return {
         "passages": report.passages_embedded,
@@ -85,7 +97,59 @@ def timed_run(corpus: Path, store: Path, runner: EmbeddingRunner | None) -> dict
         "embedding s": embedding,
         "passages/s (embedding)": report.passages_embedded / embedding,
         "passages/s (wall)": report.passages_embedded / wall,
+        "CPU s": cpu,
+        "passages per CPU s": report.passages_embedded / cpu,
     }
+
+
+def own_cpu_seconds() -> float:
+    """CPU seconds of this process and of its children that ended (the Ray driver process)."""
+    own, children = resource.getrusage(resource.RUSAGE_SELF), resource.getrusage(resource.RUSAGE_CHILDREN)
+    return own.ru_utime + own.ru_stime + children.ru_utime + children.ru_stime
+
+
+class ClusterCpu:
+    """CPU seconds used during a run by the processes of the cluster, read from /proc every half second
+    (a worker's time is kept as last seen: the workers end with the run)."""
+
+    def __init__(self, head: int | None) -> None:
+        self.head = head
+        self.start: dict[int, int] = {}
+        self.last: dict[int, int] = {}
+        self.stop = threading.Event()
+        self.thread = threading.Thread(target=self._poll, daemon=True)
+
+    def _ticks(self) -> dict[int, int]:
+        """utime + stime of the cluster's processes: its process group, and the workers, which the raylet
+        starts each in a group of its own."""
+        stats: dict[int, list[str]] = {}
+        for stat in Path("/proc").glob("[0-9]*/stat"):
+            with contextlib.suppress(OSError, ValueError):
+                stats[int(stat.parent.name)] = stat.read_text().rpartition(")")[2].split()
+        group = {pid for pid, fields in stats.items() if int(fields[2]) == self.head}
+        ours = {pid for pid, fields in stats.items() if pid in group or int(fields[1]) in group}
+        return {pid: int(stats[pid][11]) + int(stats[pid][12]) for pid in ours}
+
+    def _poll(self) -> None:
+        while not self.stop.wait(0.5):
+            self.last.update(self._ticks())
+
+    def __enter__(self) -> ClusterCpu:
+        if self.head is not None:
+            self.start = self._ticks()
+            self.thread.start()
+        return self
+
+    def __exit__(self, *_exc) -> None:
+        if self.head is not None:
+            self.stop.set()
+            self.thread.join()
+            self.last.update(self._ticks())
+
+    @property
+    def seconds(self) -> float:
+        ticks = sum(t - self.start.get(pid, 0) for pid, t in self.last.items())
+        return ticks / os.sysconf("SC_CLK_TCK")
 
 
 def compare(built: Path, expected: Path) -> str:
@@ -150,7 +214,7 @@ def main() -> None:
         for workers in args.workers:
             store = work / f"index-ray-{workers}"
             shutil.rmtree(store, ignore_errors=True)
-            row = timed_run(corpus, store, RayRunner(address, workers=workers))
+            row = timed_run(corpus, store, RayRunner(address, workers=workers), head=head.pid)
             rows.append((f"Ray, {workers} worker{'s' if workers > 1 else ''}", row, compare(store, local)))
             print(rows[-1], flush=True)
     finally:
