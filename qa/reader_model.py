@@ -150,11 +150,13 @@ def ensure_reader_model(folder: Path, weights: Path = WEIGHTS) -> Path:
     config = quantisation_config()
     target = Path(folder) / ONNX_FOLDER / f"reader_qint8_{config}.{digest}.shared.onnx"
     outputs = ("start_logits", "end_logits", "answers")
+    # its word-embedding table is the embedding model's, read from that model's file (qa.embed.shared_table);
+    # that file is made first, outside the export lock, which build_once would otherwise take twice
+    owner = ensure_onnx_model(Path(folder), config)
 
     def export(out: Path) -> None:
         export_int8(folder, out, config, _adapted(weights), outputs, per_text=("answers",))
-        # its word-embedding table is the embedding model's: read from that model's file (qa.embed.shared_table)
-        point_at_table(out / "model_int8.onnx", ensure_onnx_model(Path(folder), config))
+        point_at_table(out / "model_int8.onnx", owner)
 
     return build_once(target, export)
 
