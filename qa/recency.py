@@ -6,8 +6,9 @@ well rank the older first (its wording can be closer to the question). Once the 
 :func:`newer_first` looks at the best few that give a short answer of the kind the first one gives:
 when two of them, from articles with different dates, give different answers, the newest answering
 passage is put first, and the older one that says otherwise is named, so that the reply can say so.
-Each of them must answer on its own, as :func:`judged_answering` checks, more strictly than the judge: a
-passage about another office, or counting something else, does not say "otherwise".
+Each of them must answer on its own, as :func:`judged_answering` checks, far more strictly than the judge:
+a passage naming someone in another role, about another office, or counting something else, does not say
+"otherwise" (bench/eval_recency.py reads every note given on the seed and growth question sets).
 
 Articles without a date take no part: when the best passage has no date, or fewer than two dated
 passages answer, the order is left as the judge gave it.
@@ -21,12 +22,13 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 from .embed import Pieces
-from .judge import Judging, judge
+from .judge import Judging, judge, missing_names
 from .lexical import fold
 from .question import Question
 from .search import Scored
 
 DEPTH = 5  # the best passages compared; the judge's own look at names goes as deep
+ALIKE = 0.4  # the share of words two answering sentences have in common, around their answers, to be compared
 COMPARED_KINDS = ("person", "date", "number", "place", "email", "phone")  # a free phrase is not compared
 
 
@@ -49,27 +51,42 @@ def judged_answering(
     referent: str | None,
     judging: Judging,
 ) -> Callable[[list[Scored]], list[bool]]:
-    """Whether each passage answers the question on its own, more strictly than the judge (qa.judge) asks
-    of the best one, since saying "otherwise" must not be said wrongly: the judge would take it as an answer
-    with every name of the question written out in its article (not merely close in meaning), and for a
-    count, the passage names what is counted ("combien de garde-côtes" is not answered by "1 250
-    migrants", however close the two words are in meaning). ``articles``: each passage with its article's
-    title and opening passage, as the retriever gives them."""
+    """Whether each passage answers the question on its own, far more strictly than the judge (qa.judge)
+    asks of the best one, since "an older article says otherwise" must not be said of an answer to another
+    question: press releases of one office name many people, each in another role. The judge would take
+    the passage as an answer; the sentence holding its answer names, written out, everything the question
+    names (the office, the country, the meeting), and for a count, what is counted ("combien de
+    garde-côtes" is not answered by "1 250 migrants", however close the two words are in meaning). A
+    question that names nothing ("What is her email?", whose answer depends on the person meant) is
+    left as the judge answered it. ``articles``: each passage with its article's title and opening
+    passage, as the retriever gives them."""
 
     def answering(passages: list[Scored]) -> list[bool]:
+        if referent is not None or not missing_names(asked, "", None, None, 0):  # it names nothing to check
+            return [False] * len(passages)
         found = articles(passages)
         verdicts = []
         for s in passages:
             score = s.score if s.searched_score is None else s.searched_score
             verdict = judge(asked, score, s.reading, s.found, found[s.candidate.key][0], referent, judging=judging)
-            verdicts.append(verdict.found and _names_what_is_counted(asked, s.passage.text))
+            sentence = _answering_sentence(s)
+            named = not missing_names(asked, sentence, None, None, 0)
+            verdicts.append(verdict.found and named and _names_what_is_counted(asked, sentence))
         return verdicts
 
     return answering
 
 
+def _answering_sentence(scored: Scored) -> str:
+    passage = scored.passage
+    if not passage.sentences:
+        return passage.text
+    start, end = passage.sentences[scored.best_sentence]
+    return passage.text[start:end]
+
+
 def _names_what_is_counted(asked: Question, text: str) -> bool:
-    """For a count, every word of what is counted is in the passage (its first five letters, folded:
+    """For a count, every word of what is counted is in the sentence (its first five letters, folded:
     "garde-côtes" holds for "gardes-côtes"); any other question: True."""
     if not asked.focus:
         return True
@@ -100,6 +117,7 @@ def newer_first(
     ]
     if len({date for _, date, _ in answering}) < 2 or _all_agree([text for _, _, text in answering], kind):
         return unchanged
+    answering = [item for item in answering if alike(passages[0], passages[item[0]])]
     if about_question is not None:
         held = about_question([passages[at] for at, _, _ in answering])
         answering = [item for item, keep in zip(answering, held, strict=True) if keep]
@@ -113,6 +131,22 @@ def newer_first(
         return unchanged
     reordered = [passages[newest_at]] + [s for at, s in enumerate(passages) if at != newest_at]
     return Reordered(reordered, older + 1 if older < newest_at else older)
+
+
+def alike(a: Scored, b: Scored) -> bool:
+    """Whether two answering sentences say the same thing of their answers: the words around each answer
+    (folded, their first five letters) are for the most part the same. "La cheffe de mission de l'OIM en
+    Mauritanie est X" and "Le chef de mission de l'OIM en Mauritanie, Y, a déclaré" are; a minister who
+    "a annoncé que la Tunisie" and a chief of mission who "a déclaré" are not, nor two sentences in two
+    languages, which cannot be told apart this way."""
+    x, y = _around_answer(a), _around_answer(b)
+    return bool(x) and len(x & y) >= ALIKE * len(x | y)
+
+
+def _around_answer(scored: Scored) -> set[str]:
+    sentence = _answering_sentence(scored)
+    words = set(re.findall(r"\w+", fold(sentence))) - set(re.findall(r"\w+", fold(_answer_text(scored))))
+    return {w[:5] for w in words if len(w) >= 3}
 
 
 def _answer_text(scored: Scored) -> str:

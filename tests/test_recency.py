@@ -2,6 +2,7 @@
 the reply says that an older one says otherwise (qa.recency). Made-up press releases of the seeds' kind."""
 
 import json
+from pathlib import Path
 
 import pytest
 
@@ -15,6 +16,10 @@ from qa.retrieval import Retriever
 from .conftest import write_corpus
 
 QUESTION = "Qui est le chef de mission de l'OIM en Mauritanie ?"
+GENEVA = (
+    "Who spoke on behalf of IOM's Director General at the annual meeting of the intergovernmental group on "
+    "mobility and health in Geneva?"
+)
 OLDER = (
     "L'OIM nomme un chef de mission en Mauritanie\n"
     "Nouakchott, 21 mai 2013 – Le chef de mission de l'OIM en Mauritanie est Jean Dupont, a annoncé l'organisation.\n"
@@ -165,4 +170,29 @@ def test_the_real_model_does_not_take_a_count_of_something_else_for_another_answ
         and answer.short_answer is not None
         and "75" in answer.short_answer.text
     )
+    assert answer.older_differs is None
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize(
+    "articles, question, expected",
+    [
+        (
+            ("100_ff9fdfc7c6d8916c.txt", "111_177ff49ce1ae9d16.txt"),
+            "Qui dirige le bureau de l’OIM à Nouakchott ?",
+            "Hélène",
+        ),
+        (("114_d3be37d97ee612c4.txt", "123_66495125f6597c64.txt"), GENEVA, "Ingrid Halvorsen"),
+    ],
+)
+def test_a_newer_article_naming_someone_in_another_role_is_no_other_answer(tmp_path, articles, question, expected):
+    """Near-misses of the growth set (eval/growth): the head of the Nouakchott office (2016) and the head of
+    a new office that reports to it (2017); who spoke for the Director General at one meeting (2016) and at
+    another (2017). The newer is not put first, nor said to answer otherwise."""
+    growth = Path(__file__).resolve().parent.parent / "eval" / "growth"
+    retriever = retriever_over(
+        tmp_path, {name: (growth / name).read_text(encoding="utf-8") for name in articles}, "onnx"
+    )
+    answer = retriever.answer(question)
+    assert answer.short_answer is not None and expected in answer.short_answer.text
     assert answer.older_differs is None
