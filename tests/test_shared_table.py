@@ -8,6 +8,7 @@ from pathlib import Path
 import numpy as np
 import onnx
 import onnxruntime as ort
+import pytest
 from onnx import TensorProto, helper, numpy_helper
 
 from qa.embed.shared_table import point_at_table, table_options
@@ -73,3 +74,16 @@ def test_a_model_with_another_table_or_scale_keeps_its_own(tmp_path):
         size = path.stat().st_size
         assert not point_at_table(path, owner)
         assert path.stat().st_size == size
+
+
+@pytest.mark.slow  # the real models
+def test_the_reader_model_reads_the_embedding_models_table_from_its_file():
+    from qa.embed import DEFAULT_MODEL, model_folder
+    from qa.reader_model import ReaderModel, ensure_reader_model
+
+    path = ensure_reader_model(model_folder(DEFAULT_MODEL))
+    assert path.stat().st_size < 40e6  # 118 MB with a table of its own
+    reader = ReaderModel(model_folder(DEFAULT_MODEL))
+    assert reader._table is not None
+    (reading,) = reader.read("Qui dirige le bureau de Mongolie ?", ["Saruul Bat dirige le bureau de Mongolie."])
+    assert reading.has_span and np.isfinite(reading.answers)
