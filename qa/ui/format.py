@@ -164,7 +164,7 @@ def dates_words(dates: DateRange) -> str:
 
 
 def older_words(older: ShortAnswer) -> str:
-    return f"An older article ({older.citation.date}) says otherwise: {_words(older.text)} [{older.hit_rank}]."
+    return f"An older article ({older.citation.date}) says otherwise: {_one_line(older.text)} [{older.hit_rank}]."
 
 
 def format_answer(answer: Answer, dates: DateRange | None = None, feedback: str | None = None) -> str:
@@ -184,7 +184,7 @@ def format_answer(answer: Answer, dates: DateRange | None = None, feedback: str 
         if short is not None:
             page = _answer_page(hit, short)
             where = f' <span class="qa-where">({escape(page)})</span>' if page else ""
-            parts.append(f'<p class="qa-lead"><strong>{escape(_words(short.text))}</strong> {_num(hit)}{where}</p>')
+            parts.append(f'<p class="qa-lead"><strong>{escape(_one_line(short.text))}</strong> {_num(hit)}{where}</p>')
             parts.append(f'<p class="qa-sentence">“{escape(hit.answer.strip())}” {_num(hit)}</p>')
         else:
             parts.append(f'<p class="qa-lead"><strong>{escape(hit.answer.strip())}</strong> {_num(hit)}</p>')
@@ -198,7 +198,7 @@ def format_answer(answer: Answer, dates: DateRange | None = None, feedback: str 
     if older is not None:
         other = next((h for h in answer.hits if h.rank == older.hit_rank), None)
         number = _num(other) if other is not None else f"[{older.hit_rank}]"
-        said = f"<strong>{escape(_words(older.text))}</strong> {number}"
+        said = f"<strong>{escape(_one_line(older.text))}</strong> {number}"
         note = f"An older article ({escape(older.citation.date or '')}) says otherwise: {said}."
         parts.append(f'<p class="qa-note qa-older">{note}</p>')
     if dates is not None:
@@ -227,23 +227,27 @@ def plain_answer(answer: Answer) -> str:
     lines = []
     short, hit = _cited(answer)
     if answer.found and hit is not None:
-        sentence = _words(hit.answer)
+        sentence = _one_line(hit.answer)
         if short is not None:
             page = _answer_page(hit, short)
-            lines += [f"{_words(short.text)} [{hit.rank}{', ' + page if page else ''}]", f"“{sentence}” [{hit.rank}]"]
+            lines += [
+                f"{_one_line(short.text)} [{hit.rank}{', ' + page if page else ''}]",
+                f"“{sentence}” [{hit.rank}]",
+            ]
         else:
             lines += [f"{sentence} [{hit.rank}]"]
     else:
-        lines.append(NOTHING_FOUND + (f" {_words(answer.why_not)}" if answer.why_not else ""))
+        lines.append(NOTHING_FOUND + (f" {_one_line(answer.why_not)}" if answer.why_not else ""))
     if answer.older_differs is not None:
         lines.append(older_words(answer.older_differs))
     if answer.hits:
         lines += ["", "Sources:" if answer.found else "Closest passages (not answers):"]
-        lines += [f"[{h.rank}] {_words(h.title)} — {location(h.citation)}" for h in answer.hits]
+        lines += [f"[{h.rank}] {_one_line(h.title)} — {location(h.citation)}" for h in answer.hits]
     return "\n".join(lines)
 
 
-def _words(text: str) -> str:
+def _one_line(text: str) -> str:
+    """The text with its line breaks and runs of spaces as single spaces."""
     return " ".join(text.split())
 
 
