@@ -1,22 +1,26 @@
 """Formats of the stored word pieces side by side: bytes a passage and reranking quality on PIAF dev.
 
-Reproduce (from the project root, after `make install`; about 10 minutes on 2 cores):
+Reproduce (from the project root, after `make install`; each format asks the 1,730 questions again, the
+first one embeds them: about a minute a format on 2 quiet cores, much more on a busy machine):
 
     HF_HUB_OFFLINE=1 .venv/bin/python -m qa eval ../shared/data/piaf-dev --stage reranked \
         --store /tmp/pieces-bench/piaf-index                       # builds the PIAF index once (int8 pieces)
     HF_HUB_OFFLINE=1 .venv/bin/python bench/bench_pieces.py --index /tmp/pieces-bench/piaf-index
 
-Every format is measured on the same pieces: those of the index given, which must hold today's int8
-pieces (an index written before the pieces were compressed, or `--int8` at indexing). The PIAF corpus
-serves both splits, but the passages the train questions point to and those the dev questions point to
-are disjoint: a PCA or product quantiser is fitted on the pieces of the train passages only, and the
-dev questions are asked. Each format encodes every passage's pieces and decodes them at question time,
+Every format is measured on the same pieces: those of the index given, which must hold int8 pieces
+(the default; not ``QA_PIECES=pq16``). The PIAF corpus serves both splits, but the passages the train
+questions point to and those the dev questions point to are disjoint: a PCA or product quantiser is
+fitted on the pieces of the train passages only, and the dev questions are asked. Each format encodes every passage's pieces and decodes them at question time,
 as a store would; the questions' own pieces stay as the model gives them. The question vectors are
 computed once and reused by every format.
 
 Printed: format, bytes a passage (the vector codes and their scales; the ids and ends every format
 keeps are counted apart), MRR@10 and Hit@1 on PIAF dev at the "reranked" stage (no reading), and the
 time a question spends fetching, decoding and reranking its 8 passages' pieces.
+
+Also: ``--fit FILE`` writes the pq16 codebook the stores ship (qa/store/piece_codebook.npy);
+``--convert FROM TO`` copies an int8 files store into a pq16 one through the store's writer;
+``--disk FOLDER...`` prints the bytes a passage of files stores, file by file.
 """
 
 from __future__ import annotations
@@ -122,15 +126,17 @@ def trained_pq(train: np.ndarray, m: int, nbits: int = 8):
     return pq
 
 
-def pq_format(train: np.ndarray, m: int, nbits: int = 8) -> Format:
-    """faiss ProductQuantizer: ``m`` sub-vectors, each replaced by the nearest of 2**nbits centroids."""
+def pq_format(train: np.ndarray, m: int, nbits: int = 8, scaled: bool = True) -> Format:
+    """faiss ProductQuantizer: ``m`` sub-vectors, each replaced by the nearest of 2**nbits centroids;
+    read back normalised (``scaled``) or as decoded (shorter: a centroid is the mean of its vectors)."""
     pq = trained_pq(train, m, nbits)
 
     def encode(vectors: np.ndarray) -> bytes:
         return pq.compute_codes(np.ascontiguousarray(vectors, dtype=np.float32)).tobytes()
 
     def decode(data: bytes, n: int) -> np.ndarray:
-        return normalised(pq.decode(np.frombuffer(data, dtype=np.uint8).reshape(n, pq.code_size)))
+        decoded = pq.decode(np.frombuffer(data, dtype=np.uint8).reshape(n, pq.code_size))
+        return normalised(decoded) if scaled else decoded
 
     return Format(f"PQ {m}×{nbits} bits", encode, decode)
 
@@ -404,6 +410,7 @@ def main() -> None:
         *((f"PCA {d}-d int8", lambda d=d: pca_format(train, d)) for d in (64, 96, 128)),
         *((f"PQ {m}×8 bits", lambda m=m: pq_format(train, m)) for m in (8, 16, 24, 32)),
         ("OPQ 16 (rotation, then PQ 16×8 bits)", lambda: opq_format(train, 16)),
+        ("PQ 16×8 bits, read back as decoded (not normalised)", lambda: pq_format(train, 16, scaled=False)),
         ("int8, pieces in ≤5% of passages", lambda: pruned(int8_format(), not_common(0.05, len(keys)))),
         ("PQ 16, pieces in ≤5%", lambda: pruned(pq_format(train, 16), not_common(0.05, len(keys)))),
         ("PQ 32, pieces in ≤5%", lambda: pruned(pq_format(train, 32), not_common(0.05, len(keys)))),
@@ -426,8 +433,8 @@ def main() -> None:
             continue
         fmt = make()
         ranking = RANKING_STAGES["reranked"]
-        if fmt is None:
-            ranking, encoded = replace(ranking, rerank=None), Encoded(reader, int8_format(), {}, idf)
+        if fmt is None:  # no reranking; the judge still reads the article's int8 pieces for the names
+            ranking, encoded = replace(ranking, rerank=None), Encoded(reader, int8_format(), pieces, idf)
         else:
             encoded = Encoded(reader, fmt, pieces, idf)
         clock = [0.0]
@@ -438,7 +445,7 @@ def main() -> None:
         row = {
             "format": name,
             "bytes": encoded.bytes_per_passage() if fmt else 0.0,
-            "pieces": encoded.pieces_per_passage() if fmt else 0.0,
+            "pieces": encoded.pieces_per_passage() if fmt else 0.0,  # none: nothing stored for reranking
             "MRR@10": figures["MRR@10"],
             "Hit@1": figures["Hit@1"],
             "rerank ms": (clock[0] + encoded.seconds) / len(cases) * 1000,
