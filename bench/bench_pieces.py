@@ -10,9 +10,9 @@ first one embeds them: about a minute a format on 2 quiet cores, much more on a 
 Every format is measured on the same pieces: those of the index given, which must hold int8 pieces
 (the default; not ``QA_PIECES=pq16``). The PIAF corpus serves both splits, but the passages the train
 questions point to and those the dev questions point to are disjoint: a PCA or product quantiser is
-fitted on the pieces of the train passages only, and the dev questions are asked. Each format encodes every passage's pieces and decodes them at question time,
-as a store would; the questions' own pieces stay as the model gives them. The question vectors are
-computed once and reused by every format.
+fitted on the pieces of the train passages only, and the dev questions are asked. Each format encodes
+every passage's pieces and decodes them at question time, as a store would; the questions' own pieces
+stay as the model gives them. The question vectors are computed once and reused by every format.
 
 Printed: format, bytes a passage (the vector codes and their scales; the ids and ends every format
 keeps are counted apart), MRR@10 and Hit@1 on PIAF dev at the "reranked" stage (no reading), and the
