@@ -82,7 +82,10 @@ def _with_reading(
         span = Span(reading.start, reading.end, "phrase")
     elif words and not question.open:
         passage = scored.passage
-        spans = candidate_spans(question, passage.text, passage.sentences, referent)
+        # a count: within the rule reader's answering sentence, which weighs what each number counts (the model
+        # took "120 Etats membres" for how many countries are observers, where "17 pays" follows)
+        sentences = passage.sentences[scored.best_sentence :][:1] if question.focus else passage.sentences
+        spans = candidate_spans(question, passage.text, sentences, referent)
         scores = [reading.score_of(c.start, c.end) for c in spans]
         if scores and max(scores) > float("-inf"):
             span = spans[int(np.argmax(scores))]

@@ -11,8 +11,8 @@ from qa.evaluation import evaluate, load_questions
 
 EVAL = Path(__file__).resolve().parent.parent / "eval"
 FLOORS = {
-    "en": {"Hit@1": 0.82, "Hit@3": 0.96, "Sentence@1": 0.75, "Answer@1": 0.48, "EM": 0.38, "F1": 0.50},
-    "fr": {"Hit@1": 0.89, "Hit@3": 0.93, "Sentence@1": 0.89, "Answer@1": 0.58, "EM": 0.54, "F1": 0.66},
+    "en": {"Hit@1": 0.82, "Hit@3": 0.96, "Sentence@1": 0.75, "Answer@1": 0.50, "EM": 0.40, "F1": 0.52},
+    "fr": {"Hit@1": 0.89, "Hit@3": 0.93, "Sentence@1": 0.85, "Answer@1": 0.65, "EM": 0.61, "F1": 0.69},
     "de": {"Hit@1": 0.33, "Sentence@1": 0.33, "answered": 0.5},
     "es": {"Hit@1": 0.33, "Sentence@1": 0.33, "answered": 0.5},
     "all": {"refusal recall": 0.69, "refusal precision": 0.87, "answered": 0.91},
@@ -120,3 +120,17 @@ def test_a_name_elsewhere_in_the_article_does_not_make_a_passage_answer(retrieve
     assert not answer.found
     today = retriever.answer("Combien de PCR sont actifs aujourd'hui ?")
     assert today.found and today.short_answer.text == "18 PCR"
+
+
+@pytest.mark.parametrize(
+    "question",
+    [
+        "Who represented IOM at the Non-Aligned Movement summit in Baku?",
+        "Quelle Directrice régionale de l’OIM a pris la parole au Sommet des non-alignés à Bakou ?",
+    ],
+)
+def test_who_spoke_is_not_the_person_spoken_for(retriever, question):
+    """ "S’exprimant au nom du Directeur général de l’OIM, António Vitorino, la Directrice régionale …,
+    Argentina Szabados a salué …": a role swap gave the Director General."""
+    answer = retriever.answer(question)
+    assert answer.found and answer.short_answer.text == "Argentina Szabados"

@@ -126,21 +126,24 @@ class PointingReader:
 DEPUTY = {
     "deputy.txt": (
         "Le bureau de l'OIM à Darkhan\n"
-        "Darkhan – Le bureau de l'OIM est dirigé par Saruul Bat depuis 2019. "
-        "Son adjoint, Bold Tumur, suit les projets de retour.\n"
+        "Darkhan – Le bureau de l'OIM a ouvert en 2019. Bold Tumur y suit les projets de retour, et "
+        "Saruul Bat le dirige. Le directeur régional, Ganbold Dorj, a salué leur travail.\n"
     )
 }
 
 
 @pytest.mark.parametrize(
-    ("question", "picks_typed", "expected"),
+    ("question", "picks_typed", "pointed", "expected"),
     [
-        ("Qui suit les projets de retour à Darkhan ?", (), "Bold Tumur"),
-        ("Qui suit les projets de retour à Darkhan ?", ("fr",), "Saruul Bat"),
-        ("Who follows the return projects in Darkhan?", ("fr",), "Bold Tumur"),  # rules, in other languages
+        ("Qui suit les projets de retour à Darkhan ?", (), "Saruul Bat le dirige", "Bold Tumur"),
+        ("Qui suit les projets de retour à Darkhan ?", ("fr",), "Saruul Bat le dirige", "Saruul Bat"),
+        # rules, in other languages
+        ("Who follows the return projects in Darkhan?", ("fr",), "Saruul Bat le dirige", "Bold Tumur"),
+        # in another sentence too
+        ("Qui suit les projets de retour à Darkhan ?", ("fr",), "Ganbold Dorj, a salué", "Ganbold Dorj"),
     ],
 )
-def test_the_model_may_choose_among_the_spans_of_the_kind_asked_for(tmp_path, question, picks_typed, expected):
+def test_the_model_may_choose_among_the_spans_of_the_kind_asked_for(tmp_path, question, picks_typed, pointed, expected):
     from qa.indexer import update_index
     from tests.conftest import write_corpus
 
@@ -149,9 +152,33 @@ def test_the_model_may_choose_among_the_spans_of_the_kind_asked_for(tmp_path, qu
     plain = Retriever.open(tmp_path / "index", corpus, backend="hash")
     ranking = Ranking(read=ReadWeights(picks_typed=picks_typed))
     # the rule reader takes the person nearest the question's words; the model points at words that are
-    # not a person, beginning with the other one: with picks_typed, its best person answers
-    model = PointingReader("Saruul Bat depuis 2019")
+    # not a person, beginning with another one of the same sentence: with picks_typed, its best person answers
+    model = PointingReader(pointed)
     retriever = Retriever(plain.store, plain.embedder, corpus, ranking, lambda: model, judging=Judging(score_floor=-1))
     answer = retriever.answer(question)
     assert answer.short_answer.kind == "person"
     assert answer.short_answer.text == expected
+
+
+def test_a_count_is_chosen_in_the_sentence_that_counts_what_is_asked(tmp_path):
+    from qa.indexer import update_index
+    from tests.conftest import write_corpus
+
+    corpus = write_corpus(
+        tmp_path / "corpus",
+        {
+            "forum.txt": (
+                "Le forum des pays du Sud\n"
+                "Le forum est composé de 120 Etats membres des régions en développement. "
+                "Quelque 17 pays et 10 organisations ont également un statut d’observateur.\n"
+            )
+        },
+    )
+    update_index(corpus, tmp_path / "index", backend="hash")
+    plain = Retriever.open(tmp_path / "index", corpus, backend="hash")
+    model = PointingReader("120 Etats membres des régions")  # the model's favourite counts members
+    retriever = Retriever(
+        plain.store, plain.embedder, corpus, Ranking(), lambda: model, judging=Judging(score_floor=-1)
+    )
+    answer = retriever.answer("Combien de pays ont le statut d’observateur au forum ?")
+    assert "17 pays" in answer.short_answer.text and "120" not in answer.short_answer.text
