@@ -4,6 +4,9 @@
 from __future__ import annotations
 
 import io
+from pathlib import Path
+
+from qa.library import Received
 
 from .made_files import make_scan
 
@@ -42,3 +45,14 @@ def make_docx(paragraphs: list[str]) -> bytes:
 def make_scanned_pdf(lines: list[str] = SCAN_LINES) -> bytes:
     """An image-only PDF of one page: the text rendered to an image, no text layer (a scanner's PDF)."""
     return make_scan([lines])
+
+
+def received(tmp_path: Path, files: dict[str, bytes]) -> list[Received]:
+    """``files`` (name: bytes) as the chat receives uploads: saved under ``tmp_path``/sent with their names."""
+    sent = []
+    for name, data in files.items():
+        path = tmp_path / "sent" / name
+        path.parent.mkdir(exist_ok=True)
+        path.write_bytes(data)
+        sent.append(Received(path, name))
+    return sent

@@ -10,11 +10,11 @@ import json
 import pytest
 
 from qa.ingest import SUFFIXES
-from qa.library import Library, Received, UploadError, accepted_suffixes, safe_name, save_upload
+from qa.library import Library, UploadError, accepted_suffixes, safe_name, save_upload
 from qa.ui.uploads import status_html
 
 from .made_files import make_text_image
-from .made_uploads import SCAN_ANSWER, SCAN_LINES, WORD_ANSWER, WORD_PARAGRAPHS, make_docx, make_scanned_pdf
+from .made_uploads import SCAN_ANSWER, SCAN_LINES, WORD_ANSWER, WORD_PARAGRAPHS, make_docx, make_scanned_pdf, received
 
 
 def test_the_upload_types_are_the_readers_own():
@@ -56,13 +56,7 @@ def test_a_second_collection_of_the_same_name_keeps_its_suffix(tmp_path):
 
 
 def upload(library: Library, tmp_path, files: dict[str, bytes]) -> str:
-    sent = []
-    for name, data in files.items():
-        path = tmp_path / "sent" / name
-        path.parent.mkdir(exist_ok=True)
-        path.write_bytes(data)
-        sent.append(Received(path, name))
-    return html.unescape(status_html(library.add(sent)))
+    return html.unescape(status_html(library.add(received(tmp_path, files))))
 
 
 def test_a_word_file_a_scanned_pdf_and_an_image_are_added_and_answer(tiny_retriever, tmp_path):

@@ -21,7 +21,6 @@ from qa.chunking import Passage  # noqa: E402
 from qa.library import (  # noqa: E402
     Article,
     Library,
-    Received,
     UploadError,
     accepted_suffixes,
     merge_passages,
@@ -37,6 +36,7 @@ from qa.ui.handlers import parse_action, plain_messages, restore  # noqa: E402
 from qa.ui.uploads import articles_html, header_html, status_html  # noqa: E402
 
 from .made_files import HTML_PARAGRAPHS, HTML_TITLE, PDF_PAGES, make_html, make_pdf  # noqa: E402
+from .made_uploads import received  # noqa: E402
 
 ROOT = Path(__file__).resolve().parent.parent
 SEED_DOC = "000_709937aa28120cef.txt"
@@ -360,16 +360,6 @@ def test_files_over_the_limit_are_refused_with_the_limit(tmp_path):
         f.truncate(max_upload_bytes() + 1)
     with pytest.raises(UploadError, match=r"big.txt is 10.0 MB; files of up to 10.0 MB can be added"):
         save_upload(tmp_path, big, "big.txt")
-
-
-def received(tmp_path: Path, files: dict[str, bytes]) -> list[Received]:
-    sent = []
-    for name, data in files.items():
-        path = tmp_path / "sent" / name
-        path.parent.mkdir(exist_ok=True)
-        path.write_bytes(data)
-        sent.append(Received(path, name))
-    return sent
 
 
 def upload(library: Library, tmp_path: Path, files: dict[str, bytes]) -> str:
