@@ -9,7 +9,8 @@ on two cores, most of it reading each question's passages once with the reader m
 Each question's best passages (first stage and reranking, as the product ranks them) and the reader
 model's reading of each are gathered once; every weight point then runs the read stage itself
 (qa.read.read) on them, and scores the short answer of the first passage: its F1 and EM against the
-expected answers, Answer@1, and whether its article is the relevant one. The weights move one at a
+expected answers, Answer@1, and whether its article is the relevant one; the rule reader chooses every
+span of a kind (READ below), since its weights are what it answers with alone. The weights move one at a
 time over a few values, twice round (coordinate ascent on the tuning half's F1); last, the weights
 before and after, on both halves, side by side.
 """
@@ -32,6 +33,10 @@ from qa.read import focus_rows, read  # noqa: E402
 from qa.reader_model import default_reader_model  # noqa: E402
 from qa.retrieval import Retriever  # noqa: E402
 from qa.rule_reader import ReaderWeights  # noqa: E402
+
+# The rule reader alone chooses the spans (as it does for questions in languages the model was not fitted
+# on); the model still gives open questions' words.
+READ = ReadWeights(picks_typed=())
 
 STEPS = {
     "window": [0.25, 0.5, 1.0],
@@ -73,7 +78,7 @@ def gather(retriever: Retriever, cases, model, cache: CachedReader):
 def measure(gathered, rules: ReaderWeights, cache: CachedReader) -> dict[str, float]:
     totals = {"F1": 0.0, "EM": 0.0, "Answer@1": 0.0, "Hit@1": 0.0}
     for case, asked, head, focus in gathered:
-        best = read(cache, asked, head, ReadWeights(), None, case.question, focus, read_all=False, rules=rules)[0]
+        best = read(cache, asked, head, READ, None, case.question, focus, read_all=False, rules=rules)[0]
         passage = best.passage
         start, end = (best.span.start, best.span.end) if best.span else passage.sentences[best.best_sentence]
         shown = passage.text[start:end]
