@@ -2,8 +2,9 @@
 
 Two readers, each where it is measured to do best (docs/quality.md):
 - the reader model (:mod:`qa.reader_model`) reads the question with each passage in one batch: its
-  "answers" logit is weighed in beside every passage's score, and for an open question (what, why, how)
-  its words in a passage are that passage's short answer;
+  "answers" logit is weighed in beside every passage's score, for an open question (what, why, how)
+  its words in a passage are that passage's short answer, and for a French question of a kind it chooses
+  among the rule reader's spans of that kind (``ReadWeights.picks_typed``);
 - the rule reader (:mod:`qa.rule_reader`) looks, for a question of a given kind (a person, a date, a
   number, an email…), for a span of that kind in a sentence that matches the question, using what a press
   release is made of (the contact block answers contact questions; an email belongs to the person named
@@ -43,7 +44,8 @@ def read(
     sentence is the answer). ``searched``: what the model reads as the question (a follow-up with the
     question before it; by default the question); ``focus``: which of the question's word pieces name what
     a "how many" question counts. The model reads every passage of the head when ``read_all`` (its score
-    then weighs in, or the judge needs it); otherwise only the best one, for an open question's words.
+    then weighs in, or the judge needs it); otherwise only the best one, for the words of the questions it
+    reads for (``weights.model_reads``).
     Without a model (a broken install, the model-free test backend) the rule reader alone reads, with the
     weights ``rules``."""
     found = read_by_rule(question, head, referent, focus, rules)
