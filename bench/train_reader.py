@@ -38,6 +38,7 @@ import torch
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from bench.english_gloss import english_gloss  # noqa: E402
 from qa.embed import DEFAULT_MODEL, model_folder  # noqa: E402
 from qa.evaluation import f1, normalise  # noqa: E402
 from qa.reader_model import MAX_ANSWER_PIECES, PASSAGE_PROMPT, QUESTION_PROMPT, WEIGHTS  # noqa: E402
@@ -47,6 +48,7 @@ RANK, ALPHA = 16, 32.0
 SEED = 0
 SPAN_WEIGHT, ANSWERS_WEIGHT = 1.0, 1.0
 ADVERSARIAL = 0.5  # share of questions that also give an adversarial one
+ENGLISH = 0.3  # share of questions asked in an English gloss instead (bench/english_gloss.py)
 
 
 # ---------------------------------------------------------------- the model
@@ -254,14 +256,25 @@ def examples(tokenizer, questions, passages, ranked, names, rng: random.Random) 
     for pid, (title, _) in passages.items():
         by_title.setdefault(title, []).append(pid)
     out: list[tuple] = []
-    counts = {"answering": 0, "other windows": 0, "dense negatives": 0, "article negatives": 0, "adversarial": 0}
+    counts = {
+        "answering": 0,
+        "other windows": 0,
+        "dense negatives": 0,
+        "article negatives": 0,
+        "adversarial": 0,
+        "in English": 0,
+    }
 
     def negative(question: str, text: str, kind: str) -> None:
         for ids, _, _ in windows(tokenizer, question, text):
             out.append((ids, 0, 0, 0.0))
             counts[kind] += 1
 
+    in_english = random.Random(SEED + 7)  # its own stream: the other draws stay as they were without it
     for q in questions:
+        if in_english.random() < ENGLISH:
+            q = q | {"question": english_gloss(q["question"])}
+            counts["in English"] += 1
         title, text = passages[q["passage"]]
         place = answer_place(q, text)
         if place is None:
@@ -340,10 +353,13 @@ def check(model: ReaderNet, tokenizer, questions, passages, ranked, names) -> st
     model.eval()
     rng = random.Random(SEED + 1)
     scores, exact, ordered, kept, refused = [], [], [], [], []
+    glossed = []
     for q in questions:
         text = passages[q["passage"]][1]
         answer, relevant = read(model, tokenizer, q["question"], text)
         scores.append(max(f1(answer, a) for a in q["answers"]))
+        answer = read(model, tokenizer, english_gloss(q["question"]), text)[0]
+        glossed.append(max(f1(answer, a) for a in q["answers"]))
         exact.append(float(any(normalise(answer) == normalise(a) for a in q["answers"])))
         kept.append(relevant > 0)
         dense = [p for p in ranked[q["id"]] if p != q["passage"] and not _answers_in(q, passages[p][1])]
@@ -354,7 +370,8 @@ def check(model: ReaderNet, tokenizer, questions, passages, ranked, names) -> st
             refused.append(read(model, tokenizer, swapped, text)[1] <= 0)
     model.train()
     return (
-        f"F1 {np.mean(scores):.3f} EM {np.mean(exact):.3f} (relevant passage given); "
+        f"F1 {np.mean(scores):.3f} EM {np.mean(exact):.3f} (relevant passage given), "
+        f"F1 asked in an English gloss {np.mean(glossed):.3f}; "
         f"relevant above the dense negative {np.mean(ordered):.3f}; "
         f"answers > 0: relevant {np.mean(kept):.3f}, adversarial {1 - np.mean(refused):.3f} (n={len(refused)})"
     )
