@@ -355,6 +355,8 @@ def open_or_build(args: argparse.Namespace) -> Retriever:
 
 
 def run_ask(args: argparse.Namespace) -> int:
+    if args.question != "-":
+        Retriever.start_loading_for(args.question, args.backend)
     retriever = open_or_build(args)
     if args.question != "-":
         answer = retriever.answer(args.question, k=args.k, since=args.since, until=args.until)

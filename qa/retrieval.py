@@ -25,11 +25,11 @@ from .embed import DEFAULT_BACKEND, DEFAULT_MODEL, Embedder, ModelError, Pieces,
 from .indexer import index_settings
 from .ingest.dates import DateRange
 from .judge import Judging, Verdict, article_pieces, judge, missing_names
-from .limits import check_k, check_question
+from .limits import MAX_QUESTION_CHARS, check_k, check_question
 from .question import OWNED, Question, analyse
 from .ranking import Ranking, stage_order
 from .read import focus_rows, read
-from .reader_model import ReaderModel, default_reader_model
+from .reader_model import ReaderModel, default_reader_model, load_in_background
 from .recency import judged_answering, newer_first
 from .rerank import rerank
 from .search import Scored, first_stage
@@ -125,6 +125,17 @@ class Retriever:
                 f"{chunking.as_dict()}; run `qa index` to rebuild it"
             )
         return cls(store, embedder, corpus_dir, reader_model=None if backend == "hash" else default_reader_model)
+
+    @staticmethod
+    def start_loading_for(question: str, backend: str = DEFAULT_BACKEND, ranking: Ranking | None = None) -> None:
+        """Start loading the default reader model now if ``question`` will need it, so that it loads while
+        the index and the embedding model do (two cores): a one-off ``qa ask`` waits for the slower of
+        the two, not for both."""
+        read = (ranking or Ranking()).read
+        if backend == "hash" or read is None or len(question) > MAX_QUESTION_CHARS:  # the answer refuses it
+            return
+        if read.model_reads(analyse(question)):
+            load_in_background(default_reader_model)
 
     def refresh(self) -> bool:
         """Switch to a newer version if ``qa index`` wrote one. Cheap: one small read."""

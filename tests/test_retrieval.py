@@ -185,3 +185,20 @@ def test_opening_a_missing_index_says_to_build_it(tmp_path, tiny_corpus):
     with pytest.raises(IndexMissing, match="qa index"):
         Retriever.open(tmp_path / "nothing-yet", tiny_corpus, backend="hash")
     assert not (tmp_path / "nothing-yet").exists() or not any((tmp_path / "nothing-yet").iterdir())
+
+
+@pytest.mark.parametrize(
+    ("question", "backend", "loads"),
+    [
+        ("Quel est le thème de la réunion du Caire ?", "onnx", True),  # open: the model reads it
+        ("Qui dirige l'OIM en Mongolie ?", "onnx", True),  # a French question of a kind: the model picks
+        ("Who is the press contact?", "onnx", False),  # a contact: the rule reader's
+        ("Quel est le thème de la réunion du Caire ?", "hash", False),  # the test backend goes without models
+        ("x" * (MAX_QUESTION_CHARS + 1), "onnx", False),  # refused before anything is read
+    ],
+)
+def test_a_one_off_question_starts_loading_the_reader_only_when_it_will_read(monkeypatch, question, backend, loads):
+    started = []
+    monkeypatch.setattr("qa.retrieval.load_in_background", started.append)
+    Retriever.start_loading_for(question, backend)
+    assert bool(started) is loads
