@@ -28,6 +28,7 @@ from .word import docx_document, extract_docx
 
 log = logging.getLogger(__name__)
 
+DEFAULT_CORPUS_DIR = Path("corpus")  # the corpus folder when none is given
 TEXT_SUFFIXES = (".txt", ".md")
 HTML_SUFFIXES = (".html", ".htm")
 SUFFIXES = (*TEXT_SUFFIXES, *HTML_SUFFIXES, ".pdf", ".docx", *IMAGE_SUFFIXES, *COLLECTION_SUFFIXES)
@@ -90,7 +91,7 @@ def load_corpus(
     def read(rel: str, real: Path) -> None:
         try:
             if is_collection(rel):
-                records = read_collection(real, rel, max_file_bytes, _known_records(known or {}, rel))
+                records = read_collection(real, rel, max_file_bytes, _known_records(held.get(rel, {}), rel))
                 found[rel] = records.documents
                 unchanged.update(records.unchanged)
                 skipped.extend(records.bad)  # logged by read_collection
@@ -153,8 +154,13 @@ def _why_unread(exc: Unusable | OSError) -> str:
 def _articles_by_file(known: Mapping[str, str]) -> dict[str, dict[str, str]]:
     """The known articles (doc_id → content hash) of each file."""
     held: dict[str, dict[str, str]] = {}
+    prefix, articles = "", {}  # "<collection>#" of the last id split, and its collection's articles
     for doc_id, digest in known.items():
-        held.setdefault(split_doc_id(doc_id)[0], {})[doc_id] = digest
+        if not prefix or not doc_id.startswith(prefix):  # a collection's records follow one another: split once
+            rel = split_doc_id(doc_id)[0]
+            articles = held.setdefault(rel, {})
+            prefix = f"{rel}#" if is_collection(rel) and "#" not in rel else ""
+        articles[doc_id] = digest
     return held
 
 
@@ -163,10 +169,10 @@ def _is_text(rel: str) -> bool:
     return not is_collection(rel) and Path(rel).suffix.lower() not in _READERS
 
 
-def _known_records(known: Mapping[str, str], rel: str) -> dict[str, str]:
-    """Content hash → record id of the known records of the collection ``rel``."""
-    prefix = f"{rel}#"
-    return {digest: doc_id[len(prefix) :] for doc_id, digest in known.items() if doc_id.startswith(prefix)}
+def _known_records(held: Mapping[str, str], rel: str) -> dict[str, str]:
+    """Content hash → record id of the known records of the collection ``rel`` (``held``: its articles)."""
+    start = len(rel) + 1  # "<rel>#"
+    return {digest: doc_id[start:] for doc_id, digest in held.items()}
 
 
 def path_in_corpus(corpus_dir: Path, doc_id: str) -> Path:
