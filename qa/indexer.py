@@ -161,7 +161,7 @@ def _run(
     embedder = load()
     report = UpdateReport()
     with store.writer(index_settings(embedder, chunking), rebuild=full, wait_seconds=wait_seconds) as writer:
-        known = {d: entry.content_hash for d, entry in writer.base.documents.items()} if writer.base else {}
+        known = writer.base.content_hashes() if writer.base else {}
         where: StampsFile | None = stamps_file(store.location) if stamps_file else None
         stamps = where.load(known) if where and writer.base is not None else CorpusStamps({})
         corpus = read(known, stamps.unchanged)  # read only once it is our turn to write

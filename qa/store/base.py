@@ -17,15 +17,16 @@ Two sides:
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from contextlib import AbstractContextManager
 from dataclasses import asdict, dataclass, field
-from typing import NamedTuple, Protocol
+from typing import Protocol
 
 import numpy as np
 
 from ..chunking import Passage
 from ..embed import Pieces, family_of
+from .documents import Columns, DocumentEntry, DocumentTable, columns_of, content_hashes, passage_counts
 
 FORMAT_VERSION = 5  # 5: word pieces in the format the settings name (qa.store.piece_formats), 4: vectors per segment
 READABLE_FORMATS = (3, 4, 5)
@@ -105,46 +106,35 @@ class IndexSettings:
         return None
 
 
-class DocumentEntry(NamedTuple):
-    """One article in a manifest (a tuple: 10^5 of them are made each time an index is opened)."""
-
-    content_hash: str
-    title: str
-    passage_ids: tuple[str, ...]
-    date: str | None = None  # the article's date, ISO YYYY-MM-DD (qa.ingest.dates); None when it gives none
-
-
 @dataclass
 class Manifest:
     """What an index version holds: its settings and, for each article, its passages."""
 
     settings: IndexSettings
-    documents: dict[str, DocumentEntry] = field(default_factory=dict)
+    # a DocumentTable when read from JSON: its entries are made when asked for (qa.store.documents)
+    documents: Mapping[str, DocumentEntry] = field(default_factory=dict)
     created: float = 0.0
     extra: dict = field(default_factory=dict)  # store-specific bookkeeping (files, checksums, …)
 
     @property
     def passage_count(self) -> int:
-        return sum(len(e.passage_ids) for e in self.documents.values())
+        return sum(count for _, count in passage_counts(self.documents))
 
     def date_of(self, doc_id: str) -> str | None:
         """The date of an article of this version (None: it has none, or is not here)."""
         entry = self.documents.get(doc_id)
         return entry.date if entry is not None else None
 
+    def content_hashes(self) -> dict[str, str]:
+        """doc_id → content hash of every article (what an update compares the corpus with)."""
+        return content_hashes(self.documents)
+
     def to_json(self) -> str:
         """The manifest as JSON, articles in columns (at 10^5 articles, a column of strings
         reads several times faster than an object per article)."""
-        entries = self.documents.values()
         data = {
             "settings": asdict(self.settings),
-            "documents": {
-                "ids": list(self.documents),
-                "hashes": [e.content_hash for e in entries],
-                "titles": [e.title for e in entries],
-                "passages": [" ".join(e.passage_ids) for e in entries],
-                "dates": [e.date for e in entries],
-            },
+            "documents": columns_of(self.documents).as_dict(),
             "created": self.created,
             "extra": self.extra,
         }
@@ -155,15 +145,16 @@ class Manifest:
         """Raises ValueError, KeyError or TypeError on anything that is not a manifest."""
         data = json.loads(text)
         columns = data["documents"]
+        documents: Mapping[str, DocumentEntry]
         if "ids" in columns:
             names = ("ids", "hashes", "titles", "passages")
-            if not all(type(x) is str for name in names for x in columns[name]):
+            if not all(set(map(type, columns[name])) <= {str} for name in names):
                 raise TypeError("the manifest's document columns hold something other than strings")
             dates = columns.get("dates", [None] * len(columns["ids"]))  # none before dates were kept
-            if not all(x is None or type(x) is str for x in dates):
+            if not set(map(type, dates)) <= {str, type(None)}:
                 raise TypeError("the manifest's dates hold something other than strings")
-            rows = zip(*(columns[name] for name in names), dates, strict=True)
-            documents = {d: DocumentEntry(h, t, tuple(p.split()), day) for d, h, t, p, day in rows}
+            ids, hashes, titles, passages = (columns[name] for name in names)
+            documents = DocumentTable(Columns(ids, hashes, titles, passages, dates))
         else:  # written before the columns: {doc_id: [hash, title, [passage ids]]}
             documents = {d: DocumentEntry(str(h), str(t), tuple(map(str, p))) for d, (h, t, p) in columns.items()}
         return cls(

@@ -51,6 +51,7 @@ from .base import (
     Repair,
     StoreUnavailable,
 )
+from .documents import DocumentTable, passage_counts
 from .folder import GENERATION_NAME, POINTER, SEGMENTS, made_here, make_folder, remove_if_made_here
 from .generations import (
     MANIFEST,
@@ -89,7 +90,7 @@ class FilesWriter:
         else:
             self._base_version = pointer.generation if pointer else None
         self.base, self.rebuilt_because = self._usable_base(rebuild, pointer.checksum if pointer else None)
-        self._documents: dict[str, DocumentEntry] = dict(self.base.documents) if self.base else {}
+        self._documents = DocumentTable.of(self.base.documents if self.base else {})  # a copy, changed by the run
         self._placement: dict[str, tuple[str, int]] = placement(self.base) if self.base else {}
         self._segments: dict[str, dict[str, str]] = dict(self.base.extra["segments"]) if self.base else {}
         self._groups: list[Group] = groups_of(self.base.extra) if self.base else []
@@ -167,7 +168,7 @@ class FilesWriter:
             del self._documents[doc_id], self._placement[doc_id]
         self._segments = {s: c for s, c in self._segments.items() if s not in damaged}
         self._recount = True
-        self.base = Manifest(self.base.settings, dict(self._documents), self.base.created, self.base.extra)
+        self.base = Manifest(self.base.settings, self._documents.copy(), self.base.created, self.base.extra)
         reason = "; ".join(damaged.values())
         log.warning("%s: embedding its %d articles again", reason, len(lost))
         return Repair(lost, reason)
@@ -253,12 +254,13 @@ class FilesWriter:
         """Finish this run's segment (with an IVF index over the flat segments when they reach the
         threshold with it) and move it into place."""
         checksums = builder.finish()
-        live = self._live_rows()
         grouped = {name for group in self._groups for name in group.segments}
-        flat = sorted(name for name in live if name not in grouped and name != self._segment_name)  # oldest first
-        mine = live.get(self._segment_name, np.zeros(0, dtype=np.int64))
-        if needs_group({**{name: len(live[name]) for name in flat}, self._segment_name: len(mine)}):
-            members = [(name, self.folder / SEGMENTS / name, live[name]) for name in flat]
+        live = self._live_counts(grouped)  # the rows themselves only when a group is built
+        flat = sorted(name for name in live if name != self._segment_name)  # oldest first
+        if needs_group(live):
+            rows = self._live_rows(set(live))
+            mine = rows.get(self._segment_name, np.zeros(0, dtype=np.int64))
+            members = [(name, self.folder / SEGMENTS / name, rows[name]) for name in flat]
             group = build_group(builder.folder, [*members, (self._segment_name, builder.folder, mine)])
             self._groups.append(group)
             checksums[IVF_FILE] = sha256(builder.folder / IVF_FILE)
@@ -269,11 +271,24 @@ class FilesWriter:
         self._placed.append(sealed)
         self._stamps[self._segment_name] = stamps(sealed, checksums)
 
-    def _live_rows(self) -> dict[str, np.ndarray]:
-        """The rows of each segment that the articles now held use."""
+    def _live_counts(self, grouped: set[str]) -> dict[str, int]:
+        """How many rows of each segment not in ``grouped`` the articles now held use (this run's
+        segment too, even without any)."""
+        counts = {self._segment_name: 0}
+        placement = self._placement
+        for doc_id, passages in passage_counts(self._documents):
+            segment = placement[doc_id][0]
+            if segment not in grouped:
+                counts[segment] = counts.get(segment, 0) + passages
+        return counts
+
+    def _live_rows(self, segments: set[str]) -> dict[str, np.ndarray]:
+        """The rows of each of ``segments`` that the articles now held use."""
         rows: dict[str, list[int]] = {}
-        for doc_id, (segment, first) in self._placement.items():
-            rows.setdefault(segment, []).extend(range(first, first + len(self._documents[doc_id].passage_ids)))
+        for doc_id, passages in passage_counts(self._documents):
+            segment, first = self._placement[doc_id]
+            if segment in segments:
+                rows.setdefault(segment, []).extend(range(first, first + passages))
         return {segment: np.array(r, dtype=np.int64) for segment, r in rows.items()}
 
     def _keep_used_segments(self) -> None:
@@ -302,13 +317,10 @@ class FilesWriter:
 
     def _kept_piece_df(self) -> np.ndarray:
         """Piece counts of the passages kept from the base, counted again from their segments."""
-        rows: dict[str, list[int]] = {}
-        for doc_id, (segment, first) in self._placement.items():
-            if segment != self._segment_name:
-                rows.setdefault(segment, []).extend(range(first, first + len(self._documents[doc_id].passage_ids)))
+        rows = self._live_rows(set(self._segments) - {self._segment_name})
         df = np.zeros(0, dtype=np.int32)
         for segment, segment_rows in rows.items():
-            for ids in segment_piece_ids(self.folder / SEGMENTS / segment, segment_rows):
+            for ids in segment_piece_ids(self.folder / SEGMENTS / segment, segment_rows.tolist()):
                 df = counted(df, ids)
         return df
 
