@@ -8,13 +8,14 @@ import logging
 import sys
 import textwrap
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from . import limits, offline  # noqa: F401  (offline: the libraries' calls home off before any of them loads)
 from .answer import Answer, Citation, Hit, ShortAnswer
 from .cluster import ClusterError
 from .embed import BACKENDS, DEFAULT_BACKEND, DEFAULT_DEVICE, DEFAULT_MODEL, DEVICES, ModelError
 from .indexer import EmbeddingRunner, update_index
-from .ingest import CorpusError, is_article_name
+from .ingest import DEFAULT_CORPUS_DIR, CorpusError, is_article_name
 from .ingest.dates import parse_day
 from .ingest.lines import bounded_lines
 from .limits import (
@@ -28,8 +29,10 @@ from .limits import (
     megabytes_to_bytes,
 )
 from .ranking import RANKING_STAGES
-from .retrieval import DEFAULT_CORPUS_DIR, Retriever
 from .store import DEFAULT_STORE, IndexBusy, IndexUnusable, StoreUnavailable, open_store, public_location
+
+if TYPE_CHECKING:
+    from .retrieval import Retriever  # imported when a question is asked: `qa index` needs none of it
 
 USER_ERRORS = (ValueError, CorpusError, IndexUnusable, IndexBusy, ModelError, StoreUnavailable, ClusterError)
 
@@ -195,6 +198,8 @@ def run_eval(args: argparse.Namespace) -> int:
         )
         indexed = index_documents(documents, store, args.model, args.backend, show_progress=True, device=args.device)
         print(indexed.summary(), file=sys.stderr)
+        from .retrieval import Retriever
+
         retriever = Retriever.open(store, args.data, args.model, args.backend)
     else:
         cases = load_questions(args.data)
@@ -349,12 +354,16 @@ def _runner(args: argparse.Namespace) -> EmbeddingRunner | None:
 
 def open_or_build(args: argparse.Namespace) -> Retriever:
     """The retriever over ``args.store``; the index is built from ``args.corpus`` first when there is none."""
+    from .retrieval import Retriever
+
     if open_store(args.store).read_manifest() is None:
         update_index(args.corpus, args.store, args.model, args.backend, show_progress=True, device=args.device)
     return Retriever.open(args.store, args.corpus, args.model, args.backend)
 
 
 def run_ask(args: argparse.Namespace) -> int:
+    from .retrieval import Retriever
+
     if args.question != "-":
         Retriever.start_loading_for(args.question, args.backend)
     retriever = open_or_build(args)

@@ -23,6 +23,7 @@ from .chunking import ChunkSettings
 from .cite import cite, cite_short_answer
 from .embed import DEFAULT_BACKEND, DEFAULT_MODEL, Embedder, ModelError, Pieces, get_embedder
 from .indexer import index_settings
+from .ingest import DEFAULT_CORPUS_DIR
 from .ingest.dates import DateRange
 from .judge import Judging, Verdict, article_pieces, judge, missing_names
 from .limits import MAX_QUESTION_CHARS, check_k, check_question
@@ -47,7 +48,6 @@ from .store import (
 
 log = logging.getLogger(__name__)
 
-DEFAULT_CORPUS_DIR = Path("corpus")
 NAMED_DEPTH = 5  # the best passages among which those holding the question's names are put first
 
 

@@ -16,9 +16,18 @@ text" mean per format), so passages are cited by character span and line range.
 
 from .boilerplate import BoilerplateReport
 from .document import PARAGRAPH_BREAK, CorpusError, Document
-from .folder import SUFFIXES, Corpus, is_article_name, load_corpus, path_in_corpus, read_document_text
+from .folder import (
+    DEFAULT_CORPUS_DIR,
+    SUFFIXES,
+    Corpus,
+    is_article_name,
+    load_corpus,
+    path_in_corpus,
+    read_document_text,
+)
 
 __all__ = [
+    "DEFAULT_CORPUS_DIR",
     "PARAGRAPH_BREAK",
     "SUFFIXES",
     "BoilerplateReport",
