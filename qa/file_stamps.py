@@ -37,6 +37,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from .embed import default_cache_dir
+from .ingest.line_map import LineMap
 
 log = logging.getLogger(__name__)
 
@@ -66,6 +67,7 @@ class CorpusStamps:
     known: dict[str, FileStamp]  # file (relative to the corpus) → its stamp when the index read it
     boilerplate: str = ""  # what the last reading of the .txt/.md files removed (UpdateReport.boilerplate)
     taken: dict[str, FileStamp] = field(default_factory=dict)  # this run's stamps, taken before reading
+    line_maps: dict[str, LineMap] = field(default_factory=dict)  # collection → where its records lay then
     hashed: int = 0  # files whose bytes this run hashed
 
     def unchanged(self, rel: str, path: Path) -> bool:
@@ -108,13 +110,20 @@ class StampsFile:
             if held != [self.corpus, self.store, self.max_file_bytes, articles_digest(articles)]:
                 return CorpusStamps({})
             known = {rel: FileStamp(*values) for rel, values in data["files"].items()}
-            return CorpusStamps(known, str(data["boilerplate"]))
+            maps = {rel: LineMap.from_json(blocks) for rel, blocks in data.get("line_maps", {}).items() if rel in known}
+            return CorpusStamps(known, str(data["boilerplate"]), line_maps=maps)
         except (OSError, ValueError, KeyError, TypeError):
             return CorpusStamps({})
 
-    def save(self, articles: Mapping[str, str], stamps: Mapping[str, FileStamp], boilerplate: str) -> None:
-        """Keep ``stamps`` for the next run, the index holding ``articles``; a cache: failing to write it
-        costs the next run a full read, nothing else."""
+    def save(
+        self,
+        articles: Mapping[str, str],
+        stamps: Mapping[str, FileStamp],
+        boilerplate: str,
+        line_maps: Mapping[str, LineMap] | None = None,
+    ) -> None:
+        """Keep ``stamps`` (and the ``line_maps`` of their collections) for the next run, the index holding
+        ``articles``; a cache: failing to write it costs the next run a full read, nothing else."""
         data = {
             "corpus": self.corpus,
             "store": self.store,
@@ -122,6 +131,7 @@ class StampsFile:
             "articles": articles_digest(articles),
             "boilerplate": boilerplate,
             "files": {rel: [s.size, s.mtime_ns, s.ctime_ns, s.sha256, s.settled] for rel, s in sorted(stamps.items())},
+            "line_maps": {rel: m.as_json() for rel, m in sorted((line_maps or {}).items()) if rel in stamps},
         }
         path = self.path
         tmp = path.with_name(f".{path.name}.{uuid.uuid4().hex[:6]}.tmp")

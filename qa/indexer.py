@@ -20,7 +20,7 @@ from .chunking import ChunkSettings, Passage, chunk_document
 from .embed import DEFAULT_BACKEND, DEFAULT_DEVICE, DEFAULT_MODEL, Embedder, Pieces, family_of, get_embedder
 from .file_stamps import CorpusStamps, StampsFile
 from .ingest import Corpus, CorpusError, Document, load_corpus
-from .ingest.folder import UnchangedFile
+from .ingest.line_map import LineMap
 from .store import EncodedPassage, IndexSettings, Store, open_store
 
 log = logging.getLogger(__name__)
@@ -147,8 +147,8 @@ def index_documents(
     )
 
 
-def _read_corpus(corpus_dir: Path, max_file_bytes: int, known: dict[str, str], unchanged: UnchangedFile) -> Corpus:
-    corpus = load_corpus(corpus_dir, max_file_bytes, known, unchanged)
+def _read_corpus(corpus_dir: Path, max_file_bytes: int, known: dict[str, str], stamps: CorpusStamps) -> Corpus:
+    corpus = load_corpus(corpus_dir, max_file_bytes, known, stamps.unchanged, stamps.line_maps)
     if not corpus.documents and not corpus.unchanged:
         raise CorpusError(f"no readable article in {corpus_dir}")
     return corpus
@@ -164,9 +164,11 @@ def _run(
         known = writer.base.content_hashes() if writer.base else {}
         where: StampsFile | None = stamps_file(store.location) if stamps_file else None
         stamps = where.load(known) if where and writer.base is not None else CorpusStamps({})
-        corpus = read(known, stamps.unchanged)  # read only once it is our turn to write
+        corpus = read(known, stamps)  # read only once it is our turn to write
         unread: dict[str, str] = {}  # recognised by their hash without being read: unchanged
+        line_maps = {}
         if isinstance(corpus, Corpus):
+            line_maps = corpus.line_maps
             report.skipped = list(corpus.skipped)
             report.boilerplate = corpus.boilerplate.summary() if corpus.boilerplate is not None else stamps.boilerplate
             documents, unread = corpus.documents, corpus.unchanged
@@ -183,7 +185,7 @@ def _run(
         report.removed = sorted(set(known) - set(current))
         report.unchanged = len(current) - len(report.added) - len(report.changed) - len(report.repaired)
         if writer.base is not None and not report.touched:
-            _remember(where, stamps, report, current)
+            _remember(where, stamps, report, current, line_maps)
             return report
 
         writer.remove(report.removed)
@@ -207,18 +209,24 @@ def _run(
                     progress(report, done, total)
         report.passages_embedded = total
         report.version = writer.commit()
-    _remember(where, stamps, report, current)
+    _remember(where, stamps, report, current, line_maps)
     return report
 
 
-def _remember(where: StampsFile | None, stamps: CorpusStamps, report: UpdateReport, held: dict[str, str]) -> None:
-    """Keep the stamps of the files read or kept unread, but for those skipped (read again, to say why);
-    ``held``: the articles the index holds now."""
+def _remember(
+    where: StampsFile | None,
+    stamps: CorpusStamps,
+    report: UpdateReport,
+    held: dict[str, str],
+    line_maps: dict[str, LineMap],
+) -> None:
+    """Keep the stamps of the files read or kept unread, but for those skipped (read again, to say why),
+    with the maps of their collections; ``held``: the articles the index holds now."""
     if where is None:
         return
     skipped = {name for name, _ in report.skipped}
     skipped |= {name.rpartition(" line ")[0] for name in skipped if name.rpartition(" line ")[2].isdigit()}
-    where.save(held, {rel: s for rel, s in stamps.taken.items() if rel not in skipped}, report.boilerplate)
+    where.save(held, {rel: s for rel, s in stamps.taken.items() if rel not in skipped}, report.boilerplate, line_maps)
 
 
 def _batches(chunked: list[tuple[Document, list[Passage]]]):

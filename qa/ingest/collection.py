@@ -29,15 +29,17 @@ import gzip
 import hashlib
 import json
 import logging
+import os
 import re
 import zlib
 from collections.abc import Iterator, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import IO, cast
 
 from .dates import article_date
 from .document import Document, Unusable, identity_offsets
+from .line_map import LineMap, Region, blocks_of, compare
 from .lines import line_parts
 from .text import clean_line, clean_lines, clean_title
 
@@ -68,48 +70,117 @@ class CollectionRecords:
     documents: list[Document] = field(default_factory=list)  # records read and cleaned
     unchanged: dict[str, str] = field(default_factory=dict)  # doc_id → hash of records known by their hash
     bad: list[tuple[str, str]] = field(default_factory=list)  # ("<rel> line N", why)
+    line_map: LineMap | None = None  # where its records lie (a plain file without bad lines): see .line_map
+    lines_read: int = 0  # lines read, parsed or recognised by their hash (the others: by their block's)
 
 
 def read_collection(
-    path: Path, rel: str, max_record_bytes: int, known: Mapping[str, str] | None = None
+    path: Path,
+    rel: str,
+    max_record_bytes: int,
+    known: Mapping[str, str] | None = None,
+    held: Mapping[str, str] | None = None,
+    line_map: LineMap | None = None,
 ) -> CollectionRecords:
     """The records of the collection at ``path`` (``rel``: its name in the corpus).
 
     ``known`` maps content hashes to record ids for records an index already
     holds: a line with one of those hashes is not parsed, only listed in
     ``unchanged`` (an id seen twice is still refused, wherever it is).
+    ``line_map``, the map the run that last read the file made of it, with
+    ``held`` (doc_id → content hash of the records of this file the index
+    holds), lets only the part of the file that changed be read (qa.ingest.line_map).
     """
     known = known or {}
-    found = CollectionRecords()
-    first_line: dict[str, int] = {}
-    try:
-        for number, record, length in _records(path, max_record_bytes):
-            try:
-                if length > max_record_bytes:
-                    size, limit = length / 2**20, max_record_bytes / 2**20
-                    raise Unusable(f"record of {size:.1f} MB, over the {limit:g} MB limit (--max-file-mb)")
-                digest = record_hash(record)
-                known_id = known.get(digest)
-                parsed = _parse(record) if known_id is None else None
-                record_id = parsed[0] if parsed else str(known_id)
-                if record_id in first_line:
-                    raise Unusable(f"duplicate id {record_id!r} (first at line {first_line[record_id]})")
-                first_line[record_id] = number
-                if parsed is None:
-                    found.unchanged[f"{rel}#{record_id}"] = digest
-                else:
-                    record_id, title, text, date = parsed
-                    found.documents.append(record_document(rel, record_id, title, text, number, digest, date))
-            except Unusable as exc:
-                found.bad.append((f"{rel} line {number}", str(exc)))
-    except (OSError, EOFError, zlib.error) as exc:  # a truncated or damaged gzip file: keep what was read
-        read = len(found.documents) + len(found.unchanged) + len(found.bad)
-        found.bad.append((rel, f"cannot read past record {read} ({exc})"))
+    found: CollectionRecords | None = None
+    if line_map is not None and held is not None and not _gzipped(path):
+        try:
+            found = _read_changes(path, rel, max_record_bytes, known, held, line_map)
+        except OSError:
+            found = None  # read whole below, which says why
+    if found is None:
+        found = CollectionRecords()
+        record_lines: dict[int, str] = {}
+        try:
+            with _open(path) as f:
+                _read_lines(_lines(f, path, max_record_bytes), rel, max_record_bytes, known, found, record_lines)
+                if not found.bad and not _gzipped(path):
+                    found.line_map = LineMap(tuple(blocks_of(f, 0, f.seek(0, os.SEEK_END), 1, record_lines)))
+        except (OSError, EOFError, zlib.error) as exc:  # a truncated or damaged gzip file: keep what was read
+            read = len(found.documents) + len(found.unchanged) + len(found.bad)
+            found.bad.append((rel, f"cannot read past record {read} ({exc})"))
+            found.line_map = None
     for where, why in found.bad[:_LOGGED_PER_FILE]:
         log.warning("skipping %s: %s", where, why)
     if len(found.bad) > _LOGGED_PER_FILE:
         log.warning("skipping %d more bad lines of %s", len(found.bad) - _LOGGED_PER_FILE, rel)
     return found
+
+
+def _read_changes(
+    path: Path, rel: str, max_record_bytes: int, known: Mapping[str, str], held: Mapping[str, str], line_map: LineMap
+) -> CollectionRecords | None:
+    """The records of a plain collection read only between the blocks of ``line_map`` it still holds;
+    None when the map cannot say (it names a record the index does not hold, or a record read has the
+    id of one kept: the file is then read whole, as without a map)."""
+    found = CollectionRecords()
+    with open(path, "rb") as f:
+        size = f.seek(0, os.SEEK_END)
+        same = compare(f, size, line_map)
+        blocks = line_map.blocks
+        head, tail = blocks[: same.head], blocks[len(blocks) - same.tail :]
+        for block in head + tail:
+            for record_id in block.records:
+                doc_id = f"{rel}#{record_id}"
+                digest = held.get(doc_id)
+                if digest is None:
+                    return None
+                found.unchanged[doc_id] = digest
+        kept = set(found.unchanged)
+        record_lines: dict[int, str] = {}
+        lines = _block_lines(Region(f, same.start, same.end), max_record_bytes, same.first_line)
+        _read_lines(lines, rel, max_record_bytes, known, found, record_lines)
+        if any(f"{rel}#{record_id}" in kept for record_id in record_lines.values()):
+            return None
+        if not found.bad:
+            shift = size - line_map.size
+            moved = tuple(replace(block, start=block.start + shift) for block in tail)
+            read = blocks_of(f, same.start, same.end, same.first_line, record_lines)
+            found.line_map = LineMap((*head, *read, *moved))
+    return found
+
+
+def _read_lines(
+    lines: Iterator[tuple[int, bytes, int]],
+    rel: str,
+    max_record_bytes: int,
+    known: Mapping[str, str],
+    found: CollectionRecords,
+    record_lines: dict[int, str],
+) -> None:
+    """Read ``lines`` (number, line, length) into ``found``; ``record_lines`` gets the id of each record."""
+    first_line: dict[str, int] = {}
+    for number, record, length in _records(lines, max_record_bytes):
+        found.lines_read += 1
+        try:
+            if length > max_record_bytes:
+                size, limit = length / 2**20, max_record_bytes / 2**20
+                raise Unusable(f"record of {size:.1f} MB, over the {limit:g} MB limit (--max-file-mb)")
+            digest = record_hash(record)
+            known_id = known.get(digest)
+            parsed = _parse(record) if known_id is None else None
+            record_id = parsed[0] if parsed else str(known_id)
+            if record_id in first_line:
+                raise Unusable(f"duplicate id {record_id!r} (first at line {first_line[record_id]})")
+            first_line[record_id] = number
+            record_lines[number] = record_id
+            if parsed is None:
+                found.unchanged[f"{rel}#{record_id}"] = digest
+            else:
+                record_id, title, text, date = parsed
+                found.documents.append(record_document(rel, record_id, title, text, number, digest, date))
+        except Unusable as exc:
+            found.bad.append((f"{rel} line {number}", str(exc)))
 
 
 def record_hash(line: bytes) -> str:
@@ -147,45 +218,51 @@ def record_document(
 def record_text(path: Path, record_id: str, max_record_bytes: int) -> str:
     """The original text (the "text" value) of one record; raises Unusable when not found
     (a record over ``max_record_bytes`` was never indexed: it is not looked into)."""
-    for _number, record, length in _records(path, max_record_bytes):
-        if length > max_record_bytes:
-            continue
-        try:
-            found_id, _title, text, _date = _parse(record)
-        except Unusable:
-            continue
-        if found_id == record_id:
-            return text
+    with _open(path) as f:
+        for _number, record, length in _records(_lines(f, path, max_record_bytes), max_record_bytes):
+            if length > max_record_bytes:
+                continue
+            try:
+                found_id, _title, text, _date = _parse(record)
+            except Unusable:
+                continue
+            if found_id == record_id:
+                return text
     raise Unusable(f"no record {record_id!r} in {path.name}")
 
 
 def _open(path: Path) -> IO[bytes]:
-    if path.name.lower().endswith(".gz"):
+    if _gzipped(path):
         return cast(IO[bytes], gzip.open(path, "rb"))
     return open(path, "rb")
 
 
-def _records(path: Path, max_record_bytes: int) -> Iterator[tuple[int, bytes, int]]:
-    """(line number, line, its length in bytes) of every non-blank line. A line over
-    ``max_record_bytes`` is never held whole (see qa.ingest.lines): its length says it is
-    too long, and the next line is read."""
-    with _open(path) as f:
-        if path.name.lower().endswith(".gz"):  # line by line: a damaged file keeps every line before the damage
-            lines: Iterator[tuple[int, bytes, int]] = ((n, d, k) for n, d, k, _ in line_parts(f, max_record_bytes))
-        else:
-            lines = _block_lines(f, max_record_bytes)
-        for number, data, length in lines:
-            if length > max_record_bytes:
-                yield number, b"", length
-            elif data.strip():
-                yield number, data, length
+def _gzipped(path: Path) -> bool:
+    return path.name.lower().endswith(".gz")
 
 
-def _block_lines(stream: IO[bytes], limit: int) -> Iterator[tuple[int, bytes, int]]:
-    """(number, line without its break, its length without its break) of every line of ``stream``,
+def _lines(f: IO[bytes], path: Path, max_record_bytes: int) -> Iterator[tuple[int, bytes, int]]:
+    """(line number, line, its length in bytes) of every line of the collection ``f`` (at ``path``)."""
+    if _gzipped(path):  # line by line: a damaged file keeps every line before the damage
+        return ((n, d, k) for n, d, k, _ in line_parts(f, max_record_bytes))
+    return _block_lines(f, max_record_bytes)
+
+
+def _records(lines: Iterator[tuple[int, bytes, int]], max_record_bytes: int) -> Iterator[tuple[int, bytes, int]]:
+    """The lines that are not blank; a line over ``max_record_bytes`` is never held whole (see
+    qa.ingest.lines): its length says it is too long, and the next line is read."""
+    for number, data, length in lines:
+        if length > max_record_bytes:
+            yield number, b"", length
+        elif data.strip():
+            yield number, data, length
+
+
+def _block_lines(stream: IO[bytes] | Region, limit: int, first: int = 1) -> Iterator[tuple[int, bytes, int]]:
+    """(number, from ``first`` on; line without its break; its length without its break) of every line of ``stream``,
     read ``READ_BLOCK`` bytes at a time: at 10^5 lines, splitting blocks costs a fraction of reading
     line by line. A line over ``limit`` bytes is given as b"" with its length, never held whole."""
-    number = 0
+    number = first - 1
     head, head_length, head_last = b"", 0, b""  # a line begun in earlier blocks: its start, length, last byte
     while block := stream.read(READ_BLOCK):
         parts = block.split(b"\n")

@@ -22,6 +22,7 @@ from .collection import COLLECTION_SUFFIXES, is_collection, read_collection, rec
 from .document import CorpusError, Document, Unusable
 from .html import extract_html, html_document
 from .image import IMAGE_SUFFIXES, extract_image, image_document
+from .line_map import LineMap
 from .pdf import extract_pdf, pdf_document
 from .text import clean_document, read_text, text_hash
 from .word import docx_document, extract_docx
@@ -43,6 +44,8 @@ class Corpus:
     boilerplate: BoilerplateReport | None  # what was removed as site boilerplate; None: no .txt/.md file read
     # doc_id → content hash of the known articles that were not read, or not cleaned (see load_corpus)
     unchanged: dict[str, str] = field(default_factory=dict)
+    # where the records of each plain collection lie, read now or kept unread (qa.ingest.line_map)
+    line_maps: dict[str, LineMap] = field(default_factory=dict)
 
 
 # Asked about each article file before it is read (its name in the corpus, its real path): True when it is
@@ -60,6 +63,7 @@ def load_corpus(
     max_file_bytes: int | None = None,
     known: Mapping[str, str] | None = None,
     unchanged_file: UnchangedFile | None = None,
+    line_maps: Mapping[str, LineMap] | None = None,
 ) -> Corpus:
     """Read and clean every article of ``corpus_dir``; unusable files are skipped and listed.
 
@@ -72,6 +76,8 @@ def load_corpus(
     lets files go unread: those it says are unchanged keep their known
     articles. Not .txt/.md files while one of them was added, changed or
     removed: boilerplate is learned from them all, so all are read then.
+    ``line_maps`` (a collection → the map the run that read it made, kept with ``unchanged_file``'s
+    stamps) lets a changed collection be read only where it changed.
     """
     if max_file_bytes is None:
         max_file_bytes = limits.max_file_bytes()
@@ -83,6 +89,7 @@ def load_corpus(
     texts: dict[str, str] = {}  # .txt/.md: cleaned once all are read (boilerplate is learned from all)
     held = _articles_by_file(known or {})
     unread_texts: dict[str, Path] = {}  # unchanged .txt/.md files, read only if another one changed
+    old_maps, maps = dict(line_maps or {}), {}
 
     def skip(rel: str, why: str) -> None:
         log.warning("skipping %s: %s", rel, why)
@@ -91,7 +98,10 @@ def load_corpus(
     def read(rel: str, real: Path) -> None:
         try:
             if is_collection(rel):
-                records = read_collection(real, rel, max_file_bytes, _known_records(held.get(rel, {}), rel))
+                kept = held.get(rel, {})
+                records = read_collection(real, rel, max_file_bytes, _known_records(kept, rel), kept, old_maps.get(rel))
+                if records.line_map is not None:
+                    maps[rel] = records.line_map
                 found[rel] = records.documents
                 unchanged.update(records.unchanged)
                 skipped.extend(records.bad)  # logged by read_collection
@@ -120,6 +130,8 @@ def load_corpus(
                 unread_texts[rel] = real
             else:
                 unchanged.update(held[rel])
+                if rel in old_maps:
+                    maps[rel] = old_maps[rel]
             continue
         read(rel, real)
 
@@ -144,7 +156,7 @@ def load_corpus(
             found[rel] = [doc]
     documents = [doc for path in files for doc in found.get(path.relative_to(root).as_posix(), ())]
     boilerplate = None if unread_texts and not texts else report
-    return Corpus(documents=documents, skipped=skipped, boilerplate=boilerplate, unchanged=unchanged)
+    return Corpus(documents, skipped, boilerplate, unchanged, maps)
 
 
 def _why_unread(exc: Unusable | OSError) -> str:
