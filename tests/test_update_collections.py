@@ -12,7 +12,7 @@ import pytest
 from qa.indexer import update_index
 from qa.ingest import collection, line_map
 from qa.ingest.collection import read_collection
-from qa.store import files_writer, open_store
+from qa.store import files_writer, open_store, vector_search
 from qa.store.base import DocumentEntry, IndexSettings, Manifest
 from qa.store.documents import Columns, DocumentTable
 
@@ -244,3 +244,23 @@ def test_a_run_killed_before_it_names_its_generation_leaves_the_previous_one_in_
     report = update_index(corpus, index, backend="hash")  # the next run finds the edit, from the kept map
     assert report.changed == ["notes.jsonl#r12"] and [json.loads(x)["_id"] for x in calls.parsed] == ["r12"]
     assert store.current_version() != before
+
+
+def test_passages_that_left_do_not_count_towards_the_ivf_threshold(tmp_path, monkeypatch):
+    """The live passages of the flat segments are counted from the manifest's columns less those that
+    left: an IVF index is built once they reach the threshold, not before."""
+    monkeypatch.setattr(vector_search, "ANN_THRESHOLD", 32)
+    built: list[int] = []
+    real = vector_search.build_ivf
+    monkeypatch.setattr(vector_search, "build_ivf", lambda v, ids: built.append(len(ids)) or real(v, ids))
+    corpus, index = tmp_path / "corpus", tmp_path / "index"
+    corpus.mkdir()
+    records = [record(i) for i in range(30)]  # one passage each
+    write_records(corpus / "notes.jsonl", records)
+    update_index(corpus, index, backend="hash")
+    write_records(corpus / "notes.jsonl", [*records[5:], *[record(100 + i) for i in range(6)]])
+    report = update_index(corpus, index, backend="hash")
+    assert (len(report.removed), len(report.added), built) == (5, 6, [])  # 31 live, 36 rows in all
+    write_records(corpus / "notes.jsonl", [*records[5:], *[record(100 + i) for i in range(7)]])
+    update_index(corpus, index, backend="hash")
+    assert built == [32]

@@ -60,6 +60,7 @@ from .generations import (
     array_bytes,
     check_generation,
     fsync_folder,
+    live_counts,
     mount_point,
     no_space,
     placement,
@@ -255,12 +256,13 @@ class FilesWriter:
         threshold with it) and move it into place."""
         checksums = builder.finish()
         grouped = {name for group in self._groups for name in group.segments}
-        live = self._live_counts(grouped)  # the rows themselves only when a group is built
-        flat = sorted(name for name in live if name != self._segment_name)  # oldest first
-        if needs_group(live):
-            rows = self._live_rows(set(live))
-            mine = rows.get(self._segment_name, np.zeros(0, dtype=np.int64))
-            members = [(name, self.folder / SEGMENTS / name, rows[name]) for name in flat]
+        flat = sorted(name for name in self._segments if name not in grouped)  # used ones (oldest first)
+        live = self._live_counts(flat)  # the rows themselves only when a group is built
+        if needs_group({**live, self._segment_name: len(builder)}):
+            rows = self._live_rows({*flat, self._segment_name})
+            empty = np.zeros(0, dtype=np.int64)
+            mine = rows.get(self._segment_name, empty)
+            members = [(name, self.folder / SEGMENTS / name, rows.get(name, empty)) for name in flat]
             group = build_group(builder.folder, [*members, (self._segment_name, builder.folder, mine)])
             self._groups.append(group)
             checksums[IVF_FILE] = sha256(builder.folder / IVF_FILE)
@@ -271,16 +273,16 @@ class FilesWriter:
         self._placed.append(sealed)
         self._stamps[self._segment_name] = stamps(sealed, checksums)
 
-    def _live_counts(self, grouped: set[str]) -> dict[str, int]:
-        """How many rows of each segment not in ``grouped`` the articles now held use (this run's
-        segment too, even without any)."""
-        counts = {self._segment_name: 0}
-        placement = self._placement
-        for doc_id, passages in passage_counts(self._documents):
-            segment = placement[doc_id][0]
-            if segment not in grouped:
-                counts[segment] = counts.get(segment, 0) + passages
-        return counts
+    def _live_counts(self, segments: list[str]) -> dict[str, int]:
+        """How many rows of each of the base's ``segments`` the articles now held use: the base's
+        counts (from its columns) less the rows of the passages that left."""
+        if self.base is None or self._recount or "segments" not in self.base.extra["placement"]:
+            rows = self._live_rows(set(segments))  # counted article by article
+            return {name: len(rows.get(name, ())) for name in segments}
+        live = live_counts(self.base)
+        for segment, _first, count in self._dropped:
+            live[segment] -= count
+        return {name: live.get(name, 0) for name in segments}
 
     def _live_rows(self, segments: set[str]) -> dict[str, np.ndarray]:
         """The rows of each of ``segments`` that the articles now held use."""
