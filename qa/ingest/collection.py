@@ -87,18 +87,21 @@ def read_collection(
     ``known`` maps content hashes to record ids for records an index already
     holds: a line with one of those hashes is not parsed, only listed in
     ``unchanged`` (an id seen twice is still refused, wherever it is).
-    ``line_map``, the map the run that last read the file made of it, with
     ``held`` (doc_id → content hash of the records of this file the index
-    holds), lets only the part of the file that changed be read (qa.ingest.line_map).
+    holds) says the same, when ``known`` is not given. With ``line_map``, the
+    map the run that last read the file made of it, only the part of the file
+    that changed is read (qa.ingest.line_map).
     """
-    known = known or {}
     found: CollectionRecords | None = None
     if line_map is not None and held is not None and not _gzipped(path):
         try:
-            found = _read_changes(path, rel, max_record_bytes, known, held, line_map)
+            found = _read_changes(path, rel, max_record_bytes, held, line_map)
         except OSError:
             found = None  # read whole below, which says why
     if found is None:
+        if known is None:
+            start = len(rel) + 1  # "<rel>#"
+            known = {digest: doc_id[start:] for doc_id, digest in (held or {}).items()}
         found = CollectionRecords()
         record_lines: dict[int, str] = {}
         try:
@@ -118,24 +121,29 @@ def read_collection(
 
 
 def _read_changes(
-    path: Path, rel: str, max_record_bytes: int, known: Mapping[str, str], held: Mapping[str, str], line_map: LineMap
+    path: Path, rel: str, max_record_bytes: int, held: Mapping[str, str], line_map: LineMap
 ) -> CollectionRecords | None:
     """The records of a plain collection read only between the blocks of ``line_map`` it still holds;
     None when the map cannot say (it names a record the index does not hold, or a record read has the
-    id of one kept: the file is then read whole, as without a map)."""
+    id of one kept: the file is then read whole, as without a map). A line read is recognised by its
+    hash among the records of the blocks it replaces (any other known one would have a kept id)."""
     found = CollectionRecords()
     with open(path, "rb") as f:
         size = f.seek(0, os.SEEK_END)
         same = compare(f, size, line_map)
         blocks = line_map.blocks
         head, tail = blocks[: same.head], blocks[len(blocks) - same.tail :]
-        for block in head + tail:
+        known: dict[str, str] = {}  # content hash → id of the records of the blocks read again
+        for n, block in enumerate(blocks):
             for record_id in block.records:
                 doc_id = f"{rel}#{record_id}"
                 digest = held.get(doc_id)
                 if digest is None:
                     return None
-                found.unchanged[doc_id] = digest
+                if n < same.head or n >= len(blocks) - same.tail:
+                    found.unchanged[doc_id] = digest
+                else:
+                    known[digest] = record_id
         kept = set(found.unchanged)
         record_lines: dict[int, str] = {}
         lines = _block_lines(Region(f, same.start, same.end), max_record_bytes, same.first_line)

@@ -99,7 +99,7 @@ def load_corpus(
         try:
             if is_collection(rel):
                 kept = held.get(rel, {})
-                records = read_collection(real, rel, max_file_bytes, _known_records(kept, rel), kept, old_maps.get(rel))
+                records = read_collection(real, rel, max_file_bytes, None, kept, old_maps.get(rel))
                 if records.line_map is not None:
                     maps[rel] = records.line_map
                 found[rel] = records.documents
@@ -179,12 +179,6 @@ def _articles_by_file(known: Mapping[str, str]) -> dict[str, dict[str, str]]:
 def _is_text(rel: str) -> bool:
     """A .txt/.md article (cleaned with boilerplate learned from all of them)."""
     return not is_collection(rel) and Path(rel).suffix.lower() not in _READERS
-
-
-def _known_records(held: Mapping[str, str], rel: str) -> dict[str, str]:
-    """Content hash → record id of the known records of the collection ``rel`` (``held``: its articles)."""
-    start = len(rel) + 1  # "<rel>#"
-    return {digest: doc_id[start:] for doc_id, digest in held.items()}
 
 
 def path_in_corpus(corpus_dir: Path, doc_id: str) -> Path:

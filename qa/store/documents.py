@@ -109,6 +109,13 @@ class DocumentTable(MutableMapping[str, DocumentEntry]):
         found.update((doc_id, entry.content_hash) for doc_id, entry in (self._changed | self._added).items())
         return found
 
+    def passage_count_column(self) -> list[int] | None:
+        """The number of passages of each article, in order, counted in the columns (None once changed)."""
+        c = self._columns
+        if self._changed or self._added or len(self._rows) != len(c.ids):
+            return None
+        return [ids.count(" ") + 1 if ids else 0 for ids in c.passages]
+
     def passage_counts(self) -> Iterator[tuple[str, int]]:
         """(doc_id, number of passages) of every article, in order, without making their entries."""
         passages = self._columns.passages

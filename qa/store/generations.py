@@ -26,7 +26,7 @@ from pathlib import Path
 import numpy as np
 
 from .base import IndexCorrupt, Manifest
-from .documents import passage_counts
+from .documents import DocumentTable, passage_counts
 from .folder import POINTER
 from .segments import sha256
 
@@ -116,7 +116,10 @@ def placement(manifest: Manifest) -> dict[str, tuple[str, int]]:
 def live_counts(manifest: Manifest) -> dict[str, int]:
     """How many passages of each segment the manifest's articles use, from its columns."""
     names, segments = manifest.extra["placement"]["segments"], manifest.extra["placement"]["segment"]
-    counts = [count for _, count in passage_counts(manifest.documents)]
+    documents = manifest.documents
+    counts = documents.passage_count_column() if isinstance(documents, DocumentTable) else None
+    if counts is None:
+        counts = [count for _, count in passage_counts(documents)]
     totals = np.bincount(np.asarray(segments, dtype=np.int64), weights=counts, minlength=len(names))
     return {name: int(total) for name, total in zip(names, totals, strict=True)}
 

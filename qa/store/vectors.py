@@ -27,7 +27,6 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-import faiss
 import numpy as np
 
 ANN_THRESHOLD = 200_000
@@ -59,6 +58,8 @@ def best_first(scores: np.ndarray, k: int) -> np.ndarray:
 def build_ivf(vectors: np.ndarray, ids: np.ndarray) -> Any:
     """An IVF index of ``vectors`` (normalised, float32) under the int64 ``ids``, with 8-bit codes;
     its clusters learned from a sample of them."""
+    import faiss  # here: an update that builds no IVF index does not load it
+
     vectors = np.ascontiguousarray(vectors, dtype=np.float32)
     nlist = nlist_for(len(vectors))
     dim = vectors.shape[1]
@@ -75,12 +76,16 @@ def build_ivf(vectors: np.ndarray, ids: np.ndarray) -> Any:
 def write_ivf(index: Any, path: Path) -> None:
     """Through a Python file, so that a failed write raises OSError with its reason (a full disk:
     ENOSPC), where FAISS's own writer gives a RuntimeError without one."""
+    import faiss  # here: an update that builds no IVF index does not load it
+
     with open(path, "wb") as f:
         faiss.write_index(index, faiss.PyCallbackIOWriter(f.write))  # type: ignore[attr-defined]
 
 
 def read_ivf(path: Path) -> Any:
     """Raises ValueError when the file holds no IVF index."""
+    import faiss  # here: an update that builds no IVF index does not load it
+
     try:
         index = faiss.read_index(str(path))
     except RuntimeError as exc:
@@ -95,6 +100,8 @@ def read_ivf(path: Path) -> Any:
 def search_ivf(index: Any, query: np.ndarray, count: int, live: np.ndarray) -> np.ndarray:
     """The ids of the ``count`` nearest vectors by their 8-bit codes, among the ids whose bit is set
     in ``live`` (a little-endian bitmap, as ``np.packbits(mask, bitorder="little")``)."""
+    import faiss  # here: an update that builds no IVF index does not load it
+
     if count <= 0 or index.ntotal == 0:
         return np.zeros(0, dtype=np.int64)
     faiss.omp_set_num_threads(1)
