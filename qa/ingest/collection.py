@@ -133,23 +133,24 @@ def _read_changes(
         same = compare(f, size, line_map)
         blocks = line_map.blocks
         head, tail = blocks[: same.head], blocks[len(blocks) - same.tail :]
+        middle = blocks[same.head : len(blocks) - same.tail]
+        ids = [f"{rel}#{record_id}" for block in head + tail for record_id in block.records]
+        digests = list(map(held.get, ids))  # (10^5 records: no Python step each)
+        if None in digests:
+            return None
+        kept = dict(zip(ids, cast(list[str], digests), strict=True))
         known: dict[str, str] = {}  # content hash → id of the records of the blocks read again
-        for n, block in enumerate(blocks):
-            for record_id in block.records:
-                doc_id = f"{rel}#{record_id}"
-                digest = held.get(doc_id)
-                if digest is None:
-                    return None
-                if n < same.head or n >= len(blocks) - same.tail:
-                    found.unchanged[doc_id] = digest
-                else:
-                    known[digest] = record_id
-        kept = set(found.unchanged)
+        for record_id in (record_id for block in middle for record_id in block.records):
+            digest = held.get(f"{rel}#{record_id}")
+            if digest is None:
+                return None
+            known[digest] = record_id
         record_lines: dict[int, str] = {}
         lines = _block_lines(Region(f, same.start, same.end), max_record_bytes, same.first_line)
         _read_lines(lines, rel, max_record_bytes, known, found, record_lines)
         if any(f"{rel}#{record_id}" in kept for record_id in record_lines.values()):
             return None
+        found.unchanged = kept | found.unchanged
         if not found.bad:
             shift = size - line_map.size
             moved = tuple(replace(block, start=block.start + shift) for block in tail)
