@@ -205,6 +205,9 @@ def test_the_columns_of_a_manifest_behave_as_a_dict_of_entries_and_round_trip():
         assert list(read.documents.items()) == list(plain.items())
         assert read.content_hashes() == {d: e.content_hash for d, e in plain.items()}
         assert read.passage_count == 2 * len(plain) and read.date_of("doc2") == entry(20).date
+        assert read.documents["doc2"] is read.documents["doc2"]  # made once: a reader asks again and again
+        read.documents["doc2"] = entry(30)
+        assert read.documents["doc2"] == entry(30)
 
 
 def test_a_manifest_with_mismatched_columns_is_refused():

@@ -56,6 +56,7 @@ class DocumentTable(MutableMapping[str, DocumentEntry]):
             raise ValueError("an article is listed twice in the manifest")
         self._changed: dict[str, DocumentEntry] = {}  # articles of ``_rows`` set since, in their place
         self._added: dict[str, DocumentEntry] = {}  # articles not in the columns, after them
+        self._made: dict[str, DocumentEntry] = {}  # entries made from the columns: made once (a reader asks often)
 
     @classmethod
     def of(cls, documents: Mapping[str, DocumentEntry]) -> DocumentTable:
@@ -69,23 +70,30 @@ class DocumentTable(MutableMapping[str, DocumentEntry]):
     def copy(self) -> DocumentTable:
         table = DocumentTable.__new__(DocumentTable)
         table._columns, table._rows = self._columns, dict(self._rows)
-        table._changed, table._added = dict(self._changed), dict(self._added)
+        table._changed, table._added, table._made = dict(self._changed), dict(self._added), {}
         return table
 
     def __getitem__(self, doc_id: str) -> DocumentEntry:
+        entry = self._made.get(doc_id)
+        if entry is not None:
+            return entry
         if doc_id in self._changed or doc_id in self._added:
             return self._changed.get(doc_id) or self._added[doc_id]
         row = self._rows[doc_id]
         c = self._columns
-        return DocumentEntry(c.hashes[row], c.titles[row], tuple(c.passages[row].split()), c.dates[row])
+        entry = DocumentEntry(c.hashes[row], c.titles[row], tuple(c.passages[row].split()), c.dates[row])
+        self._made[doc_id] = entry
+        return entry
 
     def __setitem__(self, doc_id: str, entry: DocumentEntry) -> None:
+        self._made.pop(doc_id, None)
         if doc_id in self._rows:
             self._changed[doc_id] = entry
         else:
             self._added[doc_id] = entry
 
     def __delitem__(self, doc_id: str) -> None:
+        self._made.pop(doc_id, None)
         if doc_id in self._rows:
             del self._rows[doc_id]
             self._changed.pop(doc_id, None)
