@@ -14,7 +14,7 @@ from qa.ingest import collection, line_map
 from qa.ingest.collection import read_collection
 from qa.store import files_writer, open_store, vector_search
 from qa.store.base import DocumentEntry, IndexSettings, Manifest
-from qa.store.documents import Columns, DocumentTable
+from qa.store.documents import DocumentTable, columns_of
 
 LIMIT = 2**20
 
@@ -177,15 +177,7 @@ def entry(i: int) -> DocumentEntry:
 
 def test_the_columns_of_a_manifest_behave_as_a_dict_of_entries_and_round_trip():
     plain = {f"doc{i}": entry(i) for i in range(6)}
-    table = DocumentTable(
-        Columns(
-            list(plain),
-            [e.content_hash for e in plain.values()],
-            [e.title for e in plain.values()],
-            [" ".join(e.passage_ids) for e in plain.values()],
-            [e.date for e in plain.values()],
-        )
-    )
+    table = DocumentTable(columns_of(plain))  # as a manifest is read
     copy = table.copy()
     for documents in (plain, copy):  # what a writer does: remove, replace in place, add, add back
         del documents["doc1"]
@@ -267,3 +259,26 @@ def test_passages_that_left_do_not_count_towards_the_ivf_threshold(tmp_path, mon
     write_records(corpus / "notes.jsonl", [*records[5:], *[record(100 + i) for i in range(7)]])
     update_index(corpus, index, backend="hash")
     assert built == [32]
+
+
+@pytest.mark.parametrize("seed", range(20))
+def test_the_table_answers_as_a_dict_under_a_writers_changes(seed):
+    rng = random.Random(seed)
+    plain = {f"d{i}": DocumentEntry(f"h{i}", f"t{i}", tuple(f"{i}{j}" for j in range(i % 3)), None) for i in range(9)}
+    table = DocumentTable(columns_of(plain))  # as a manifest is read
+    for step in range(40):
+        doc_id = f"d{rng.randrange(16)}"
+        action = rng.choice(["set", "del", "items", "get", "copy"])
+        if action == "set":
+            plain[doc_id] = table[doc_id] = DocumentEntry(f"x{step}", "t", ("a",) * (step % 3), "2020-01-01")
+        elif action == "del" and doc_id in plain:
+            del plain[doc_id], table[doc_id]
+        elif action == "items":
+            assert list(table.items()) == list(plain.items()) and list(table.values()) == list(plain.values())
+        elif action == "get":
+            assert table.get(doc_id) == plain.get(doc_id)
+        elif action == "copy":
+            table = table.copy()
+        assert list(table) == list(plain) and table.content_hashes() == {d: e[0] for d, e in plain.items()}
+        assert dict(table.passage_counts()) == {d: len(e.passage_ids) for d, e in plain.items()}
+        assert list(columns_of(table).ids) == list(plain)

@@ -12,7 +12,7 @@ every other way: same iteration order, same answers.
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping, MutableMapping, Sequence
+from collections.abc import ItemsView, Iterator, Mapping, MutableMapping, Sequence, ValuesView
 from dataclasses import dataclass
 from typing import NamedTuple
 
@@ -100,6 +100,28 @@ class DocumentTable(MutableMapping[str, DocumentEntry]):
         else:
             del self._added[doc_id]
 
+    def items(self) -> ItemsView[str, DocumentEntry]:
+        return _Items(self)
+
+    def values(self) -> ValuesView[DocumentEntry]:
+        return _Values(self)
+
+    def made(self) -> Iterator[tuple[str, DocumentEntry]]:
+        """Every (doc_id, entry) in order, the entries not made yet made at once: a reader walks them all."""
+        c, made, changed = self._columns, self._made, self._changed
+        if not made and not changed and len(self._rows) == len(c.ids):  # a manifest as read: in one sweep
+            columns = zip(c.ids, c.hashes, c.titles, c.passages, c.dates, strict=True)
+            self._made = made = {d: DocumentEntry(h, t, tuple(p.split()), day) for d, h, t, p, day in columns}
+        elif len(made) + len(changed) < len(self._rows):  # (an entry set since is never among those made)
+            rows = ((d, row) for d, row in self._rows.items() if d not in made and d not in changed)
+            made.update(
+                (doc_id, DocumentEntry(c.hashes[row], c.titles[row], tuple(c.passages[row].split()), c.dates[row]))
+                for doc_id, row in rows
+            )
+        for doc_id in self._rows:
+            yield doc_id, changed.get(doc_id) or made[doc_id]
+        yield from self._added.items()
+
     def __contains__(self, doc_id: object) -> bool:
         return doc_id in self._rows or doc_id in self._added
 
@@ -156,6 +178,20 @@ class DocumentTable(MutableMapping[str, DocumentEntry]):
             passages.append(passage_ids)
             dates.append(date)
         return Columns(ids, hashes, titles, passages, dates)
+
+
+class _Items(ItemsView[str, DocumentEntry]):
+    _mapping: DocumentTable
+
+    def __iter__(self) -> Iterator[tuple[str, DocumentEntry]]:
+        return self._mapping.made()
+
+
+class _Values(ValuesView[DocumentEntry]):
+    _mapping: DocumentTable
+
+    def __iter__(self) -> Iterator[DocumentEntry]:
+        return (entry for _, entry in self._mapping.made())
 
 
 def _fields(entry: DocumentEntry) -> tuple[str, str, str, str | None]:
