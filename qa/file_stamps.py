@@ -10,6 +10,9 @@ its articles unread). A file written (or its times set) less than
 case: a file system with coarse times could give a second write within that
 window the same times.
 
+A collection's stamp comes with the map of its blocks of lines (qa.ingest.line_map),
+so that a changed collection is read only where it changed.
+
 The limit of the method: a file whose content changed while its size and
 both times stayed the same (a clock set back, a tool that restores times on
 a file system with coarse times) is not read again; ``qa index --full``

@@ -18,9 +18,12 @@ until ``qa index --full``. A line with a ``"date"`` key is hashed apart from the
 others, so that records indexed before dates were read are read again for
 their date; a record dated by its dateline alone gets its date in an index
 built before that on ``qa index --full``. Hashing the raw line lets an update skip what it
-already holds: a line whose hash the index knows is neither parsed nor cleaned
-(at 147k records that is most of the time an update takes). Rewriting a line
-without changing its meaning (other key order, other spacing) re-embeds it.
+already holds: a line whose hash the index knows is neither parsed nor cleaned.
+Rewriting a line without changing its meaning (other key order, other spacing)
+re-embeds it. A plain (not gzipped) collection read before is not even split
+into lines where it did not change: its blocks are compared with the map the
+last run made of them (qa.ingest.line_map), and only the lines between the
+unchanged ones are hashed, at 147k records a block of lines instead of all.
 """
 
 from __future__ import annotations
