@@ -178,11 +178,11 @@ def _run(
         repair = writer.repair  # left out of writer.base, so read again above
         read_now = {d.doc_id: d for d in documents}
         current = {**unread, **{d: doc.content_hash for d, doc in read_now.items()}}
-        report.repaired = sorted(repair.doc_ids & set(current)) if repair else []
+        report.repaired = sorted(repair.doc_ids & current.keys()) if repair else []
         report.repaired_because = repair.reason if repair else None
-        report.added = sorted(set(current) - set(known) - set(report.repaired))
-        report.changed = sorted(d for d in set(current) & set(known) if known[d] != current[d])
-        report.removed = sorted(set(known) - set(current))
+        report.added = sorted(current.keys() - known.keys() - set(report.repaired))
+        report.changed = sorted(d for d, digest in current.items() if known.get(d, digest) != digest)
+        report.removed = sorted(known.keys() - current.keys())
         report.unchanged = len(current) - len(report.added) - len(report.changed) - len(report.repaired)
         if writer.base is not None and not report.touched:
             _remember(where, stamps, report, current, line_maps)

@@ -90,8 +90,8 @@ def read_collection(
     ``known`` maps content hashes to record ids for records an index already
     holds: a line with one of those hashes is not parsed, only listed in
     ``unchanged`` (an id seen twice is still refused, wherever it is).
-    ``held`` (doc_id → content hash of the records of this file the index
-    holds) says the same, when ``known`` is not given. With ``line_map``, the
+    ``held`` (doc_id → content hash of the articles the index holds, this
+    file's records among them) says the same, when ``known`` is not given. With ``line_map``, the
     map the run that last read the file made of it, only the part of the file
     that changed is read (qa.ingest.line_map).
     """
@@ -103,8 +103,9 @@ def read_collection(
             found = None  # read whole below, which says why
     if found is None:
         if known is None:
-            start = len(rel) + 1  # "<rel>#"
-            known = {digest: doc_id[start:] for doc_id, digest in (held or {}).items()}
+            prefix = f"{rel}#"
+            held_here = ((doc_id, digest) for doc_id, digest in (held or {}).items() if doc_id.startswith(prefix))
+            known = {digest: doc_id[len(prefix) :] for doc_id, digest in held_here}
         found = CollectionRecords()
         record_lines: dict[int, str] = {}
         try:

@@ -87,7 +87,15 @@ def load_corpus(
     found: dict[str, list[Document]] = {}
     unchanged: dict[str, str] = {}
     texts: dict[str, str] = {}  # .txt/.md: cleaned once all are read (boilerplate is learned from all)
-    held = _articles_by_file(known or {})
+    known = known or {}
+    by_file: list[dict[str, dict[str, str]]] = []  # grouped when first needed: a changed collection does not
+
+    def held() -> dict[str, dict[str, str]]:
+        """The known articles of each file."""
+        if not by_file:
+            by_file.append(_articles_by_file(known))
+        return by_file[0]
+
     unread_texts: dict[str, Path] = {}  # unchanged .txt/.md files, read only if another one changed
     old_maps, maps = dict(line_maps or {}), {}
 
@@ -98,8 +106,9 @@ def load_corpus(
     def read(rel: str, real: Path) -> None:
         try:
             if is_collection(rel):
-                kept = held.get(rel, {})
-                records = read_collection(real, rel, max_file_bytes, None, kept, old_maps.get(rel))
+                old_map = old_maps.get(rel)  # with a map, the records are looked up by their doc_id
+                kept = known if old_map is not None else held().get(rel, {})
+                records = read_collection(real, rel, max_file_bytes, None, kept, old_map)
                 if records.line_map is not None:
                     maps[rel] = records.line_map
                 found[rel] = records.documents
@@ -125,26 +134,26 @@ def load_corpus(
         except (Unusable, OSError) as exc:
             skip(rel, _why_unread(exc))
             continue
-        if unchanged_file is not None and unchanged_file(rel, real) and rel in held:
+        if unchanged_file is not None and unchanged_file(rel, real) and rel in held():
             if _is_text(rel):
                 unread_texts[rel] = real
             else:
-                unchanged.update(held[rel])
+                unchanged.update(held()[rel])
                 if rel in old_maps:
                     maps[rel] = old_maps[rel]
             continue
         read(rel, real)
 
-    if unread_texts and (texts or set(unread_texts) != {rel for rel in held if _is_text(rel)}):
+    if unread_texts and (texts or set(unread_texts) != {rel for rel in held() if _is_text(rel)}):
         for rel, real in unread_texts.items():  # a .txt/.md file was added, changed or removed
             read(rel, real)
         unread_texts = {}
     for rel in unread_texts:
-        unchanged[rel] = held[rel][rel]
+        unchanged[rel] = held()[rel][rel]
     removed, report = find_boilerplate(list(texts.values()))
     for (rel, source), lines in zip(texts.items(), removed, strict=True):
         digest = text_hash(source, lines)
-        if (known or {}).get(rel) == digest:  # the article the index holds: not cleaned again
+        if known.get(rel) == digest:  # the article the index holds: not cleaned again
             unchanged[rel] = digest
             continue
         doc = clean_document(rel, source, lines)
