@@ -283,3 +283,25 @@ def test_the_table_answers_as_a_dict_under_a_writers_changes(seed):
         assert list(table) == list(plain) and table.content_hashes() == {d: e[0] for d, e in plain.items()}
         assert dict(table.passage_counts()) == {d: len(e.passage_ids) for d, e in plain.items()}
         assert list(columns_of(table).ids) == list(plain)
+
+
+def test_a_collection_written_while_it_is_read_has_its_change_found_next_time(tmp_path, small_blocks, monkeypatch):
+    """The map is made of the bytes that were parsed: an edit landing once the lines are read is not
+    taken for what was read (it would then never be read)."""
+    path = tmp_path / "c.jsonl"
+    records = [record(i) for i in range(30)]
+    write_records(path, records)
+    edited = [*records[:10], record(10, " Écrit pendant la lecture."), *records[11:]]
+    real = collection._read_lines
+
+    def then_written(*args):
+        real(*args)
+        write_records(path, edited)  # another program saves the file just after the lines were read
+
+    monkeypatch.setattr(collection, "_read_lines", then_written)
+    first = full_read(path)
+    monkeypatch.setattr(collection, "_read_lines", real)
+    known, held = as_held(first)
+    assert held["c.jsonl#r10"] == collection.record_hash(json.dumps(records[10], ensure_ascii=False).encode())
+    again = read_collection(path, path.name, LIMIT, None, held, first.line_map)
+    assert [d.doc_id for d in again.documents] == ["c.jsonl#r10"]

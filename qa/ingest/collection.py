@@ -42,7 +42,7 @@ from typing import IO, cast
 
 from .dates import article_date
 from .document import Document, Unusable, identity_offsets
-from .line_map import LineMap, Region, blocks_of, compare
+from .line_map import BlockHasher, Fed, LineMap, Region, compare
 from .lines import line_parts
 from .text import clean_line, clean_lines, clean_title
 
@@ -108,11 +108,13 @@ def read_collection(
             known = {digest: doc_id[len(prefix) :] for doc_id, digest in held_here}
         found = CollectionRecords()
         record_lines: dict[int, str] = {}
+        hasher = BlockHasher(0)  # the map of a plain file, from the bytes read
         try:
             with _open(path) as f:
-                _read_lines(_lines(f, path, max_record_bytes), rel, max_record_bytes, known, found, record_lines)
+                lines = _lines(f, path, max_record_bytes, hasher)
+                _read_lines(lines, rel, max_record_bytes, known, found, record_lines)
                 if not found.bad and not _gzipped(path):
-                    found.line_map = LineMap(tuple(blocks_of(f, 0, f.seek(0, os.SEEK_END), 1, record_lines)))
+                    found.line_map = LineMap(tuple(hasher.blocks(1, record_lines)))
         except (OSError, EOFError, zlib.error) as exc:  # a truncated or damaged gzip file: keep what was read
             read = len(found.documents) + len(found.unchanged) + len(found.bad)
             found.bad.append((rel, f"cannot read past record {read} ({exc})"))
@@ -150,7 +152,8 @@ def _read_changes(
                 return None
             known[digest] = record_id
         record_lines: dict[int, str] = {}
-        lines = _block_lines(Region(f, same.start, same.end), max_record_bytes, same.first_line)
+        hasher = BlockHasher(same.start)
+        lines = _block_lines(Fed(Region(f, same.start, same.end), hasher), max_record_bytes, same.first_line)
         _read_lines(lines, rel, max_record_bytes, known, found, record_lines)
         if any(f"{rel}#{record_id}" in kept for record_id in record_lines.values()):
             return None
@@ -158,7 +161,7 @@ def _read_changes(
         if not found.bad:
             shift = size - line_map.size
             moved = tuple(replace(block, start=block.start + shift) for block in tail)
-            read = blocks_of(f, same.start, same.end, same.first_line, record_lines)
+            read = hasher.blocks(same.first_line, record_lines)
             found.line_map = LineMap((*head, *read, *moved))
     return found
 
@@ -254,11 +257,14 @@ def _gzipped(path: Path) -> bool:
     return path.name.lower().endswith(".gz")
 
 
-def _lines(f: IO[bytes], path: Path, max_record_bytes: int) -> Iterator[tuple[int, bytes, int]]:
-    """(line number, line, its length in bytes) of every line of the collection ``f`` (at ``path``)."""
+def _lines(
+    f: IO[bytes], path: Path, max_record_bytes: int, hasher: BlockHasher | None = None
+) -> Iterator[tuple[int, bytes, int]]:
+    """(line number, line, its length in bytes) of every line of the collection ``f`` (at ``path``); a
+    plain file's bytes are fed to ``hasher`` as they are read."""
     if _gzipped(path):  # line by line: a damaged file keeps every line before the damage
         return ((n, d, k) for n, d, k, _ in line_parts(f, max_record_bytes))
-    return _block_lines(f, max_record_bytes)
+    return _block_lines(f if hasher is None else Fed(f, hasher), max_record_bytes)
 
 
 def _records(lines: Iterator[tuple[int, bytes, int]], max_record_bytes: int) -> Iterator[tuple[int, bytes, int]]:
@@ -271,7 +277,7 @@ def _records(lines: Iterator[tuple[int, bytes, int]], max_record_bytes: int) -> 
             yield number, data, length
 
 
-def _block_lines(stream: IO[bytes] | Region, limit: int, first: int = 1) -> Iterator[tuple[int, bytes, int]]:
+def _block_lines(stream: IO[bytes] | Region | Fed, limit: int, first: int = 1) -> Iterator[tuple[int, bytes, int]]:
     """(number, from ``first`` on; line without its break; its length without its break) of every line of ``stream``,
     read ``READ_BLOCK`` bytes at a time: at 10^5 lines, splitting blocks costs a fraction of reading
     line by line. A line over ``limit`` bytes is given as b"" with its length, never held whole."""

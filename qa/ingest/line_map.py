@@ -23,7 +23,6 @@ Gzipped collections have no map: they are read whole.
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import IO
 
@@ -115,42 +114,58 @@ def compare(f: IO[bytes], size: int, line_map: LineMap) -> Unchanged:
     return Unchanged(head, tail, start, end, 1 + sum(b.lines for b in blocks[:head]))
 
 
-def spans(f: IO[bytes], start: int, end: int) -> Iterator[tuple[int, int, str, int]]:
-    """(start, size, sha256, lines) of the blocks of whole lines that bytes ``start`` to ``end`` of ``f``
-    make (``start`` begins a line); each ends at the first line break :data:`MAP_BLOCK` bytes or more
-    into it. Read in chunks: a long line is never held whole."""
-    f.seek(start)
-    block_start, digest, lines, pos, last = start, hashlib.sha256(), 0, start, b""
-    while pos < end:
-        chunk = f.read(min(_READ, end - pos))
+class BlockHasher:
+    """Cuts the bytes fed to it, from byte ``start`` of a file (the start of a line), into blocks of
+    whole lines, each ending at the first line break :data:`MAP_BLOCK` bytes or more into it. It is fed
+    the very bytes that are parsed, as they are read: a file written meanwhile cannot give a block the
+    hash of other bytes than those its records were read from."""
+
+    def __init__(self, start: int):
+        self.spans: list[tuple[int, int, str, int]] = []  # (start, size, sha256, lines)
+        self._start, self._pos, self._lines, self._last = start, start, 0, b""
+        self._digest = hashlib.sha256()
+
+    def feed(self, chunk: bytes) -> None:
         if not chunk:
-            break
-        last, i = chunk[-1:], 0
+            return
+        self._last, i = chunk[-1:], 0
         while i < len(chunk):
-            cut = chunk.find(b"\n", max(i, block_start + MAP_BLOCK - 1 - pos))
+            cut = chunk.find(b"\n", max(i, self._start + MAP_BLOCK - 1 - self._pos))
             if cut == -1:
-                digest.update(chunk[i:])
-                lines += chunk.count(b"\n", i)
+                self._digest.update(chunk[i:])
+                self._lines += chunk.count(b"\n", i)
                 break
-            digest.update(chunk[i : cut + 1])
-            lines += chunk.count(b"\n", i, cut + 1)
-            yield block_start, pos + cut + 1 - block_start, digest.hexdigest(), lines
-            block_start, digest, lines, i = pos + cut + 1, hashlib.sha256(), 0, cut + 1
-        pos += len(chunk)
-    if pos > block_start:  # shorter than a block: the end (its last line may have no break)
-        yield block_start, pos - block_start, digest.hexdigest(), lines + (last != b"\n")
+            self._digest.update(chunk[i : cut + 1])
+            lines = self._lines + chunk.count(b"\n", i, cut + 1)
+            self.spans.append((self._start, self._pos + cut + 1 - self._start, self._digest.hexdigest(), lines))
+            self._start, self._digest, self._lines, i = self._pos + cut + 1, hashlib.sha256(), 0, cut + 1
+        self._pos += len(chunk)
+
+    def blocks(self, first_line: int, record_lines: dict[int, str]) -> list[Block]:
+        """The blocks of what was fed (the last one shorter, its last line perhaps without a break), whose
+        first line is ``first_line``; the records they hold from ``record_lines`` (line number → id)."""
+        spans = list(self.spans)
+        if self._pos > self._start:
+            lines = self._lines + (self._last != b"\n")
+            spans.append((self._start, self._pos - self._start, self._digest.hexdigest(), lines))
+        blocks, line = [], first_line
+        for block_start, size, digest, lines in spans:
+            records = tuple(record_lines[n] for n in range(line, line + lines) if n in record_lines)
+            blocks.append(Block(block_start, size, digest, lines, records))
+            line += lines
+        return blocks
 
 
-def blocks_of(f: IO[bytes], start: int, end: int, first_line: int, record_lines: dict[int, str]) -> list[Block]:
-    """The blocks of bytes ``start`` to ``end`` of ``f``, whose first line is ``first_line``; the records
-    they hold from ``record_lines`` (line number → record id)."""
-    blocks = []
-    line = first_line
-    for block_start, size, digest, lines in spans(f, start, end):
-        records = tuple(record_lines[n] for n in range(line, line + lines) if n in record_lines)
-        blocks.append(Block(block_start, size, digest, lines, records))
-        line += lines
-    return blocks
+class Fed:
+    """A stream whose bytes, as they are read, are fed to a :class:`BlockHasher`."""
+
+    def __init__(self, stream: IO[bytes] | Region, hasher: BlockHasher):
+        self._stream, self._hasher = stream, hasher
+
+    def read(self, size: int = -1) -> bytes:
+        data = self._stream.read(size)
+        self._hasher.feed(data)
+        return data
 
 
 class Region:
