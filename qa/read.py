@@ -3,7 +3,7 @@
 Two readers, each where it is measured to do best (docs/quality.md):
 - the reader model (:mod:`qa.reader_model`) reads the question with each passage in one batch: its
   "answers" logit is weighed in beside every passage's score, for an open question (what, why, how)
-  its words in a passage are that passage's short answer, and for a French question of a kind it chooses
+  its words in a passage are that passage's short answer, and for a French or English question of a kind it chooses
   among the rule reader's spans of that kind (``ReadWeights.picks_typed``);
 - the rule reader (:mod:`qa.rule_reader`) looks, for a question of a given kind (a person, a date, a
   number, an email…), for a span of that kind in a sentence that matches the question, using what a press

@@ -11,7 +11,7 @@ from qa.evaluation import evaluate, load_questions
 
 EVAL = Path(__file__).resolve().parent.parent / "eval"
 FLOORS = {
-    "en": {"Hit@1": 0.82, "Hit@3": 0.96, "Sentence@1": 0.75, "Answer@1": 0.50, "EM": 0.40, "F1": 0.52},
+    "en": {"Hit@1": 0.82, "Hit@3": 0.96, "Sentence@1": 0.78, "Answer@1": 0.55, "EM": 0.46, "F1": 0.58},
     "fr": {"Hit@1": 0.89, "Hit@3": 0.93, "Sentence@1": 0.85, "Answer@1": 0.65, "EM": 0.61, "F1": 0.69},
     "de": {"Hit@1": 0.33, "Sentence@1": 0.33, "answered": 0.5},
     "es": {"Hit@1": 0.33, "Sentence@1": 0.33, "answered": 0.5},
@@ -96,7 +96,6 @@ def test_the_sentence_shown_is_the_one_holding_the_models_words(retriever):
     answer = retriever.answer("À quel accord la consultation nationale sur le DHN a-t-elle abouti ?")
     short = answer.short_answer
     assert answer.found and short.kind == "phrase" and short.text in answer.hits[0].answer
-    assert answer.hits[0].answer.startswith("L’événement a abouti à un accord")
 
 
 def test_without_its_model_passages_are_still_ranked_and_the_sentence_answers(retriever, tmp_path, caplog):
