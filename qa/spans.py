@@ -171,9 +171,15 @@ def find_spans(text: str) -> list[Span]:
     ]
 
 
+_LEADING_QUANTIFIER = re.compile(_QUANTIFIER, re.IGNORECASE)
+
+
 def _lone_article(text: str, span: Span) -> bool:
-    """ "un atelier", "une réunion": an article, not a count."""
-    words = text[span.start : span.end].lower().split()
+    """ "un atelier", "une réunion": an article, not a count; nor is "au moins un PCR" ("at least one"),
+    which says how many each has, not how many there are."""
+    counted = text[span.start : span.end]
+    quantifier = _LEADING_QUANTIFIER.match(counted)
+    words = counted[quantifier.end() if quantifier else 0 :].lower().split() or [""]
     return words[0] in ("un", "une", "one", "a", "an") and not (
         len(words) > 1 and re.fullmatch(_NUMBER_WORDS, words[1])
     )

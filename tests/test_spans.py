@@ -47,6 +47,13 @@ def test_dates_counts_and_durations():
     ]
 
 
+def test_at_least_one_is_not_a_count():
+    text = "Aujourd’hui, 18 PCR sont actifs et plus de 160 pays sont membres d’au moins un PCR."
+    assert spans(text, "number") == ["18 PCR", "plus de 160 pays"]
+    assert spans("Plus d’un million de migrants sont rentrés.", "number") == ["Plus d’un million de migrants"]
+    assert spans("Au moins deux pays ont signé.", "number") == ["Au moins deux pays"]
+
+
 def test_roles_and_what_acronyms_stand_for():
     (person,) = [s for s in find_spans(QUOTE) if s.kind == "person"]
     longer = with_role(QUOTE, person)
