@@ -3,6 +3,7 @@ model's file loses its copy, and reads the same as before from the first one's b
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import numpy as np
@@ -87,3 +88,26 @@ def test_the_reader_model_reads_the_embedding_models_table_from_its_file():
     assert reader._table is not None
     (reading,) = reader.read("Qui dirige le bureau de Mongolie ?", ["Saruul Bat dirige le bureau de Mongolie."])
     assert reading.has_span and np.isfinite(reading.answers)
+
+
+def test_where_the_table_lies_is_read_without_parsing_the_model_until_the_file_changes(tmp_path, monkeypatch):
+    table = np.random.default_rng(1).integers(0, 256, (ROWS, DIM), dtype=np.uint8)
+    owner = made_model(tmp_path / "model.onnx", "model.", table)
+    reader = made_model(tmp_path / "reader.onnx", "encoder.model.", table)
+    ids = np.array([3, 4998], dtype=np.int64)
+    before = run(reader, ids)
+    assert point_at_table(reader, owner)
+    parsed = []
+    real_load = onnx.load
+    monkeypatch.setattr(onnx, "load", lambda *a, **k: parsed.append(a) or real_load(*a, **k))
+    np.testing.assert_array_equal(run(reader, ids), before)
+    assert not parsed  # the place written beside the model
+    (tmp_path / "reader.table.json").write_text("{not json", encoding="utf-8")
+    np.testing.assert_array_equal(run(reader, ids), before)
+    assert len(parsed) == 1  # a damaged place: the model is parsed, and the place written again
+    np.testing.assert_array_equal(run(reader, ids), before)
+    assert len(parsed) == 1
+    stat = reader.stat()
+    os.utime(reader, ns=(stat.st_atime_ns, stat.st_mtime_ns + 1_000_000))
+    np.testing.assert_array_equal(run(reader, ids), before)
+    assert len(parsed) == 2  # the file changed since: its place is read from it again

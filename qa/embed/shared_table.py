@@ -13,7 +13,10 @@ process reading the same file. docs/benchmarks.md "One copy of the word embeddin
 
 from __future__ import annotations
 
+import contextlib
+import json
 import mmap
+import os
 from pathlib import Path
 from typing import Any
 
@@ -62,7 +65,38 @@ def point_at_table(path: Path, owner: Path) -> bool:
         entry = table.external_data.add()
         entry.key, entry.value = key, value
     onnx.save(model, str(path))
+    _write_place(
+        path, table.name, owner.name, offset, list(table.dims), onnx.helper.tensor_dtype_to_np_dtype(table.data_type)
+    )
     return True
+
+
+def _place_file(path: Path) -> Path:
+    return path.with_suffix(".table.json")
+
+
+def _stamp(path: Path) -> list[int]:
+    stat = path.stat()
+    return [stat.st_size, stat.st_mtime_ns]
+
+
+def _write_place(path: Path, name: str, location: str, offset: int, shape: list[int], dtype: Any) -> None:
+    """Where ``path``'s table lies, beside it: reading it back needs no ONNX parser (``import onnx`` and
+    parsing the file take about 0.6 s, which a one-off question would wait for). Best effort."""
+    place = {"stamp": _stamp(path), "name": name, "location": location, "offset": offset, "shape": shape}
+    temporary = _place_file(path).with_suffix(f".{os.getpid()}.tmp")
+    with contextlib.suppress(OSError):
+        temporary.write_text(json.dumps(place | {"dtype": np.dtype(dtype).str}), encoding="utf-8")
+        os.replace(temporary, _place_file(path))
+
+
+def _read_place(path: Path) -> dict | None:
+    """The place written by :func:`_write_place`, if it is there and ``path`` has not changed since."""
+    try:
+        place = json.loads(_place_file(path).read_text(encoding="utf-8"))
+        return place if place.get("stamp") == _stamp(path) else None
+    except (OSError, ValueError):
+        return None
 
 
 def table_options(path: Path, options: Any) -> tuple[np.ndarray, Any] | None:
@@ -70,17 +104,27 @@ def table_options(path: Path, options: Any) -> tuple[np.ndarray, Any] | None:
     give them to ``options`` (onnxruntime SessionOptions) as that initializer. Returns the mapped array
     and onnxruntime's value over it, which must both live as long as the session; None when the model
     holds its own table."""
-    import onnx
     import onnxruntime as ort
 
-    model = onnx.load(str(path), load_external_data=False)
-    table = _table_of(model)
-    if table is None or table.data_location != onnx.TensorProto.EXTERNAL:
-        return None
-    where = {entry.key: entry.value for entry in table.external_data}
-    shape = tuple(int(n) for n in table.dims)
-    dtype = onnx.helper.tensor_dtype_to_np_dtype(table.data_type)
-    mapped = np.memmap(path.parent / where["location"], dtype=dtype, mode="r", offset=int(where["offset"]), shape=shape)
+    place = _read_place(path)
+    if place is None:
+        import onnx
+
+        table = _table_of(onnx.load(str(path), load_external_data=False))
+        if table is None or table.data_location != onnx.TensorProto.EXTERNAL:
+            return None
+        where = {entry.key: entry.value for entry in table.external_data}
+        dtype = onnx.helper.tensor_dtype_to_np_dtype(table.data_type)
+        _write_place(path, table.name, where["location"], int(where["offset"]), [int(n) for n in table.dims], dtype)
+        place = {"name": table.name, "location": where["location"], "offset": int(where["offset"])}
+        place |= {"shape": list(table.dims), "dtype": np.dtype(dtype).str}
+    mapped = np.memmap(
+        path.parent / place["location"],
+        dtype=np.dtype(place["dtype"]),
+        mode="r",
+        offset=int(place["offset"]),
+        shape=tuple(int(n) for n in place["shape"]),
+    )
     value = ort.OrtValue.ortvalue_from_numpy(mapped)
-    options.add_initializer(table.name, value)
+    options.add_initializer(place["name"], value)
     return mapped, value
