@@ -124,7 +124,10 @@ def main() -> None:
         ("first stage only", RANKING_STAGES["sentences"]),
         ("+ reranking", RANKING_STAGES["reranked"]),
         ("+ rule reader, the reader model on the best passage of open questions", RANKING_STAGES["typed-by-rules"]),
-        ("default: the reader model also on the best passage of French questions of a kind", RANKING_STAGES["default"]),
+        (
+            "default: the reader model also on the best passage of French and English questions of a kind",
+            RANKING_STAGES["default"],
+        ),
         ("+ the reader model's score: 8 passages read (off by default)", Ranking(read=ReadWeights(answers=0.02))),
     ):
         timings = []
