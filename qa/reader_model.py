@@ -30,12 +30,21 @@ import numpy as np
 
 from .embed import DEFAULT_MODEL, ModelError, model_folder
 from .embed.base import E5_PROMPTS
-from .embed.onnx import ONNX_FOLDER, build_once, ensure_onnx_model, export_int8, quantisation_config, session_options
+from .embed.onnx import (
+    ONNX_FOLDER,
+    build_once,
+    ensure_onnx_model,
+    export_int8,
+    quantisation_config,
+    session_options,
+    shared_tokenizer,
+)
 from .embed.shared_table import point_at_table, table_options
 
 WEIGHTS = Path(__file__).with_name("reader_weights.npz")
 QUESTION_PROMPT, PASSAGE_PROMPT = E5_PROMPTS["query"], E5_PROMPTS["document"]  # as the model was trained
 MAX_TOKENS = 384  # question and passage together
+MIN_PASSAGE_PIECES = 128  # what a very long question leaves of the passage
 MAX_ANSWER_PIECES = 30
 _TRIM = " \t\n,;:.!?()«»\"“”'"
 
@@ -73,24 +82,21 @@ class Reading:
 class ReaderModel:
     def __init__(self, folder: Path, weights: Path = WEIGHTS, threads: int | None = None):
         import onnxruntime as ort
-        from tokenizers import Tokenizer
 
         self._path = ensure_reader_model(folder, weights)
         try:
             options = session_options(threads)
             self._table = table_options(self._path, options)  # the embedding model's table, mapped, not copied
             self.session = ort.InferenceSession(str(self._path), options, providers=["CPUExecutionProvider"])
-            self.tokenizer = Tokenizer.from_file(str(Path(folder) / "tokenizer.json"))
+            self.tokenizer = shared_tokenizer(Path(folder))  # the embedding model's, when it has loaded
         except Exception as exc:
             raise ModelError(f"cannot load the reader model {self._path}: {exc}") from exc
-        self.tokenizer.no_padding()
-        self.tokenizer.enable_truncation(MAX_TOKENS, strategy="only_second")
 
     def read(self, question: str, passages: Sequence[str]) -> list[Reading]:
         """One model pass over ``question`` paired with each passage."""
         if not passages:
             return []
-        encodings = self.tokenizer.encode_batch([(QUESTION_PROMPT + question, PASSAGE_PROMPT + p) for p in passages])
+        encodings = self._pairs(question, passages)
         width = max(len(e.ids) for e in encodings)
         ids = np.zeros((len(encodings), width), dtype=np.int64)
         mask = np.zeros_like(ids)
@@ -102,6 +108,21 @@ class ReaderModel:
             _reading(passage, encoding, starts[row], ends[row], float(answers[row]))
             for row, (passage, encoding) in enumerate(zip(passages, encodings, strict=True))
         ]
+
+    def _pairs(self, question: str, passages: Sequence[str]) -> list:
+        """``query: <question>`` paired with each ``passage: <passage>``, at most MAX_TOKENS pieces: the
+        passage is cut, never the question (unless it would leave the passage under MIN_PASSAGE_PIECES).
+        Encoded apart and joined by the tokenizer's own template, since the tokenizer is shared with the
+        embedding model and its settings stay as they are."""
+        room = MAX_TOKENS - self.tokenizer.num_special_tokens_to_add(is_pair=True)
+        asked = self.tokenizer.encode(QUESTION_PROMPT + question, add_special_tokens=False)
+        if len(asked.ids) > room - MIN_PASSAGE_PIECES:
+            asked.truncate(room - MIN_PASSAGE_PIECES)
+        pairs = []
+        for text in self.tokenizer.encode_batch([PASSAGE_PROMPT + p for p in passages], add_special_tokens=False):
+            text.truncate(room - len(asked.ids))
+            pairs.append(self.tokenizer.post_process(asked, text))
+        return pairs
 
 
 def _reading(passage: str, encoding, start_logits: np.ndarray, end_logits: np.ndarray, answers: float) -> Reading:

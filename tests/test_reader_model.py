@@ -110,3 +110,27 @@ def test_any_words_are_scored_by_the_pieces_they_begin_and_end_in():
 def test_the_span_it_gives_scores_as_it_says(model):
     found = model.read("Qui dirige l'OIM en Mongolie ?", [PASSAGE])[0]
     assert found.score_of(found.start, found.end) == pytest.approx(found.span_score, abs=1e-4)
+
+
+@pytest.mark.slow
+def test_it_shares_the_embedding_models_tokenizer_and_pairs_as_the_tokenizer_would(model):
+    from qa.embed import get_embedder
+
+    assert model.tokenizer is get_embedder(DEFAULT_MODEL, "onnx").tokenizer  # parsed once per process
+    own = type(model.tokenizer).from_file(str(model_folder(DEFAULT_MODEL) / "tokenizer.json"))
+    own.no_padding()
+    own.enable_truncation(reader_model.MAX_TOKENS, strategy="only_second")
+    question = "Qui dirige l'OIM en Mongolie ?"
+    passages = ["Pär Liljert dirige l'OIM en Mongolie.", "La migration en Mongolie. " * 120]
+    expected = own.encode_batch(
+        [(reader_model.QUESTION_PROMPT + question, reader_model.PASSAGE_PROMPT + p) for p in passages]
+    )
+    for got, want in zip(model._pairs(question, passages), expected, strict=True):
+        assert (got.ids, got.offsets) == (want.ids, want.offsets)
+        assert [s == 1 for s in got.sequence_ids] == [s == 1 for s in want.sequence_ids]
+
+
+@pytest.mark.slow
+def test_a_question_longer_than_the_model_reads_leaves_room_for_the_passage(model):
+    (reading,) = model.read("Qui dirige l'OIM en Mongolie ? " * 200, ["Pär Liljert dirige l'OIM en Mongolie."])
+    assert reading.has_span and len(reading.pieces) > 5
