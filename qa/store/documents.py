@@ -79,11 +79,16 @@ class DocumentTable(MutableMapping[str, DocumentEntry]):
             return entry
         if doc_id in self._changed or doc_id in self._added:
             return self._changed.get(doc_id) or self._added[doc_id]
-        row = self._rows[doc_id]
-        c = self._columns
-        entry = DocumentEntry(c.hashes[row], c.titles[row], tuple(c.passages[row].split()), c.dates[row])
-        self._made[doc_id] = entry
+        entry = self._made[doc_id] = self._entry(self._rows[doc_id])
         return entry
+
+    def _as_read(self) -> bool:
+        """Whether the table holds the columns as read, nothing set or removed since."""
+        return not self._changed and not self._added and len(self._rows) == len(self._columns.ids)
+
+    def _entry(self, row: int) -> DocumentEntry:
+        c = self._columns
+        return DocumentEntry(c.hashes[row], c.titles[row], tuple(c.passages[row].split()), c.dates[row])
 
     def __setitem__(self, doc_id: str, entry: DocumentEntry) -> None:
         self._made.pop(doc_id, None)
@@ -109,15 +114,12 @@ class DocumentTable(MutableMapping[str, DocumentEntry]):
     def made(self) -> Iterator[tuple[str, DocumentEntry]]:
         """Every (doc_id, entry) in order, the entries not made yet made at once: a reader walks them all."""
         c, made, changed = self._columns, self._made, self._changed
-        if not made and not changed and len(self._rows) == len(c.ids):  # a manifest as read: in one sweep
+        if not made and self._as_read():  # a manifest as read: in one sweep
             columns = zip(c.ids, c.hashes, c.titles, c.passages, c.dates, strict=True)
             self._made = made = {d: DocumentEntry(h, t, tuple(p.split()), day) for d, h, t, p, day in columns}
         elif len(made) + len(changed) < len(self._rows):  # (an entry set since is never among those made)
             rows = ((d, row) for d, row in self._rows.items() if d not in made and d not in changed)
-            made.update(
-                (doc_id, DocumentEntry(c.hashes[row], c.titles[row], tuple(c.passages[row].split()), c.dates[row]))
-                for doc_id, row in rows
-            )
+            made.update((doc_id, self._entry(row)) for doc_id, row in rows)
         for doc_id in self._rows:
             yield doc_id, changed.get(doc_id) or made[doc_id]
         yield from self._added.items()
@@ -141,10 +143,7 @@ class DocumentTable(MutableMapping[str, DocumentEntry]):
 
     def passage_count_column(self) -> list[int] | None:
         """The number of passages of each article, in order, counted in the columns (None once changed)."""
-        c = self._columns
-        if self._changed or self._added or len(self._rows) != len(c.ids):
-            return None
-        return [ids.count(" ") + 1 if ids else 0 for ids in c.passages]
+        return [_passage_count(ids) for ids in self._columns.passages] if self._as_read() else None
 
     def passage_counts(self) -> Iterator[tuple[str, int]]:
         """(doc_id, number of passages) of every article, in order, without making their entries."""
@@ -152,14 +151,14 @@ class DocumentTable(MutableMapping[str, DocumentEntry]):
         for doc_id, row in self._rows.items():
             entry = self._changed.get(doc_id)
             ids = passages[row]
-            yield doc_id, len(entry.passage_ids) if entry is not None else (ids.count(" ") + 1 if ids else 0)
+            yield doc_id, len(entry.passage_ids) if entry is not None else _passage_count(ids)
         for doc_id, entry in self._added.items():
             yield doc_id, len(entry.passage_ids)
 
     def columns(self) -> Columns:
         """The articles as columns, in order (the columns read when nothing has changed)."""
         c = self._columns
-        if not self._changed and not self._added and len(self._rows) == len(c.ids):
+        if self._as_read():
             return c
         rows = list(self._rows.values())
         ids, hashes = list(self._rows), [c.hashes[r] for r in rows]
@@ -192,6 +191,11 @@ class _Values(ValuesView[DocumentEntry]):
 
     def __iter__(self) -> Iterator[DocumentEntry]:
         return (entry for _, entry in self._mapping.made())
+
+
+def _passage_count(ids: str) -> int:
+    """How many passage ids a column cell (ids joined by spaces) holds."""
+    return ids.count(" ") + 1 if ids else 0
 
 
 def _fields(entry: DocumentEntry) -> tuple[str, str, str, str | None]:

@@ -29,6 +29,7 @@ from typing import Any
 
 import numpy as np
 
+# FAISS is imported in the functions that use it: an update that builds no IVF index does not load it.
 ANN_THRESHOLD = 200_000
 PROBED_SHARE = 5  # one cluster in five is searched
 REFINED = 4  # candidates found by the 8-bit codes per passage asked for, then scored exactly
@@ -58,7 +59,7 @@ def best_first(scores: np.ndarray, k: int) -> np.ndarray:
 def build_ivf(vectors: np.ndarray, ids: np.ndarray) -> Any:
     """An IVF index of ``vectors`` (normalised, float32) under the int64 ``ids``, with 8-bit codes;
     its clusters learned from a sample of them."""
-    import faiss  # here: an update that builds no IVF index does not load it
+    import faiss
 
     vectors = np.ascontiguousarray(vectors, dtype=np.float32)
     nlist = nlist_for(len(vectors))
@@ -76,7 +77,7 @@ def build_ivf(vectors: np.ndarray, ids: np.ndarray) -> Any:
 def write_ivf(index: Any, path: Path) -> None:
     """Through a Python file, so that a failed write raises OSError with its reason (a full disk:
     ENOSPC), where FAISS's own writer gives a RuntimeError without one."""
-    import faiss  # here: an update that builds no IVF index does not load it
+    import faiss
 
     with open(path, "wb") as f:
         faiss.write_index(index, faiss.PyCallbackIOWriter(f.write))  # type: ignore[attr-defined]
@@ -84,7 +85,7 @@ def write_ivf(index: Any, path: Path) -> None:
 
 def read_ivf(path: Path) -> Any:
     """Raises ValueError when the file holds no IVF index."""
-    import faiss  # here: an update that builds no IVF index does not load it
+    import faiss
 
     try:
         index = faiss.read_index(str(path))
@@ -100,7 +101,7 @@ def read_ivf(path: Path) -> Any:
 def search_ivf(index: Any, query: np.ndarray, count: int, live: np.ndarray) -> np.ndarray:
     """The ids of the ``count`` nearest vectors by their 8-bit codes, among the ids whose bit is set
     in ``live`` (a little-endian bitmap, as ``np.packbits(mask, bitorder="little")``)."""
-    import faiss  # here: an update that builds no IVF index does not load it
+    import faiss
 
     if count <= 0 or index.ntotal == 0:
         return np.zeros(0, dtype=np.int64)
