@@ -43,13 +43,12 @@ from typing import IO, cast
 from .dates import article_date
 from .document import Document, Unusable, identity_offsets
 from .line_map import BlockHasher, Fed, LineMap, Region, compare
-from .lines import line_parts
+from .lines import block_lines, line_parts
 from .text import clean_line, clean_lines, clean_title
 
 log = logging.getLogger(__name__)
 
 COLLECTION_SUFFIXES = (".jsonl", ".jsonl.gz")
-READ_BLOCK = 1 << 20  # bytes of a plain collection read at a time
 _LOGGED_PER_FILE = 10  # bad lines logged one by one; the rest are counted (all are in ``skipped``)
 
 
@@ -153,7 +152,7 @@ def _read_changes(
             known[digest] = record_id
         record_lines: dict[int, str] = {}
         hasher = BlockHasher(same.start)
-        lines = _block_lines(Fed(Region(f, same.start, same.end), hasher), max_record_bytes, same.first_line)
+        lines = block_lines(Fed(Region(f, same.start, same.end), hasher), max_record_bytes, same.first_line)
         _read_lines(lines, rel, max_record_bytes, known, found, record_lines)
         if any(f"{rel}#{record_id}" in kept for record_id in record_lines.values()):
             return None
@@ -264,7 +263,7 @@ def _lines(
     plain file's bytes are fed to ``hasher`` as they are read."""
     if _gzipped(path):  # line by line: a damaged file keeps every line before the damage
         return ((n, d, k) for n, d, k, _ in line_parts(f, max_record_bytes))
-    return _block_lines(f if hasher is None else Fed(f, hasher), max_record_bytes)
+    return block_lines(f if hasher is None else Fed(f, hasher), max_record_bytes)
 
 
 def _records(lines: Iterator[tuple[int, bytes, int]], max_record_bytes: int) -> Iterator[tuple[int, bytes, int]]:
@@ -275,33 +274,6 @@ def _records(lines: Iterator[tuple[int, bytes, int]], max_record_bytes: int) -> 
             yield number, b"", length
         elif data.strip():
             yield number, data, length
-
-
-def _block_lines(stream: IO[bytes] | Region | Fed, limit: int, first: int = 1) -> Iterator[tuple[int, bytes, int]]:
-    """(number, from ``first`` on; line without its break; its length without its break) of every line of ``stream``,
-    read ``READ_BLOCK`` bytes at a time: at 10^5 lines, splitting blocks costs a fraction of reading
-    line by line. A line over ``limit`` bytes is given as b"" with its length, never held whole."""
-    number = first - 1
-    head, head_length, head_last = b"", 0, b""  # a line begun in earlier blocks: its start, length, last byte
-    while block := stream.read(READ_BLOCK):
-        parts = block.split(b"\n")
-        first = 0
-        if head_length:  # parts[0] ends that line (or goes on with it into the next block)
-            head_length += len(parts[0])
-            head_last = parts[0][-1:] or head_last
-            head = head + parts[0] if head_length <= limit + 1 else b""  # + 1: its "\r"
-            if len(parts) == 1:
-                continue
-            number += 1
-            yield number, head, head_length - (head_last == b"\r")
-            first = 1
-        rest = parts.pop()  # the start of a line that goes on into the next block
-        for line in parts[first:] if first else parts:
-            number += 1
-            yield number, line, len(line) - (line[-1:] == b"\r")
-        head, head_length, head_last = (rest if len(rest) <= limit + 1 else b""), len(rest), rest[-1:]
-    if head_length:  # the last line, without a break
-        yield number + 1, head, head_length
 
 
 def _parse(line: bytes) -> tuple[str, str, str, object]:

@@ -10,6 +10,7 @@ too, with the part left out: "scan.pdf pages 301-450".
 
 from __future__ import annotations
 
+import functools
 import logging
 import os
 from collections.abc import Callable, Mapping
@@ -88,13 +89,8 @@ def load_corpus(
     unchanged: dict[str, str] = {}
     texts: dict[str, str] = {}  # .txt/.md: cleaned once all are read (boilerplate is learned from all)
     known = known or {}
-    by_file: list[dict[str, dict[str, str]]] = []  # grouped when first needed: a changed collection does not
-
-    def held() -> dict[str, dict[str, str]]:
-        """The known articles of each file."""
-        if not by_file:
-            by_file.append(_articles_by_file(known))
-        return by_file[0]
+    # the known articles of each file, grouped when first needed: a changed collection with a map does not
+    held = functools.cache(lambda: _articles_by_file(known))
 
     unread_texts: dict[str, Path] = {}  # unchanged .txt/.md files, read only if another one changed
     old_maps, maps = dict(line_maps or {}), {}

@@ -11,9 +11,14 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import dataclass
-from typing import IO
+from typing import IO, Protocol
 
 DRAIN_CHUNK = 1 << 20  # bytes read at a time from the part of an overlong line that is dropped
+READ_BLOCK = 1 << 20  # bytes read at a time by block_lines
+
+
+class Readable(Protocol):
+    def read(self, size: int = -1, /) -> bytes: ...
 
 
 @dataclass(frozen=True, slots=True)
@@ -58,3 +63,31 @@ def _break_length(line: bytes) -> int:
     if line.endswith(b"\r\n"):
         return 2
     return 1 if line.endswith(b"\n") else 0
+
+
+def block_lines(stream: Readable, limit: int, first: int = 1) -> Iterator[tuple[int, bytes, int]]:
+    """(number, from ``first`` on; line without its "\n" (a "\r" kept); its length without its break) of
+    every line of ``stream``, read ``READ_BLOCK`` bytes at a time: at 10^5 lines, splitting blocks costs
+    a fraction of :func:`line_parts`'s line by line. A line over ``limit`` bytes is given as b"" with its
+    length, never held whole. No line is given before a block is read whole: for files, not a terminal."""
+    number = first - 1
+    head, head_length, head_last = b"", 0, b""  # a line begun in earlier blocks: its start, length, last byte
+    while block := stream.read(READ_BLOCK):
+        parts = block.split(b"\n")
+        first = 0
+        if head_length:  # parts[0] ends that line (or goes on with it into the next block)
+            head_length += len(parts[0])
+            head_last = parts[0][-1:] or head_last
+            head = head + parts[0] if head_length <= limit + 1 else b""  # + 1: its "\r"
+            if len(parts) == 1:
+                continue
+            number += 1
+            yield number, head, head_length - (head_last == b"\r")
+            first = 1
+        rest = parts.pop()  # the start of a line that goes on into the next block
+        for line in parts[first:] if first else parts:
+            number += 1
+            yield number, line, len(line) - (line[-1:] == b"\r")
+        head, head_length, head_last = (rest if len(rest) <= limit + 1 else b""), len(rest), rest[-1:]
+    if head_length:  # the last line, without a break
+        yield number + 1, head, head_length
