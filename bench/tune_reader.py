@@ -47,8 +47,7 @@ def gather(retriever: Retriever, questions: list[str]) -> list[list[tuple[str, f
     """For each question, its candidates: (document, search score, the reader's logit or None if not read)."""
     out = []
     for question in questions:
-        # a weight too small to reorder anything, so that the model reads every passage of the head
-        every = ReadWeights(answers=1e-9)
+        every = ReadWeights(answers=0.0, every=True)  # the model's logit of every passage, the order unchanged
         scored = retriever.rank(question, k=10, ranking=replace(Ranking(), read=every)).scored
         out.append(
             [

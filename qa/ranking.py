@@ -47,6 +47,7 @@ class ReadWeights:
     # saw French questions and their English gloss only; in other languages the rule reader's span stays
     # (docs/quality.md).
     picks_typed: tuple[str, ...] = ("fr", "en")
+    every: bool = False  # the model reads every passage of the head even when its score weighs nothing (tuning)
 
     def model_reads(self, question: Question) -> bool:
         """Whether the model reads the best passage for its words (an open question, or one it picks for)."""

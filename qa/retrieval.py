@@ -207,7 +207,7 @@ class Retriever:
         if ranking.read is not None and head:
             asked = asked or analyse(searched)
             focus = focus_rows(question_pieces, searched, asked.focus)
-            read_all = bool(ranking.read.answers) or self.judging.answers_floor is not None
+            read_all = ranking.read.every or bool(ranking.read.answers) or self.judging.answers_floor is not None
             # loaded only when it reads: every passage, or the best one of an open question
             model = self._reader_model() if read_all or ranking.read.model_reads(asked) else None
             head = read(model, asked, head, ranking.read, referent, searched, focus, read_all)

@@ -202,3 +202,27 @@ def test_a_one_off_question_starts_loading_the_reader_only_when_it_will_read(mon
     monkeypatch.setattr("qa.retrieval.load_in_background", started.append)
     Retriever.start_loading_for(question, backend)
     assert bool(started) is loads
+
+
+@pytest.mark.parametrize(("every", "most_read"), [(True, 3), (False, 1)])
+def test_the_model_reads_every_passage_of_the_head_only_when_asked(tiny_retriever, every, most_read):
+    from qa.ranking import Ranking, ReadWeights
+    from qa.reader_model import Reading
+
+    read: list[int] = []
+
+    class CountingModel:
+        def read(self, question, passages):
+            read.append(len(passages))
+            return [Reading(0.0, 0, 0, float("-inf")) for _ in passages]
+
+    retriever = Retriever(
+        tiny_retriever.store, tiny_retriever.embedder, tiny_retriever.corpus_dir, reader_model=CountingModel
+    )
+    ranking = Ranking(read=ReadWeights(every=every))
+    scored = retriever.rank("Quel est le thème de l'atelier au Caire ?", k=3, ranking=ranking).scored
+    assert read and max(read) == min(most_read, len(scored))
+    assert [s.passage.doc_id for s in scored] == [
+        s.passage.doc_id
+        for s in tiny_retriever.rank("Quel est le thème de l'atelier au Caire ?", k=3, ranking=ranking).scored
+    ]  # reading every passage, with no weight, leaves the order as it was
