@@ -80,14 +80,17 @@ def _stamp(path: Path) -> list[int]:
     return [stat.st_size, stat.st_mtime_ns]
 
 
-def _write_place(path: Path, name: str, location: str, offset: int, shape: list[int], dtype: Any) -> None:
-    """Where ``path``'s table lies, beside it: reading it back needs no ONNX parser (``import onnx`` and
-    parsing the file take about 0.6 s, which a one-off question would wait for). Best effort."""
+def _write_place(path: Path, name: str, location: str, offset: int, shape: list[int], dtype: Any) -> dict:
+    """Where ``path``'s table lies, written beside it (best effort) and returned: reading it back needs no
+    ONNX parser (``import onnx`` and parsing the file take about 0.6 s, which a one-off question would wait
+    for)."""
     place = {"stamp": _stamp(path), "name": name, "location": location, "offset": offset, "shape": shape}
+    place["dtype"] = np.dtype(dtype).str
     temporary = _place_file(path).with_suffix(f".{os.getpid()}.tmp")
     with contextlib.suppress(OSError):
-        temporary.write_text(json.dumps(place | {"dtype": np.dtype(dtype).str}), encoding="utf-8")
+        temporary.write_text(json.dumps(place), encoding="utf-8")
         os.replace(temporary, _place_file(path))
+    return place
 
 
 def _read_place(path: Path) -> dict | None:
@@ -115,9 +118,8 @@ def table_options(path: Path, options: Any) -> tuple[np.ndarray, Any] | None:
             return None
         where = {entry.key: entry.value for entry in table.external_data}
         dtype = onnx.helper.tensor_dtype_to_np_dtype(table.data_type)
-        _write_place(path, table.name, where["location"], int(where["offset"]), [int(n) for n in table.dims], dtype)
-        place = {"name": table.name, "location": where["location"], "offset": int(where["offset"])}
-        place |= {"shape": list(table.dims), "dtype": np.dtype(dtype).str}
+        shape = [int(n) for n in table.dims]
+        place = _write_place(path, table.name, where["location"], int(where["offset"]), shape, dtype)
     mapped = np.memmap(
         path.parent / place["location"],
         dtype=np.dtype(place["dtype"]),
