@@ -33,6 +33,16 @@ def small_blocks(monkeypatch):
     monkeypatch.setattr(line_map, "MAP_BLOCK", 200)
 
 
+def indexed_collection(tmp_path, count: int) -> tuple:
+    """(corpus, index, records): a corpus of one collection of ``count`` records, indexed."""
+    corpus, index = tmp_path / "corpus", tmp_path / "index"
+    corpus.mkdir()
+    records = [record(i) for i in range(count)]
+    write_records(corpus / "notes.jsonl", records)
+    update_index(corpus, index, backend="hash")
+    return corpus, index, records
+
+
 class Calls:
     """Records parsed and lines hashed, counted."""
 
@@ -81,11 +91,7 @@ def test_an_edited_record_is_the_only_record_parsed(tmp_path, small_blocks, monk
 
 
 def test_added_and_removed_records_are_found_between_the_unchanged_blocks(tmp_path, small_blocks, monkeypatch):
-    corpus, index = tmp_path / "corpus", tmp_path / "index"
-    corpus.mkdir()
-    records = [record(i) for i in range(60)]
-    write_records(corpus / "notes.jsonl", records)
-    update_index(corpus, index, backend="hash")
+    corpus, index, records = indexed_collection(tmp_path, 60)
     calls = Calls(monkeypatch)
     write_records(corpus / "notes.jsonl", [*records[:20], record(100), *records[22:], record(101)])
     report = update_index(corpus, index, backend="hash")
@@ -213,11 +219,7 @@ def test_a_manifest_with_mismatched_columns_is_refused():
 def test_a_run_killed_before_it_names_its_generation_leaves_the_previous_one_in_use(
     tmp_path, small_blocks, monkeypatch
 ):
-    corpus, index = tmp_path / "corpus", tmp_path / "index"
-    corpus.mkdir()
-    records = [record(i) for i in range(30)]
-    write_records(corpus / "notes.jsonl", records)
-    update_index(corpus, index, backend="hash")
+    corpus, index, records = indexed_collection(tmp_path, 30)
     store = open_store(index)
     before, held = store.current_version(), store.read_manifest().content_hashes()
 
@@ -249,11 +251,7 @@ def test_passages_that_left_do_not_count_towards_the_ivf_threshold(tmp_path, mon
     built: list[int] = []
     real = vector_search.build_ivf
     monkeypatch.setattr(vector_search, "build_ivf", lambda v, ids: built.append(len(ids)) or real(v, ids))
-    corpus, index = tmp_path / "corpus", tmp_path / "index"
-    corpus.mkdir()
-    records = [record(i) for i in range(30)]  # one passage each
-    write_records(corpus / "notes.jsonl", records)
-    update_index(corpus, index, backend="hash")
+    corpus, index, records = indexed_collection(tmp_path, 30)  # one passage each
     write_records(corpus / "notes.jsonl", [*records[5:], *[record(100 + i) for i in range(6)]])
     report = update_index(corpus, index, backend="hash")
     assert (len(report.removed), len(report.added), built) == (5, 6, [])  # 31 live, 36 rows in all
