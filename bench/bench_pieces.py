@@ -19,7 +19,8 @@ keeps are counted apart), MRR@10 and Hit@1 on PIAF dev at the "reranked" stage (
 time a question spends fetching, decoding and reranking its 8 passages' pieces.
 
 Also: ``--fit FILE`` writes the pq16 codebook the stores ship (qa/store/piece_codebook.npy);
-``--convert FROM TO`` copies an int8 files store into a pq16 one through the store's writer;
+``--convert FROM TO`` copies an int8 files store into a pq16 one (``--pieces pq16s64``: sentence vectors coded too)
+through the store's writer;
 ``--disk FOLDER...`` prints the bytes a passage of files stores, file by file.
 """
 
@@ -357,6 +358,7 @@ def main() -> None:
     parser.add_argument(
         "--convert", type=Path, nargs=2, metavar=("FROM", "TO"), help="only copy an int8 files store into a pq16 one"
     )
+    parser.add_argument("--pieces", default="pq16", help="the format --convert writes (pq16, pq16s64, int8)")
     parser.add_argument("--dev", type=Path, default=DATA / "piaf-dev")
     parser.add_argument("--train", type=Path, default=DATA / "piaf-train")
     parser.add_argument("--limit", type=int, default=None, help="only the first N dev questions")
@@ -373,7 +375,7 @@ def main() -> None:
         disk(args.disk)
         return
     if args.convert:
-        convert(*args.convert)
+        convert(*args.convert, piece_format=args.pieces)
         return
     if args.index is None:
         parser.error("--index is needed (or --disk)")

@@ -1,5 +1,5 @@
-"""Word pieces kept compactly (qa.store.piece_formats): what both stores give back, what they take on disk,
-and that reranking with them orders passages as the full vectors do."""
+"""Word pieces and sentence vectors kept compactly (qa.store.piece_formats): what both stores give back, what
+they take on disk, and that reranking with them orders passages as the full vectors do."""
 
 from __future__ import annotations
 
@@ -16,7 +16,7 @@ from qa.indexer import encode_passages, index_settings
 from qa.rerank import late_interaction
 from qa.store import IndexSettings, open_store, passage_key
 from qa.store.faiss import SEGMENTS, FilesStore
-from qa.store.piece_formats import PQPieces, format_for
+from qa.store.piece_formats import FORMATS, SENTENCE_CODEBOOK, PQPieces, format_for
 from qa.store.segments import SEGMENT_JSON
 
 from .store_conformance import ARTICLES, CHUNKING, document
@@ -24,6 +24,7 @@ from .store_conformance import ARTICLES, CHUNKING, document
 EMBEDDER = HashingEmbedder("test-model", dim=384)
 INT8 = replace(index_settings(EMBEDDER, CHUNKING), pieces="int8")
 PQ16 = replace(INT8, pieces="pq16")
+COMPACT = replace(INT8, pieces="pq16s64")
 MARGIN = 0.03  # late-interaction scores this far apart are not reordered by the compression
 PIECES_BUDGET = 3 * 1024  # bytes of word pieces a passage of about 600 characters
 PIECE_FILES = ("piece_codes.u8", "piece_ids.i32", "piece_ends.u16", "pieces.i8", "piece_scales.f32", "piece_meta.i32")
@@ -46,12 +47,18 @@ def pieces_by_passage(store) -> list[tuple[str, Pieces, Pieces]]:
     return list(zip([p.doc_id for p in passages], stored, made, strict=True))
 
 
-def test_pq16_is_for_the_default_models_vectors_when_asked_for(monkeypatch):
+def test_int8_is_the_default_and_the_compact_formats_are_for_the_default_models_vectors(monkeypatch):
+    monkeypatch.delenv("QA_PIECES", raising=False)
     assert format_for(DEFAULT_MODEL, "model weights", 384).name == "int8"
-    monkeypatch.setenv("QA_PIECES", "pq16")
-    assert format_for(DEFAULT_MODEL, "model weights", 384).name == "pq16"
-    assert format_for(DEFAULT_MODEL, "hashed words", 384).name == "int8"  # random vectors: no codebook fits
-    assert format_for("another/model", "model weights", 384).name == "int8"
+    assert IndexSettings(DEFAULT_MODEL, "model weights", "onnx:model.onnx", 384, {}).pieces == "int8"
+    for compact in ("pq16", "pq16s64"):
+        monkeypatch.setenv("QA_PIECES", compact)
+        assert format_for(DEFAULT_MODEL, "model weights", 384).name == compact
+        assert IndexSettings(DEFAULT_MODEL, "model weights", "onnx:model.onnx", 384, {}).pieces == compact
+        assert format_for(DEFAULT_MODEL, "hashed words", 384).name == "int8"  # random vectors: no codebook fits
+        assert format_for("another/model", "model weights", 384).name == "int8"
+    monkeypatch.setenv("QA_PIECES", "int8")
+    assert format_for(DEFAULT_MODEL, "model weights", 384).name == "int8"
     monkeypatch.setenv("QA_PIECES", "pq8")
     with pytest.raises(ValueError, match="QA_PIECES='pq8'"):
         format_for(DEFAULT_MODEL, "model weights", 384)
@@ -72,40 +79,83 @@ def any_store(request, tmp_path):
     store.close()
 
 
-def test_both_stores_give_back_the_pieces_the_codebook_makes(any_store):
-    write(any_store, ARTICLES, PQ16)
-    pq = PQPieces()
+def sentences_by_passage(store) -> dict[str, tuple[str, np.ndarray, np.ndarray]]:
+    """Each passage's article, its sentence vectors as the store gives them to a search, and as the embedder
+    makes them."""
+    reader = store.open_reader()
+    passages = list(reader.passages())
+    made = {
+        p.passage_id: e.sentence_vectors for p, e in zip(passages, encode_passages(EMBEDDER, passages), strict=True)
+    }
+    found = reader.search(EMBEDDER.encode_query("bureau").vector, len(passages))
+    assert len(found) == len(passages)
+    return {c.passage.passage_id: (c.passage.doc_id, c.sentence_vectors, made[c.passage.passage_id]) for c in found}
+
+
+@pytest.mark.parametrize("settings", [PQ16, COMPACT], ids=["pq16", "pq16s64"])
+def test_both_stores_give_back_the_pieces_the_codebook_makes(any_store, settings):
+    write(any_store, ARTICLES, settings)
+    pq = FORMATS[settings.pieces]
     for _, stored, made in pieces_by_passage(any_store):
         np.testing.assert_array_equal(stored.ids, made.ids)
         np.testing.assert_array_equal(stored.ends, made.ends)
         np.testing.assert_allclose(stored.vectors, pq.decode(pq.encode(made.vectors), 384), atol=1e-6)
         np.testing.assert_allclose(np.linalg.norm(stored.vectors, axis=1), 1.0, atol=1e-5)
+    for _, stored, made in sentences_by_passage(any_store).values():
+        assert stored.shape == made.shape and len(made)
+        if settings is COMPACT:  # coded in 64 bytes
+            np.testing.assert_allclose(stored, pq.decode_sentences(pq.encode_sentences(made), 384), atol=1e-6)
+        else:  # int8 (files) or float16 (PostgreSQL)
+            np.testing.assert_allclose(stored, made, atol=0.01)
 
 
-def test_an_index_of_int8_pieces_is_read_and_updated_in_pq16(any_store):
-    write(any_store, ARTICLES[:2], INT8)
-    write(any_store, [document("c.txt", "Arctique", "Ingrid Solvang dirige le bureau de Tromsø.")], PQ16)
-    assert any_store.read_manifest().settings.pieces == "pq16"
-    pq = PQPieces()
+def test_sentence_codes_round_trip_to_the_nearest_centroids():
+    compact = FORMATS["pq16s64"]
+    vectors = np.random.default_rng(3).normal(size=(5, 384)).astype(np.float32)
+    codes = compact.encode_sentences(vectors)
+    assert codes.shape == (5, 64) and codes.dtype == np.uint8
+    decoded = compact.decode_sentences(codes, 384)
+    np.testing.assert_allclose(np.linalg.norm(decoded, axis=1), 1.0, atol=1e-5)
+    centroids = np.load(SENTENCE_CODEBOOK).astype(np.float32)  # (64, 256, 6)
+    parts = (vectors / np.linalg.norm(vectors, axis=1, keepdims=True)).reshape(5, 64, 1, 6)
+    np.testing.assert_array_equal(codes, np.square(parts - centroids).sum(axis=3).argmin(axis=2))
+    assert compact.decode_sentences(compact.encode_sentences(vectors[:0]), 384).shape == (0, 384)
+    with pytest.raises(ValueError, match="kept by the store"):
+        FORMATS["pq16"].encode_sentences(vectors)
+
+
+def test_an_index_of_int8_and_pq16_pieces_is_read_and_updated_in_the_compact_format(any_store):
+    write(any_store, ARTICLES[:1], INT8)
+    write(any_store, ARTICLES[1:2], PQ16)
+    write(any_store, [document("c.txt", "Arctique", "Ingrid Solvang dirige le bureau de Tromsø.")], COMPACT)
+    assert any_store.read_manifest().settings.pieces == "pq16s64"
+    written_in = {"a.txt": "int8", "b.txt": "pq16", "c.txt": "pq16s64"}
     found = pieces_by_passage(any_store)
-    assert {doc_id for doc_id, _, _ in found} == {"a.txt", "b.txt", "c.txt"}
+    assert {doc_id for doc_id, _, _ in found} == set(written_in)
     for doc_id, stored, made in found:
         np.testing.assert_array_equal(stored.ids, made.ids)
         np.testing.assert_array_equal(stored.ends, made.ends)
-        if doc_id == "c.txt":  # written by the update
-            np.testing.assert_allclose(stored.vectors, pq.decode(pq.encode(made.vectors), 384), atol=1e-6)
-        else:  # kept as they were
+        kept = FORMATS[written_in[doc_id]]
+        if doc_id == "a.txt":  # int8, kept as it was
             cosines = np.sum(stored.vectors * made.vectors, axis=1) / np.linalg.norm(stored.vectors, axis=1)
             assert cosines.min() > 0.999
+        else:
+            np.testing.assert_allclose(stored.vectors, kept.decode(kept.encode(made.vectors), 384), atol=1e-6)
+    compact = FORMATS["pq16s64"]
+    for doc_id, stored, made in sentences_by_passage(any_store).values():
+        if doc_id == "c.txt":
+            np.testing.assert_allclose(stored, compact.decode_sentences(compact.encode_sentences(made), 384), atol=1e-6)
+        else:
+            np.testing.assert_allclose(stored, made, atol=0.01)
 
 
-def test_the_pieces_of_a_passage_of_600_characters_take_at_most_3_kb_in_pq16(tmp_path):
+def test_a_passage_of_600_characters_takes_at_most_6_kb_in_the_compact_format(tmp_path):
     words = "le bureau de Mongolie emploie douze personnes et a ouvert en mars pour aider les migrants".split()
     text = " ".join(words[i % len(words)] + (". " if i % 15 == 14 else "") for i in range(400))
     chunking = ChunkSettings()
     docs = [replace(document(f"{n}.txt", f"Article {n}", text), content_hash=f"h{n}") for n in range(20)]
-    sizes = {}
-    for settings in (PQ16, INT8):
+    sizes, whole = {}, {}
+    for settings in (COMPACT, PQ16, INT8):
         store = FilesStore(tmp_path / settings.pieces)
         write(store, docs, replace(settings, chunking=chunking.as_dict()), chunking)
         passages = list(store.open_reader().passages())
@@ -115,15 +165,20 @@ def test_the_pieces_of_a_passage_of_600_characters_take_at_most_3_kb_in_pq16(tmp
         assert 90 <= info["pieces"] / len(passages) <= 140  # as many as the model makes (109 a passage on PIAF)
         names = [n for n in PIECE_FILES if (segment / n).exists()]
         sizes[settings.pieces] = sum((segment / n).stat().st_size for n in names) / len(passages)
-        if settings.pieces == "pq16":
+        whole[settings.pieces] = sum(f.stat().st_size for f in segment.iterdir()) / len(passages)
+        if settings.pieces != "int8":
             assert sorted(names) == ["piece_codes.u8", "piece_ends.u16", "piece_ids.i32"]
-            assert sizes["pq16"] == info["pieces"] / len(passages) * (16 + 4 + 2)
+            assert sizes[settings.pieces] == info["pieces"] / len(passages) * (16 + 4 + 2)
     assert sizes["pq16"] <= PIECES_BUDGET
     assert sizes["int8"] > 15 * sizes["pq16"]
+    # sentence vectors in 64 bytes each, not 388 (int8) nor 768 (float16)
+    sentences = info["sentences"] / len(passages)
+    assert whole["pq16"] - whole["pq16s64"] == pytest.approx(sentences * (388 - 64), abs=1)  # segment.json differs
+    assert whole["pq16s64"] <= 6 * 1024
 
 
-@pytest.mark.slow  # the real model: pq16's codebook was fitted on its pieces
-def test_reranking_with_pq16_pieces_orders_passages_as_the_full_pieces_do():
+@pytest.mark.slow  # the real model: the codebooks were fitted on its vectors
+def test_reranking_with_compact_pieces_and_sentences_orders_passages_as_the_full_vectors_do():
     from qa.embed import get_embedder
 
     embedder = get_embedder(DEFAULT_MODEL, "onnx")
@@ -144,14 +199,25 @@ def test_reranking_with_pq16_pieces_orders_passages_as_the_full_pieces_do():
         "Où s'est ouverte la conférence sur les migrations climatiques ?",
     ]
     mask = embedder.word_piece_mask
-    stored = [Pieces.of(t, mask) for t in embedder.encode_documents(passages)]
+    read = embedder.encode_documents(passages)
+    stored = [Pieces.of(t, mask) for t in read]
     pq = PQPieces()
     compressed = [replace(p, vectors=pq.decode(pq.encode(p.vectors), 384)) for p in stored]
+    # each passage is one sentence: its vector as the indexer pools it, and as pq16s64 keeps it
+    sentences = np.concatenate([t.span_vectors([(0, len(text))]) for t, text in zip(read, passages, strict=True)])
+    compact = FORMATS["pq16s64"]
+    coded = compact.decode_sentences(compact.encode_sentences(sentences), 384)
+    assert np.sum(coded * sentences, axis=1).min() > 0.95
     for answering, question in enumerate(questions):  # the i-th question is answered by the i-th passage
         asked = Pieces.of(embedder.encode_query(question), mask)
         full = [late_interaction(asked.vectors @ p.vectors.T) for p in stored]
         small = [late_interaction(asked.vectors @ p.vectors.T) for p in compressed]
         assert int(np.argmax(full)) == int(np.argmax(small)) == answering, question
         # two passages whose full scores are clearly apart keep their order (close ones may swap)
+        apart = [(i, j) for i in range(len(full)) for j in range(len(full)) if full[i] - full[j] > MARGIN]
+        assert all(small[i] > small[j] for i, j in apart), question
+        query = embedder.encode_query(question).vector
+        full, small = sentences @ query, coded @ query
+        assert int(np.argmax(full)) == int(np.argmax(small)) == answering, question
         apart = [(i, j) for i in range(len(full)) for j in range(len(full)) if full[i] - full[j] > MARGIN]
         assert all(small[i] > small[j] for i, j in apart), question

@@ -1,22 +1,33 @@
-"""How the stores keep the word-piece vectors the reranker reads (qa.rerank).
+"""How the stores keep the word-piece vectors the reranker reads (qa.rerank), and the sentence vectors.
 
-Two formats, named in each segment (files store) and each row (PostgreSQL), so an index
-written in one is still read after the other is chosen:
+Three formats, named in each segment (files store) and each row (PostgreSQL), so an index
+written in one is still read after another is chosen:
 
 - ``int8`` (the default): one byte a dimension and a float32 scale a piece (388 bytes at dimension 384);
+  sentence vectors as the store keeps them (float16);
 - ``pq16`` (``QA_PIECES=pq16`` when indexing): product quantisation (16 sub-vectors of 24 dimensions,
   256 centroids each, as faiss's ``ProductQuantizer``): 16 bytes a piece, 24 times smaller. Its codebook
   was fitted once on the default model's pieces of the PIAF train passages (``bench/bench_pieces.py
   --fit``) and ships beside this file; it serves the vectors of that model's weights, whatever backend
-  reads them (qa.embed.FAMILIES), and any other model keeps int8.
+  reads them (qa.embed.FAMILIES), and any other model keeps int8. Sentence vectors: int8 (files store),
+  float16 (PostgreSQL);
+- ``pq16s64`` (``QA_PIECES=pq16s64``): the pieces as ``pq16``, and each sentence vector in 64 bytes
+  (64 sub-vectors of 6 dimensions) with a codebook of its own, fitted on the sentence vectors of the PIAF
+  train passages (``bench/fit_compact.py --sentences``): 5.8 KB a PIAF passage in all, against 6.7 KB in
+  pq16 and 49 KB in int8.
 
-Why pq16 is not the default: on PIAF dev it ranks within half a point of int8 (MRR@10 0.8422 against
-0.8465), but the scores it gives are not those the judge's refusal floor was fitted on (qa.judge): the
-seed questions' refusal precision falls under its floor (0.850 < 0.87) and an off-topic question is
-answered. docs/benchmarks.md "Disk per passage" has the figures of every format measured.
+Why neither compact format is the default: on PIAF dev they rank within half a point of int8 (MRR@10
+0.8422 for pq16), but their scores are not those the judge's floors were fitted on (qa.judge). Decoded
+pieces narrow the range of late-interaction scores: the passage that answers comes out lower (on the seed
+questions its best piece cosines are 0.04 lower on average), unrelated ones higher. The seed questions'
+answers are then refused more often (answered 0.891 against 0.936, refusal precision 0.848 under its floor
+of 0.87). A linear map of the cosines fitted on PIAF train (French questions only) widens the range again,
+but English questions, lower on that scale, fall further under the floor (refusal precision 0.727).
+docs/benchmarks.md "Disk per passage" has the figures.
 
 Pieces are decoded when a question reranks its passages (a few hundred a question, well under a
-millisecond) and normalised again, so cosines keep their scale.
+millisecond) and normalised again, so cosines keep their scale; sentence vectors when a search scores
+its candidates (about 60 passages' worth).
 """
 
 from __future__ import annotations
@@ -34,7 +45,9 @@ from ..embed.base import normalised
 from .scoring import dequantise, quantise
 
 CODEBOOK = Path(__file__).with_name("piece_codebook.npy")  # float16 (16 sub-vectors, 256, 24)
+SENTENCE_CODEBOOK = Path(__file__).with_name("sentence_codebook.npy")  # float16 (64 sub-vectors, 256, 6)
 CODEBOOK_MODEL, CODEBOOK_FAMILY, CODEBOOK_DIM = DEFAULT_MODEL, FAMILIES["onnx"], 384
+COMPACT = "pq16s64"  # pieces and sentence vectors in product-quantisation codes (QA_PIECES=pq16s64)
 
 
 class PieceFormat(Protocol):
@@ -51,6 +64,18 @@ class PieceFormat(Protocol):
 
     def decode(self, codes: np.ndarray, dim: int) -> np.ndarray:
         """The normalised float32 vectors (pieces, dim) the codes stand for."""
+        ...
+
+    def sentence_code_size(self, dim: int) -> int:
+        """Bytes a sentence vector; 0: this format leaves them to the store (float16 or int8)."""
+        ...
+
+    def encode_sentences(self, vectors: np.ndarray) -> np.ndarray:
+        """(sentences, sentence_code_size) uint8 codes of sentence vectors."""
+        ...
+
+    def decode_sentences(self, codes: np.ndarray, dim: int) -> np.ndarray:
+        """The normalised float32 sentence vectors the codes stand for."""
         ...
 
 
@@ -71,41 +96,74 @@ class Int8Pieces:
         codes = np.ascontiguousarray(codes)
         return normalised(dequantise(codes[:, :dim].view(np.int8), codes[:, dim:].view("<f4")[:, 0]))
 
+    def sentence_code_size(self, dim: int) -> int:
+        return 0
+
+    def encode_sentences(self, vectors: np.ndarray) -> np.ndarray:
+        raise ValueError(f"{self.name}: sentence vectors are kept by the store")
+
+    def decode_sentences(self, codes: np.ndarray, dim: int) -> np.ndarray:
+        raise ValueError(f"{self.name}: sentence vectors are kept by the store")
+
 
 @dataclass(frozen=True)
 class PQPieces:
-    """Product-quantised pieces with the shipped codebook: 16 bytes a piece. Coded in numpy, as faiss's
-    ``ProductQuantizer`` codes them (nearest centroid of each sub-vector): a few hundred pieces at a time
-    are too few for faiss's thread pool, which only waits on a busy machine."""
+    """Product-quantised pieces with the shipped codebook: 16 bytes a piece; in ``pq16s64`` (``sentences``),
+    the sentence vectors too, in 64 bytes each with a codebook of their own (qa/store/sentence_codebook.npy,
+    fitted on the sentence vectors of the PIAF train passages by bench/fit_compact.py --sentences)."""
 
     name: str = "pq16"
+    sentences: bool = False
 
     def code_size(self, dim: int) -> int:
-        return _codebook().shape[0]
+        return _codebook(CODEBOOK).shape[0]
 
     def encode(self, vectors: np.ndarray) -> np.ndarray:
-        transposed, norms = _transposed(), _norms()  # (sub-vectors, sub-dimension, 256), (sub-vectors, 256)
-        parts = np.asarray(vectors, dtype=np.float32).reshape(len(vectors), *transposed.shape[:2])
-        # nearest by squared distance: |c|² - 2 x·c (|x|² is the same for every centroid); one small
-        # product per sub-vector, which BLAS runs on one thread (a batched one spreads and waits)
-        codes = [(norms[m] - 2 * (parts[:, m] @ transposed[m])).argmin(axis=1) for m in range(len(transposed))]
-        return np.stack(codes, axis=1).astype(np.uint8)
+        return _encode(CODEBOOK, vectors)
 
     def decode(self, codes: np.ndarray, dim: int) -> np.ndarray:
-        centroids = _codebook()
-        if not len(codes):
-            return np.zeros((0, dim), dtype=np.float32)
-        parts = centroids[np.arange(centroids.shape[0]), np.asarray(codes, dtype=np.intp)]  # (n, sub-vectors, sub-dim)
-        return normalised(parts.reshape(len(codes), -1))
+        return _decode(CODEBOOK, codes, dim)
+
+    def sentence_code_size(self, dim: int) -> int:
+        return _codebook(SENTENCE_CODEBOOK).shape[0] if self.sentences else 0
+
+    def encode_sentences(self, vectors: np.ndarray) -> np.ndarray:
+        if not self.sentences:
+            raise ValueError(f"{self.name}: sentence vectors are kept by the store")
+        return _encode(SENTENCE_CODEBOOK, normalised(vectors) if len(vectors) else vectors)
+
+    def decode_sentences(self, codes: np.ndarray, dim: int) -> np.ndarray:
+        if not self.sentences:
+            raise ValueError(f"{self.name}: sentence vectors are kept by the store")
+        return _decode(SENTENCE_CODEBOOK, codes, dim)
 
 
-FORMATS: dict[str, PieceFormat] = {f.name: f for f in (Int8Pieces(), PQPieces())}
+def _encode(codebook: Path, vectors: np.ndarray) -> np.ndarray:
+    """Codes as faiss's ``ProductQuantizer`` makes them (nearest centroid of each sub-vector), in numpy: a
+    few hundred vectors at a time are too few for faiss's thread pool, which only waits on a busy machine."""
+    transposed, norms = _transposed(codebook), _norms(codebook)  # (sub-vectors, sub-dim, 256), (sub-vectors, 256)
+    parts = np.asarray(vectors, dtype=np.float32).reshape(len(vectors), *transposed.shape[:2])
+    # nearest by squared distance: |c|² - 2 x·c (|x|² is the same for every centroid); one small
+    # product per sub-vector, which BLAS runs on one thread (a batched one spreads and waits)
+    codes = [(norms[m] - 2 * (parts[:, m] @ transposed[m])).argmin(axis=1) for m in range(len(transposed))]
+    return np.stack(codes, axis=1).astype(np.uint8)
+
+
+def _decode(codebook: Path, codes: np.ndarray, dim: int) -> np.ndarray:
+    centroids = _codebook(codebook)
+    if not len(codes):
+        return np.zeros((0, dim), dtype=np.float32)
+    parts = centroids[np.arange(centroids.shape[0]), np.asarray(codes, dtype=np.intp)]  # (n, sub-vectors, sub-dim)
+    return normalised(parts.reshape(len(codes), -1))
+
+
+FORMATS: dict[str, PieceFormat] = {f.name: f for f in (Int8Pieces(), PQPieces(), PQPieces(COMPACT, True))}
 
 
 def format_for(model: str, family: str, dim: int) -> PieceFormat:
-    """The format new pieces are kept in: ``int8``, or ``pq16`` when ``QA_PIECES`` asks for it and the
-    vectors are those of the model its codebook was fitted on (a codebook fits one model's vectors only;
-    the hash backend's are random). Any other value of ``QA_PIECES`` is an error, not a silent int8."""
+    """The format new pieces are kept in: ``int8``, or ``pq16`` / ``pq16s64`` when ``QA_PIECES`` asks for it
+    and the vectors are those of the model the codebooks were fitted on (a codebook fits one model's vectors
+    only; the hash backend's are random). Any other value of ``QA_PIECES`` is an error, not a silent int8."""
     wanted = os.environ.get("QA_PIECES", "int8")
     if wanted not in FORMATS:
         raise ValueError(f"QA_PIECES={wanted!r}: the word-piece formats are {', '.join(FORMATS)}")
@@ -122,16 +180,17 @@ def named(name: str) -> PieceFormat:
 
 
 @functools.cache
-def _codebook() -> np.ndarray:
-    """(sub-vectors, centroids, sub-dimension) float32, as fitted (bench/bench_pieces.py --fit)."""
-    return np.load(CODEBOOK, allow_pickle=False).astype(np.float32)
+def _codebook(path: Path) -> np.ndarray:
+    """(sub-vectors, centroids, sub-dimension) float32, as fitted (bench/bench_pieces.py --fit,
+    bench/fit_compact.py --sentences)."""
+    return np.load(path, allow_pickle=False).astype(np.float32)
 
 
 @functools.cache
-def _transposed() -> np.ndarray:
-    return np.ascontiguousarray(_codebook().transpose(0, 2, 1))
+def _transposed(path: Path) -> np.ndarray:
+    return np.ascontiguousarray(_codebook(path).transpose(0, 2, 1))
 
 
 @functools.cache
-def _norms() -> np.ndarray:
-    return np.square(_codebook()).sum(axis=2)
+def _norms(path: Path) -> np.ndarray:
+    return np.square(_codebook(path)).sum(axis=2)

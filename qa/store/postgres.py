@@ -196,7 +196,7 @@ class PostgresReader:
     def search(self, query: np.ndarray, k: int, also: Sequence[int] = ()) -> list[Candidate]:
         statement = sql.SQL(
             "WITH nearest AS MATERIALIZED (SELECT key FROM qa_passages WHERE {visible} ORDER BY {distance} LIMIT {k}) "
-            "SELECT " + _PASSAGE + ", -({distance}) AS dense, sentence_vectors FROM qa_passages "
+            "SELECT " + _PASSAGE + ", -({distance}) AS dense, sentence_vectors, piece_format FROM qa_passages "
             "WHERE {visible} AND key = ANY(ARRAY(SELECT key FROM nearest) || %(also)s::bigint[])"
         ).format(visible=self._visible, distance=self._distance, k=sql.Literal(max(0, int(k))))
         params = {"q": np.asarray(query, dtype=np.float32), "v": self.current.version, "also": [int(a) for a in also]}
@@ -207,7 +207,7 @@ class PostgresReader:
                 int(r[0]),
                 _passage(r),
                 float(r[_PASSAGE_FIELDS]),
-                np.frombuffer(r[_PASSAGE_FIELDS + 1], dtype="<f2").reshape(-1, dim).astype(np.float32),
+                _sentence_vectors(r[_PASSAGE_FIELDS + 1], r[_PASSAGE_FIELDS + 2] or "int8", dim),
             )
             for r in rows
         ]
@@ -290,6 +290,14 @@ def _passage(row: tuple) -> Passage:
         ocr=bool(row[14]),
         page_starts=tuple(row[15] or ()),
     )
+
+
+def _sentence_vectors(stored: bytes, piece_format: str, dim: int) -> np.ndarray:
+    """A row's sentence vectors: float16, or codes when its format codes them (qa.store.piece_formats)."""
+    coded = named(piece_format)
+    if size := coded.sentence_code_size(dim):
+        return coded.decode_sentences(np.frombuffer(stored, dtype=np.uint8).reshape(-1, size), dim)
+    return np.frombuffer(stored, dtype="<f2").reshape(-1, dim).astype(np.float32)
 
 
 def _piece_vectors(vectors: bytes, scales: bytes, piece_format: str, dim: int) -> np.ndarray:

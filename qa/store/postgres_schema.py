@@ -109,7 +109,8 @@ MIGRATIONS: tuple[str, ...] = (
     """
     ALTER TABLE qa_passages ADD COLUMN IF NOT EXISTS page_starts integer[];
     """,
-    # the format of piece_vectors (qa.store.piece_formats); NULL in rows stored before: int8 with piece_scales
+    # the format of piece_vectors (qa.store.piece_formats); NULL in rows stored before: int8 with piece_scales.
+    # A format that codes sentence vectors too (pq16s64) keeps their codes in sentence_vectors, not float16.
     """
     ALTER TABLE qa_passages ADD COLUMN IF NOT EXISTS piece_format text;
     """,

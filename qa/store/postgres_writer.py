@@ -174,7 +174,7 @@ class PostgresWriter:
                 "ocr": p.ocr,
                 "page_starts": list(p.page_starts),
                 "embedding": np.asarray(encoded.vector, dtype=np.float32),
-                "sentence_vectors": encoded.sentence_vectors.astype("<f2").tobytes(),
+                "sentence_vectors": self._sentence_vectors(encoded.sentence_vectors),
                 "piece_ids": encoded.pieces.ids.astype("<i4").tobytes(),
                 "piece_ends": encoded.pieces.ends.astype("<i4").tobytes(),
                 **self._piece_vectors(encoded.pieces.vectors),
@@ -185,6 +185,14 @@ class PostgresWriter:
             self._piece_df = counted(self._piece_df, encoded.pieces.ids)
         if len(self._passages) >= FLUSH_ROWS:
             self._flush()
+
+    def _sentence_vectors(self, vectors: np.ndarray) -> bytes:
+        """float16, or the codes of the settings' format when it codes sentence vectors (``pq16s64``): the
+        row's ``piece_format`` says which."""
+        stored = named(self.settings.pieces)
+        if stored.sentence_code_size(self.settings.dim):
+            return stored.encode_sentences(vectors).tobytes()
+        return vectors.astype("<f2").tobytes()
 
     def _piece_vectors(self, vectors: np.ndarray) -> dict:
         """The piece columns of a row, in the settings' format (int8 keeps a scale a piece beside)."""

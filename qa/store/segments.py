@@ -2,7 +2,7 @@
 
 A segment is a folder written once by one indexing run and never changed::
 
-    segment.json      counts, dimension and the format of the word pieces
+    segment.json      counts, dimension and the format of the word pieces (and sentence vectors)
     passages.jsonl    one passage per line
     vectors.f32       passage vectors            (passages, dim)
     bounds.i64        first sentence and piece row of each passage (passages + 1, 2)
@@ -10,14 +10,18 @@ A segment is a folder written once by one indexing run and never changed::
     vectors.ivf       in some segments only: an IVF index over the vectors of a group of segments
                       (qa.store.vector_search), this one and earlier ones
 
-and, for pieces in the ``pq16`` format (qa.store.piece_formats, ``QA_PIECES=pq16``), 6.7 KB a
+and, for pieces in the ``pq16s64`` format (qa.store.piece_formats, ``QA_PIECES=pq16s64``), 5.8 KB a
 passage of PIAF in all::
 
-    sentences.i8      sentence vectors, int8     (sentences, dim), with
-    sentence_scales.f32                          (sentences,)
+    sentence_codes.u8 sentence vector codes      (sentences, 64)
     piece_codes.u8    word-piece codes           (pieces, 16)
     piece_ids.i32     token id of each piece     (pieces,)
     piece_ends.u16    where it ends in the passage's titled text (pieces,)
+
+or, in the ``pq16`` format (``QA_PIECES=pq16``), 6.7 KB, the same but for the sentence vectors::
+
+    sentences.i8      sentence vectors, int8     (sentences, dim), with
+    sentence_scales.f32                          (sentences,)
 
 or, in the ``int8`` format (the default, and every segment written before the formats), 49 KB::
 
@@ -72,9 +76,17 @@ LAYOUTS: dict[str, dict[str, tuple[str, str | int]]] = {
         "piece_ends.u16": ("<u2", 1),
         "bounds.i64": ("<i8", 2),
     },
+    "pq16s64": {
+        "vectors.f32": ("<f4", "dim"),
+        "sentence_codes.u8": ("u1", "sentence_code"),
+        "piece_codes.u8": ("u1", "code"),
+        "piece_ids.i32": ("<i4", 1),
+        "piece_ends.u16": ("<u2", 1),
+        "bounds.i64": ("<i8", 2),
+    },
 }
 ROWS = {"vectors.f32": "passages", "bounds.i64": "passages", "sentences.f16": "sentences", "sentences.i8": "sentences"}
-ROWS["sentence_scales.f32"] = "sentences"  # every other array has a row per piece
+ROWS |= {"sentence_scales.f32": "sentences", "sentence_codes.u8": "sentences"}  # every other array: a row a piece
 MAX_END = np.iinfo(np.uint16).max  # a piece ending further into a passage is kept as ending there
 
 
@@ -99,7 +111,8 @@ def stamp(path: Path) -> list[int]:
 
 def files_of(checksums: dict[str, str]) -> tuple[str, ...]:
     """The files of a segment with these checksums: those of its layout, and its IVF index if it has one."""
-    files = layout_files("int8" if "pieces.i8" in checksums else "pq16")
+    kind = "int8" if "pieces.i8" in checksums else "pq16s64" if "sentence_codes.u8" in checksums else "pq16"
+    files = layout_files(kind)
     return files + tuple(name for name in checksums if name not in files)
 
 
@@ -162,10 +175,13 @@ class SegmentBuilder:
                 "piece_meta.i32": meta.tobytes(),
             }
         else:
-            sentences, sentence_scales = quantise(encoded.sentence_vectors)
+            if self.piece_format.sentence_code_size(self.dim):
+                writes["sentence_codes.u8"] = self.piece_format.encode_sentences(encoded.sentence_vectors).tobytes()
+            else:
+                sentences, sentence_scales = quantise(encoded.sentence_vectors)
+                writes["sentences.i8"] = sentences.tobytes()
+                writes["sentence_scales.f32"] = sentence_scales.astype("<f4").tobytes()
             writes |= {
-                "sentences.i8": sentences.tobytes(),
-                "sentence_scales.f32": sentence_scales.astype("<f4").tobytes(),
                 "piece_codes.u8": self.piece_format.encode(encoded.pieces.vectors).tobytes(),
                 "piece_ids.i32": encoded.pieces.ids.astype("<i4").tobytes(),
                 "piece_ends.u16": np.minimum(encoded.pieces.ends, MAX_END).astype("<u2").tobytes(),
@@ -189,6 +205,8 @@ class SegmentBuilder:
         }
         if self.piece_format.name != "int8":  # segments written before the formats have none: int8
             info |= {"piece_format": self.piece_format.name, "code": self.piece_format.code_size(self.dim)}
+            if sentence_code := self.piece_format.sentence_code_size(self.dim):
+                info["sentence_code"] = sentence_code
         (self.folder / SEGMENT_JSON).write_text(json.dumps(info), encoding="utf-8")
         return {name: sha256(self.folder / name) for name in layout_files(self.piece_format.name)}
 
@@ -256,6 +274,10 @@ class Segment:
         start, end = self.arrays["bounds.i64"][row : row + 2, 0]
         if "sentences.f16" in self.arrays:
             return np.asarray(self.arrays["sentences.f16"][start:end], dtype=np.float32)
+        if "sentence_codes.u8" in self.arrays:
+            return self.piece_format.decode_sentences(
+                self.arrays["sentence_codes.u8"][start:end], int(self.info["dim"])
+            )
         return dequantise(self.arrays["sentences.i8"][start:end], self.arrays["sentence_scales.f32"][start:end])
 
     def pieces(self, row: int) -> Pieces:
@@ -274,7 +296,8 @@ class Segment:
 def _shape(info: dict, name: str, cols: str | int) -> tuple[int, int]:
     """Rows and columns of a segment's array, from the counts in its segment.json."""
     rows = ROWS.get(name, "pieces")
-    width = {"dim": info["dim"], "code": info.get("code", 0)}.get(cols, cols) if isinstance(cols, str) else cols
+    widths = {"dim": info["dim"], "code": info.get("code", 0), "sentence_code": info.get("sentence_code", 0)}
+    width = widths[cols] if isinstance(cols, str) else cols
     return int(info[rows]) + (name == "bounds.i64"), int(width)
 
 
