@@ -90,7 +90,8 @@ def missing_names(
 ) -> list[str]:
     """The countries, ordinals, numbers and names of the question that the article does not hold."""
     present_countries = countries_in(article)
-    missing = [name for name, code in _countries_named(question.text) if code not in present_countries]
+    named = _countries_named(question.text) + _countries_of_bodies(question.text)
+    missing = [name for name, code in named if code not in present_countries]
     present_ordinals = ordinals_in(article)
     missing += [word for word, rank in _ordinals_named(question.text) if rank not in present_ordinals]
     for entity in question.entities:
@@ -247,9 +248,68 @@ def _countries_named(text: str) -> list[tuple[str, str]]:
     return list(found.items())
 
 
+_WORD = re.compile(r"[^\W\d_][\w-]*")  # in "l’Agence", the elided article is a word of its own
+
+
+def _countries_of_bodies(text: str) -> list[tuple[str, str]]:
+    """(adjective, code) of each country named by its adjective within a capitalised name: "the Mongolian
+    Immigration Agency", "l’Agence mongolienne de l’immigration", "la Croix-Rouge tchadienne" are that
+    country's. Not "un scientifique français" nor "Mongolian officials": those say who is asked for."""
+    words = list(_WORD.finditer(text))
+    found = []
+    for i, word in enumerate(words):
+        code = _demonym_country(fold(word.group()))
+        if code is None:
+            continue
+        after_a_name = i > 1 and words[i - 1].group()[0].isupper()
+        before_a_name = word.group()[0].isupper() and i + 1 < len(words) and words[i + 1].group()[0].isupper()
+        if after_a_name or before_a_name:
+            found.append((word.group(), code))
+    return found
+
+
+# What follows a country's name, less at most its last letter, in the adjective made from it, in English,
+# French or Spanish: Chad-ian, Tchad-ien, Senegal-ese, Sénégal-ais, Maroc-ain, Mexic-ano; "i" only after the
+# whole name (Pakistan-i, Oman-i), or "palais" would be Palau's.
+_DEMONYM_ENDINGS = r"(?:n|an|ian|ien|ienne|en|enne|ese|ais|aise|ain|aine|ois|oise|ano|eno)s?"
+
+
+@functools.cache
+def _demonym_stems() -> dict[str, tuple[str, str]]:
+    """The stem of each one-word country name (its name less its last letter, at least 4 letters) ->
+    (the name, its code)."""
+    stems: dict[str, tuple[str, str]] = {}
+    for name, code in _country_names().items():
+        if re.fullmatch(r"[a-z]{4,}", name):
+            stems.setdefault(name[: max(4, len(name) - 1)], (name, code))
+    return stems
+
+
+@functools.cache
+def _demonym_pattern() -> re.Pattern[str]:
+    stems = sorted(_demonym_stems(), key=len, reverse=True)
+    return re.compile(r"\b(?:" + "|".join(stems) + r")[a-z]*\b")
+
+
+def _demonym_country(word: str) -> str | None:
+    """The country whose name ``word`` is the adjective of (the longest stem: "nigerian" is Nigeria's, not
+    Niger's), or None when what follows the stem is no adjective's ending."""
+    stems = _demonym_stems()
+    for length in range(len(word), 3, -1):
+        name, code = stems.get(word[:length], ("", ""))
+        rest = word[length:]
+        if code and word.startswith(name) and re.fullmatch(r"is?", word[len(name) :]):
+            return code
+        if code and re.fullmatch(r"[a-z]?" + _DEMONYM_ENDINGS, rest):
+            return code
+    return None
+
+
 @functools.lru_cache(maxsize=256)
 def countries_in(text: str) -> frozenset[str]:
-    return frozenset(code for _, code in _countries_named(text))
+    """The countries ``text`` names, by their names or their adjectives ("mongolienne")."""
+    adjectives = (_demonym_country(match.group()) for match in _demonym_pattern().finditer(fold(text)))
+    return frozenset(code for _, code in _countries_named(text)) | {code for code in adjectives if code}
 
 
 def _is_country(entity: str) -> bool:
