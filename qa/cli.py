@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import functools
 import json
 import logging
 import sys
@@ -13,7 +14,7 @@ from typing import TYPE_CHECKING
 from . import limits, offline  # noqa: F401  (offline: the libraries' calls home off before any of them loads)
 from .answer import Answer, Citation, Hit, ShortAnswer
 from .cluster import ClusterError
-from .embed import BACKENDS, DEFAULT_BACKEND, DEFAULT_DEVICE, DEFAULT_MODEL, DEVICES, ModelError
+from .embed import BACKENDS, DEFAULT_BACKEND, DEFAULT_DEVICE, DEFAULT_MODEL, DEVICES, ModelError, get_embedder
 from .indexer import EmbeddingRunner, update_index
 from .ingest import DEFAULT_CORPUS_DIR, CorpusError, is_article_name
 from .ingest.dates import parse_day
@@ -28,6 +29,7 @@ from .limits import (
     SettingError,
     megabytes_to_bytes,
 )
+from .model_process import ModelProcessRunner
 from .ranking import RANKING_STAGES
 from .store import DEFAULT_STORE, IndexBusy, IndexUnusable, StoreUnavailable, open_store, public_location
 
@@ -317,17 +319,21 @@ def _index_once(args: argparse.Namespace, full: bool) -> None:
     # the limit is read before the index is touched: a bad QA_MAX_FILE_MB stops here, naming itself
     max_file_bytes = limits.max_file_bytes() if args.max_file_bytes is None else args.max_file_bytes
     runner = _runner(args)
-    report = update_index(
-        args.corpus,
-        args.store,
-        args.model,
-        args.backend,
-        full=full,
-        show_progress=True,
-        max_file_bytes=max_file_bytes,
-        device=args.device,
-        runner=runner,
-    )
+    try:
+        report = update_index(
+            args.corpus,
+            args.store,
+            args.model,
+            args.backend,
+            full=full,
+            show_progress=True,
+            max_file_bytes=max_file_bytes,
+            device=args.device,
+            runner=runner,
+        )
+    finally:
+        if isinstance(runner, ModelProcessRunner):
+            runner.close()
     if report.boilerplate:
         print(report.boilerplate, flush=True)
     for name, why in report.skipped[:SKIPPED_SHOWN]:
@@ -340,11 +346,15 @@ def _index_once(args: argparse.Namespace, full: bool) -> None:
 
 
 def _runner(args: argparse.Namespace) -> EmbeddingRunner | None:
-    """The Ray cluster of --ray (else $QA_RAY) to embed on, or None: on this machine."""
+    """The Ray cluster of --ray (else $QA_RAY) to embed on; else, for one run with the ONNX model, a process
+    of its own that loads it while this one opens the index (qa.model_process); or None: in this process,
+    where `--watch` keeps it loaded for every update."""
     address = args.ray if args.ray is not None else limits.ray_cluster()
     if address is None:
         if args.ray_workers is not None:
             raise SettingError("--ray-workers", f"needs a Ray cluster: --ray ADDRESS or ${RAY_SETTING}")
+        if args.backend == "onnx" and not args.watch:
+            return ModelProcessRunner(functools.partial(get_embedder, args.model, args.backend, args.device))
         return None
     from .cluster import RayRunner, import_ray
 

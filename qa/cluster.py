@@ -65,6 +65,9 @@ class RayRunner:
     cpus_per_worker: float = 1.0
     gpus_per_worker: float = 0.0
 
+    def model(self, load: Callable[[], Embedder]) -> Embedder:
+        return load()  # this process's copy: what the index records, and what every worker must load
+
     def encode(
         self, load: Callable[[], Embedder], groups: Iterable[Sequence[Passage]]
     ) -> Iterator[list[EncodedPassage]]:

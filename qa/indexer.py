@@ -32,10 +32,28 @@ BATCH_PASSAGES = 256  # passages embedded, then written, at a time
 Progress = Callable[["UpdateReport", int, int], None]
 
 
+class IdentifiedModel(Protocol):
+    """What an index records of the model that embeds it: an :class:`Embedder`, or a description of one
+    loaded elsewhere (qa.model_process)."""
+
+    @property
+    def model_name(self) -> str: ...
+    @property
+    def backend(self) -> str: ...
+    @property
+    def fingerprint(self) -> str: ...
+    @property
+    def dim(self) -> int: ...
+
+
 class EmbeddingRunner(Protocol):
-    """Where the model passes run: here (:class:`LocalRunner`) or on a cluster (qa.cluster.RayRunner).
-    ``encode`` gives the encoded passages of each group, in the order of ``groups``; ``load`` is how
-    this run loads its model (picklable: a cluster's workers call it too)."""
+    """Where the model passes run: here (:class:`LocalRunner`), in a process of their own
+    (qa.model_process.ModelProcessRunner) or on a cluster (qa.cluster.RayRunner). ``load`` is how this
+    run loads its model (picklable: a cluster's workers call it too); ``model`` says which model embeds,
+    before the run opens its index; ``encode`` gives the encoded passages of each group, in the order
+    of ``groups``."""
+
+    def model(self, load: Callable[[], Embedder]) -> IdentifiedModel: ...
 
     def encode(
         self, load: Callable[[], Embedder], groups: Iterable[Sequence[Passage]]
@@ -43,6 +61,9 @@ class EmbeddingRunner(Protocol):
 
 
 class LocalRunner:
+    def model(self, load: Callable[[], Embedder]) -> IdentifiedModel:
+        return load()
+
     def encode(
         self, load: Callable[[], Embedder], groups: Iterable[Sequence[Passage]]
     ) -> Iterator[list[EncodedPassage]]:
@@ -83,7 +104,7 @@ class UpdateReport:
         return line
 
 
-def index_settings(embedder: Embedder, chunking: ChunkSettings) -> IndexSettings:
+def index_settings(embedder: IdentifiedModel, chunking: ChunkSettings) -> IndexSettings:
     """What an index built now with ``embedder`` records, and what a reader checks."""
     return IndexSettings(
         model=embedder.model_name,
@@ -157,8 +178,9 @@ def _read_corpus(corpus_dir: Path, max_file_bytes: int, known: dict[str, str], s
 def _run(
     read, stamps_file, store, load, chunking, full, show_progress, wait_seconds, progress, runner=None
 ) -> UpdateReport:
+    runner = runner or LocalRunner()
+    embedder = runner.model(load)  # before the store: a runner may load it elsewhere meanwhile
     store = open_store(store)
-    embedder = load()
     report = UpdateReport()
     with store.writer(index_settings(embedder, chunking), rebuild=full, wait_seconds=wait_seconds) as writer:
         known = writer.base.content_hashes() if writer.base else {}
@@ -197,7 +219,7 @@ def _run(
         if progress is not None:
             progress(report, done, total)
         groups = list(_batches(chunked))
-        runs = (runner or LocalRunner()).encode(load, ([p for _, ps in group for p in ps] for group in groups))
+        runs = runner.encode(load, ([p for _, ps in group for p in ps] for group in groups))
         with tqdm(total=total, desc=desc, unit="passage", disable=not show_progress) as bar:
             for group, group_encoded in zip(groups, runs, strict=True):
                 encoded = iter(group_encoded)

@@ -240,6 +240,9 @@ class CrashingWorkers:
     runner: RayRunner
     marker: str
 
+    def model(self, load):
+        return self.runner.model(load)
+
     def encode(self, load, groups):
         return self.runner.encode(functools.partial(crash_once, self.marker, load), groups)
 
@@ -272,6 +275,9 @@ def slow_load(load):
 @dataclass(frozen=True)
 class SlowWorkers:
     runner: RayRunner
+
+    def model(self, load):
+        return self.runner.model(load)
 
     def encode(self, load, groups):
         return self.runner.encode(functools.partial(slow_load, load), groups)

@@ -82,6 +82,11 @@ def get_embedder(model: str = DEFAULT_MODEL, backend: str = DEFAULT_BACKEND, dev
     return _load(model, backend, device)
 
 
+def any_model_loaded() -> bool:
+    """Whether this process holds a loaded model (whose native threads a forked process would not have)."""
+    return _load.cache_info().currsize > 0
+
+
 @functools.lru_cache(maxsize=2)
 def _load(model: str, backend: str, device: str) -> Embedder:
     if backend not in BACKENDS:
