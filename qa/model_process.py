@@ -52,12 +52,12 @@ class ModelProcessRunner:
         forkable = "fork" in multiprocessing.get_all_start_methods()
         forkable = forkable and threading.active_count() == 1 and not any_model_loaded()
         context: Any = multiprocessing.get_context("fork" if forkable else "spawn")
-        self._receiving, sending = context.Pipe(duplex=True)
+        self._connection, childs_end = context.Pipe(duplex=True)
         self._process = context.Process(
-            target=_serve, args=(load, sending, self._receiving), name="qa-model", daemon=True
+            target=_serve, args=(load, childs_end, self._connection), name="qa-model", daemon=True
         )
         self._process.start()
-        sending.close()
+        childs_end.close()
         self._identity: ModelIdentity | None = None
 
     def model(self, load: Callable[[], Embedder]) -> ModelIdentity:
@@ -77,7 +77,7 @@ class ModelProcessRunner:
     def close(self) -> None:
         """Ends the child, at once: it writes nothing, and may still be loading a model no longer needed
         (a run that found nothing to embed). The runner cannot be used again."""
-        self._receiving.close()
+        self._connection.close()
         if self._process.is_alive():
             self._process.terminate()
         self._process.join()
@@ -90,13 +90,13 @@ class ModelProcessRunner:
 
     def _send(self, passages: list[Passage]) -> None:
         try:
-            self._receiving.send(passages)
+            self._connection.send(passages)
         except OSError:
             raise self._ended() from None
 
     def _answer(self, expected: str) -> Any:
         try:
-            kind, payload = self._receiving.recv()
+            kind, payload = self._connection.recv()
         except (EOFError, OSError):
             raise self._ended() from None
         if kind == "error":
@@ -112,18 +112,19 @@ class ModelProcessRunner:
         )
 
 
-def _serve(load: Callable[[], Embedder], sending: Any, parents_end: Any) -> None:
-    """The child: make the model (it loads in the background), say what it is, embed what comes."""
+def _serve(load: Callable[[], Embedder], connection: Any, parents_end: Any) -> None:
+    """The child: make the model (it loads in the background), say what it is, embed each group sent,
+    until the parent closes its end or ends this process."""
     parents_end.close()  # forked with a copy of it: without this, the parent going away would go unseen
     try:
         embedder = load()
         identity = ModelIdentity(embedder.model_name, embedder.backend, embedder.fingerprint, embedder.dim)
-        sending.send(("identity", identity))
-        while (passages := sending.recv()) is not None:
-            sending.send(("group", encode_passages(embedder, passages)))
-    except EOFError:
+        connection.send(("identity", identity))
+        while True:
+            connection.send(("group", encode_passages(embedder, connection.recv())))
+    except (EOFError, BrokenPipeError):
         pass  # the parent went away: nothing more to do
     except Exception as exc:  # said to the parent, which would otherwise only see this process end
-        sending.send(("error", f"the model failed in its process: {exc}"))
+        connection.send(("error", f"the model failed in its process: {exc}"))
     finally:
-        sending.close()
+        connection.close()
