@@ -122,8 +122,8 @@ def _serve(load: Callable[[], Embedder], connection: Any, parents_end: Any) -> N
         connection.send(("identity", identity))
         while True:
             connection.send(("group", encode_passages(embedder, connection.recv())))
-    except (EOFError, BrokenPipeError):
-        pass  # the parent went away: nothing more to do
+    except (EOFError, BrokenPipeError, KeyboardInterrupt):
+        pass  # the parent went away, or Ctrl-C reached both: the parent says what happened
     except Exception as exc:  # said to the parent, which would otherwise only see this process end
         connection.send(("error", f"the model failed in its process: {exc}"))
     finally:
