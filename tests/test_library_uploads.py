@@ -10,8 +10,9 @@ import json
 import pytest
 
 from qa.ingest import SUFFIXES
-from qa.library import Library, UploadError, accepted_suffixes, safe_name, save_upload
+from qa.library import Library
 from qa.ui.uploads import status_html
+from qa.uploads import UploadError, accepted_suffixes, safe_name, save_upload
 
 from .made_files import make_text_image
 from .made_uploads import SCAN_ANSWER, SCAN_LINES, WORD_ANSWER, WORD_PARAGRAPHS, make_docx, make_scanned_pdf, received

@@ -18,15 +18,7 @@ os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
 
 from qa.answer import Answer, Citation, Hit, ShortAnswer  # noqa: E402
 from qa.chunking import Passage  # noqa: E402
-from qa.library import (  # noqa: E402
-    Article,
-    Library,
-    UploadError,
-    accepted_suffixes,
-    merge_passages,
-    safe_name,
-    save_upload,
-)
+from qa.library import Article, Library, merge_passages  # noqa: E402
 from qa.limits import max_upload_bytes  # noqa: E402
 from qa.retrieval import Retriever  # noqa: E402
 from qa.ui import ChatBackend, format_answer, plain_answer  # noqa: E402
@@ -34,6 +26,7 @@ from qa.ui.article import Reference, article_html, open_reference, original_html
 from qa.ui.format import WHOLE_SENTENCE, cite_href  # noqa: E402
 from qa.ui.handlers import parse_action, plain_messages, restore  # noqa: E402
 from qa.ui.uploads import articles_html, header_html, status_html  # noqa: E402
+from qa.uploads import UploadError, accepted_suffixes, safe_name, save_upload  # noqa: E402
 
 from .made_files import HTML_PARAGRAPHS, HTML_TITLE, PDF_PAGES, make_html, make_pdf  # noqa: E402
 from .made_uploads import received  # noqa: E402

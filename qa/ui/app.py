@@ -38,9 +38,10 @@ from starlette.middleware import Middleware
 from starlette.responses import PlainTextResponse
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from ..library import CHANGES_OFF, Library, accepted_suffixes, size_text
+from ..library import CHANGES_OFF, Library
 from ..limits import DEFAULT_CHAT_SOURCES, MAX_CHAT_SOURCES, max_upload_bytes
 from ..retrieval import Retriever
+from ..uploads import accepted_suffixes, size_text
 from .article import PLACEHOLDER
 from .backend import AskResult, ChatBackend
 from .handlers import EMPTY_SAVED, UPLOAD_LABEL, Handlers, restore
