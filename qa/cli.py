@@ -332,7 +332,7 @@ def _index_once(args: argparse.Namespace, full: bool) -> None:
             runner=runner,
         )
     finally:
-        if isinstance(runner, ModelProcessRunner):
+        if runner is not None:
             runner.close()
     if report.boilerplate:
         print(report.boilerplate, flush=True)

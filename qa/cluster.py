@@ -111,6 +111,9 @@ class RayRunner:
                 driver.terminate()
                 driver.join()
 
+    def close(self) -> None:
+        """Nothing to free: each run's driver process has ended with it."""
+
     def _encoded(self, ray: Any, load: Callable[[], Embedder], groups: list[list[Passage]]) -> Iterator[tuple]:
         """(fingerprint, pickled encoded passages) of each group, in order."""
         context = ray.data.DataContext.get_current()

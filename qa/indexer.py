@@ -51,13 +51,15 @@ class EmbeddingRunner(Protocol):
     (qa.model_process.ModelProcessRunner) or on a cluster (qa.cluster.RayRunner). ``load`` is how this
     run loads its model (picklable: a cluster's workers call it too); ``model`` says which model embeds,
     before the run opens its index; ``encode`` gives the encoded passages of each group, in the order
-    of ``groups``."""
+    of ``groups``; ``close`` frees what it holds (a process of its own) once the run is over."""
 
     def model(self, load: Callable[[], Embedder]) -> IdentifiedModel: ...
 
     def encode(
         self, load: Callable[[], Embedder], groups: Iterable[Sequence[Passage]]
     ) -> Iterator[list[EncodedPassage]]: ...
+
+    def close(self) -> None: ...
 
 
 class LocalRunner:
@@ -70,6 +72,9 @@ class LocalRunner:
         embedder = load()
         for passages in groups:
             yield encode_passages(embedder, passages)
+
+    def close(self) -> None:
+        """Nothing to free: the model is this process's cached one."""
 
 
 @dataclass
