@@ -88,7 +88,7 @@ def _with_reading(
         # took "120 Etats membres" for how many countries are observers, where "17 pays" follows)
         sentences = passage.sentences[scored.best_sentence :][:1] if question.focus else passage.sentences
         spans = candidate_spans(question, passage.text, sentences, referent)
-        scores = [reading.score_of(c.start, c.end) for c in spans]
+        scores = [reading.best_within(c.start, c.end) for c in spans]
         if scores and max(scores) > float("-inf"):
             span = spans[int(np.argmax(scores))]
     return dataclasses.replace(

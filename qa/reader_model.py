@@ -78,6 +78,22 @@ class Reading:
             return float("-inf")
         return float(self.pieces[first, 2] + self.pieces[last, 3])
 
+    def best_within(self, start: int, end: int) -> float:
+        """The model's best score for words inside ``start:end`` (its best answer there, on the scale of
+        ``span_score``): a candidate of the rule reader may hold more than the model would give
+        ("Jakob Lindqvist, chef de mission de l'OIM au Tadjikistan" where it answers "Jakob Lindqvist"),
+        and is then judged by the part it would give; -inf for words it did not read."""
+        begins, ends = self.pieces[:, 0], self.pieces[:, 1]
+        first = int(np.searchsorted(ends, start, side="right"))
+        last = int(np.searchsorted(begins, end, side="left")) - 1
+        if first >= len(self.pieces) or last < first:
+            return float("-inf")
+        starts, finishes = self.pieces[first : last + 1, 2], self.pieces[first : last + 1, 3]
+        n = last - first + 1
+        offset = np.arange(n)
+        band = (offset[None, :] >= offset[:, None]) & (offset[None, :] < offset[:, None] + MAX_ANSWER_PIECES)
+        return float(np.where(band, starts[:, None] + finishes[None, :], -np.inf).max())
+
 
 class ReaderModel:
     def __init__(self, folder: Path, weights: Path = WEIGHTS, threads: int | None = None):

@@ -106,6 +106,16 @@ def test_any_words_are_scored_by_the_pieces_they_begin_and_end_in():
     assert reader_model.Reading(1.0, 0, 0, float("-inf")).score_of(0, 3) == float("-inf")
 
 
+def test_a_longer_candidate_is_scored_by_the_best_words_inside_it():
+    # pieces of "Pär Liljert, chef": the model answers "Pär Liljert" (2.0 + 3.0), ending at "chef" scores -2.0
+    pieces = np.array([[0, 3, 2.0, -1.0], [4, 11, 0.5, 3.0], [11, 12, -3.0, -2.0], [13, 17, -1.0, -4.0]])
+    reading = reader_model.Reading(1.0, 0, 11, 5.0, pieces)
+    assert reading.score_of(0, 17) == -2.0
+    assert reading.best_within(0, 17) == 5.0
+    assert reading.best_within(13, 17) == -5.0  # "chef" alone
+    assert reading.best_within(20, 25) == float("-inf")  # not read
+
+
 @pytest.mark.slow
 def test_the_span_it_gives_scores_as_it_says(model):
     found = model.read("Qui dirige l'OIM en Mongolie ?", [PASSAGE])[0]
