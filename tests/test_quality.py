@@ -11,8 +11,8 @@ from qa.evaluation import evaluate, load_questions
 
 EVAL = Path(__file__).resolve().parent.parent / "eval"
 FLOORS = {
-    "en": {"Hit@1": 0.82, "Hit@3": 0.96, "Sentence@1": 0.78, "Answer@1": 0.55, "EM": 0.46, "F1": 0.58},
-    "fr": {"Hit@1": 0.89, "Hit@3": 0.93, "Sentence@1": 0.85, "Answer@1": 0.65, "EM": 0.61, "F1": 0.69},
+    "en": {"Hit@1": 0.82, "Hit@3": 0.96, "Sentence@1": 0.78, "Answer@1": 0.61, "EM": 0.52, "F1": 0.63},
+    "fr": {"Hit@1": 0.89, "Hit@3": 0.93, "Sentence@1": 0.87, "Answer@1": 0.65, "EM": 0.61, "F1": 0.70},
     "de": {"Hit@1": 0.33, "Sentence@1": 0.33, "answered": 0.5},
     "es": {"Hit@1": 0.33, "Sentence@1": 0.33, "answered": 0.5},
     "all": {"refusal recall": 0.69, "refusal precision": 0.87, "answered": 0.91},
@@ -88,6 +88,14 @@ def test_an_english_open_question_is_answered_from_the_french_text(retriever):
     answer = retriever.answer("What was the theme of the fifth global meeting of regional consultative processes?")
     # the French question's words start at "Explorer"; read from English, the model leaves that verb out
     assert answer.found and "les défis de la migration contemporaine" in answer.short_answer.text
+
+
+def test_an_open_follow_up_is_answered_with_words_not_the_person_it_refers_to(retriever):
+    answer = retriever.answer(
+        "Selon lui, que permettra de prévenir cet événement ?",
+        history=["Qui est le Colonel en chef du Département de contrôle des passeports de la GAPB ?"],
+    )
+    assert answer.found and "la traite et le trafic illicite de migrants" in answer.short_answer.text
 
 
 def test_the_sentence_shown_is_the_one_holding_the_models_words(retriever):

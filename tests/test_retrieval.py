@@ -6,8 +6,9 @@ import dataclasses
 
 import pytest
 
-from qa.answer import with_context
+from qa.answer import read_as, with_context
 from qa.limits import MAX_QUESTION_CHARS, QuestionError
+from qa.question import analyse
 from qa.ranking import RANKING_STAGES
 from qa.retrieval import Retriever
 from qa.store import IndexMismatch, open_store
@@ -109,6 +110,18 @@ def test_follow_ups_are_searched_with_the_previous_question():
         "Where was the fifth global meeting held?"
     )
     assert with_context("Who leads IOM Mongolia?", []) == "Who leads IOM Mongolia?"
+
+
+def test_the_reader_model_reads_an_open_follow_up_alone_and_others_with_the_question_before():
+    before = "Qui est le Colonel en chef du Département de contrôle des passeports ?"
+    for question, alone in [
+        ("Selon lui, que permettra de prévenir cet événement ?", True),  # open, says what it asks
+        ("Quelle fonction occupe-t-il ?", False),  # a role: whose is the question before's
+        ("Et pourquoi ?", False),  # too short to be read alone
+    ]:
+        searched = with_context(question, [before])
+        assert searched.startswith(before)
+        assert read_as(analyse(question), searched) == (question if alone else searched)
 
 
 def test_the_store_is_opened_from_a_folder_or_a_uri(tmp_path):
