@@ -138,6 +138,7 @@ class Question:
     entities: tuple[str, ...]  # names and numbers the question is about, as written in it
     lang: str
     focus: str | None = None  # what is counted, for "how many …": "senior officials", "PCR"
+    plural: bool = False  # asks for several ("Which countries …", "Qui sont les …"): a list answers
 
     @property
     def open(self) -> bool:
@@ -176,7 +177,19 @@ def analyse(text: str) -> Question:
         entities=_entities(text),
         lang=guess_language(folded),
         focus=_focus(text, guess_language(folded)) if expects == "number" else None,
+        plural=bool(_PLURAL.search(folded)),
     )
+
+
+_PLURAL = re.compile(
+    r"\b(?:which|what)\s+(?:\w+\s+)?(?:countries|cities|regions|provinces|towns|organi[sz]ations|agencies|bodies"
+    r"|ministries|institutions|partners|offices|people|persons)\b"
+    r"|\bquel(?:le)?s\s+(?:\w+\s+)?(?:pays|villes|regions|provinces|organisations|organismes|agences|ministeres"
+    r"|institutions|partenaires|bureaux|personnes)\b"
+    r"|\bwho (?:are|were)\b|\bqui (?:sont|etaient|furent)\b"
+    r"|\bwelche[n]?\s+(?:lander|stadte|organisationen|personen)\b|\bwer sind\b"
+    r"|\b(?:que|cuales)\s+(?:paises|ciudades|organizaciones|personas)\b|\bquienes\b"
+)
 
 
 _COUNTED = re.compile(

@@ -24,7 +24,7 @@ from .ranking import ReadWeights
 from .reader_model import ReaderModel, Reading
 from .rule_reader import Evidence, Found, ReaderWeights, candidate_spans, read_passage, sentence_scores
 from .search import Scored
-from .spans import Span
+from .spans import Span, listed_with
 
 RULES = ReaderWeights()
 
@@ -42,10 +42,11 @@ def read(
 ) -> list[Scored]:
     """``head`` read and ranked again, best first, each with its short answer (``span``, None when its
     sentence is the answer). ``searched``: what the model reads as the question (qa.answer.read_as: some
-    follow-ups with the question before them; by default the question); ``focus``: which of the question's word pieces name what
-    a "how many" question counts. The model reads every passage of the head when ``read_all`` (its score
-    then weighs in, or the judge needs it); otherwise only the best one, for the words of the questions it
-    reads for (``weights.model_reads``).
+    follow-ups with the question before them; by default the question); ``focus``: which of the
+    question's word pieces name what a "how many" question counts. The model reads every passage of the
+    head when ``read_all`` (its score then weighs in, or the judge needs it); otherwise only the best one,
+    for the words of the questions it reads for (``weights.model_reads``). For a question asking for
+    several ("Which countries …"), a span of a kind takes in the others of its kind listed with it.
     Without a model (a broken install, the model-free test backend) the rule reader alone reads, with the
     weights ``rules``."""
     found = read_by_rule(question, head, referent, focus, rules)
@@ -63,7 +64,7 @@ def read(
     by_rule.sort(key=lambda s: -s.score)
     model_reads = weights.model_reads(question)
     if model is None or not by_rule or not (read_all or model_reads):
-        return by_rule
+        return [_listed(question, s) for s in by_rule]
     chosen = by_rule if read_all else by_rule[:1]
     readings = model.read(searched or question.text, [s.passage.text for s in chosen])
     read_head = [
@@ -71,7 +72,19 @@ def read(
         for s, reading in zip(chosen, readings, strict=True)
     ]
     read_head += by_rule[len(chosen) :]
-    return sorted(read_head, key=lambda s: -s.score)
+    return sorted((_listed(question, s) for s in read_head), key=lambda s: -s.score)
+
+
+def _listed(question: Question, scored: Scored) -> Scored:
+    """For a question asking for several ("Which countries …"), the span of a kind extended over the others
+    of its kind listed with it in its sentence."""
+    span = scored.span
+    holding = scored.passage.sentence_at(span.start) if question.plural and span and span.kind != "phrase" else None
+    if span is None or holding is None:
+        return scored
+    begin, end = scored.passage.sentences[holding]
+    inside = listed_with(scored.passage.text[begin:end], Span(span.start - begin, span.end - begin, span.kind))
+    return dataclasses.replace(scored, span=Span(inside.start + begin, inside.end + begin, span.kind, span.cue))
 
 
 def _with_reading(

@@ -322,6 +322,30 @@ def with_role(text: str, span: Span) -> Span:
     return Span(span.start, end, span.kind, span.cue)
 
 
+# What may stand between the items of a list: "Philippines, du Portugal et du Royaume-Uni", "James, Albus et Lily".
+_LIST_GAP = re.compile(
+    r"\s*,?\s*(?:(?:et|and|und|y|ou|or|ainsi que|as well as|encore)\s+)*"
+    r"(?:(?:à|au|aux|de|du|des|la|le|les|the|in|en)\s+|[dl]['’])*",
+    re.IGNORECASE,
+)
+
+
+def listed_with(text: str, span: Span) -> Span:
+    """``span`` extended over the spans of its kind listed with it in ``text`` (its sentence):
+    "Royaume-Uni" gives "Philippines, du Portugal et du Royaume-Uni"."""
+    same = sorted((s for s in find_spans(text) if s.kind == span.kind), key=lambda s: s.start)
+    start, end = span.start, span.end
+    for s in reversed([s for s in same if s.end <= start]):
+        if not _LIST_GAP.fullmatch(text[s.end : start]):
+            break
+        start = s.start
+    for s in (s for s in same if s.start >= end):
+        if not _LIST_GAP.fullmatch(text[end : s.start]):
+            break
+        end = s.end
+    return Span(start, end, span.kind, span.cue)
+
+
 def _trimmed(text: str, span: Span) -> Span:
     start, end = span.start, span.end
     while start < end and text[start] in " \t\n,.;:–-":

@@ -65,3 +65,18 @@ def test_his_number_asks_for_a_phone():
     assert analyse("Et son numéro ?").expects == "phone"
     assert analyse("What is his number?").expects == "phone"
     assert analyse("Quel est le numéro 1 mondial ?").expects != "phone"
+
+
+@pytest.mark.parametrize(
+    "question, plural",
+    [
+        ("Which countries do the experts come from?", True),
+        ("Quels pays ont envoyé des experts ?", True),
+        ("Qui sont les partenaires locaux du projet ?", True),
+        ("Which country hosted the summit?", False),
+        ("Quel pays a accueilli le sommet ?", False),
+        ("Who leads IOM Mongolia?", False),
+    ],
+)
+def test_a_question_asking_for_several_is_told_apart(question, plural):
+    assert analyse(question).plural is plural

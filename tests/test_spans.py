@@ -1,6 +1,6 @@
 """Candidate answers found in French press-release sentences."""
 
-from qa.spans import find_spans, looks_like_person, with_role
+from qa.spans import Span, find_spans, listed_with, looks_like_person, with_role
 
 QUOTE = (
     "« Cette consultation nationale a donné l’opportunité de débattre », a déclaré Pär Liljert, "
@@ -68,3 +68,16 @@ def test_roles_and_what_acronyms_stand_for():
 def test_what_looks_like_a_person():
     assert looks_like_person("Joe Lowry") and looks_like_person("Oyunbileg Rentsendorj")
     assert not looks_like_person("High-Level Dialogue") and not looks_like_person("IOM Mongolia")
+
+
+def test_a_span_takes_in_the_others_of_its_kind_listed_with_it():
+    text = "Des experts des Philippines, du Portugal et du Royaume-Uni partageront leur expérience avec Enkhtuya."
+    last = text.index("Royaume-Uni")
+    listed = listed_with(text, Span(last, last + len("Royaume-Uni"), "place"))
+    assert text[listed.start : listed.end] == "Philippines, du Portugal et du Royaume-Uni"
+    middle = text.index("Portugal")
+    assert listed_with(text, Span(middle, middle + len("Portugal"), "place")) == listed
+    alone = "L’OIM au Tadjikistan et le Ministère du Travail ont ouvert deux centres à Khoudjand."
+    place = alone.index("Khoudjand")
+    span = Span(place, place + len("Khoudjand"), "place")
+    assert listed_with(alone, span) == span  # "Tadjikistan" is not listed with it
