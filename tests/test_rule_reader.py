@@ -70,3 +70,23 @@ def test_asked_on_whose_behalf_the_person_spoken_for_may_answer():
     assert "António Vitorino" in [SPOKEN_FOR[s.start : s.end] for s in found]
     found = candidate_spans(analyse("Qui a parlé ?"), SPOKEN_FOR, ((0, len(SPOKEN_FOR)),))
     assert "António Vitorino" not in [SPOKEN_FOR[s.start : s.end] for s in found]
+
+
+DEPUTY = (
+    "« Notre but est d’informer », a déclaré Tomasz Wierzbicki, chef de mission de l’OIM au Niger. La campagne "
+    "sera coordonnée par la cheffe de mission adjointe de l’OIM au Niger, Ramatou Issaka Maïga, avec le Ministère."
+)
+
+
+def candidates(question: str, text: str) -> list[str]:
+    found = candidate_spans(analyse(question), text, tuple(split_sentences(text)))
+    return [text[s.start : s.end] for s in found if s.kind == "person"]
+
+
+def test_a_deputy_is_not_the_chief_unless_the_question_asks_for_a_deputy():
+    chief = candidates("Qui est le chef de mission de l’OIM au Niger ?", DEPUTY)
+    assert any(c.startswith("Tomasz Wierzbicki") for c in chief) and "Ramatou Issaka Maïga" not in chief
+    assert "Ramatou Issaka Maïga" in candidates("Who is IOM's deputy chief of mission in Niger?", DEPUTY)
+    # a deputy named after someone does not make them a deputy
+    after = "Tomasz Wierzbicki et la cheffe adjointe Ramatou Issaka Maïga ont ouvert la campagne."
+    assert "Tomasz Wierzbicki" in candidates("Qui a ouvert la campagne ?", after)
