@@ -132,10 +132,10 @@ _REFERRING = re.compile(
 )
 
 
-# Possessives and personal pronouns always point back; the other words above may not ("en", "y" and "la"
-# are also Spanish prepositions and articles: "¿Quién dirige la OIM en Mongolia?").
 SHORT_QUESTION_WORDS = 3  # a follow-up this short is searched with the question before it
 
+# Possessives and personal pronouns always point back; the other words above may not ("en", "y" and "la"
+# are also Spanish prepositions and articles: "¿Quién dirige la OIM en Mongolia?").
 _PERSONAL = re.compile(
     r"\b(?:he|him|his|she|her|hers|they|them|their|il|elle|ils|elles|lui|leur|leurs|son|sa|ses)\b", re.IGNORECASE
 )
