@@ -89,11 +89,7 @@ class Reading:
         last = int(np.searchsorted(begins, end, side="left")) - 1
         if first >= len(self.pieces) or last < first:
             return float("-inf")
-        starts, finishes = self.pieces[first : last + 1, 2], self.pieces[first : last + 1, 3]
-        n = last - first + 1
-        offset = np.arange(n)
-        band = (offset[None, :] >= offset[:, None]) & (offset[None, :] < offset[:, None] + MAX_ANSWER_PIECES)
-        return float(np.where(band, starts[:, None] + finishes[None, :], -np.inf).max())
+        return _best_pair(self.pieces[first : last + 1, 2], self.pieces[first : last + 1, 3])[2]
 
 
 class ReaderModel:
@@ -154,12 +150,7 @@ def _reading(passage: str, encoding, start_logits: np.ndarray, end_logits: np.nd
     n = len(spans)
     starts = np.where(readable, start_logits[:n], -np.inf)
     ends = np.where(readable, end_logits[:n], -np.inf)
-    # Best start + end with end in [start, start + MAX_ANSWER_PIECES): a banded matrix.
-    total = starts[:, None] + ends[None, :]
-    offset = np.arange(n)
-    band = (offset[None, :] >= offset[:, None]) & (offset[None, :] < offset[:, None] + MAX_ANSWER_PIECES)
-    total = np.where(band, total, -np.inf)
-    first, last = np.unravel_index(int(np.argmax(total)), total.shape)
+    first, last, score = _best_pair(starts, ends)
     begin, finish = spans[first][0], spans[last][1]  # type: ignore[index]
     while begin < finish and passage[begin] in _TRIM:
         begin += 1
@@ -169,7 +160,17 @@ def _reading(passage: str, encoding, start_logits: np.ndarray, end_logits: np.nd
     pieces = np.column_stack([np.array([spans[i] for i in read], dtype=float), starts[read], ends[read]])
     if begin >= finish:
         return Reading(answers, 0, 0, float("-inf"), pieces)
-    return Reading(answers, int(begin), int(finish), float(total[first, last]), pieces)
+    return Reading(answers, int(begin), int(finish), score, pieces)
+
+
+def _best_pair(starts: np.ndarray, ends: np.ndarray) -> tuple[int, int, float]:
+    """The first and last piece of the best answer, and its score: the best start + end logits with the
+    end in [start, start + MAX_ANSWER_PIECES), over a banded matrix."""
+    offset = np.arange(len(starts))
+    band = (offset[None, :] >= offset[:, None]) & (offset[None, :] < offset[:, None] + MAX_ANSWER_PIECES)
+    total = np.where(band, starts[:, None] + ends[None, :], -np.inf)
+    first, last = np.unravel_index(int(np.argmax(total)), total.shape)
+    return int(first), int(last), float(total[first, last])
 
 
 def _closes(text: str, begin: int, finish: int) -> bool:
