@@ -107,6 +107,7 @@ class ReaderNet(torch.nn.Module):
         from transformers import AutoModel
 
         super().__init__()
+        self.folder = folder
         self.encoder = AutoModel.from_pretrained(str(folder))
         hidden = self.encoder.config.hidden_size
         self.head = torch.nn.Linear(hidden, 2)
@@ -125,7 +126,7 @@ class ReaderNet(torch.nn.Module):
         word-embedding table stays as shipped); the plain weights are kept to ship the difference."""
         from transformers import AutoModel
 
-        plain = AutoModel.from_pretrained(self.encoder.config._name_or_path)
+        plain = AutoModel.from_pretrained(str(self.folder))
         for layer in self.encoder.encoder.layer:
             for parent, name, child in _matrices(layer):
                 setattr(parent, name, child.merged())

@@ -79,8 +79,10 @@ def _listed(question: Question, scored: Scored) -> Scored:
     """For a question asking for several ("Which countries …"), the span of a kind extended over the others
     of its kind listed with it in its sentence."""
     span = scored.span
-    holding = scored.passage.sentence_at(span.start) if question.plural and span and span.kind != "phrase" else None
-    if span is None or holding is None:
+    if not question.plural or span is None or span.kind == "phrase":
+        return scored
+    holding = scored.passage.sentence_at(span.start)
+    if holding is None:
         return scored
     begin, end = scored.passage.sentences[holding]
     inside = listed_with(scored.passage.text[begin:end], Span(span.start - begin, span.end - begin, span.kind))

@@ -61,7 +61,7 @@ class Reading:
     end: int
     span_score: float
     # each word piece of the passage that was read: its character offsets (start, end) in the passage,
-    # its start logit and its end logit; what scores words other than the model's own (``score_of``)
+    # its start logit and its end logit; what scores words other than the model's own (``best_within``)
     pieces: np.ndarray = field(default_factory=lambda: np.zeros((0, 4)), compare=False, repr=False)
 
     @property
@@ -72,11 +72,10 @@ class Reading:
         """The model's score for the words at ``start:end`` of the passage, on the scale of
         ``span_score``: the start logit of the piece they begin in plus the end logit of the piece
         they end in; -inf for words it did not read or longer than an answer it gives."""
-        begins, ends = self.pieces[:, 0], self.pieces[:, 1]
-        first = int(np.searchsorted(ends, start, side="right"))
-        last = int(np.searchsorted(begins, end, side="left")) - 1
-        if first >= len(self.pieces) or last < first or last - first >= MAX_ANSWER_PIECES:
+        held = self._pieces_holding(start, end)
+        if held is None or held[1] - held[0] >= MAX_ANSWER_PIECES:
             return float("-inf")
+        first, last = held
         return float(self.pieces[first, 2] + self.pieces[last, 3])
 
     def best_within(self, start: int, end: int) -> float:
@@ -84,12 +83,17 @@ class Reading:
         ``span_score``): a candidate of the rule reader may hold more than the model would give
         ("Jakob Lindqvist, chef de mission de l'OIM au Tadjikistan" where it answers "Jakob Lindqvist"),
         and is then judged by the part it would give; -inf for words it did not read."""
-        begins, ends = self.pieces[:, 0], self.pieces[:, 1]
-        first = int(np.searchsorted(ends, start, side="right"))
-        last = int(np.searchsorted(begins, end, side="left")) - 1
-        if first >= len(self.pieces) or last < first:
+        held = self._pieces_holding(start, end)
+        if held is None:
             return float("-inf")
+        first, last = held
         return _best_pair(self.pieces[first : last + 1, 2], self.pieces[first : last + 1, 3])[2]
+
+    def _pieces_holding(self, start: int, end: int) -> tuple[int, int] | None:
+        """The first and last piece read that hold words of ``start:end``; None if none was read."""
+        first = int(np.searchsorted(self.pieces[:, 1], start, side="right"))
+        last = int(np.searchsorted(self.pieces[:, 0], end, side="left")) - 1
+        return None if first >= len(self.pieces) or last < first else (first, last)
 
 
 class ReaderModel:
