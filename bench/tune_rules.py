@@ -29,10 +29,13 @@ from qa.evaluation import answer_at_1, f1, load_beir, normalise  # noqa: E402
 from qa.indexer import index_documents  # noqa: E402
 from qa.question import analyse  # noqa: E402
 from qa.ranking import Ranking, ReadWeights  # noqa: E402
-from qa.read import focus_rows, read  # noqa: E402
+from qa.read import read  # noqa: E402
 from qa.reader_model import default_reader_model  # noqa: E402
 from qa.retrieval import Retriever  # noqa: E402
-from qa.rule_reader import ReaderWeights  # noqa: E402
+from qa.rule_reader import (
+    QuestionParts,  # noqa: E402
+    ReaderWeights,  # noqa: E402
+)
 
 # The rule reader alone chooses the spans (as it does for questions in languages the model was not fitted
 # on); the model still gives open questions' words.
@@ -71,14 +74,14 @@ def gather(retriever: Retriever, cases, model, cache: CachedReader):
         for text, reading in zip(texts, model.read(case.question, texts), strict=True):
             cache.readings[(case.question, text)] = reading
         asked = analyse(case.question)
-        gathered.append((case, asked, head, focus_rows(ranked.question_pieces, case.question, asked.focus)))
+        gathered.append((case, asked, head, QuestionParts.of(asked, ranked.question_pieces, case.question)))
     return gathered
 
 
 def measure(gathered, rules: ReaderWeights, cache: CachedReader) -> dict[str, float]:
     totals = {"F1": 0.0, "EM": 0.0, "Answer@1": 0.0, "Hit@1": 0.0}
-    for case, asked, head, focus in gathered:
-        best = read(cache, asked, head, READ, None, case.question, focus, read_all=False, rules=rules)[0]
+    for case, asked, head, parts in gathered:
+        best = read(cache, asked, head, READ, None, case.question, parts, read_all=False, rules=rules)[0]
         passage = best.passage
         start, end = (best.span.start, best.span.end) if best.span else passage.sentences[best.best_sentence]
         shown = passage.text[start:end]

@@ -13,6 +13,14 @@ from dataclasses import dataclass
 
 from .lexical import fold
 
+# Names of roles held by a person, folded (the beginning of each word).
+_ROLE_NAMES = (
+    r"(?:secretary|secretaire|sekretar|secretario|director|directeur|directrice|direktor|minist|head|chief|leader"
+    r"|dirigeant|coordinat|coordonnat|spokes|porte-parole|sprecher|portavoz|ambassad|botschafter|embajador"
+    r"|representative|representant|commission|kommissar|comisario|general|mayor|maire|burgermeister|alcalde"
+    r"|governor|gouverneur|gouverneure|gobernador|ceo|pdg)"
+)
+
 # Kinds of answer, most specific first: the first pattern that matches the folded question decides.
 KINDS: tuple[tuple[str, str], ...] = (
     ("email", r"\be-?mail|\bcourriel|adresse (?:e-?mail|electronique|mail)|correo|\bmail\b"),
@@ -21,6 +29,12 @@ KINDS: tuple[tuple[str, str], ...] = (
         r"\bphone|\bfax\b|\btelephon|\btelefon|\bnumero de (?:poste|tel)|\bext(?:ension)?\b|\bcall\b|\bappeler\b"
         r"|\b(?:son|sa|leur|votre|his|her|their) (?:numero|number)\b"
         r"|\bllamar\b|\banrufen",
+    ),
+    (
+        "address",
+        r"(?<!\ba )\b(?:l'|l’)\s?adresse\b|\b(?:quelle|son|sa|leur|une|cette) adresse\b"  # not "à l’adresse de X"
+        r"|\b(?:the|postal|street|mailing|office|its|his|her)"
+        r" address\b|\bdireccion\b|\banschrift\b|\badresse (?:des|der) ",
     ),
     (
         "role",
@@ -34,7 +48,8 @@ KINDS: tuple[tuple[str, str], ...] = (
         "person",
         r"(?:\bwho(?:m|se)?|^(?:et |mais )?qui|\b(?:a|par|de|avec|pour|chez) qui|\bwe[rmn]|\bwessen|\bquien(?:es)?)\b"
         r"|which (?:official|person|minister|director)|\bansprechpartner|persona de contacto"
-        r"|quel(?:le)? (?:directeur|directrice|ministre|personne|president|presidente|porte-parole)\b",
+        r"|quel(?:le)? (?:directeur|directrice|ministre|personne|president|presidente|porte-parole)\b"
+        r"|\b(?:name|nom) (?:of|du|de la|de l'|de l’) ?(?:the )?" + _ROLE_NAMES,
     ),
     (
         "organisation",
@@ -56,7 +71,7 @@ KINDS: tuple[tuple[str, str], ...] = (
     ),
     (
         "number",
-        r"how (?:many|much)|what (?:number|percentage|share)|\bcombien\b|quel (?:est le )?nombre|\bwie viele?\b"
+        r"how (?:many|much)|what (?:number|percentage|share)|\bcombien\b|quel (?:est le )?nombre|\bwie viele[nm]?\b"
         r"|\bcuant[oa]s?\b|\b(?:budget|population|montant|cout|taux|rate|amount|presupuesto|poblacion|tasa)\b|wie hoch",
     ),
     (
@@ -79,6 +94,7 @@ KIND_NAMES = {
     "duration": "duration",
     "email": "email address",
     "phone": "phone number",
+    "address": "postal address",
     "contact": "email or phone number",
     "role": "position",
     "meaning": "meaning",
@@ -94,11 +110,12 @@ ANSWERING_SPANS = {
     "duration": ("duration",),
     "email": ("email",),
     "phone": ("phone",),
+    "address": ("address",),
     "contact": ("email", "phone"),
     "role": ("role",),
     "meaning": ("meaning",),
 }
-CONTACT_KINDS = ("email", "phone", "contact")  # answered from a press release's contact block
+CONTACT_KINDS = ("email", "phone", "contact", "address")  # answered from a press release's contact block
 # Kinds that belong to a person: "his email" is not the press officer's.
 OWNED = ("email", "phone", "role")
 
@@ -139,11 +156,23 @@ class Question:
     lang: str
     focus: str | None = None  # what is counted, for "how many …": "senior officials", "PCR"
     plural: bool = False  # asks for several ("Which countries …", "Qui sont les …"): a list answers
+    country: bool = False  # asks which country: a place that is no country does not answer
+    holder: bool = (
+        False  # asks who holds a role (leads, chairs, is the Secretary-General): an organisation does not answer
+    )
+    office: str | None = (
+        None  # for a contact question, where the office asked about is: "Cairo" in "the IOM office in Cairo"
+    )
 
     @property
     def open(self) -> bool:
         """It asks what, why or how: a phrase answers, not a span of a kind (a person, a date…)."""
         return self.expects not in ANSWERING_SPANS
+
+    @property
+    def answering_kinds(self) -> tuple[str, ...]:
+        """The kinds of span that answer, best first (none for an open question)."""
+        return ("person",) if self.holder else ANSWERING_SPANS.get(self.expects, ())
 
     @property
     def owned(self) -> bool:
@@ -178,8 +207,40 @@ def analyse(text: str) -> Question:
         lang=guess_language(folded),
         focus=_focus(text, guess_language(folded)) if expects == "number" else None,
         plural=bool(_PLURAL.search(folded)),
+        country=expects == "place" and bool(_COUNTRY.search(folded)),
+        holder=expects == "person"
+        and bool(_LEADER.search(folded) or _HOLDER.search(folded) or _NAMED_ROLE.search(folded)),
+        office=_office(text) if expects in CONTACT_KINDS else None,
     )
 
+
+# An office and where it is: "the IOM office in Cairo", "IOM headquarters in Geneva", "l’OIM à Pékin", "OIM Mongolie".
+_OFFICE = re.compile(
+    r"\b(?:IOM|OIM|office|bureau|headquarters|siège|siege|mission|contact|Büros?|oficina|sede)"
+    r"(?:\s+(?:office|contact|headquarters|mission|of|in|at|à|au|aux|en|de|du|des|la|le|the|der))*"
+    r"\s+(?:l['’]\s*)?(?!(?:IOM|OIM)\b)([A-ZÀ-Ý][\w-]+(?:[ -][A-ZÀ-Ý][\w-]+)*)"
+)
+
+
+def _office(text: str) -> str | None:
+    match = _OFFICE.search(text)
+    return match.group(1) if match else None
+
+
+_COUNTRY = re.compile(
+    r"\b(?:which|what|quel(?:le)?s?|welche[rsnm]?|que|cual(?:es)?)\s+(?:(?:est|sont|is|are|ist)\s+(?:le|les|the|das)\s+)?"
+    r"(?:\w+\s+)?(?:country|countries|pays|land|lander|pais|paises)\b"
+)
+# Asking who holds a role, besides who leads: who chairs or presides, who is the director, the minister…
+_HOLDER = re.compile(
+    r"\bchair(?:s|ed|ing|man|woman|person)?\b|\bpresid|\bvorsitz|\bprasid"
+    r"|^\W*(?:who|qui|wer|quien)\s+(?:is|was|will be|est|etait|sera|fut|ist|war|wird|es|era|fue)\s+"
+    r"(?:the|le|la|l'|l’|der|die|el)\s*(?:new\s+|nouvel(?:le)?\s+|nouveau\s+|neue[rn]?\s+|nuevo\s+|nueva\s+)?"
+    + _ROLE_NAMES
+)
+
+
+_NAMED_ROLE = re.compile(r"\b(?:name|nom) (?:of|du|de la|de l'|de l’) ?(?:the )?" + _ROLE_NAMES)
 
 _PLURAL = re.compile(
     r"\b(?:which|what)\s+(?:\w+\s+)?(?:countries|cities|regions|provinces|towns|organi[sz]ations|agencies|bodies"
@@ -192,8 +253,9 @@ _PLURAL = re.compile(
 )
 
 
-_COUNTED = re.compile(
-    r"(?:how many|how much|combien (?:de |d['’]\s*)|wie viele?|cu[aá]nt[oa]s?|quel (?:est le )?nombre (?:de |d['’]))"
+COUNTED = re.compile(
+    r"(?:how many|how much|combien (?:de |d['’]\s*)|wie viele[nm]?|cu[aá]nt[oa]s?"
+    r"|quel (?:est le )?nombre (?:de |d['’]))"
     r"\s*((?:[^\W\d_][\w'’-]*\s*){1,3})",
     re.IGNORECASE,
 )
@@ -212,7 +274,7 @@ def _focus(text: str, lang: str) -> str | None:
     """What a "how many" question counts: "How many senior officials attended …" gives "senior officials",
     "Combien de PCR étaient …" gives "PCR" (an English noun comes after its adjective, a French one before);
     what a "what is the budget" question measures: "budget"."""
-    match = _COUNTED.search(text)
+    match = COUNTED.search(text)
     if not match:
         measured = _MEASURED.search(text)
         return measured.group(1) if measured else None

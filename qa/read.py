@@ -18,11 +18,10 @@ import dataclasses
 
 import numpy as np
 
-from .embed import Pieces
-from .question import ANSWERING_SPANS, Question
+from .question import Question
 from .ranking import ReadWeights
 from .reader_model import ReaderModel, Reading
-from .rule_reader import Evidence, Found, ReaderWeights, candidate_spans, read_passage, sentence_scores
+from .rule_reader import Evidence, Found, QuestionParts, ReaderWeights, candidate_spans, read_passage, sentence_scores
 from .search import Scored
 from .spans import Span, listed_with
 
@@ -36,20 +35,21 @@ def read(
     weights: ReadWeights,
     referent: str | None = None,
     searched: str | None = None,
-    focus: np.ndarray | None = None,
+    parts: QuestionParts = QuestionParts(),
     read_all: bool = True,
     rules: ReaderWeights = RULES,
 ) -> list[Scored]:
     """``head`` read and ranked again, best first, each with its short answer (``span``, None when its
     sentence is the answer). ``searched``: what the model reads as the question (qa.answer.read_as: some
-    follow-ups with the question before them; by default the question); ``focus``: which of the
-    question's word pieces name what a "how many" question counts. The model reads every passage of the
-    head when ``read_all`` (its score then weighs in, or the judge needs it); otherwise only the best one,
+    follow-ups with the question before them; by default the question); ``parts``: which of the
+    question's word pieces name what a "how many" question counts, and the office a contact question asks
+    about. The model reads every passage of the head when ``read_all`` (its score then weighs in, or the
+    judge needs it); otherwise only the best one,
     for the words of the questions it reads for (``weights.model_reads``). For a question asking for
     several ("Which countries …"), a span of a kind takes in the others of its kind listed with it.
     Without a model (a broken install, the model-free test backend) the rule reader alone reads, with the
     weights ``rules``."""
-    found = read_by_rule(question, head, referent, focus, rules)
+    found = read_by_rule(question, [_evidence(s, parts) for s in head], referent, rules)
     by_rule = [
         dataclasses.replace(
             scored,
@@ -68,7 +68,7 @@ def read(
     chosen = by_rule if read_all else by_rule[:1]
     readings = model.read(searched or question.text, [s.passage.text for s in chosen])
     read_head = [
-        _with_reading(s, reading, weights, question, referent, model_reads)
+        _with_reading(s, reading, weights, question, referent, model_reads, parts)
         for s, reading in zip(chosen, readings, strict=True)
     ]
     read_head += by_rule[len(chosen) :]
@@ -89,8 +89,19 @@ def _listed(question: Question, scored: Scored) -> Scored:
     return dataclasses.replace(scored, span=Span(inside.start + begin, inside.end + begin, span.kind, span.cue))
 
 
+def _evidence(scored: Scored, parts: QuestionParts) -> Evidence:
+    passage = scored.passage
+    return Evidence(passage.text, passage.sentences, scored.sentence_relevance, scored.match, parts)
+
+
 def _with_reading(
-    scored: Scored, reading: Reading, weights: ReadWeights, question: Question, referent: str | None, words: bool
+    scored: Scored,
+    reading: Reading,
+    weights: ReadWeights,
+    question: Question,
+    referent: str | None,
+    words: bool,
+    parts: QuestionParts,
 ) -> Scored:
     """``scored`` with what the model read in it; ``words``: the model's words become its short answer (for a
     question of a kind, the span of that kind it scores best)."""
@@ -102,7 +113,7 @@ def _with_reading(
         # a count: within the rule reader's answering sentence, which weighs what each number counts (the model
         # took "120 Etats membres" for how many countries are observers, where "17 pays" follows)
         sentences = passage.sentences[scored.best_sentence :][:1] if question.focus else passage.sentences
-        spans = candidate_spans(question, passage.text, sentences, referent)
+        spans = candidate_spans(question, _evidence(scored, parts), referent, sentences)
         scores = [reading.best_within(c.start, c.end) for c in spans]
         if scores and max(scores) > float("-inf"):
             span = spans[int(np.argmax(scores))]
@@ -116,19 +127,14 @@ def _with_reading(
 
 
 def read_by_rule(
-    question: Question,
-    head: list[Scored],
-    referent: str | None,
-    focus: np.ndarray | None = None,
-    rules: ReaderWeights = RULES,
+    question: Question, evidence: list[Evidence], referent: str | None, rules: ReaderWeights = RULES
 ) -> list[Found]:
-    """The rule reader over the head. A span counts only in a sentence nearly as relevant as the best one
-    of the head, and a span of a fallback kind (an organisation for "who") only when no passage holds one
-    of the kind asked for."""
-    evidence = [Evidence(s.passage.text, s.passage.sentences, s.sentence_relevance, s.match, focus) for s in head]
+    """The rule reader over the passages of the head. A span counts only in a sentence nearly as relevant as
+    the best one of the head, and a span of a fallback kind (an organisation for "who") only when no
+    passage holds one of the kind asked for."""
     floor = max((float(sentence_scores(question, e, rules).max()) for e in evidence if e.sentences), default=0.0)
     found = [read_passage(question, e, rules, referent, floor=floor - rules.slack) for e in evidence]
-    kinds = ANSWERING_SPANS.get(question.expects, ())
+    kinds = question.answering_kinds
     if kinds and any(f.span is not None and f.span.kind == kinds[0] for f in found):
         found = [
             f
@@ -151,11 +157,3 @@ def _sentence_of(scored: Scored, span: Span | None, by_rule: int) -> int:
         if holding is not None:
             return holding
     return by_rule
-
-
-def focus_rows(pieces: Pieces, text: str, words: str | None) -> np.ndarray | None:
-    """Which of ``pieces`` (read from ``text``) make up ``words``, at their last occurrence."""
-    start = text.rfind(words) if words else -1
-    if start < 0 or words is None:
-        return None
-    return (pieces.ends > start) & (pieces.ends <= start + len(words))

@@ -68,21 +68,14 @@ def judged_answering(
         verdicts = []
         for s in passages:
             score = s.score if s.searched_score is None else s.searched_score
-            verdict = judge(asked, score, s.reading, s.found, found[s.candidate.key][0], referent, judging=judging)
-            sentence = _answering_sentence(s)
+            sentence = s.answering_sentence
+            article = found[s.candidate.key][0]
+            verdict = judge(asked, score, s.reading, s.found, article, referent, judging=judging, sentence=sentence)
             named = not missing_names(asked, sentence, None, None, 0)
             verdicts.append(verdict.found and named and _names_what_is_counted(asked, sentence))
         return verdicts
 
     return answering
-
-
-def _answering_sentence(scored: Scored) -> str:
-    passage = scored.passage
-    if not passage.sentences:
-        return passage.text
-    start, end = passage.sentences[scored.best_sentence]
-    return passage.text[start:end]
 
 
 def _names_what_is_counted(asked: Question, text: str) -> bool:
@@ -144,7 +137,7 @@ def alike(a: Scored, b: Scored) -> bool:
 
 
 def _around_answer(scored: Scored) -> set[str]:
-    sentence = _answering_sentence(scored)
+    sentence = scored.answering_sentence
     words = set(re.findall(r"\w+", fold(sentence))) - set(re.findall(r"\w+", fold(_answer_text(scored))))
     return {w[:5] for w in words if len(w) >= 3}
 

@@ -29,10 +29,11 @@ from .judge import Judging, Verdict, article_pieces, judge, missing_names
 from .limits import MAX_QUESTION_CHARS, check_k, check_question
 from .question import OWNED, Question, analyse
 from .ranking import Ranking, stage_order
-from .read import focus_rows, read
+from .read import read
 from .reader_model import ReaderModel, default_reader_model, load_in_background
 from .recency import judged_answering, newer_first
 from .rerank import rerank
+from .rule_reader import QuestionParts
 from .search import Scored, first_stage
 from .spans import looks_like_person
 from .store import (
@@ -206,11 +207,11 @@ class Retriever:
         head, tail = ordered[:depth], ordered[depth:]
         if ranking.read is not None and head:
             asked = asked or analyse(searched)
-            focus = focus_rows(question_pieces, searched, asked.focus)
+            parts = QuestionParts.of(asked, question_pieces, searched)
             read_all = ranking.read.every or bool(ranking.read.answers) or self.judging.answers_floor is not None
             # loaded only when it reads: every passage, or the best one of an open question
             model = self._reader_model() if read_all or ranking.read.model_reads(asked) else None
-            head = read(model, asked, head, ranking.read, referent, read_as(asked, searched), focus, read_all)
+            head = read(model, asked, head, ranking.read, referent, read_as(asked, searched), parts, read_all)
         return Ranked(head + tail, question_pieces, loaded.reader)
 
     def _reader_model(self) -> ReaderModel | None:
@@ -288,7 +289,7 @@ class Retriever:
         searched_score = best.score if best.searched_score is None else best.searched_score
         verdict = judge(
             asked, searched_score, best.reading, best.found, article, referent,
-            ranked.question_pieces, pieces, asked_at, self.judging,
+            ranked.question_pieces, pieces, asked_at, self.judging, best.answering_sentence,
         )  # fmt: skip
         return ranked, verdict
 

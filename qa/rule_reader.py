@@ -17,8 +17,10 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from .embed import Pieces
 from .lexical import fold
-from .question import ANSWERING_SPANS, OWNED, Question
+from .names import NAME_SIMILARITY, countries_in, written_in
+from .question import OWNED, Question
 from .rerank import TokenMatch, late_interaction
 from .spans import Span, find_spans, with_role
 
@@ -28,6 +30,7 @@ _CONTACT_SENTENCE = re.compile(
     re.IGNORECASE,
 )
 WINDOW = 60  # characters on each side of a span that say what it is about
+_FAX = re.compile(r"\b(?:fax|telefax|t[ée]l[ée]copie)\b", re.IGNORECASE)
 
 
 @dataclass(frozen=True)
@@ -49,6 +52,29 @@ class ReaderWeights:
 
 
 @dataclass(frozen=True)
+class QuestionParts:
+    """Which of the question's word pieces (rows of a ``TokenMatch``) name what it counts ("officials") and
+    where the office it asks about is ("Cairo"); None when it names none."""
+
+    focus: np.ndarray | None = None
+    office: np.ndarray | None = None
+
+    @classmethod
+    def of(cls, question: Question, pieces: Pieces, searched: str) -> QuestionParts:
+        """``pieces``: those of ``searched``, the text the ranking read (the question, after the previous one
+        for some follow-ups)."""
+        return cls(_rows(pieces, searched, question.focus), _rows(pieces, searched, question.office))
+
+
+def _rows(pieces: Pieces, text: str, words: str | None) -> np.ndarray | None:
+    """Which of ``pieces`` (read from ``text``) make up ``words``, at their last occurrence."""
+    start = text.rfind(words) if words else -1
+    if start < 0 or words is None:
+        return None
+    return (pieces.ends > start) & (pieces.ends <= start + len(words))
+
+
+@dataclass(frozen=True)
 class Evidence:
     """One passage as the ranking saw it."""
 
@@ -56,7 +82,7 @@ class Evidence:
     sentences: tuple[tuple[int, int], ...]
     relevance: np.ndarray  # per sentence: how well it matches the question
     match: TokenMatch | None  # the question's word pieces against the passage's (None when not reranked)
-    focus: np.ndarray | None = None  # which of the question's pieces name what it counts ("officials")
+    parts: QuestionParts = QuestionParts()
 
 
 @dataclass(frozen=True)
@@ -101,7 +127,7 @@ def read_passage(
         return Found(float("-inf"), 0, None)
     base = sentence_scores(question, evidence, weights)
     best_sentence = int(np.argmax(base))
-    kinds = kinds or ANSWERING_SPANS.get(question.expects)
+    kinds = kinds or question.answering_kinds or None
     if kinds is None:  # an open question: the sentence answers (its phrase is chosen for the best passage only)
         relevance = float(evidence.relevance[best_sentence])
         return Found(float(base[best_sentence]), best_sentence, None, relevance)
@@ -112,6 +138,8 @@ def read_passage(
         for span, cue in _candidates(question, text[s:e], kinds, referent, weights):
             placed = Span(s + span.start, s + span.end, span.kind, span.cue)
             if question.expects == "meaning" and not _explains(question, text, placed):
+                continue
+            if not _office_holds(question, evidence, placed):
                 continue
             near, affinity = _near(evidence, placed), _affinity(evidence, placed)
             cue += weights.entity * _names_nearby(question, text, placed)
@@ -128,17 +156,22 @@ def read_passage(
 
 
 def candidate_spans(
-    question: Question, text: str, sentences: tuple[tuple[int, int], ...], referent: str | None = None
+    question: Question,
+    evidence: Evidence,
+    referent: str | None = None,
+    sentences: tuple[tuple[int, int], ...] | None = None,
 ) -> list[Span]:
-    """Every span of ``text`` of a kind that may answer ``question``, in the sentences that may hold its
-    answer (the contact block for contact questions only), placed in ``text``."""
-    kinds = ANSWERING_SPANS.get(question.expects, ())
+    """Every span of the passage of a kind that may answer ``question``, in the sentences that may hold its
+    answer (the contact block for contact questions only; ``sentences``: only those), placed in its text."""
+    kinds, text = question.answering_kinds, evidence.text
     found = []
-    for s, e in sentences:
+    for s, e in evidence.sentences if sentences is None else sentences:
         if not question.contact and is_contact(text[s:e]):
             continue
         for span, _cue in _candidates(question, text[s:e], kinds, referent, ReaderWeights()):
-            found.append(Span(s + span.start, s + span.end, span.kind, span.cue))
+            placed = Span(s + span.start, s + span.end, span.kind, span.cue)
+            if _office_holds(question, evidence, placed):
+                found.append(placed)
     return found
 
 
@@ -157,6 +190,10 @@ def _candidates(
             continue
         if referent and span.kind in OWNED and not _belongs_to(referent, span, spans, sentence):
             continue
+        if question.country and span.kind == "place" and not countries_in(sentence[span.start : span.end]):
+            continue  # "Bakou", "Etats" name no country
+        if span.kind == "phone" and _FAX.search(question.text) and not _FAX.search(sentence[: span.start][-12:]):
+            continue  # a fax number is one the article says is a fax: not "Tel: …"
         bonus = weights.cue * span.cue + weights.first * (span.kind not in seen)
         seen.add(span.kind)
         if question.leader:
@@ -206,6 +243,30 @@ def _names_nearby(question: Question, text: str, span: Span) -> int:
 _CONTACT_SEPARATOR = re.compile(r"\s(?:ou|or|o|oder)\s|;")
 
 
+ENTRY = 160  # characters before a contact span at most, that say whose it is
+_ENTRY_START = re.compile(r"\bcontact(?:er|ez)?\b|\s(?:ou|or|o|oder)\s|;", re.IGNORECASE)
+
+
+def _office_holds(question: Question, evidence: Evidence, span: Span) -> bool:
+    """An email, phone or address answers a question about an office ("the IOM office in Cairo") only when its entry
+    in the contact block (from the person's name to the span) names that office's place: as written, by
+    its country, or by word pieces this close ("OIM Beijing" for "l’OIM à Pékin"). Not "Joe Lowry, Bureau
+    régional de l’OIM pour l’Europe du Sud-Est, Tel: …" for Cairo."""
+    if question.office is None or span.kind not in ("email", "phone", "address"):
+        return True
+    text = evidence.text
+    earliest = max(0, span.start - ENTRY)
+    start = max((m.end() for m in _ENTRY_START.finditer(text, earliest, span.start)), default=earliest)
+    entry = text[start : span.start]
+    if written_in(question.office, entry) or countries_in(question.office) & countries_in(entry):
+        return True
+    rows = evidence.parts.office
+    if evidence.match is None or rows is None or not rows.any():
+        return False
+    inside = _pieces_in(evidence, start, span.start)
+    return bool(inside.any()) and float(evidence.match.similarities[rows][:, inside].max()) >= NAME_SIMILARITY
+
+
 def _segment(text: str, span: Span) -> tuple[int, int]:
     """The part of a contact block that holds the span: "X, Genève, Email: … ou Y, LEA Caire, …" lists
     several people, and what is near one of them is not the other's."""
@@ -228,14 +289,16 @@ def _affinity(evidence: Evidence, span: Span) -> float:
     inside = _pieces_in(evidence, span.start, span.end)
     if not inside.any():
         return 0.0
-    rows = evidence.focus if evidence.focus is not None and evidence.focus.any() else slice(None)
+    focus = evidence.parts.focus
+    rows = focus if focus is not None and focus.any() else slice(None)
     return float(evidence.match.similarities[rows][:, inside].max())
 
 
 def _words(text: str, shortest: int = 3) -> set[str]:
-    """Folded word stems (5 letters) of a text; acronyms also by their sorted letters (IOM = OIM)."""
-    stems = {w[:5] for w in re.findall(r"\w+", fold(text)) if len(w) >= shortest}
-    return stems | {"".join(sorted(w)) for w in re.findall(r"\b[A-Z]{2,6}\b", text)}
+    """Folded word stems (5 letters) of a text; acronyms by their sorted letters (IOM = OIM)."""
+    words = re.findall(r"\w+", text)
+    acronyms = {"".join(sorted(w)) for w in words if re.fullmatch(r"[A-Z]{2,6}", w)}
+    return acronyms | {fold(w)[:5] for w in words if len(w) >= shortest and not re.fullmatch(r"[A-Z]{2,6}", w)}
 
 
 def _restates_question(question: Question, span_text: str, kind: str) -> bool:

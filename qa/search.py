@@ -50,6 +50,14 @@ class Scored:
     def passage(self) -> Passage:
         return self.candidate.passage
 
+    @property
+    def answering_sentence(self) -> str:
+        passage = self.passage
+        if not passage.sentences:
+            return passage.text
+        start, end = passage.sentences[self.best_sentence]
+        return passage.text[start:end]
+
 
 # A date range of at most this many passages has them all scored; a wider one widens the search instead.
 DATED_SCORED_WHOLE = 2_000

@@ -64,6 +64,16 @@ PATTERNS: dict[str, re.Pattern[str]] = {
         r"|\b(?:en|depuis|dès|des|avant|après|apres|in|since|from|until)?\s*(?:1[0-9]|20)\d{2}\b",
         re.IGNORECASE,
     ),
+    # "12, rue de Lausanne", "avenue Henry-Chéron", "17 Route des Morillons, 1211 Genève", "B.P. 1234",
+    # "1752 N Street", "Hauptstraße 12"
+    "address": re.compile(
+        r"(?:\b\d{1,4}(?:\s?(?:bis|ter))?,?\s+)?\b(?:rue|avenue|boulevard|chemin|route|quai|allée|impasse|calle"
+        r"|avenida|Rue|Avenue|Boulevard|Chemin|Route|Quai|Calle|Avenida)\s+(?:de\s+la\s+|du\s+|des\s+|de\s+l['’]|d['’]|de\s+)?"
+        r"[A-ZÀ-Ý0-9][\w'’-]*(?:[ -][A-ZÀ-Ý][\w'’-]*)*(?:,\s*(?:CH-)?\d{4,5}\s+[A-ZÀ-Ý][\w-]+)?"
+        r"|\b\d{1,5}\s+(?:[A-Z][\w'-]*\s+){1,3}(?:Street|Road|Avenue|Lane|Drive|Boulevard|Square)\b"
+        r"|\b[A-ZÄÖÜ][\w-]*(?:straße|strasse|gasse|weg|platz|allee)\s+\d+\w?"
+        r"|\b(?:B\.\s?P\.|BP|P\.\s?O\.\s?Box|PO Box|Case postale|Postfach)\s*\d+"
+    ),
     "duration": re.compile(
         rf"{_QUANTIFIER}{_NUMBER}\s+(?:{_TIME_UNITS})\b|\bdemi-journée\b|\bbiennale?\b", re.IGNORECASE
     ),
@@ -84,7 +94,19 @@ _ROLE_WORDS = frozenset(
     Commissaire Coordonnateur Coordinatrice Porte-parole Responsable Head Vice-président Vice-présidente
     """.split()
 )
+# the words of a role's name after the title: "Directrice Générale", "Représentant Spécial", "Secrétaire Exécutive"
+_ROLE_STEMS = tuple(w for w in _ROLE_WORDS if len(w) >= 5) + (
+    "execut",
+    "adjoint",
+    "deput",
+    "region",
+    "special",
+    "perman",
+    "princip",
+    "national",
+)
 _ACRONYM = re.compile(r"[A-Z][A-Z0-9&]{1,7}")
+_REGNAL = re.compile(r"(?=[IVX]{2})X{0,3}(?:IX|IV|V?I{0,3})")  # "Louis XV", "Henri II": part of the name, no acronym
 
 # Capitalised words that open names of organisations, places and events, not of people.
 _ORG_WORDS = frozenset(
@@ -148,7 +170,7 @@ def looks_like_person(name: str) -> bool:
         len(words) >= 2
         and all(w[:1].isupper() for w in words if w.lower() not in _PARTICLES)
         and not folded & (_ORG_WORDS | _PLACE_WORDS | _ROLE_WORDS)
-        and not any(_ACRONYM.fullmatch(w) for w in words)
+        and not any(_ACRONYM.fullmatch(w) and not _REGNAL.fullmatch(w) for w in words)
     )
 
 
@@ -163,7 +185,7 @@ def find_spans(text: str) -> list[Span]:
         for s in spans + names + _roles(text, names) + _meanings(text)
         if text[s.start : s.end].strip()
     ]
-    taken = [s for s in spans if s.kind in ("phone", "email", "date")]
+    taken = [s for s in spans if s.kind in ("phone", "email", "date", "address")]
     return [
         s
         for s in spans
@@ -208,7 +230,25 @@ def _names(text: str) -> list[Span]:
         is_role = folded[0] in _ROLE_WORDS
         if (person_context or len(words) >= 2) and not is_role and not any(w in _PLACE_WORDS for w in folded):
             spans.append(Span(start, end, "person", 1.0 if person_context else 0.5))
+        elif is_role:
+            spans += _titled_person(text, start, words, folded)
     return spans
+
+
+def _titled_person(text: str, start: int, words: list[str], folded: list[str]) -> list[Span]:
+    """The person a title opens the name of: "Badre Eddine Allali" in "l’Ambassadeur Badre Eddine Allali",
+    "Fanja Ravelomanana" in "Colonel Fanja Ravelomanana"; none in "Directeur général" or "Ministre de la Santé"."""
+    titles = 0
+    # the title and its own words ("Directrice Générale", "Secrétaire Exécutive") name no one
+    while titles < len(words) and (folded[titles] in _ROLE_WORDS or folded[titles].startswith(_ROLE_STEMS)):
+        titles += 1
+    name = words[titles:]
+    if not name or not name[0][:1].isupper():
+        return []
+    if any(w in _ORG_WORDS | _PLACE_WORDS | _ROLE_WORDS or w.startswith(_ROLE_STEMS) for w in folded[titles:]):
+        return []
+    begin = text.index(name[0], start + sum(len(w) for w in words[:titles]))
+    return [Span(begin, begin + len(" ".join(name)), "person", 1.0)]
 
 
 _NAME_STOP = re.compile(
@@ -258,6 +298,13 @@ def _capitalised_runs(text: str) -> list[tuple[int, int]]:
                 pending = (start, end)
                 continue
             close()
+            pending = None
+            continue
+        if _REGNAL.fullmatch(word):
+            if current and gap == " ":
+                current.append((start, end))
+            else:
+                close()
             pending = None
             continue
         if _ACRONYM.fullmatch(word):

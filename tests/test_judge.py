@@ -1,7 +1,10 @@
 """Refusing with evidence: close enough, answered in the reader model's eyes, and what the question names
 in the article."""
 
-from qa.judge import Judging, Verdict, countries_in, judge
+from dataclasses import replace
+
+from qa.judge import Judging, Verdict, judge
+from qa.names import countries_in
 from qa.question import analyse
 from qa.reader_model import Reading
 from qa.rule_reader import Found
@@ -19,9 +22,11 @@ def verdict(
     answers: float | None = 2.0,
     referent: str | None = None,
     article: str = ARTICLE,
+    sentence: str = "",
 ) -> Verdict:
     reading = None if answers is None else Reading(answers, 0, 11, 5.0)
-    return judge(analyse(question), score, reading, found, article, referent, judging=Judging(answers_floor=-1.5))
+    judging = Judging(answers_floor=-1.5)
+    return judge(analyse(question), score, reading, found, article, referent, judging=judging, sentence=sentence)
 
 
 def test_countries_are_recognised_in_four_languages():
@@ -87,3 +92,26 @@ def test_an_ordinal_the_article_does_not_hold_is_refused():
     assert not verdict("Where will the sixth global meeting be held?", found=where, article=article).found
     assert verdict("Where was the fifth global meeting held?", found=where, article=article).found
     assert verdict("¿Dónde se celebró la quinta reunión?", found=where, article=article).found
+
+
+def test_a_sentence_answers_without_a_span_unless_it_offers_no_country_or_an_organisation_for_a_role():
+    offers_a_body = "La réunion mondiale des PCR s’est tenue au Caire."
+    refused = verdict("Who chaired the meeting?", found=NOTHING, sentence=offers_a_body)
+    assert not refused.found and refused.why_not.endswith("give no person.")
+    assert verdict("Who chaired the meeting?", found=NOTHING, sentence="Le préfet de région la préside.").found
+    assert verdict("Who took part in the meeting?", found=NOTHING, sentence=offers_a_body).found
+    refused = verdict("Quels pays ont le statut d’observateur ?", found=NOTHING, sentence="Quelque 17 pays l’ont.")
+    assert not refused.found and refused.why_not.endswith("give no country.")
+    assert verdict("Quel pays a conquis la région ?", found=NOTHING, sentence="L’armée française la conquiert.").found
+    assert not verdict("When did the meeting take place?", found=NOTHING, sentence="Elle a eu lieu au Caire.").found
+
+
+def test_a_count_must_come_closer_to_what_is_counted_in_the_language_it_was_fitted_on():
+    article = "Une quarantaine de responsables du gouvernement mongolien et des ONG ont participé à la consultation."
+    count = Found(0.9, 0, Span(0, 31, "number"), affinity=0.80)
+    refused = verdict("Combien de migrants mongols ont participé ?", found=count, article=article)
+    assert not refused.found and refused.why_not == "The articles give no count of migrants."
+    assert verdict("Combien de responsables ont participé ?", found=replace(count, affinity=0.9), article=article).found
+    # across languages, and for a measure, the unfitted threshold (0.78) holds
+    assert verdict("How many officials took part in the consultation?", found=count, article=article).found
+    assert verdict("Quel est le montant de la consultation ?", found=count, article=article).found

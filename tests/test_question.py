@@ -80,3 +80,66 @@ def test_his_number_asks_for_a_phone():
 )
 def test_a_question_asking_for_several_is_told_apart(question, plural):
     assert analyse(question).plural is plural
+
+
+@pytest.mark.parametrize(
+    "question, holder",
+    [
+        ("Who leads IOM Mongolia?", True),
+        ("Who chaired the fourth global meeting of RCPs?", True),
+        ("Qui a présidé le sommet de Bakou ?", True),
+        ("Who is the Secretary-General of the Arab League?", True),
+        ("Qui est le nouveau directeur de l'agence ?", True),
+        ("Who attended the workshop?", False),
+        ("Qui a organisé l'atelier ?", False),
+        ("Qui est John Wesley ?", False),
+    ],
+)
+def test_a_question_for_the_holder_of_a_role_is_told_apart(question, holder):
+    asked = analyse(question)
+    assert asked.holder is holder
+    assert asked.answering_kinds == (("person",) if holder else ("person", "organisation"))
+
+
+def test_a_question_asking_which_country_is_told_apart():
+    assert analyse("Which country will host the next summit?").country
+    assert analyse("Quels pays ont le statut d’observateur ?").country
+    assert analyse("Dans quel pays est la Transnistrie ?").country
+    assert not analyse("In which city was the meeting held?").country
+    assert not analyse("Where was the meeting held?").country
+
+
+@pytest.mark.parametrize(
+    "question, office",
+    [
+        ("What is the phone number of the IOM office in Cairo?", "Cairo"),
+        ("What is the phone number of IOM headquarters in Geneva?", "Geneva"),
+        ("Quel est le numéro de poste du contact de l’OIM à Pékin ?", "Pékin"),
+        ("Quel est le numéro de téléphone d’Emanuela Muscara à l’OIM Mongolie ?", "Mongolie"),
+        ("¿Cuál es el número de fax de la OIM en Mongolia?", "Mongolia"),
+        ("Wie lautet die Telefonnummer des IOM-Büros in Peking?", "Peking"),
+        ("What is Malika Khodjaeva's phone number?", None),
+        ("What is the IOM phone number?", None),
+        ("Who leads the IOM office in Cairo?", None),  # no contact question
+    ],
+)
+def test_the_office_a_contact_question_asks_about(question, office):
+    assert analyse(question).office == office
+
+
+def test_an_address_question_is_told_from_the_verb_and_from_an_email():
+    assert analyse("Quelle est l'adresse postale du bureau de l'OIM à Oulan-Bator ?").expects == "address"
+    assert analyse("What is the postal address of IOM Geneva?").expects == "address"
+    assert analyse("Wie lautet die Anschrift der IOM?").expects == "address"
+    assert analyse("A qui s'adresse Descartes en 1648 ?").expects == "person"
+    assert analyse("Quelle est l’adresse e-mail de Pär Liljert ?").expects == "email"
+    assert analyse("What issue did the minister address?").expects == "phrase"
+
+
+def test_a_german_count_in_the_dative_is_a_count():
+    assert analyse("Wie vielen Opfern hat die IOM geholfen?").focus == "Opfern"
+
+
+def test_addressed_to_someone_is_no_address_question():
+    assert analyse("Quelle malédiction prononce-t-il à l’adresse de Philippe le Bel ?").expects != "address"
+    assert analyse("A quelle adresse se situe l’arrivée du tram 3 ?").expects == "address"

@@ -46,9 +46,9 @@ def with_reader(retriever: Retriever, model, judging: Judging = Judging()) -> Re
 
 def test_the_passage_the_model_says_answers_comes_first(tiny_retriever):
     model = ScriptedReader("Tromsø", "Ingrid Solvang")
-    answer = with_reader(tiny_retriever, model).answer("Qui dirige le bureau de l'OIM ?", k=3)
+    answer = with_reader(tiny_retriever, model).answer("Qui travaille au bureau de l'OIM ?", k=3)
     assert answer.found and answer.hits[0].doc_id == "arctic.md"
-    assert model.calls == [("Qui dirige le bureau de l'OIM ?", 3)]  # one pass over the passages read
+    assert model.calls == [("Qui travaille au bureau de l'OIM ?", 3)]  # one pass over the passages read
 
 
 def test_an_open_question_is_answered_by_the_models_words_and_their_sentence(tiny_retriever):

@@ -81,3 +81,32 @@ def test_a_span_takes_in_the_others_of_its_kind_listed_with_it():
     place = alone.index("Khoudjand")
     span = Span(place, place + len("Khoudjand"), "place")
     assert listed_with(alone, span) == span  # "Tadjikistan" is not listed with it
+
+
+def test_a_regnal_number_belongs_to_the_name_and_is_no_organisation():
+    text = "Le pape Léon III promut l’évêché. En 1328, Andronic III gagna la guerre, puis Louis XV régna."
+    assert spans(text, "person") == ["Léon III", "Andronic III", "Louis XV"]
+    assert spans(text, "organisation") == []
+
+
+def test_postal_addresses_in_four_languages():
+    text = (
+        "OIM, 17 Route des Morillons, CH-1211 Genève 19. Le tram s’arrête avenue Henry-Chéron. "
+        "IOM, 1752 N Street NW, Washington. Büro: Hauptstraße 12, Berlin. B.P. 1234 Dakar."
+    )
+    assert spans(text, "address") == [
+        "17 Route des Morillons, CH-1211 Genève",
+        "avenue Henry-Chéron",
+        "1752 N Street",
+        "Hauptstraße 12",
+        "B.P. 1234",
+    ]
+    assert "1211" not in spans(text, "number") and spans("la place Tahrir", "address") == []
+
+
+def test_a_title_opens_a_name_without_being_part_of_it():
+    text = "« Nous le lançons », a déclaré l’Ambassadeur Badre Eddine Allali, Assistant du Secrétaire général."
+    assert spans(text, "person") == ["Badre Eddine Allali"]
+    assert spans("La Secrétaire Exécutive Marie Curie a parlé.", "person") == ["Marie Curie"]
+    assert spans("La Directrice Générale a parlé.", "person") == []
+    assert spans("Le Représentant Spécial a parlé.", "person") == []

@@ -1,0 +1,207 @@
+"""Names across languages: whether a text holds a name written otherwise ("Cairo", "Caire"), and what a
+text names in English, French, German and Spanish: countries, by their names or their adjectives
+("Mongolie", "Mongolia", "mongolienne"), and ordinals ("sixth", "6e", "XVIIIème", "quinta")."""
+
+from __future__ import annotations
+
+import functools
+import re
+
+from .lexical import fold
+
+# a name not written in a text, but this close (the cosine of word pieces) to one of its words, is there
+NAME_SIMILARITY = 0.80
+
+
+# ---------------------------------------------------------------- ordinals, in four languages
+
+_ORDINAL_WORDS = {
+    # not "first" ("for the first time") nor "second" (a second of time)
+    2: "deuxieme zweite zweiten segunda segundo",
+    3: "third troisieme dritte dritten tercera tercero",
+    4: "fourth quatrieme vierte vierten cuarta cuarto",
+    5: "fifth cinquieme funfte funften quinta quinto",
+    6: "sixth sixieme sechste sechsten sexta sexto",
+    7: "seventh septieme siebte siebten septima septimo",
+    8: "eighth huitieme achte achten octava octavo",
+    9: "ninth neuvieme neunte neunten novena noveno",
+    10: "tenth dixieme zehnte zehnten decima decimo",
+    11: "eleventh onzieme elfte",
+    12: "twelfth douzieme zwolfte",
+    15: "fifteenth quinzieme",
+    18: "eighteenth dix-huitieme achtzehnte",
+    20: "twentieth vingtieme zwanzigste",
+}
+_ORDINAL_OF = {w: n for n, words in _ORDINAL_WORDS.items() for w in words.split()}
+_ROMAN = {"I": 1, "V": 5, "X": 10, "L": 50}
+_ORDINAL = re.compile(
+    r"\b(\d{1,3})\s?(?:st|nd|rd|th|e|er|ere|eme|ème|ᵉ|º|ª|\.)(?=\s|$)|\b([IVXL]{1,8})(?:e|er|eme|ème|th)\b"
+    r"|\b(" + "|".join(sorted(_ORDINAL_OF, key=len, reverse=True)) + r")\b"
+)
+
+
+def _roman(numeral: str) -> int:
+    values = [_ROMAN[c] for c in numeral]
+    return sum(-v if i + 1 < len(values) and v < values[i + 1] else v for i, v in enumerate(values))
+
+
+def ordinals_named(text: str) -> list[tuple[str, int]]:
+    """(word, rank) of each ordinal of ``text``: "sixth", "6e", "XVIIIème", "quinta"."""
+    found = []
+    for match in _ORDINAL.finditer(text):  # figures and Roman numerals, as written
+        digits, roman, _ = match.groups()
+        if digits or roman:
+            found.append((match.group(), int(digits) if digits else _roman(roman)))
+    folded = fold(text)
+    for match in _ORDINAL.finditer(folded):  # words, accents folded; named as the question writes them
+        if match.group(3):
+            word = text[match.start() : match.end()] if len(folded) == len(text) else match.group()
+            found.append((word, _ORDINAL_OF[match.group(3)]))
+    return found
+
+
+@functools.lru_cache(maxsize=256)
+def ordinals_in(text: str) -> frozenset[int]:
+    return frozenset(rank for _, rank in ordinals_named(text))
+
+
+# ---------------------------------------------------------------- countries, in four languages
+
+
+@functools.cache
+def _country_names() -> dict[str, str]:
+    """Folded country name -> ISO code, in English, French, German and Spanish (Babel's locale data)."""
+    from babel import Locale
+
+    names: dict[str, str] = {}
+    for lang in ("en", "fr", "de", "es"):
+        for code, name in Locale.parse(lang).territories.items():
+            if code.isalpha() and len(code) == 2:
+                names.setdefault(fold(name), code)
+    return names
+
+
+@functools.cache
+def _country_pattern() -> re.Pattern[str]:
+    names = sorted(_country_names(), key=len, reverse=True)
+    return re.compile(r"\b(?:" + "|".join(re.escape(n) for n in names) + r")\b")
+
+
+def countries_named(text: str) -> list[tuple[str, str]]:
+    """(name as written, code) of each country named in ``text``."""
+    found = {
+        match.group().title(): _country_names()[match.group()] for match in _country_pattern().finditer(fold(text))
+    }
+    return list(found.items())
+
+
+_WORD = re.compile(r"[^\W\d_][\w-]*")  # in "l’Agence", the elided article is a word of its own
+
+
+def countries_of_bodies(text: str) -> list[tuple[str, str]]:
+    """(adjective, code) of each country named by its adjective within a capitalised name: "the Mongolian
+    Immigration Agency", "l’Agence mongolienne de l’immigration", "la Croix-Rouge tchadienne" are that
+    country's. Not "un scientifique français" nor "Mongolian officials": those say who is asked for."""
+    words = list(_WORD.finditer(text))
+    found = []
+    for i, word in enumerate(words):
+        code = _demonym_country(fold(word.group()))
+        if code is None:
+            continue
+        after_a_name = i > 1 and words[i - 1].group()[0].isupper()
+        before_a_name = word.group()[0].isupper() and i + 1 < len(words) and words[i + 1].group()[0].isupper()
+        if after_a_name or before_a_name:
+            found.append((word.group(), code))
+    return found
+
+
+# What follows a country's name, less at most its last letter, in the adjective made from it, in English,
+# French or Spanish: Chad-ian, Tchad-ien, Senegal-ese, Sénégal-ais, Maroc-ain, Mexic-ano; "i" only after the
+# whole name (Pakistan-i, Oman-i), or "palais" would be Palau's.
+_DEMONYM_ENDINGS = r"(?:n|an|ian|ien|ienne|en|enne|ese|ais|aise|ain|aine|ois|oise|ano|eno)s?"
+
+
+@functools.cache
+def _demonym_stems() -> dict[str, tuple[str, str]]:
+    """The stem of each one-word country name (its name less its last letter, at least 4 letters) ->
+    (the name, its code)."""
+    stems: dict[str, tuple[str, str]] = {}
+    for name, code in _country_names().items():
+        if re.fullmatch(r"[a-z]{4,}", name):
+            stems.setdefault(name[: max(4, len(name) - 1)], (name, code))
+    return stems
+
+
+@functools.cache
+def _demonym_pattern() -> re.Pattern[str]:
+    stems = sorted(_demonym_stems(), key=len, reverse=True)
+    return re.compile(r"\b(?:" + "|".join(stems) + r")[a-z]*\b")
+
+
+def _demonym_country(word: str) -> str | None:
+    """The country whose name ``word`` is the adjective of (the longest stem: "nigerian" is Nigeria's, not
+    Niger's), or None when what follows the stem is no adjective's ending."""
+    stems = _demonym_stems()
+    for length in range(len(word), 3, -1):
+        name, code = stems.get(word[:length], ("", ""))
+        rest = word[length:]
+        if code and word.startswith(name) and re.fullmatch(r"is?", word[len(name) :]):
+            return code
+        if code and re.fullmatch(r"[a-z]?" + _DEMONYM_ENDINGS, rest):
+            return code
+    return None
+
+
+@functools.lru_cache(maxsize=256)
+def countries_in(text: str) -> frozenset[str]:
+    """The countries ``text`` names, by their names or their adjectives ("mongolienne")."""
+    adjectives = (_demonym_country(match.group()) for match in _demonym_pattern().finditer(fold(text)))
+    return frozenset(code for _, code in countries_named(text)) | {code for code in adjectives if code}
+
+
+def is_country(entity: str) -> bool:
+    return fold(entity) in _country_names()
+
+
+# ---------------------------------------------------------------- names written otherwise
+
+
+def _folded_words(text: str) -> list[str]:
+    return [w for w in re.findall(r"\w+", fold(text)) if len(w) >= 3]
+
+
+def _acronyms(text: str) -> set[str]:
+    """Acronyms by their sorted letters, plural s left out: IOM = OIM, RCPs = PCR."""
+    return {"".join(sorted(a)) for a in re.findall(r"\b([A-Z]{2,6})s?\b", text)}
+
+
+def _similar(word: str, other: str) -> bool:
+    if word == other:
+        return True
+    if min(len(word), len(other)) < 4:
+        return False
+    return word[:4] == other[:4] or _one_edit(word, other)
+
+
+def _one_edit(a: str, b: str) -> bool:
+    if abs(len(a) - len(b)) > 1:
+        return False
+    if len(a) > len(b):
+        a, b = b, a
+    for i in range(len(a)):
+        if a[i] != b[i]:
+            return a[i + (len(a) == len(b)) :] == b[i + 1 :]
+    return True
+
+
+def written_in(entity: str, article: str) -> bool:
+    """Some word of the entity is in the article, give or take an accent, an ending or one letter
+    ("Cairo", "Caire"; "Baku", "Bakou"), or an acronym with its letters in another order."""
+    if _acronyms(entity) & _acronyms(article):
+        return True
+    article_words = set(_folded_words(article))
+    return any(any(_similar(w, a) for a in article_words) for w in _folded_words(entity) if w not in _GENERIC)
+
+
+# Words of names that say nothing about which one it is ("the IOM Regional Director").
+_GENERIC = frozenset(fold(w) for w in "iom oim the les des international internationale regional régional".split())
