@@ -159,6 +159,12 @@ def countries_in(text: str) -> frozenset[str]:
     return frozenset(code for _, code in countries_named(text)) | {code for code in adjectives if code}
 
 
+def countries_asked(question: str) -> frozenset[str]:
+    """The countries a question names, by their names ("Chad", "Tchad") or by an adjective within a name
+    ("the Mongolian Immigration Agency")."""
+    return frozenset(code for _, code in countries_named(question) + countries_of_bodies(question))
+
+
 def is_country(entity: str) -> bool:
     return fold(entity) in _country_names()
 

@@ -27,6 +27,7 @@ from .ingest import DEFAULT_CORPUS_DIR
 from .ingest.dates import DateRange
 from .judge import Judging, Verdict, article_pieces, judge, missing_names
 from .limits import MAX_QUESTION_CHARS, check_k, check_question
+from .names import countries_asked, countries_in
 from .question import OWNED, Question, analyse
 from .ranking import Ranking, stage_order
 from .read import read
@@ -50,6 +51,7 @@ from .store import (
 log = logging.getLogger(__name__)
 
 NAMED_DEPTH = 5  # the best passages among which those holding the question's names are put first
+NAMING_FIRST = 10.0  # above any first-stage score: passages naming the question's countries come first
 
 
 @dataclass(frozen=True)
@@ -203,7 +205,8 @@ class Retriever:
             return [s.score for s in again]
 
         second = token_scores if ranking.rerank is not None else None
-        ordered = [rescored.get(i, first[i]) for i in stage_order([s.score for s in first], depth, second)]
+        ordering = _naming_first(searched, first)
+        ordered = [rescored.get(i, first[i]) for i in stage_order(ordering, depth, second)]
         head, tail = ordered[:depth], ordered[depth:]
         if ranking.read is not None and head:
             asked = asked or analyse(searched)
@@ -358,6 +361,21 @@ class Retriever:
         short = answer.short_answer
         person = short.text.split(",")[0] if short is not None and short.kind == "person" else None
         self._people[(self.reader.version, question, history, ranking, dates)] = person
+
+
+def _naming_first(searched: str, first: list[Scored]) -> list[float]:
+    """The first stage's scores, to order candidates by, with those naming every country the question names
+    ahead of the others (by name or adjective, in any of four languages: "Chad", "Tchad", "tchadienne"), so
+    that they are the ones reranked and read: "Who leads IOM in Chad?" is not answered by the press
+    release about Mauritania, however close its words; and without them, the judge would refuse."""
+    scores = [s.score for s in first]
+    asked = countries_asked(searched)
+    if not asked:
+        return scores
+    naming = [asked <= countries_in(f"{s.passage.title}\n{s.passage.text}") for s in first]
+    if all(naming) or not any(naming):
+        return scores
+    return [score + NAMING_FIRST * named for score, named in zip(scores, naming, strict=True)]
 
 
 def _range_words(dates: DateRange) -> str:

@@ -186,7 +186,12 @@ def _candidates(
             continue
         if span.kind == "person" and _spoken_for(sentence, span) and not _ON_BEHALF.search(question.text):
             continue
-        if span.kind == "person" and _deputy(sentence, span, spans) and not _DEPUTY.search(question.text):
+        if (
+            question.holder
+            and span.kind == "person"
+            and _deputy(sentence, span, spans)
+            and not _DEPUTY.search(question.text)
+        ):
             continue
         if referent and span.kind in OWNED and not _belongs_to(referent, span, spans, sentence):
             continue
@@ -337,13 +342,16 @@ def _spoken_for(sentence: str, span: Span) -> bool:
     return bool(on_behalf) and before[on_behalf[-1].end() :].count(",") <= 1
 
 
-_DEPUTY = re.compile(r"\b(?:adjoint|adjointe|deputy|vice|stellvertret\w*|adjunt[oa])\b", re.IGNORECASE)
+_DEPUTY = re.compile(
+    r"\b(?:adjoint|adjointe|deputy|vice|assistant|assistante|stellvertret\w*|adjunt[oa])\b", re.IGNORECASE
+)
 
 
 def _deputy(sentence: str, span: Span, spans: list[Span]) -> bool:
-    """The person's role, just before or after the name, is a deputy's ("la cheffe de mission adjointe de
-    l’OIM au Niger, Ramatou Issaka Maïga"): no answer to who the chief is, unless the question asks for a
-    deputy. Before the name, only what follows the person named before it counts."""
+    """The person's role, just before or after the name, is a deputy's or an assistant's ("la cheffe de
+    mission adjointe de l’OIM au Niger, Ramatou Issaka Maïga"; "Badre Eddine Allali, Assistant du Secrétaire
+    général"): no answer to who holds the role, unless the question asks for a deputy. Before the name, only
+    what follows the person named before it counts."""
     previous = max((s.end for s in spans if s.kind == "person" and s.end <= span.start), default=0)
     before = sentence[max(previous, span.start - 60) : span.start]
     after = sentence[span.end : with_role(sentence, span).end]

@@ -146,3 +146,9 @@ def test_an_acronym_of_the_question_in_another_language_restates_it():
     question = analyse("Which organisation hosted the meeting together with IOM?")
     found = [text[s.start : s.end] for s in candidate_spans(question, evidence(text, [0.5]))]
     assert "OIM" not in found and "LEA" in found
+
+
+def test_an_assistant_is_not_who_holds_the_role_but_may_have_spoken():
+    text = "« Nous le lançons », a déclaré l’Ambassadeur Badre Eddine Allali, Assistant du Secrétaire général."
+    assert "Badre Eddine Allali" not in candidates("Who is the Secretary-General of the Arab League?", text)
+    assert "Badre Eddine Allali" in candidates("Who spoke for the Arab League?", text)
