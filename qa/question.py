@@ -18,7 +18,7 @@ _ROLE_NAMES = (
     r"(?:secretary|secretaire|sekretar|secretario|director|directeur|directrice|direktor|minist|head|chief|leader"
     r"|dirigeant|coordinat|coordonnat|spokes|porte-parole|sprecher|portavoz|ambassad|botschafter|embajador"
     r"|representative|representant|commission|kommissar|comisario|general|mayor|maire|burgermeister|alcalde"
-    r"|governor|gouverneur|gouverneure|gobernador|ceo|pdg)"
+    r"|governor|gouverneur|gouverneure|gobernador|president|prasident|ceo|pdg)"
 )
 
 # Kinds of answer, most specific first: the first pattern that matches the folded question decides.
@@ -233,7 +233,7 @@ _COUNTRY = re.compile(
 )
 # Asking who holds a role, besides who leads: who chairs or presides, who is the director, the minister…
 _HOLDER = re.compile(
-    r"\bchair(?:s|ed|ing|man|woman|person)?\b|\bpresid|\bvorsitz|\bprasid"
+    r"\bchair(?:s|ed|ing|man|woman|person)?\b|\bpresid(?:e|es|ed|er|era|ait|a|ant|ing)?\b|\bvorsitz|\bprasidier"
     r"|^\W*(?:who|qui|wer|quien)\s+(?:is|was|will be|est|etait|sera|fut|ist|war|wird|es|era|fue)\s+"
     r"(?:the|le|la|l'|l’|der|die|el)\s*(?:new\s+|nouvel(?:le)?\s+|nouveau\s+|neue[rn]?\s+|nuevo\s+|nueva\s+)?"
     + _ROLE_NAMES

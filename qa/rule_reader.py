@@ -142,6 +142,8 @@ def read_passage(
             if not _office_holds(question, evidence, placed):
                 continue
             near, affinity = _near(evidence, placed), _affinity(evidence, placed)
+            if question.focus and _abbreviates(question.focus, text[placed.start : placed.end]):
+                affinity = 1.0
             cue += weights.entity * _names_nearby(question, text, placed)
             fit = weights.count if question.focus else weights.affinity
             # on the scale of a sentence's relevance, so that passages with and without a span compare
@@ -297,6 +299,19 @@ def _affinity(evidence: Evidence, span: Span) -> float:
     focus = evidence.parts.focus
     rows = focus if focus is not None and focus.any() else slice(None)
     return float(evidence.match.similarities[rows][:, inside].max())
+
+
+def _abbreviates(focus: str, span_text: str) -> bool:
+    """The span counts what the question counts under its acronym, in any language's order of letters:
+    "18 PCR" for "how many regional consultative processes" (RCP), "5 ONG" for "combien
+    d’organisations non gouvernementales"."""
+    words = [w for w in re.findall(r"[^\W\d_]+", fold(focus)) if len(w) > 2]
+    runs = {
+        "".join(sorted(w[0] for w in words[i:j])).upper()
+        for i in range(len(words))
+        for j in range(i + 2, len(words) + 1)
+    }
+    return any("".join(sorted(a)) in runs for a in re.findall(r"\b([A-Z]{2,6})s?\b", span_text))
 
 
 def _words(text: str, shortest: int = 3) -> set[str]:

@@ -93,6 +93,8 @@ def test_a_question_asking_for_several_is_told_apart(question, plural):
         ("Who attended the workshop?", False),
         ("Qui a organisé l'atelier ?", False),
         ("Qui est John Wesley ?", False),
+        ("Par qui le président de la région est-il élu ?", False),  # the electors, not the president
+        ("Qui est le président de la région ?", True),
     ],
 )
 def test_a_question_for_the_holder_of_a_role_is_told_apart(question, holder):

@@ -152,3 +152,9 @@ def test_an_assistant_is_not_who_holds_the_role_but_may_have_spoken():
     text = "« Nous le lançons », a déclaré l’Ambassadeur Badre Eddine Allali, Assistant du Secrétaire général."
     assert "Badre Eddine Allali" not in candidates("Who is the Secretary-General of the Arab League?", text)
     assert "Badre Eddine Allali" in candidates("Who spoke for the Arab League?", text)
+
+
+def test_a_count_under_the_acronym_of_what_is_asked_counts_it():
+    text = "Aujourd’hui, 18 PCR sont actifs et plus de 160 pays appartiennent à au moins un PCR."
+    found = read_passage(analyse("How many regional consultative processes are active today?"), evidence(text, [0.8]))
+    assert shown(found, text) == "18 PCR" and found.affinity == 1.0
