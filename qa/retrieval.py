@@ -27,7 +27,7 @@ from .ingest import DEFAULT_CORPUS_DIR
 from .ingest.dates import DateRange
 from .judge import Judging, Verdict, article_pieces, judge, missing_names
 from .limits import MAX_QUESTION_CHARS, check_k, check_question
-from .names import countries_asked, countries_in
+from .names import countries_asked, names_country
 from .question import OWNED, Question, analyse
 from .ranking import Ranking, stage_order
 from .read import read
@@ -372,7 +372,7 @@ def _naming_first(searched: str, first: list[Scored]) -> list[float]:
     asked = countries_asked(searched)
     if not asked:
         return scores
-    naming = [asked <= countries_in(f"{s.passage.title}\n{s.passage.text}") for s in first]
+    naming = [all(names_country(f"{s.passage.title}\n{s.passage.text}", code) for code in asked) for s in first]
     if all(naming) or not any(naming):
         return scores
     return [score + NAMING_FIRST * named for score, named in zip(scores, naming, strict=True)]

@@ -1,0 +1,35 @@
+"""Names across languages: countries by name or adjective, the quick check against one country, and names
+written otherwise."""
+
+import pytest
+
+from qa.names import countries_asked, countries_in, names_country, written_in
+
+TEXTS = [
+    "L’OIM au Tchad achève l’enregistrement biométrique de 38 500 retournés.",
+    "Les autorités tchadiennes ont ouvert l’atelier à N’Djamena.",
+    "IOM Uzbekistan and the national labour agency launched a programme.",
+    "Des experts des Philippines, du Portugal et du Royaume-Uni.",
+    "La Mongolie est un pays source ; l’Agence mongolienne de l’immigration.",
+    "Nigerian and Nigerien officials met in Niamey.",
+    "Le palais présidentiel, sans pays nommé.",
+]
+
+
+@pytest.mark.parametrize("text", TEXTS)
+def test_the_quick_check_of_one_country_agrees_with_every_country_found(text):
+    found = countries_in(text)
+    for code in ("TD", "UZ", "PH", "PT", "GB", "MN", "NG", "NE", "PW", "FR"):
+        assert names_country(text, code) is (code in found), (code, text)
+
+
+def test_the_countries_a_question_asks_about():
+    assert countries_asked("Who leads IOM in Chad?") == {"TD"}
+    assert countries_asked("Qui est le chef de mission de l’OIM en Ouzbékistan ?") == {"UZ"}
+    assert countries_asked("Who is the Director General of the Mongolian Immigration Agency?") == {"MN"}
+    assert countries_asked("How many Mongolian officials attended?") == frozenset()  # who, not where
+
+
+def test_a_name_written_otherwise_is_written():
+    assert written_in("Cairo", "Le Caire accueille la réunion") and written_in("Baku", "à Bakou")
+    assert written_in("IOM", "l’OIM") and not written_in("Geneva", "OIM Beijing")
