@@ -186,8 +186,11 @@ def _candidates(
     for span in spans:
         if span.kind not in kinds or _restates_question(question, sentence[span.start : span.end], span.kind):
             continue
-        if span.kind == "person" and _spoken_for(sentence, span) and not _ON_BEHALF.search(question.text):
+        asks_on_behalf = _ON_BEHALF.search(question.text) is not None
+        if span.kind == "person" and _spoken_for(sentence, span) and not asks_on_behalf:
             continue
+        if span.kind == "person" and asks_on_behalf and not _ON_BEHALF.search(sentence):
+            continue  # who spoke on behalf of someone, or for whom: the sentence says "au nom de"
         if (
             question.holder
             and span.kind == "person"

@@ -158,3 +158,13 @@ def test_a_count_under_the_acronym_of_what_is_asked_counts_it():
     text = "Aujourd’hui, 18 PCR sont actifs et plus de 160 pays appartiennent à au moins un PCR."
     found = read_passage(analyse("How many regional consultative processes are active today?"), evidence(text, [0.8]))
     assert shown(found, text) == "18 PCR" and found.affinity == 1.0
+
+
+def test_who_spoke_on_behalf_of_someone_is_found_where_the_sentence_says_so():
+    text = (
+        "S’exprimant au nom du Directeur général de l’OIM, la Directrice de la Division migration et santé, "
+        "Dr Ingrid Halvorsen, a rappelé l’enjeu. L’Ambassadeur Jorge Altamirano, président du GIMS, a présenté "
+        "le rapport annuel."
+    )
+    assert candidates("Who spoke on behalf of IOM's Director General at the meeting?", text) == ["Dr Ingrid Halvorsen"]
+    assert "Jorge Altamirano" in candidates("Who presented the annual report?", text)
