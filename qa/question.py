@@ -157,12 +157,9 @@ class Question:
     focus: str | None = None  # what is counted, for "how many …": "senior officials", "PCR"
     plural: bool = False  # asks for several ("Which countries …", "Qui sont les …"): a list answers
     country: bool = False  # asks which country: a place that is no country does not answer
-    holder: bool = (
-        False  # asks who holds a role (leads, chairs, is the Secretary-General): an organisation does not answer
-    )
-    office: str | None = (
-        None  # for a contact question, where the office asked about is: "Cairo" in "the IOM office in Cairo"
-    )
+    # asks who holds a role (leads, chairs, is the Secretary-General): no organisation answers
+    holder: bool = False
+    office: str | None = None  # a contact question's office, where it is: "Cairo" in "the IOM office in Cairo"
 
     @property
     def open(self) -> bool:

@@ -254,14 +254,14 @@ _CONTACT_SEPARATOR = re.compile(r"\s(?:ou|or|o|oder)\s|;")
 
 
 ENTRY = 160  # characters before a contact span at most, that say whose it is
-_ENTRY_START = re.compile(r"\bcontact(?:er|ez)?\b|\s(?:ou|or|o|oder)\s|;", re.IGNORECASE)
+_ENTRY_START = re.compile(r"\bcontact(?:er|ez)?\b|" + _CONTACT_SEPARATOR.pattern, re.IGNORECASE)
 
 
 def _office_holds(question: Question, evidence: Evidence, span: Span) -> bool:
-    """An email, phone or address answers a question about an office ("the IOM office in Cairo") only when its entry
-    in the contact block (from the person's name to the span) names that office's place: as written, by
-    its country, or by word pieces this close ("OIM Beijing" for "l’OIM à Pékin"). Not "Joe Lowry, Bureau
-    régional de l’OIM pour l’Europe du Sud-Est, Tel: …" for Cairo."""
+    """An email, phone or address answers a question about an office ("the IOM office in Cairo") only when
+    its entry in the contact block (from the person's name to the span) names that office's place: as
+    written, by its country, or by word pieces this close ("OIM Beijing" for "l’OIM à Pékin"). Not "Joe
+    Lowry, Bureau régional de l’OIM pour l’Europe du Sud-Est, Tel: …" for Cairo."""
     if question.office is None or span.kind not in ("email", "phone", "address"):
         return True
     text = evidence.text
