@@ -18,7 +18,7 @@ _ROLE_NAMES = (
     r"(?:secretary|secretaire|sekretar|secretario|director|directeur|directrice|direktor|minist|head|chief|leader"
     r"|dirigeant|coordinat|coordonnat|spokes|porte-parole|sprecher|portavoz|ambassad|botschafter|embajador"
     r"|representative|representant|commission|kommissar|comisario|general|mayor|maire|burgermeister|alcalde"
-    r"|governor|gouverneur|gouverneure|gobernador|president|prasident|ceo|pdg)"
+    r"|governor|gouverneur|gouverneure|gobernador|president|prasident)"
 )
 
 # Kinds of answer, most specific first: the first pattern that matches the folded question decides.
