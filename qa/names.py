@@ -88,11 +88,36 @@ def _country_pattern() -> re.Pattern[str]:
 
 
 def countries_named(text: str) -> list[tuple[str, str]]:
-    """(name as written, code) of each country named in ``text``."""
+    """(name as written, code) of each country named in ``text``, its capitals where the name has them:
+    "La Réunion" is a place, "La réunion a eu lieu …" a meeting."""
+    folded = fold(text)
     found = {
-        match.group().title(): _country_names()[match.group()] for match in _country_pattern().finditer(fold(text))
+        match.group().title(): _country_names()[match.group()]
+        for match in _country_pattern().finditer(folded)
+        if len(folded) != len(text) or _capitalised_as_named(match.group(), text[match.start() : match.end()])
     }
     return list(found.items())
+
+
+def _capitalised_as_named(name: str, written: str) -> bool:
+    """Each word of the written name that Babel capitalises is capitalised as written."""
+    return all(
+        word[:1].isupper() <= given[:1].isupper()
+        for word, given in zip(_country_forms()[name].split(), written.split(), strict=False)
+    )
+
+
+@functools.cache
+def _country_forms() -> dict[str, str]:
+    """Folded country name -> the name as Babel writes it (the first language that has it)."""
+    from babel import Locale
+
+    forms: dict[str, str] = {}
+    for lang in ("en", "fr", "de", "es"):
+        for code, name in Locale.parse(lang).territories.items():
+            if code.isalpha() and len(code) == 2:
+                forms.setdefault(fold(name), name)
+    return forms
 
 
 _WORD = re.compile(r"[^\W\d_][\w-]*")  # in "l’Agence", the elided article is a word of its own
@@ -141,6 +166,8 @@ def _demonym_pattern() -> re.Pattern[str]:
 def _demonym_country(word: str) -> str | None:
     """The country whose name ``word`` is the adjective of (the longest stem: "nigerian" is Nigeria's, not
     Niger's), or None when what follows the stem is no adjective's ending."""
+    if word in _country_names():
+        return None  # a country's very name is no adjective of it: "reunion" (a meeting) is not La Réunion's
     stems = _demonym_stems()
     for length in range(len(word), 3, -1):
         name, code = stems.get(word[:length], ("", ""))
@@ -164,8 +191,9 @@ def names_country(text: str, code: str) -> bool:
     found with a pattern of that country's words only (fast enough for every candidate of a search)."""
     folded = fold(text)
     names, stems = _words_of_country(code)
-    if names.search(folded):
-        return any(_country_names().get(m.group()) == code for m in names.finditer(folded))
+    aligned = len(folded) == len(text)
+    if any(not aligned or _capitalised_as_named(m.group(), text[m.start() : m.end()]) for m in names.finditer(folded)):
+        return True
     return stems is not None and any(_demonym_country(m.group()) == code for m in stems.finditer(folded))
 
 
