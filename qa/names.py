@@ -69,16 +69,23 @@ def ordinals_in(text: str) -> frozenset[int]:
 
 
 @functools.cache
-def _country_names() -> dict[str, str]:
-    """Folded country name -> ISO code, in English, French, German and Spanish (Babel's locale data)."""
+def _territories() -> dict[str, tuple[str, str]]:
+    """Folded country name -> (ISO code, the name as Babel writes it), in English, French, German and Spanish
+    (Babel's locale data; the first language that has a name gives it)."""
     from babel import Locale
 
-    names: dict[str, str] = {}
+    found: dict[str, tuple[str, str]] = {}
     for lang in ("en", "fr", "de", "es"):
         for code, name in Locale.parse(lang).territories.items():
             if code.isalpha() and len(code) == 2:
-                names.setdefault(fold(name), code)
-    return names
+                found.setdefault(fold(name), (code, name))
+    return found
+
+
+@functools.cache
+def _country_names() -> dict[str, str]:
+    """Folded country name -> ISO code."""
+    return {folded: code for folded, (code, _) in _territories().items()}
 
 
 @functools.cache
@@ -103,21 +110,8 @@ def _capitalised_as_named(name: str, written: str) -> bool:
     """Each word of the written name that Babel capitalises is capitalised as written."""
     return all(
         word[:1].isupper() <= given[:1].isupper()
-        for word, given in zip(_country_forms()[name].split(), written.split(), strict=False)
+        for word, given in zip(_territories()[name][1].split(), written.split(), strict=False)
     )
-
-
-@functools.cache
-def _country_forms() -> dict[str, str]:
-    """Folded country name -> the name as Babel writes it (the first language that has it)."""
-    from babel import Locale
-
-    forms: dict[str, str] = {}
-    for lang in ("en", "fr", "de", "es"):
-        for code, name in Locale.parse(lang).territories.items():
-            if code.isalpha() and len(code) == 2:
-                forms.setdefault(fold(name), name)
-    return forms
 
 
 _WORD = re.compile(r"[^\W\d_][\w-]*")  # in "l’Agence", the elided article is a word of its own
