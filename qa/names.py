@@ -101,16 +101,20 @@ def countries_named(text: str) -> list[tuple[str, str]]:
     found = {
         match.group().title(): _country_names()[match.group()]
         for match in _country_pattern().finditer(folded)
-        if len(folded) != len(text) or _capitalised_as_named(match.group(), text[match.start() : match.end()])
+        if _capitalised_as_named(match, text, folded)
     }
     return list(found.items())
 
 
-def _capitalised_as_named(name: str, written: str) -> bool:
-    """Each word of the written name that Babel capitalises is capitalised as written."""
+def _capitalised_as_named(match: re.Match[str], text: str, folded: str) -> bool:
+    """Each word of a name found in ``folded`` (``text`` folded) that Babel capitalises is capitalised in
+    ``text``; when folding changed the text's length ("œ"), its places no longer match and the name counts."""
+    if len(folded) != len(text):
+        return True
+    written = text[match.start() : match.end()]
     return all(
         word[:1].isupper() <= given[:1].isupper()
-        for word, given in zip(_territories()[name][1].split(), written.split(), strict=False)
+        for word, given in zip(_territories()[match.group()][1].split(), written.split(), strict=False)
     )
 
 
@@ -185,8 +189,7 @@ def names_country(text: str, code: str) -> bool:
     found with a pattern of that country's words only (fast enough for every candidate of a search)."""
     folded = fold(text)
     names, stems = _words_of_country(code)
-    aligned = len(folded) == len(text)
-    if any(not aligned or _capitalised_as_named(m.group(), text[m.start() : m.end()]) for m in names.finditer(folded)):
+    if any(_capitalised_as_named(match, text, folded) for match in names.finditer(folded)):
         return True
     return stems is not None and any(_demonym_country(m.group()) == code for m in stems.finditer(folded))
 
@@ -217,7 +220,7 @@ def _folded_words(text: str) -> list[str]:
     return [w for w in re.findall(r"\w+", fold(text)) if len(w) >= 3]
 
 
-def _acronyms(text: str) -> set[str]:
+def acronyms(text: str) -> set[str]:
     """Acronyms by their sorted letters, plural s left out: IOM = OIM, RCPs = PCR."""
     return {"".join(sorted(a)) for a in re.findall(r"\b([A-Z]{2,6})s?\b", text)}
 
@@ -244,7 +247,7 @@ def _one_edit(a: str, b: str) -> bool:
 def written_in(entity: str, article: str) -> bool:
     """Some word of the entity is in the article, give or take an accent, an ending or one letter
     ("Cairo", "Caire"; "Baku", "Bakou"), or an acronym with its letters in another order."""
-    if _acronyms(entity) & _acronyms(article):
+    if acronyms(entity) & acronyms(article):
         return True
     article_words = set(_folded_words(article))
     return any(any(_similar(w, a) for a in article_words) for w in _folded_words(entity) if w not in _GENERIC)

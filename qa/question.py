@@ -21,6 +21,9 @@ _ROLE_NAMES = (
     r"|governor|gouverneur|gouverneure|gobernador|president|prasident)"
 )
 
+# "What is the name of the Secretary-General": a person asked for by their role.
+_NAME_OF_ROLE = r"\b(?:name|nom) (?:of|du|de la|de l'|de l’) ?(?:the )?" + _ROLE_NAMES
+
 # Kinds of answer, most specific first: the first pattern that matches the folded question decides.
 KINDS: tuple[tuple[str, str], ...] = (
     ("email", r"\be-?mail|\bcourriel|adresse (?:e-?mail|electronique|mail)|correo|\bmail\b"),
@@ -49,7 +52,7 @@ KINDS: tuple[tuple[str, str], ...] = (
         r"(?:\bwho(?:m|se)?|^(?:et |mais )?qui|\b(?:a|par|de|avec|pour|chez) qui|\bwe[rmn]|\bwessen|\bquien(?:es)?)\b"
         r"|which (?:official|person|minister|director)|\bansprechpartner|persona de contacto"
         r"|quel(?:le)? (?:directeur|directrice|ministre|personne|president|presidente|porte-parole)\b"
-        r"|\b(?:name|nom) (?:of|du|de la|de l'|de l’) ?(?:the )?" + _ROLE_NAMES,
+        r"|" + _NAME_OF_ROLE,
     ),
     (
         "organisation",
@@ -237,7 +240,7 @@ _HOLDER = re.compile(
 )
 
 
-_NAMED_ROLE = re.compile(r"\b(?:name|nom) (?:of|du|de la|de l'|de l’) ?(?:the )?" + _ROLE_NAMES)
+_NAMED_ROLE = re.compile(_NAME_OF_ROLE)
 
 _PLURAL = re.compile(
     r"\b(?:which|what)\s+(?:\w+\s+)?(?:countries|cities|regions|provinces|towns|organi[sz]ations|agencies|bodies"

@@ -19,7 +19,7 @@ import numpy as np
 
 from .embed import Pieces
 from .lexical import fold
-from .names import NAME_SIMILARITY, countries_in, written_in
+from .names import NAME_SIMILARITY, acronyms, countries_in, written_in
 from .question import OWNED, Question
 from .rerank import TokenMatch, late_interaction
 from .spans import Span, find_spans, with_role
@@ -314,7 +314,7 @@ def _abbreviates(focus: str, span_text: str) -> bool:
         for i in range(len(words))
         for j in range(i + 2, len(words) + 1)
     }
-    return any("".join(sorted(a)) in runs for a in re.findall(r"\b([A-Z]{2,6})s?\b", span_text))
+    return bool(acronyms(span_text) & runs)
 
 
 def _words(text: str, shortest: int = 3) -> set[str]:
