@@ -182,3 +182,29 @@ def test_a_count_is_chosen_in_the_sentence_that_counts_what_is_asked(tmp_path):
     )
     answer = retriever.answer("Combien de pays ont le statut d’observateur au forum ?")
     assert "17 pays" in answer.short_answer.text and "120" not in answer.short_answer.text
+
+
+def test_a_who_question_without_a_person_is_answered_by_the_models_words(tmp_path):
+    from qa.indexer import update_index
+    from tests.conftest import write_corpus
+
+    corpus = write_corpus(
+        tmp_path / "corpus",
+        {"nord.txt": "La région du nord\nDans le nord, l'insurrection est organisée par les talibans depuis 2004.\n"},
+    )
+    update_index(corpus, tmp_path / "index", backend="hash")
+    plain = Retriever.open(tmp_path / "index", corpus, backend="hash")
+    question = "Qui organise l'insurrection dans le nord ?"
+    # no person, no organisation: the sentence answers, and the model's words in it are the short answer
+    answers = {}
+    for picks_typed in ((), ("fr",)):
+        ranking = Ranking(read=ReadWeights(picks_typed=picks_typed))
+        model = PointingReader("les talibans")
+        retriever = Retriever(
+            plain.store, plain.embedder, corpus, ranking, lambda m=model: m, judging=Judging(score_floor=-1)
+        )
+        answers[picks_typed] = retriever.answer(question)
+    assert answers[()].found and answers[()].short_answer is None
+    by_model = answers[("fr",)]
+    assert by_model.found and by_model.short_answer.text == "les talibans"
+    assert by_model.short_answer.text in by_model.hits[0].answer
