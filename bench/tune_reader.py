@@ -47,7 +47,7 @@ def gather(retriever: Retriever, questions: list[str]) -> list[list[tuple[str, f
     """For each question, its candidates: (document, search score, the reader's logit or None if not read)."""
     out = []
     for question in questions:
-        every = ReadWeights(answers=0.0, every=True)  # the model's logit of every passage, the order unchanged
+        every = ReadWeights(answers=0.0, open_answers=0.0, every=True)  # every passage read, the order unchanged
         scored = retriever.rank(question, k=10, ranking=replace(Ranking(), read=every)).scored
         out.append(
             [
@@ -61,7 +61,7 @@ def gather(retriever: Retriever, questions: list[str]) -> list[list[tuple[str, f
 
 def fused(candidate, weights: ReadWeights) -> float:
     _, searched, answers = candidate
-    return fused_score(searched, Reading(answers, 0, 0, 0.0) if answers is not None else None, weights)
+    return fused_score(searched, Reading(answers, 0, 0, 0.0) if answers is not None else None, weights.answers)
 
 
 def ranked_documents(candidates, weights: ReadWeights) -> list[str]:

@@ -47,7 +47,23 @@ class ReadWeights:
     # saw French questions and their English gloss only; in other languages the rule reader's span stays
     # (docs/quality.md).
     picks_typed: tuple[str, ...] = ("fr", "en")
+    # An open question (what, why, how) is answered in the model's words. With ``open_answers``, the model
+    # reads its best ``open_depth`` passages and its "answers" logit weighs in beside their scores, which
+    # chooses the passage the words come from. On PIAF dev the even half chooses 0.02 over 5 passages
+    # (bench/tune_open_reading.py: F1 of open questions 0.546 -> 0.594, odd half 0.390 -> 0.395), but on
+    # press releases it reads worse (seed questions Answer@1 0.655 -> 0.636): off by default.
+    open_answers: float = 0.0
+    open_depth: int = 5
     every: bool = False  # the model reads every passage of the head even when its score weighs nothing (tuning)
+
+    def answers_weight(self, question: Question) -> float:
+        """The weight of the model's "answers" logit beside a passage's score, for this question."""
+        return self.open_answers if question.open and self.open_answers else self.answers
+
+    def depth_read(self, question: Question) -> int:
+        """How many of the best passages the model reads for the words of ``question`` (the first only,
+        unless it is an open question whose passages its score reorders)."""
+        return self.open_depth if question.open and self.open_answers else 1
 
     def model_reads(self, question: Question) -> bool:
         """Whether the model reads the best passage for its words (an open question, or one it picks for)."""

@@ -65,14 +65,15 @@ def read(
     model_reads = weights.model_reads(question)
     if model is None or not by_rule or not (read_all or model_reads):
         return [_listed(question, s) for s in by_rule]
-    chosen = by_rule if read_all else by_rule[:1]
+    chosen = by_rule if read_all else by_rule[: weights.depth_read(question)]
     readings = model.read(searched or question.text, [s.passage.text for s in chosen])
     read_head = [
         _with_reading(s, reading, weights, question, referent, model_reads, parts)
         for s, reading in zip(chosen, readings, strict=True)
     ]
-    read_head += by_rule[len(chosen) :]
-    return sorted((_listed(question, s) for s in read_head), key=lambda s: -s.score)
+    # the passages read are ordered again among themselves; those not read stay below them, as they were
+    read_head.sort(key=lambda s: -s.score)
+    return [_listed(question, s) for s in read_head + by_rule[len(chosen) :]]
 
 
 def _listed(question: Question, scored: Scored) -> Scored:
@@ -126,7 +127,7 @@ def _with_reading(
         reading=reading,
         span=span,
         best_sentence=_sentence_of(scored, span, scored.best_sentence),
-        score=fused_score(scored.score, reading, weights),
+        score=fused_score(scored.score, reading, weights.answers_weight(question)),
     )
 
 
@@ -149,9 +150,9 @@ def read_by_rule(
     return found
 
 
-def fused_score(searched: float, reading: Reading | None, weights: ReadWeights) -> float:
+def fused_score(searched: float, reading: Reading | None, weight: float) -> float:
     """A passage's score once read: its score so far, plus the reader model's "answers" logit weighed in."""
-    return searched + weights.answers * reading.answers if reading else searched
+    return searched + weight * reading.answers if reading else searched
 
 
 def _sentence_of(scored: Scored, span: Span | None, by_rule: int) -> int:

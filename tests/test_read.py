@@ -208,3 +208,30 @@ def test_a_who_question_without_a_person_is_answered_by_the_models_words(tmp_pat
     by_model = answers[("fr",)]
     assert by_model.found and by_model.short_answer.text == "les talibans"
     assert by_model.short_answer.text in by_model.hits[0].answer
+
+
+@pytest.mark.parametrize("depth", [1, 3])
+def test_an_open_questions_words_come_from_the_passage_the_model_says_answers(tiny_retriever, depth):
+    model = ScriptedReader("Tromsø", "consacré aux migrants de l'Arctique")
+    ranking = Ranking(read=ReadWeights(open_answers=1.0, open_depth=depth))  # only its "answers" decides
+    retriever = Retriever(
+        tiny_retriever.store, tiny_retriever.embedder, tiny_retriever.corpus_dir, ranking, lambda: model,
+        judging=Judging(score_floor=-1.0),
+    )  # fmt: skip
+    question = "À quoi sert le nouveau bureau de l'OIM ?"
+    answer = retriever.answer(question, k=3)
+    assert model.calls == [(question, depth)]  # an open question: the first ``depth`` passages, in one batch
+    if depth == 3:
+        assert answer.hits[0].doc_id == "arctic.md"
+        assert answer.short_answer.text == "consacré aux migrants de l'Arctique"
+
+
+def test_a_question_of_a_kind_is_read_in_its_best_passage_only(tiny_retriever):
+    model = ScriptedReader("Tromsø", "Ingrid Solvang")
+    ranking = Ranking(read=ReadWeights(open_answers=1.0, open_depth=3))
+    retriever = Retriever(
+        tiny_retriever.store, tiny_retriever.embedder, tiny_retriever.corpus_dir, ranking, lambda: model,
+        judging=Judging(score_floor=-1.0),
+    )  # fmt: skip
+    retriever.answer("Qui travaille au bureau de l'OIM ?", k=3)
+    assert model.calls == [("Qui travaille au bureau de l'OIM ?", 1)]

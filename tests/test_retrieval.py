@@ -217,8 +217,15 @@ def test_a_one_off_question_starts_loading_the_reader_only_when_it_will_read(mon
     assert bool(started) is loads
 
 
-@pytest.mark.parametrize(("every", "most_read"), [(True, 3), (False, 1)])
-def test_the_model_reads_every_passage_of_the_head_only_when_asked(tiny_retriever, every, most_read):
+@pytest.mark.parametrize(
+    ("every", "question", "most_read"),
+    [
+        (True, "Quel est le thème de l'atelier au Caire ?", 3),
+        (False, "Quel est le thème de l'atelier au Caire ?", 2),  # open: the first open_depth
+        (False, "Qui a ouvert l'atelier au Caire ?", 1),  # of a kind: the best one
+    ],
+)
+def test_the_model_reads_every_passage_of_the_head_only_when_asked(tiny_retriever, every, question, most_read):
     from qa.ranking import Ranking, ReadWeights
     from qa.reader_model import Reading
 
@@ -232,12 +239,11 @@ def test_the_model_reads_every_passage_of_the_head_only_when_asked(tiny_retrieve
     retriever = Retriever(
         tiny_retriever.store, tiny_retriever.embedder, tiny_retriever.corpus_dir, reader_model=CountingModel
     )
-    ranking = Ranking(read=ReadWeights(every=every))
-    scored = retriever.rank("Quel est le thème de l'atelier au Caire ?", k=3, ranking=ranking).scored
+    ranking = Ranking(read=ReadWeights(every=every, open_answers=0.01, open_depth=2))
+    scored = retriever.rank(question, k=3, ranking=ranking).scored
     assert read and max(read) == min(most_read, len(scored))
     assert [s.passage.doc_id for s in scored] == [
-        s.passage.doc_id
-        for s in tiny_retriever.rank("Quel est le thème de l'atelier au Caire ?", k=3, ranking=ranking).scored
+        s.passage.doc_id for s in tiny_retriever.rank(question, k=3, ranking=ranking).scored
     ]  # reading every passage, with no weight, leaves the order as it was
 
 
