@@ -118,6 +118,8 @@ def _with_reading(
         scores = [reading.best_within(c.start, c.end) for c in spans]
         if scores and max(scores) > float("-inf"):
             span = spans[int(np.argmax(scores))]
+            if _own_words_answer(question, reading, max(scores), weights):
+                span = Span(reading.start, reading.end, "phrase")
         elif span is None and reading.has_span:
             # no span of the kind to choose from ("Qui est Laura ?" → "entremetteuse"): where the sentence
             # answers, its words are the model's; on PIAF dev F1 of those questions 0.19 → 0.54 (docs/quality.md)
@@ -129,6 +131,15 @@ def _with_reading(
         best_sentence=_sentence_of(scored, span, scored.best_sentence),
         score=fused_score(scored.score, reading, weights.answers_weight(question)),
     )
+
+
+def _own_words_answer(question: Question, reading: Reading, chosen: float, weights: ReadWeights) -> bool:
+    """Whether the model's own best words answer a question of a kind rather than the span of that kind it
+    scores ``chosen``: they score far more, and the question asks neither for what belongs to a person nor
+    for a count (whose words the judge checks against what is counted)."""
+    if not reading.has_span or question.owned or question.focus:
+        return False
+    return reading.span_score - chosen > weights.own_words_margin
 
 
 def read_by_rule(

@@ -150,7 +150,8 @@ def test_the_model_may_choose_among_the_spans_of_the_kind_asked_for(tmp_path, qu
     corpus = write_corpus(tmp_path / "corpus", DEPUTY)
     update_index(corpus, tmp_path / "index", backend="hash")
     plain = Retriever.open(tmp_path / "index", corpus, backend="hash")
-    ranking = Ranking(read=ReadWeights(picks_typed=picks_typed))
+    # its own words never stand in for the person here (bench/tune_own_words.py: when they score far more)
+    ranking = Ranking(read=ReadWeights(picks_typed=picks_typed, own_words_margin=float("inf")))
     # the rule reader takes the person nearest the question's words; the model points at words that are
     # not a person, beginning with another one of the same sentence: with picks_typed, its best person answers
     model = PointingReader(pointed)
@@ -235,3 +236,21 @@ def test_a_question_of_a_kind_is_read_in_its_best_passage_only(tiny_retriever):
     )  # fmt: skip
     retriever.answer("Qui travaille au bureau de l'OIM ?", k=3)
     assert model.calls == [("Qui travaille au bureau de l'OIM ?", 1)]
+
+
+@pytest.mark.parametrize(("margin", "expected"), [(6.0, "les talibans"), (float("inf"), "Karim Haddad")])
+def test_the_models_own_words_answer_when_they_score_far_above_every_span_of_the_kind(tmp_path, margin, expected):
+    from qa.indexer import update_index
+    from tests.conftest import write_corpus
+
+    corpus = write_corpus(
+        tmp_path / "corpus",
+        {"nord.txt": "La région du nord\nSelon Karim Haddad, l'insurrection du nord est organisée par les talibans.\n"},
+    )
+    update_index(corpus, tmp_path / "index", backend="hash")
+    plain = Retriever.open(tmp_path / "index", corpus, backend="hash")
+    ranking = Ranking(read=ReadWeights(own_words_margin=margin))
+    model = PointingReader("les talibans")  # its words score 10; the person's best words inside it, -10
+    retriever = Retriever(plain.store, plain.embedder, corpus, ranking, lambda: model, judging=Judging(score_floor=-1))
+    answer = retriever.answer("Qui organise l'insurrection dans le nord ?")
+    assert answer.found and answer.short_answer.text == expected
