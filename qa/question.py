@@ -179,6 +179,11 @@ class Question:
         """It asks for something that belongs to a person (an email, a phone, a position)."""
         return self.expects in OWNED
 
+    @property
+    def measures(self) -> bool:
+        """It asks for a measure ("What is the budget …", "Quel est le taux …"), not how many of something."""
+        return self.focus is not None and COUNTED.search(self.text) is None
+
 
 # A question that opens by naming what it asks for ("Which region …", "Quel pays …") asks for that,
 # whatever its other clauses say ("… when the meeting took place?").

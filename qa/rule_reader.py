@@ -58,12 +58,14 @@ class QuestionParts:
 
     focus: np.ndarray | None = None
     office: np.ndarray | None = None
+    measured: bool = False  # the focus is what a sum or rate measures ("budget"), not what a number counts
 
     @classmethod
     def of(cls, question: Question, pieces: Pieces, searched: str) -> QuestionParts:
         """``pieces``: those of ``searched``, the text the ranking read (the question, after the previous one
         for some follow-ups)."""
-        return cls(_rows(pieces, searched, question.focus), _rows(pieces, searched, question.office))
+        focus, office = _rows(pieces, searched, question.focus), _rows(pieces, searched, question.office)
+        return cls(focus, office, question.measures)
 
 
 def _rows(pieces: Pieces, text: str, words: str | None) -> np.ndarray | None:
@@ -293,10 +295,13 @@ def _segment(text: str, span: Span) -> tuple[int, int]:
 
 def _affinity(evidence: Evidence, span: Span) -> float:
     """How close the span's own words come to a word of the question (its best piece); for a count,
-    to the words of what is counted ("40 responsables" for "how many officials")."""
+    to the words of what is counted ("40 responsables" for "how many officials"); for a measure, with the
+    words just before it, to what it measures ("un budget de 2,3 millions" for "What is the budget")."""
     if evidence.match is None:
         return 0.0
     inside = _pieces_in(evidence, span.start, span.end)
+    if evidence.parts.measured:  # what a sum or rate is of comes before it: "un budget de 2,3 millions"
+        inside |= _pieces_in(evidence, max(_segment(evidence.text, span)[0], span.start - WINDOW), span.start)
     if not inside.any():
         return 0.0
     focus = evidence.parts.focus

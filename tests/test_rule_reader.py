@@ -1,5 +1,7 @@
 """The reader on made-up passages: the right sentence, the right span, and whose email it is."""
 
+import re
+
 import numpy as np
 
 from qa.question import analyse
@@ -168,3 +170,28 @@ def test_who_spoke_on_behalf_of_someone_is_found_where_the_sentence_says_so():
     )
     assert candidates("Who spoke on behalf of IOM's Director General at the meeting?", text) == ["Dr Ingrid Halvorsen"]
     assert "Jorge Altamirano" in candidates("Who presented the annual report?", text)
+
+
+def test_a_measure_is_matched_with_the_words_before_it_a_count_with_its_own():
+    from qa.embed import Pieces
+    from qa.rerank import TokenMatch
+    from qa.rule_reader import QuestionParts
+
+    text = "Le dispositif, d’un budget de 2,3 millions de dollars, est financé par ECHO."
+    words = list(re.finditer(r"\w+", text))
+    budget = [n for n, w in enumerate(words) if w.group() == "budget"]
+    similarities = np.zeros((1, len(words)))  # one question piece, the one naming what is asked: "budget"
+    similarities[0, budget] = 1.0
+    ends = np.array([w.end() for w in words], dtype=np.int32)
+    pieces = Pieces(np.arange(len(words), dtype=np.int32), np.eye(len(words), dtype=np.float32), ends)
+    match = TokenMatch(0.9, np.array([0.9]), similarities, np.ones(1), ends, pieces)
+    for question, measured, affinity in [
+        ("What is the budget of the new response?", True, 1.0),
+        ("How many budget lines does the response have?", False, 0.0),
+    ]:
+        parts = QuestionParts(focus=np.array([True]), measured=measured)
+        sentences = tuple(split_sentences(text))
+        found = read_passage(analyse(question), Evidence(text, sentences, np.array([0.8]), match, parts))
+        assert shown(found, text) == "2,3 millions de dollars" and found.affinity == affinity
+    assert analyse("What is the budget of the new response?").measures
+    assert not analyse("How many budget lines does the response have?").measures
