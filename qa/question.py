@@ -163,6 +163,7 @@ class Question:
     # asks who holds a role (leads, chairs, is the Secretary-General): no organisation answers
     holder: bool = False
     office: str | None = None  # a contact question's office, where it is: "Cairo" in "the IOM office in Cairo"
+    theme: bool = False  # asks for the theme of a meeting: only a sentence that names a theme answers
 
     @property
     def open(self) -> bool:
@@ -216,7 +217,19 @@ def analyse(text: str) -> Question:
         holder=expects == "person"
         and bool(_LEADER.search(folded) or _HOLDER.search(folded) or _NAMED_ROLE.search(folded)),
         office=_office(text) if expects in CONTACT_KINDS else None,
+        theme=bool(THEMED.search(folded) and _MEETING.search(folded)),
     )
+
+
+# A theme, named in a question ("Quel était le thème de la réunion ?") or in the sentence that gives it ("le
+# thème de la réunion était Explorer les défis …"); folded text.
+THEMED = re.compile(r"\b(?:theme|themes|tema|temas|thema|themen|motto|leitmotiv)\b")
+# … of a meeting (not "le thème des oeuvres", where a sentence answers without saying "thème")
+_MEETING = re.compile(
+    r"\b(?:reunion|sommet|atelier|conference|forum|dialogue|consultation|seminaire|rencontre|journee|processus"
+    r"|meeting|summit|workshop|seminar|day|process|cumbre|taller|conferencia|jornada|proceso"
+    r"|treffen|treffens|gipfel|gipfels|konferenz|tagung|workshop|seminar|prozess)\b"
+)
 
 
 # An office and where it is: "the IOM office in Cairo", "IOM headquarters in Geneva", "l’OIM à Pékin", "OIM Mongolie".

@@ -26,9 +26,10 @@ from .indexer import index_settings
 from .ingest import DEFAULT_CORPUS_DIR
 from .ingest.dates import DateRange
 from .judge import Judging, Verdict, article_pieces, judge, missing_names
+from .lexical import fold
 from .limits import MAX_QUESTION_CHARS, check_k, check_question
 from .names import countries_asked, names_country
-from .question import OWNED, Question, analyse
+from .question import OWNED, THEMED, Question, analyse
 from .ranking import Ranking, stage_order
 from .read import read
 from .reader_model import ReaderModel, default_reader_model, load_in_background
@@ -276,17 +277,19 @@ class Retriever:
         the article, they are about something else. "Combien de PCR étaient actifs lors de la quatrième
         réunion mondiale à Lima ?" is not answered by "Aujourd'hui, 18 PCR sont actifs", though the article
         mentions Lima further on."""
-        head = ranked.scored[:NAMED_DEPTH]
+        head = [_themed(s) for s in ranked.scored[:NAMED_DEPTH]] if asked.theme else ranked.scored[:NAMED_DEPTH]
         articles = self._articles(ranked, head)
+        lacking = [False] * len(head)
         if self.judging.names:
-            lacking = []
-            for scored in head:
+            for n, scored in enumerate(head):
                 text, pieces = articles[scored.candidate.key]
-                lacking.append(bool(missing_names(asked, text, ranked.question_pieces, pieces, asked_at)))
-            if lacking[0] and not all(lacking):
-                order = [s for s, lacks in zip(head, lacking, strict=True) if not lacks]
-                order += [s for s, lacks in zip(head, lacking, strict=True) if lacks]
-                ranked = replace(ranked, scored=order + ranked.scored[NAMED_DEPTH:])
+                lacking[n] = bool(missing_names(asked, text, ranked.question_pieces, pieces, asked_at))
+        # a theme is given by a sentence that says "theme": the passages holding one come next after the names
+        themeless = [asked.theme and not THEMED.search(fold(s.answering_sentence)) for s in head]
+        order = list(range(len(head)))
+        if lacking[0] and not all(lacking) or themeless[0] and not all(themeless):
+            order.sort(key=lambda n: (lacking[n], themeless[n]))  # stable: ties keep their rank
+        ranked = replace(ranked, scored=[head[n] for n in order] + ranked.scored[NAMED_DEPTH:])
         best = ranked.scored[0]
         article, pieces = articles[best.candidate.key]
         searched_score = best.score if best.searched_score is None else best.searched_score
@@ -411,3 +414,18 @@ def retrieve(
     """
     question = check_question(question)
     return _cached_retriever(str(store), Path(corpus_dir), model, backend).retrieve(question, k, ranking)
+
+
+def _themed(scored: Scored) -> Scored:
+    """For a question asking a meeting's theme: the passage answered by its first sentence naming a theme,
+    with the words read there if they lie in it ("le thème de la réunion était Explorer les défis …"); as
+    it was when no sentence of it names one."""
+    passage = scored.passage
+    if THEMED.search(fold(scored.answering_sentence)):
+        return scored
+    naming = [n for n, (b, e) in enumerate(passage.sentences) if THEMED.search(fold(passage.text[b:e]))]
+    if not naming:
+        return scored
+    begin, end = passage.sentences[naming[0]]
+    span = scored.span if scored.span is not None and begin <= scored.span.start < end else None
+    return replace(scored, best_sentence=naming[0], span=span)

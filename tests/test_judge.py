@@ -67,11 +67,11 @@ def test_a_year_the_article_does_not_hold_is_refused():
 
 
 def test_the_reader_model_saying_no_answer_is_refused():
-    refused = verdict("Quel est le thème du Dialogue de 2013 ?", answers=-3.0)
+    refused = verdict("Quel est l’objet du Dialogue de 2013 ?", answers=-3.0)
     assert not refused.found and "finds no answer" in refused.why_not
-    assert verdict("Quel est le thème du Dialogue de 2013 ?", answers=0.5).found
+    assert verdict("Quel est l’objet du Dialogue de 2013 ?", answers=0.5).found
     assert judge(
-        analyse("Quel est le thème du Dialogue de 2013 ?"), 0.86, Reading(-3.0, 0, 11, 5.0), PERSON, ARTICLE, None
+        analyse("Quel est l’objet du Dialogue de 2013 ?"), 0.86, Reading(-3.0, 0, 11, 5.0), PERSON, ARTICLE, None
     ).found  # off by default
     stricter = Judging(answers_floor=1.0)
     reading = Reading(0.5, 0, 11, 5.0)
@@ -150,3 +150,12 @@ def test_a_name_is_there_only_if_each_of_its_words_is():
     close = {"Cox": [0.0, 1.0] + [0.0] * 62, "Bazar": [0.0, 0.0, 1.0] + [0.0] * 61}
     article_close = _pieces(ARTICLE_EN, {"Sabha": close["Cox"], "today": close["Bazar"]}, first_dim=32)
     assert "Cox's Bazar" not in missing_names(asked, ARTICLE_EN, _pieces(question, close, 3), article_close, 0)
+
+
+def test_a_meetings_theme_is_given_only_by_a_sentence_naming_a_theme():
+    question = "Quel est le thème du sommet de Bakou ?"
+    article = "Le sommet de Bakou s’est ouvert. « Une réponse intégrée est essentielle », a déclaré Mme Szabados."
+    message = verdict(question, found=NOTHING, article=article, sentence=article.split(". ")[1])
+    assert not message.found and "theme" in message.why_not
+    themed = "Le thème du sommet de Bakou était Une réponse intégrée aux migrations."
+    assert verdict(question, found=NOTHING, article=themed, sentence=themed).found

@@ -158,3 +158,10 @@ def test_a_span_of_the_wrong_kind_does_not_stand_in_for_a_country_or_a_role_hold
     ):
         answer = retriever.answer(question)
         assert not answer.found, (question, answer.short_answer)
+
+
+def test_a_meetings_theme_is_its_sentence_naming_it_or_a_refusal(retriever):
+    answer = retriever.answer("Quel est le thème de la réunion du Caire ?")
+    assert answer.found and "le thème de la réunion était Explorer les défis" in answer.hits[0].answer
+    refused = retriever.answer("Quel est le thème du sommet de Bakou ?")  # the article gives its key message only
+    assert not refused.found and "theme" in refused.why_not

@@ -145,3 +145,18 @@ def test_a_german_count_in_the_dative_is_a_count():
 def test_addressed_to_someone_is_no_address_question():
     assert analyse("Quelle malédiction prononce-t-il à l’adresse de Philippe le Bel ?").expects != "address"
     assert analyse("A quelle adresse se situe l’arrivée du tram 3 ?").expects == "address"
+
+
+@pytest.mark.parametrize(
+    ("question", "theme"),
+    [
+        ("Quel était le thème de la réunion du Caire ?", True),
+        ("What was the theme of the ROPEM regional meeting in Dakar?", True),
+        ("¿Cuál fue el tema de la cumbre?", True),
+        ("Was war das Thema des Treffens?", True),
+        ("Quel est le thème des oeuvres d'art qui font débat ?", False),  # no meeting: a sentence may answer
+        ("What was discussed at the meeting?", False),
+    ],
+)
+def test_a_question_asking_a_meetings_theme(question, theme):
+    assert analyse(question).theme is theme
