@@ -112,13 +112,13 @@ def _sentence_answers(question: Question, sentence: str) -> bool:
     """Whether a sentence without a span of the kind asked for still answers: for a "who" or "where" question
     ("Qui sont les victimes ?", "Par qui est dirigée la région ?"), but not one asking which country that
     names none ("Quelque 17 pays … ont un statut d’observateur"), nor the holder of a role where it offers an
-    organisation instead ("the meeting of the RCPs" for who chaired it)."""
+    organisation instead ("the meeting of the RCPs" for who chaired it) or only people in other roles."""
     if question.expects not in ("person", "organisation", "place"):
         return False
     if question.country:
         return bool(countries_in(sentence))
-    if question.holder:
-        return not any(span.kind == "organisation" for span in find_spans(sentence))
+    if question.holder:  # its people were no holder of the role asked (a deputy for the chief, or the reverse)
+        return not any(span.kind in ("organisation", "person") for span in find_spans(sentence))
     return True
 
 

@@ -189,17 +189,13 @@ def _candidates(
         if span.kind not in kinds or _restates_question(question, sentence[span.start : span.end], span.kind):
             continue
         asks_on_behalf = _ON_BEHALF.search(question.text) is not None
+        asks_deputy = _DEPUTY.search(question.text) is not None
         if span.kind == "person" and _spoken_for(sentence, span) and not asks_on_behalf:
             continue
         if span.kind == "person" and asks_on_behalf and not _ON_BEHALF.search(sentence):
             continue  # who spoke on behalf of someone, or for whom: the sentence says "au nom de"
-        if (
-            question.holder
-            and span.kind == "person"
-            and _deputy(sentence, span, spans)
-            and not _DEPUTY.search(question.text)
-        ):
-            continue
+        if question.holder and span.kind == "person" and _deputy(sentence, span, spans) != asks_deputy:
+            continue  # a deputy holds no role but a deputy's, and a deputy is asked for by that word
         if referent and span.kind in OWNED and not _belongs_to(referent, span, spans, sentence):
             continue
         if question.country and span.kind == "place" and not countries_in(sentence[span.start : span.end]):

@@ -159,3 +159,11 @@ def test_a_meetings_theme_is_given_only_by_a_sentence_naming_a_theme():
     assert not message.found and "theme" in message.why_not
     themed = "Le thème du sommet de Bakou était Une réponse intégrée aux migrations."
     assert verdict(question, found=NOTHING, article=themed, sentence=themed).found
+
+
+def test_who_holds_a_role_is_not_answered_by_a_sentence_of_people_in_other_roles():
+    question = "Qui est le chef de mission adjoint de l’OIM au Niger ?"
+    chief_only = "Tomasz Wierzbicki, chef de mission de l’OIM au Niger, a ouvert la campagne."
+    assert not verdict(question, found=NOTHING, article=chief_only, sentence=chief_only).found
+    prefect = "La région est dirigée par le préfet de région."
+    assert verdict("Par qui est dirigée la région ?", found=NOTHING, article=prefect, sentence=prefect).found

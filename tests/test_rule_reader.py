@@ -89,7 +89,11 @@ def candidates(question: str, text: str) -> list[str]:
 def test_a_deputy_is_not_the_chief_unless_the_question_asks_for_a_deputy():
     chief = candidates("Qui est le chef de mission de l’OIM au Niger ?", DEPUTY)
     assert any(c.startswith("Tomasz Wierzbicki") for c in chief) and "Ramatou Issaka Maïga" not in chief
-    assert "Ramatou Issaka Maïga" in candidates("Who is IOM's deputy chief of mission in Niger?", DEPUTY)
+    deputy = candidates("Who is IOM's deputy chief of mission in Niger?", DEPUTY)
+    assert "Ramatou Issaka Maïga" in deputy and not any(c.startswith("Tomasz Wierzbicki") for c in deputy)
+    # asked for a deputy where only the chief is named: nobody
+    chief_only = "Tomasz Wierzbicki, chef de mission de l’OIM au Niger, a ouvert la campagne."
+    assert candidates("Qui est le chef de mission adjoint de l’OIM au Niger ?", chief_only) == []
     # a deputy named after someone does not make them a deputy
     after = "Tomasz Wierzbicki et la cheffe adjointe Ramatou Issaka Maïga ont ouvert la campagne."
     assert "Tomasz Wierzbicki" in candidates("Qui a ouvert la campagne ?", after)
