@@ -164,6 +164,7 @@ class Question:
     holder: bool = False
     office: str | None = None  # a contact question's office, where it is: "Cairo" in "the IOM office in Cairo"
     theme: bool = False  # asks for the theme of a meeting: only a sentence that names a theme answers
+    bound: str | None = None  # "start" or "end": asks when something starts or ends, not its other date
 
     @property
     def open(self) -> bool:
@@ -218,7 +219,24 @@ def analyse(text: str) -> Question:
         and bool(_LEADER.search(folded) or _HOLDER.search(folded) or _NAMED_ROLE.search(folded)),
         office=_office(text) if expects in CONTACT_KINDS else None,
         theme=bool(THEMED.search(folded) and _MEETING.search(folded)),
+        bound=_bound(folded) if expects == "date" else None,
     )
+
+
+_STARTS = re.compile(
+    r"\b(?:commence\w*|debut\w*|demarre\w*|start\w*|begin\w*|began|begun|comienz\w*|empiez\w*|inici\w*"
+    r"|beginn\w*|gestartet)\b"
+)
+_ENDS = re.compile(
+    r"\b(?:termine\w*|finit|finira|fin|prend\w* fin|s'acheve\w*|achev\w*|end|ends|ended|finish\w*|conclud\w*"
+    r"|termin\w*|finaliz\w*|endet|endete|geendet)\b"
+)
+
+
+def _bound(folded: str) -> str | None:
+    """Whether a "when" question asks when something starts or when it ends (neither, or both: None)."""
+    starts, ends = bool(_STARTS.search(folded)), bool(_ENDS.search(folded))
+    return "start" if starts and not ends else "end" if ends and not starts else None
 
 
 # A theme, named in a question ("Quel était le thème de la réunion ?") or in the sentence that gives it ("le

@@ -30,6 +30,11 @@ _CONTACT_SENTENCE = re.compile(
     re.IGNORECASE,
 )
 WINDOW = 60  # characters on each side of a span that say what it is about
+# the word just before a date that makes it the other end of a period than the one asked
+_OTHER_BOUND = {
+    "start": re.compile(r"\b(?:au|to|until|till|through|hasta|al|bis)\s*$", re.IGNORECASE),
+    "end": re.compile(r"\b(?:du|from|since|desde|del|vom|von|depuis)\s*$", re.IGNORECASE),
+}
 _FAX = re.compile(r"\b(?:fax|telefax|t[ée]l[ée]copie)\b", re.IGNORECASE)
 
 
@@ -202,6 +207,8 @@ def _candidates(
             continue  # "Bakou", "Etats" name no country
         if span.kind == "phone" and _FAX.search(question.text) and not _FAX.search(sentence[: span.start][-12:]):
             continue  # a fax number is one the article says is a fax: not "Tel: …"
+        if span.kind == "date" and question.bound and _OTHER_BOUND[question.bound].search(sentence[: span.start]):
+            continue  # "du 1er avril 2017 au 31 mars 2019": the start is not when it ends, nor the other way
         bonus = weights.cue * span.cue + weights.first * (span.kind not in seen)
         seen.add(span.kind)
         if question.leader:

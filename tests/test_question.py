@@ -160,3 +160,19 @@ def test_addressed_to_someone_is_no_address_question():
 )
 def test_a_question_asking_a_meetings_theme(question, theme):
     assert analyse(question).theme is theme
+
+
+@pytest.mark.parametrize(
+    ("question", "bound"),
+    [
+        ("À quelle date commence le projet ?", "start"),
+        ("When did the EU co-funded project in Mongolia start?", "start"),
+        ("¿Cuándo comienza el proyecto?", "start"),
+        ("On what day did the workshop end?", "end"),
+        ("Quand le projet prendra-t-il fin ?", "end"),
+        ("Quand a eu lieu la réunion ?", None),
+        ("Who started the project?", None),  # no date asked
+    ],
+)
+def test_when_something_starts_or_ends(question, bound):
+    assert analyse(question).bound == bound

@@ -199,3 +199,15 @@ def test_a_measure_is_matched_with_the_words_before_it_a_count_with_its_own():
         assert shown(found, text) == "2,3 millions de dollars" and found.affinity == affinity
     assert analyse("What is the budget of the new response?").measures
     assert not analyse("How many budget lines does the response have?").measures
+
+
+def test_the_start_of_a_period_is_not_its_end_nor_the_other_way():
+    text = "Le projet se déroulera du 1er avril 2017 au 31 mars 2019 avec le ministère."
+
+    def dates(question: str) -> list[str]:
+        found = candidate_spans(analyse(question), evidence(text, [0.5]))
+        return [text[s.start : s.end] for s in found if s.kind == "date"]
+
+    assert dates("À quelle date commence le projet ?") == ["1er avril 2017"]
+    assert dates("When does the project end?") == ["31 mars 2019"]
+    assert dates("Quand le projet se déroulera-t-il ?") == ["1er avril 2017", "31 mars 2019"]
