@@ -4,7 +4,8 @@ Two readers, each where it is measured to do best (docs/quality.md):
 - the reader model (:mod:`qa.reader_model`) reads the question with each passage in one batch: its
   "answers" logit is weighed in beside every passage's score, for an open question (what, why, how)
   its words in a passage are that passage's short answer, and for a French or English question of a kind it chooses
-  among the rule reader's spans of that kind (``ReadWeights.picks_typed``);
+  among the rule reader's spans of that kind (``ReadWeights.picks_typed``), or answers in its own words where
+  there is none or it is far surer of them (``ReadWeights.own_words_margin``);
 - the rule reader (:mod:`qa.rule_reader`) looks, for a question of a given kind (a person, a date, a
   number, an email…), for a span of that kind in a sentence that matches the question, using what a press
   release is made of (the contact block answers contact questions; an email belongs to the person named
@@ -122,7 +123,7 @@ def _with_reading(
                 span = Span(reading.start, reading.end, "phrase")
         elif span is None and reading.has_span:
             # no span of the kind to choose from ("Qui est Laura ?" → "entremetteuse"): where the sentence
-            # answers, its words are the model's; on PIAF dev F1 of those questions 0.19 → 0.54 (docs/quality.md)
+            # answers, its words are the model's; on the even half of PIAF dev F1 of those questions 0.19 → 0.52
             span = Span(reading.start, reading.end, "phrase")
     return dataclasses.replace(
         scored,
