@@ -228,7 +228,9 @@ def _names(text: str) -> list[Span]:
             spans.append(Span(start, end, "place", 0.2))  # a lone capitalised word: perhaps a place
         person_context = has_title or bool(_PERSON_BEFORE.search(before) or _ROLE_AFTER.match(after))
         is_role = folded[0] in _ROLE_WORDS
-        if (person_context or len(words) >= 2) and not is_role and not any(w in _PLACE_WORDS for w in folded):
+        # no digit in a name: "Népal 768 Thirbam Sadak" runs over an address
+        named = not any(w in _PLACE_WORDS for w in folded) and not re.search(r"\d", text[start:end])
+        if (person_context or len(words) >= 2) and not is_role and named:
             spans.append(Span(start, end, "person", 1.0 if person_context else 0.5))
         elif is_role:
             spans += _titled_person(text, start, words, folded)

@@ -110,3 +110,9 @@ def test_a_title_opens_a_name_without_being_part_of_it():
     assert spans("La Secrétaire Exécutive Marie Curie a parlé.", "person") == ["Marie Curie"]
     assert spans("La Directrice Générale a parlé.", "person") == []
     assert spans("Le Représentant Spécial a parlé.", "person") == []
+
+
+def test_a_run_of_capitals_over_an_address_is_no_person():
+    text = "Pour plus d’informations, veuillez contacter Sushma Gurung OIM Népal 768 Thirbam Sadak, Katmandou"
+    people = [text[s.start : s.end] for s in find_spans(text) if s.kind == "person"]
+    assert people == ["Sushma Gurung"]
