@@ -19,7 +19,7 @@ import numpy as np
 
 from .embed import Pieces
 from .lexical import fold
-from .names import NAME_SIMILARITY, acronyms, countries_in, written_in
+from .names import NAME_SIMILARITY, acronyms, countries_asked, countries_in, written_in
 from .question import OWNED, Question
 from .rerank import TokenMatch, late_interaction
 from .spans import Span, find_spans, with_role
@@ -195,8 +195,8 @@ def _candidates(
             continue
         asks_on_behalf = _ON_BEHALF.search(question.text) is not None
         asks_deputy = _DEPUTY.search(question.text) is not None
-        if span.kind == "person" and _spoken_for(sentence, span) and not asks_on_behalf:
-            continue
+        if span.kind == "person" and _spoken_for(sentence, span) != bool(_FOR_WHOM.search(question.text)):
+            continue  # who spoke (even on behalf of someone) is not whom they spoke for, nor the other way
         if span.kind == "person" and asks_on_behalf and not _ON_BEHALF.search(sentence):
             continue  # who spoke on behalf of someone, or for whom: the sentence says "au nom de"
         if question.holder and span.kind == "person" and _deputy(sentence, span, spans) != asks_deputy:
@@ -213,6 +213,8 @@ def _candidates(
         seen.add(span.kind)
         if question.leader:
             span = _with_new_role(question, sentence, span)
+            if _leads_elsewhere(question, sentence[span.start : span.end]):
+                continue
         yield span, bonus
 
 
@@ -224,6 +226,14 @@ def _with_new_role(question: Question, sentence: str, span: Span) -> Span:
     if longer.end - longer.start > 60 or _words(role) <= _words(question.text) | _words("chef de la du"):
         return span
     return longer
+
+
+def _leads_elsewhere(question: Question, person: str) -> bool:
+    """The person's role names countries, none of them the one the question asks about: "Dominik Reiter,
+    chef de mission de l’OIM au Laos" does not lead IOM in Thailand."""
+    asked = countries_asked(question.text)
+    named = countries_in(person)
+    return bool(asked and named) and not asked & named
 
 
 def _prior(question: Question, contact: bool, weights: ReaderWeights) -> float:
@@ -354,6 +364,10 @@ def _belongs_to(referent: str, span: Span, spans: list[Span], sentence: str) -> 
     return any(wanted & _words(sentence[p.start : p.end]) for p in owners)
 
 
+# asks on whose behalf someone spoke: the person spoken for answers, not the speaker
+_FOR_WHOM = re.compile(
+    r"\b(?:au nom de qui|on whose behalf|for whom|en nombre de qui[eé]n|in wessen namen)", re.IGNORECASE
+)
 _ON_BEHALF = re.compile(
     r"\b(?:au nom d(?:u|es?\b|e l[a’']|’|')|on behalf of|de la part d(?:u|es?\b|e l[a’']|’|')|en nombre de|im namen)",
     re.IGNORECASE,

@@ -211,3 +211,18 @@ def test_the_start_of_a_period_is_not_its_end_nor_the_other_way():
     assert dates("À quelle date commence le projet ?") == ["1er avril 2017"]
     assert dates("When does the project end?") == ["31 mars 2019"]
     assert dates("Quand le projet se déroulera-t-il ?") == ["1er avril 2017", "31 mars 2019"]
+
+
+def test_who_spoke_on_behalf_of_someone_is_not_the_one_spoken_for():
+    whole = ((0, len(SPOKEN_FOR)),)
+    found = candidate_spans(analyse("Who spoke on behalf of IOM's Director General?"), evidence(SPOKEN_FOR, [0.9]))
+    people = [SPOKEN_FOR[s.start : s.end] for s in found if s.kind == "person"]
+    assert "Argentina Szabados" in people and "António Vitorino" not in people
+    asked = candidate_spans(analyse("On whose behalf did she speak?"), evidence(SPOKEN_FOR, [0.9]), sentences=whole)
+    assert [SPOKEN_FOR[s.start : s.end] for s in asked if s.kind == "person"] == ["António Vitorino"]
+
+
+def test_a_chief_of_another_country_does_not_lead_the_office_asked_about():
+    text = "« Partir informé », a déclaré Dominik Reiter, chef de mission de l’OIM au Laos, à Vientiane."
+    assert candidates("Qui dirige l’OIM en Thaïlande ?", text) == []
+    assert candidates("Qui dirige l’OIM au Laos ?", text) == ["Dominik Reiter, chef de mission de l’OIM au Laos"]
