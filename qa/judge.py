@@ -31,7 +31,7 @@ from .names import (
     ordinals_named,
     written_in,
 )
-from .question import COUNTED, KIND_NAMES, THEMED, Question, guess_language
+from .question import COUNTED, KIND_NAMES, Question, guess_language, names_theme
 from .reader_model import Reading
 from .rule_reader import Found
 from .spans import find_spans
@@ -86,7 +86,7 @@ def judge(
     missing = missing_names(question, article, question_pieces, article_pieces, asked_at) if judging.names else []
     for name in missing:
         return Verdict(False, f"The passages closest to the question say nothing about {name}.")
-    if question.theme and not THEMED.search(fold(sentence)):
+    if question.theme and not names_theme(sentence):
         return Verdict(False, "The closest passages give no theme for it.")
     kind = "country" if question.country else KIND_NAMES.get(question.expects)
     has_span = found is not None and found.span is not None

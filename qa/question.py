@@ -218,7 +218,7 @@ def analyse(text: str) -> Question:
         holder=expects == "person"
         and bool(_LEADER.search(folded) or _HOLDER.search(folded) or _NAMED_ROLE.search(folded)),
         office=_office(text) if expects in CONTACT_KINDS else None,
-        theme=bool(THEMED.search(folded) and _MEETING.search(folded)),
+        theme=bool(_THEMED.search(folded) and _MEETING.search(folded)),
         bound=_bound(folded) if expects == "date" else None,
     )
 
@@ -241,7 +241,14 @@ def _bound(folded: str) -> str | None:
 
 # A theme, named in a question ("Quel était le thème de la réunion ?") or in the sentence that gives it ("le
 # thème de la réunion était Explorer les défis …"); folded text.
-THEMED = re.compile(r"\b(?:theme|themes|tema|temas|thema|themen|motto|leitmotiv)\b")
+_THEMED = re.compile(r"\b(?:theme|themes|tema|temas|thema|themen|motto|leitmotiv)\b")
+
+
+def names_theme(text: str) -> bool:
+    """Whether a sentence names a theme ("le thème de la réunion était …")."""
+    return _THEMED.search(fold(text)) is not None
+
+
 # … of a meeting (not "le thème des oeuvres", where a sentence answers without saying "thème")
 _MEETING = re.compile(
     r"\b(?:reunion|sommet|atelier|conference|forum|dialogue|consultation|seminaire|rencontre|journee|processus"

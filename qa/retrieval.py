@@ -26,10 +26,9 @@ from .indexer import index_settings
 from .ingest import DEFAULT_CORPUS_DIR
 from .ingest.dates import DateRange
 from .judge import Judging, Verdict, article_pieces, judge, missing_names
-from .lexical import fold
 from .limits import MAX_QUESTION_CHARS, check_k, check_question
 from .names import countries_asked, names_country
-from .question import OWNED, THEMED, Question, analyse
+from .question import OWNED, Question, analyse, names_theme
 from .ranking import Ranking, stage_order
 from .read import read
 from .reader_model import ReaderModel, default_reader_model, load_in_background
@@ -285,7 +284,7 @@ class Retriever:
                 text, pieces = articles[scored.candidate.key]
                 lacking[n] = bool(missing_names(asked, text, ranked.question_pieces, pieces, asked_at))
         # a theme is given by a sentence that says "theme": the passages holding one come next after the names
-        themeless = [asked.theme and not THEMED.search(fold(s.answering_sentence)) for s in head]
+        themeless = [asked.theme and not names_theme(s.answering_sentence) for s in head]
         order = list(range(len(head)))
         if lacking[0] and not all(lacking) or themeless[0] and not all(themeless):
             order.sort(key=lambda n: (lacking[n], themeless[n]))  # stable: ties keep their rank
@@ -421,9 +420,9 @@ def _themed(scored: Scored) -> Scored:
     with the words read there if they lie in it ("le thème de la réunion était Explorer les défis …"); as
     it was when no sentence of it names one."""
     passage = scored.passage
-    if THEMED.search(fold(scored.answering_sentence)):
+    if names_theme(scored.answering_sentence):
         return scored
-    naming = [n for n, (b, e) in enumerate(passage.sentences) if THEMED.search(fold(passage.text[b:e]))]
+    naming = [n for n, (b, e) in enumerate(passage.sentences) if names_theme(passage.text[b:e])]
     if not naming:
         return scored
     begin, end = passage.sentences[naming[0]]

@@ -190,12 +190,14 @@ def _candidates(
     """(span, bonus from its cues) for each span of ``sentence`` that may answer."""
     spans = find_spans(sentence)
     seen: set[str] = set()
+    asks_on_behalf = _ON_BEHALF.search(question.text) is not None
+    asks_for_whom = _FOR_WHOM.search(question.text) is not None
+    asks_deputy = _DEPUTY.search(question.text) is not None
+    asked_countries = countries_asked(question.text) if question.leader else frozenset()
     for span in spans:
         if span.kind not in kinds or _restates_question(question, sentence[span.start : span.end], span.kind):
             continue
-        asks_on_behalf = _ON_BEHALF.search(question.text) is not None
-        asks_deputy = _DEPUTY.search(question.text) is not None
-        if span.kind == "person" and _spoken_for(sentence, span) != bool(_FOR_WHOM.search(question.text)):
+        if span.kind == "person" and _spoken_for(sentence, span) != asks_for_whom:
             continue  # who spoke (even on behalf of someone) is not whom they spoke for, nor the other way
         if span.kind == "person" and asks_on_behalf and not _ON_BEHALF.search(sentence):
             continue  # who spoke on behalf of someone, or for whom: the sentence says "au nom de"
@@ -213,7 +215,7 @@ def _candidates(
         seen.add(span.kind)
         if question.leader:
             span = _with_new_role(question, sentence, span)
-            if _leads_elsewhere(question, sentence[span.start : span.end]):
+            if _leads_elsewhere(asked_countries, sentence[span.start : span.end]):
                 continue
         yield span, bonus
 
@@ -228,12 +230,13 @@ def _with_new_role(question: Question, sentence: str, span: Span) -> Span:
     return longer
 
 
-def _leads_elsewhere(question: Question, person: str) -> bool:
-    """The person's role names countries, none of them the one the question asks about: "Dominik Reiter,
-    chef de mission de l’OIM au Laos" does not lead IOM in Thailand."""
-    asked = countries_asked(question.text)
+def _leads_elsewhere(asked: frozenset[str], person: str) -> bool:
+    """The person's role names countries, none of them those the question asks about (``asked``): "Dominik
+    Reiter, chef de mission de l’OIM au Laos" does not lead IOM in Thailand."""
+    if not asked:
+        return False
     named = countries_in(person)
-    return bool(asked and named) and not asked & named
+    return bool(named) and not asked & named
 
 
 def _prior(question: Question, contact: bool, weights: ReaderWeights) -> float:
