@@ -12,7 +12,9 @@ Prints, side by side:
 - warm latency of one question, for each stage of the ranking (first stage only, with reranking, the
   default, and the default with the reader model's score weighed in, which reads the 8 best passages);
   no passage is cached: the span finder's cache is emptied before each question, and the reranker's
-  word pieces come from the index.
+  word pieces come from the index. Side by side, the index in each word-piece format: the default
+  (``int8``) and the archive format (``QA_PIECES=pq16s64``, whose best 5 passages the model reads again
+  at each question, qa.rerank.sharpen).
 """
 
 from __future__ import annotations
@@ -101,7 +103,12 @@ def main() -> None:
         print(f"model load, {backend} backend, in this process: {time.perf_counter() - started:.2f} s", flush=True)
 
     index = Path(tempfile.mkdtemp(prefix="qa-bench-index-"))
+    os.environ.pop("QA_PIECES", None)  # the default format
     update_index(args.corpus, index)
+    compact_index = Path(tempfile.mkdtemp(prefix="qa-bench-pq16s64-"))
+    os.environ["QA_PIECES"] = "pq16s64"
+    update_index(args.corpus, compact_index)
+    del os.environ["QA_PIECES"]
     ensure_reader_model(model_folder(DEFAULT_MODEL))  # as `qa index` does: the first question does not build it
     for kind, question in COLD_QUESTIONS.items():
         colds = [cold_ask(args.corpus, index, question) for _ in range(3)]
@@ -112,14 +119,19 @@ def main() -> None:
         f"app.py to its page served: median {statistics.median(starts):.2f} s ({', '.join(f'{s:.2f}' for s in starts)})"
     )
 
-    retriever = Retriever.open(index, args.corpus)
+    retrievers = {
+        "int8 (default)": Retriever.open(index, args.corpus),
+        "pq16s64": Retriever.open(compact_index, args.corpus),
+    }
     lines = args.questions.read_text(encoding="utf-8").splitlines()
     questions = [json.loads(line)["question"] for line in lines if line.strip()]
-    for question in questions:  # warm-up: the first questions pay for memory maps and the runtime's first runs
-        retriever.answer(question)
-    passages = len(list(retriever.reader.passages()))
-    print(f"\n| ranking ({passages} passages, k=5, {len(questions) * args.repeat} questions) | median ms | p95 ms |")
-    print("|---|---|---|")
+    for retriever in retrievers.values():  # warm-up: the first questions pay for memory maps and first runs
+        for question in questions:
+            retriever.answer(question)
+    passages = len(list(retrievers["int8 (default)"].reader.passages()))
+    formats = " | ".join(f"{name}: median ms | p95 ms" for name in retrievers)
+    print(f"\n| ranking ({passages} passages, k=5, {len(questions) * args.repeat} questions) | {formats} |")
+    print("|---|" + "---|---|" * len(retrievers))
     for name, ranking in (
         ("first stage only", RANKING_STAGES["sentences"]),
         ("+ reranking", RANKING_STAGES["reranked"]),
@@ -130,14 +142,17 @@ def main() -> None:
         ),
         ("+ the reader model's score: 8 passages read (off by default)", Ranking(read=ReadWeights(answers=0.02))),
     ):
-        timings = []
-        for _ in range(args.repeat):
-            for question in questions:
-                find_spans.cache_clear()
-                started = time.perf_counter()
-                retriever.answer(question, k=5, ranking=ranking)
-                timings.append((time.perf_counter() - started) * 1000)
-        print(f"| {name} | {statistics.median(timings):.1f} | {percentile(timings, 0.95):.1f} |", flush=True)
+        cells = []
+        for retriever in retrievers.values():
+            timings = []
+            for _ in range(args.repeat):
+                for question in questions:
+                    find_spans.cache_clear()
+                    started = time.perf_counter()
+                    retriever.answer(question, k=5, ranking=ranking)
+                    timings.append((time.perf_counter() - started) * 1000)
+            cells.append(f"{statistics.median(timings):.1f} | {percentile(timings, 0.95):.1f}")
+        print(f"| {name} | {' | '.join(cells)} |", flush=True)
 
 
 if __name__ == "__main__":

@@ -31,6 +31,12 @@ reports its memory. Without --sizes it uses the largest index already in --work:
 
 each in a fresh `qa index` process, which loads the model first; with `--kept`, in one process that keeps
 it loaded between updates, as `qa index --watch` does (a first update, not timed, loads it).
+
+`--latency DIR...` times the 60 questions on each index folder given, side by side in one process, over the
+largest corpus in --work: an index in the default word-piece format against its int8 twin, e.g.
+
+    HF_HUB_OFFLINE=1 .venv/bin/python bench/bench_scale.py --sizes --work /tmp/qa-bench \
+        --latency /tmp/qa-bench/index-147009 /tmp/qa-bench/index-147009-int8
 """
 
 from __future__ import annotations
@@ -307,6 +313,7 @@ def main() -> None:
     parser.add_argument("--updates", type=int, default=0, help="that many more one-edit updates of the largest index")
     parser.add_argument("--kept", action="store_true", help="--updates in one process that keeps the model loaded")
     parser.add_argument("--work", type=Path, default=None, help="folder for corpora and indexes (default: a temp one)")
+    parser.add_argument("--latency", type=Path, nargs="*", default=[], help="indexes of the largest corpus to time")
     args = parser.parse_args()
     work = args.work or Path(tempfile.mkdtemp(prefix="qa-bench-scale-"))
     for count in args.sizes:
@@ -314,9 +321,13 @@ def main() -> None:
     if args.legacy:
         print(json.dumps({"pipeline": "before: torch fp32, every sentence read again"} | legacy_row(args.legacy)))
     # Without --sizes, the largest index already built in --work is used.
-    built = args.sizes or [int(p.name.split("-")[1]) for p in work.glob("index-*")]
-    if (args.million or args.updates) and not built:
-        raise SystemExit("--million and --updates need an index: give --sizes, or --work holding one")
+    built = args.sizes or [int(n) for p in work.glob("index-*") if (n := p.name.split("-")[1]).isdigit()]
+    if (args.million or args.updates or args.latency) and not built:
+        raise SystemExit("--million, --updates and --latency need an index: give --sizes, or --work holding one")
+    for store in args.latency:
+        median, p95, rss = latency(work / f"corpus-{max(built)}", store)
+        timed = {"p50 ms": median, "p95 ms": p95, "rss MB": rss}
+        print(json.dumps({"check": "question latency", "index": str(store)} | timed), flush=True)
     if args.updates:
         timed = kept_updates if args.kept else updates
         check = "one-edit updates, model kept loaded" if args.kept else "one-edit updates"

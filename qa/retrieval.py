@@ -22,7 +22,7 @@ from .answer import Answer, Hit, read_as, refers_back, with_context
 from .chunking import ChunkSettings
 from .cite import cite, cite_short_answer
 from .embed import DEFAULT_BACKEND, DEFAULT_MODEL, Embedder, ModelError, Pieces, get_embedder
-from .indexer import index_settings
+from .indexer import encode_passages, index_settings
 from .ingest import DEFAULT_CORPUS_DIR
 from .ingest.dates import DateRange
 from .judge import Judging, Verdict, article_pieces, judge, missing_names
@@ -33,7 +33,7 @@ from .ranking import Ranking, stage_order
 from .read import read
 from .reader_model import ReaderModel, default_reader_model, load_in_background
 from .recency import judged_answering, newer_first
-from .rerank import rerank
+from .rerank import Reread, rerank, sharpen
 from .rule_reader import QuestionParts
 from .search import Scored, first_stage
 from .spans import looks_like_person
@@ -208,6 +208,9 @@ class Retriever:
         ordering = _naming_first(searched, first)
         ordered = [rescored.get(i, first[i]) for i in stage_order(ordering, depth, second)]
         head, tail = ordered[:depth], ordered[depth:]
+        if ranking.rerank is not None:
+            reread = self._reread(head[: ranking.sharpened])
+            head = sharpen(head, reread, question_pieces, query.vector, loaded.piece_idf, ranking.rerank)
         if ranking.read is not None and head:
             asked = asked or analyse(searched)
             parts = QuestionParts.of(asked, question_pieces, searched)
@@ -216,6 +219,12 @@ class Retriever:
             model = self._reader_model() if read_all or ranking.read.model_reads(asked) else None
             head = read(model, asked, head, ranking.read, referent, read_as(asked, searched), parts, read_all)
         return Ranked(head + tail, question_pieces, loaded.reader)
+
+    def _reread(self, best: list[Scored]) -> dict[int, Reread]:
+        """The passages among ``best`` whose stored pieces are coarse, read again by the model, by position."""
+        coarse = [n for n, s in enumerate(best) if s.match is not None and s.match.pieces.coarse]
+        encoded = encode_passages(self.embedder, [best[n].passage for n in coarse]) if coarse else []
+        return {n: Reread(e.pieces, e.sentence_vectors) for n, e in zip(coarse, encoded, strict=True)}
 
     def _reader_model(self) -> ReaderModel | None:
         if self.reader_model is None:

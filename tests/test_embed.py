@@ -110,16 +110,22 @@ def test_torch_backend_matches_sentence_transformers_encode(both):
 @pytest.mark.slow
 def test_the_stored_sentence_vectors_are_the_late_chunked_ones(retriever):
     from qa.indexer import encode_passages
+    from qa.store.piece_formats import FORMATS
 
     question = retriever.embedder.encode_query("Who leads IOM Mongolia?").vector
     (candidate,) = retriever.reader.search(question, k=1)
     (fresh,) = encode_passages(retriever.embedder, [candidate.passage])
-    # stored as float16, and int8 activations are scaled per batch: the same, within a small tolerance
-    assert np.sum(candidate.sentence_vectors * fresh.sentence_vectors, axis=1).min() > 0.99
     sentence_alone = retriever.embedder.encode_documents(
         [candidate.passage.text[slice(*candidate.passage.sentences[0])]]
     )
     assert float(sentence_alone[0].vector @ fresh.sentence_vectors[0]) < 0.99  # not the sentence read on its own
+    # int8 activations are scaled per batch: the same, within a small tolerance; in the default format each is
+    # kept in a 64-byte code (qa.store.piece_formats), whose decoding keeps a cosine of about 0.97
+    stored = candidate.sentence_vectors
+    coded = FORMATS[retriever.reader.manifest.settings.pieces].sentence_code_size(retriever.embedder.dim) > 0
+    assert np.sum(stored * fresh.sentence_vectors, axis=1).min() > (0.95 if coded else 0.99)
+    # nearer the sentence read within its passage than read on its own
+    assert float(stored[0] @ fresh.sentence_vectors[0]) > float(stored[0] @ sentence_alone[0].vector)
 
 
 def test_a_damaged_onnx_model_is_reported_when_first_used(tmp_path):

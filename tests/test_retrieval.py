@@ -95,6 +95,23 @@ def test_reranking_reads_the_pieces_of_the_best_few_in_one_batch(tiny_retriever,
     assert batches == [2, 3]
 
 
+@pytest.mark.parametrize("coarse", [True, False], ids=["coarse pieces", "int8 pieces"])
+def test_the_model_reads_again_the_best_passages_whose_pieces_are_coarse(tiny_retriever, monkeypatch, coarse):
+    reader, embedder = tiny_retriever.reader, tiny_retriever.embedder
+    stored, encode = reader.pieces, embedder.encode_documents
+    monkeypatch.setattr(reader, "pieces", lambda keys: [dataclasses.replace(p, coarse=coarse) for p in stored(keys)])
+    read_again = []
+    monkeypatch.setattr(embedder, "encode_documents", lambda texts: read_again.append(list(texts)) or encode(texts))
+    ranking = dataclasses.replace(tiny_retriever.ranking, depth=3, sharpened=2)
+    ranked = tiny_retriever.rank("bureau de l'OIM", 3, ranking)
+    if not coarse:
+        assert read_again == []  # int8 pieces are the model's: no model pass
+        return
+    assert len(read_again) == 1 and len(read_again[0]) == 2  # the best two, in one batch
+    exact = [s for s in ranked.scored[:3] if s.match is not None and not s.match.pieces.coarse]
+    assert sorted(s.passage.titled_text for s in exact) == sorted(read_again[0])
+
+
 def test_stages_without_reranking_read_no_pieces(tiny_retriever, monkeypatch):
     monkeypatch.setattr(tiny_retriever.reader, "pieces", lambda keys: pytest.fail("reranked"))
     for stage in ["dense", "bm25", "hybrid", "sentences"]:

@@ -136,6 +136,7 @@ def test_an_index_of_int8_and_pq16_pieces_is_read_and_updated_in_the_compact_for
         np.testing.assert_array_equal(stored.ids, made.ids)
         np.testing.assert_array_equal(stored.ends, made.ends)
         kept = FORMATS[written_in[doc_id]]
+        assert stored.coarse == (doc_id != "a.txt")  # decoded from codes: the best are read again (qa.rerank)
         if doc_id == "a.txt":  # int8, kept as it was
             cosines = np.sum(stored.vectors * made.vectors, axis=1) / np.linalg.norm(stored.vectors, axis=1)
             assert cosines.min() > 0.999

@@ -64,6 +64,7 @@ class Pieces:
     ids: np.ndarray  # (n,) int32 token ids
     vectors: np.ndarray  # (n, dim) normalised
     ends: np.ndarray  # (n,) int32 character end of each piece in the text
+    coarse: bool = False  # decoded from a compact code: close enough to rank by, not to read by
 
     @classmethod
     def of(cls, tokens: TokenVectors, word_pieces: np.ndarray) -> Pieces:

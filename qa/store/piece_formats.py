@@ -4,26 +4,25 @@ Three formats, named in each segment (files store) and each row (PostgreSQL), so
 written in one is still read after another is chosen:
 
 - ``int8`` (the default): one byte a dimension and a float32 scale a piece (388 bytes at dimension 384);
-  sentence vectors as the store keeps them (float16);
-- ``pq16`` (``QA_PIECES=pq16`` when indexing): product quantisation (16 sub-vectors of 24 dimensions,
-  256 centroids each, as faiss's ``ProductQuantizer``): 16 bytes a piece, 24 times smaller. Its codebook
-  was fitted once on the default model's pieces of the PIAF train passages (``bench/bench_pieces.py
-  --fit``) and ships beside this file; it serves the vectors of that model's weights, whatever backend
-  reads them (qa.embed.FAMILIES), and any other model keeps int8. Sentence vectors: int8 (files store),
-  float16 (PostgreSQL);
-- ``pq16s64`` (``QA_PIECES=pq16s64``): the pieces as ``pq16``, and each sentence vector in 64 bytes
-  (64 sub-vectors of 6 dimensions) with a codebook of its own, fitted on the sentence vectors of the PIAF
-  train passages (``bench/fit_compact.py --sentences``): 5.8 KB a PIAF passage in all, against 6.7 KB in
-  pq16 and 49 KB in int8.
+  sentence vectors as the store keeps them (float16): 49 KB a PIAF passage, 54 KB at 147k;
+- ``pq16s64`` (``QA_PIECES=pq16s64`` when indexing: the archive format): product quantisation of the
+  pieces (16 sub-vectors of 24 dimensions, 256 centroids each, as faiss's ``ProductQuantizer``), 16 bytes
+  a piece, and each sentence vector in 64 bytes (64 sub-vectors of 6 dimensions) with a codebook of its
+  own: 5.8 KB a PIAF passage, 5.9 KB at 147k. The piece codebook was fitted once on the default model's
+  pieces of the PIAF train passages (``bench/bench_pieces.py --fit``), the sentence codebook on their
+  sentence vectors (``bench/fit_compact.py --sentences``); both ship beside this file and serve the
+  vectors of that model's weights, whatever backend reads them (qa.embed.FAMILIES); any other model
+  keeps int8;
+- ``pq16`` (``QA_PIECES=pq16``): the pieces as ``pq16s64``; sentence vectors int8 (files store), float16
+  (PostgreSQL): 6.7 KB a PIAF passage.
 
-Why neither compact format is the default: on PIAF dev they rank within half a point of int8 (MRR@10
-0.8422 for pq16), but their scores are not those the judge's floors were fitted on (qa.judge). Decoded
-pieces narrow the range of late-interaction scores: the passage that answers comes out lower (on the seed
-questions its best piece cosines are 0.04 lower on average), unrelated ones higher. The seed questions'
-answers are then refused more often (answered 0.891 against 0.936, refusal precision 0.848 under its floor
-of 0.87). A linear map of the cosines fitted on PIAF train (French questions only) widens the range again,
-but English questions, lower on that scale, fall further under the floor (refusal precision 0.727).
-docs/benchmarks.md "Disk per passage" has the figures.
+Coded pieces rank passages as the model's do (PIAF dev MRR@10 within half a point), but their cosines are
+not the model's: decoded, the passage that answers scores lower and unrelated ones higher, and the
+reader's and the judge's thresholds were set on the model's cosines. Such a format is ``coarse``: the best
+5 passages of each question are read again by the model before their words are weighed
+(qa.rerank.sharpen), which keeps the judge's decisions nearly all as in int8, for about 100 ms more a
+question on 2 cores. Hence int8 stays the default, where a question costs 55 ms, and the compact format is
+for archives, whose disk it divides by 9. docs/benchmarks.md "Disk per passage" has the figures.
 
 Pieces are decoded when a question reranks its passages (a few hundred a question, well under a
 millisecond) and normalised again, so cosines keep their scale; sentence vectors when a search scores
@@ -53,6 +52,12 @@ COMPACT = "pq16s64"  # pieces and sentence vectors in product-quantisation codes
 class PieceFormat(Protocol):
     @property
     def name(self) -> str: ...
+
+    @property
+    def coarse(self) -> bool:
+        """Its decoded pieces rank passages as well as the model's, but their cosines are not the model's:
+        the best few passages are read again before their words are weighed (qa.rerank.sharpen)."""
+        ...
 
     def code_size(self, dim: int) -> int:
         """Bytes a piece."""
@@ -84,6 +89,7 @@ class Int8Pieces:
     """Each piece as int8 with one float32 scale (its largest magnitude / 127), in 388 bytes."""
 
     name: str = "int8"
+    coarse: bool = False
 
     def code_size(self, dim: int) -> int:
         return dim + 4
@@ -114,6 +120,7 @@ class PQPieces:
 
     name: str = "pq16"
     sentences: bool = False
+    coarse: bool = True
 
     def code_size(self, dim: int) -> int:
         return _codebook(CODEBOOK).shape[0]

@@ -230,6 +230,7 @@ class PostgresReader:
                 ids=np.frombuffer(ids, dtype="<i4").copy(),
                 vectors=_piece_vectors(vectors, scales, piece_format or "int8", dim),
                 ends=np.frombuffer(ends, dtype="<i4").copy(),
+                coarse=named(piece_format or "int8").coarse,
             )
         missing = [k for k in keys if int(k) not in found]
         if missing:

@@ -290,6 +290,7 @@ class Segment:
             ids=np.asarray(self.arrays["piece_ids.i32"][start:end]),
             vectors=self.piece_format.decode(self.arrays["piece_codes.u8"][start:end], int(self.info["dim"])),
             ends=np.asarray(self.arrays["piece_ends.u16"][start:end], dtype=np.int32),
+            coarse=self.piece_format.coarse,
         )
 
 
