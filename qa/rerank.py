@@ -28,6 +28,7 @@ from .chunking import Passage
 from .embed import Pieces
 from .ranking import Weights
 from .search import Scored
+from .store import EncodedPassage
 
 
 def late_interaction(similarities: np.ndarray, weights: np.ndarray | None = None) -> float:
@@ -85,23 +86,15 @@ def rerank(
     return rescored
 
 
-@dataclass(frozen=True)
-class Reread:
-    """A passage read again by the model at question time: its pieces and sentence vectors as the model
-    gives them, where the store kept only their compact codes."""
-
-    pieces: Pieces
-    sentence_vectors: np.ndarray  # (sentences, dim) normalised
-
-
 def sharpen(
-    head: list[Scored], reread: dict[int, Reread], question: Pieces, query: np.ndarray, idf: np.ndarray,
+    head: list[Scored], reread: dict[int, EncodedPassage], question: Pieces, query: np.ndarray, idf: np.ndarray,
     weights: Weights,
 ) -> list[Scored]:  # fmt: skip
-    """``head`` (reranked on coarse pieces) with the passages at the positions of ``reread`` scored again on
-    the model's own pieces and sentence vectors, best first. The others keep their coarse evidence, with
-    their late interaction moved by the mean change of those read again, so that the two kinds of score
-    compare: decoded pieces rate unrelated passages higher than the model does."""
+    """``head`` (reranked on coarse pieces) with the passages at the positions of ``reread`` (read again by
+    the model at question time) scored again on the model's own pieces and sentence vectors, best first.
+    The others keep their coarse evidence, with their late interaction moved by the mean change of those
+    read again, so that the two kinds of score compare: decoded pieces rate unrelated passages higher than
+    the model does."""
     if not reread:
         return head
     positions = sorted(reread)

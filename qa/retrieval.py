@@ -33,12 +33,13 @@ from .ranking import Ranking, stage_order
 from .read import read
 from .reader_model import ReaderModel, default_reader_model, load_in_background
 from .recency import judged_answering, newer_first
-from .rerank import Reread, rerank, sharpen
+from .rerank import rerank, sharpen
 from .rule_reader import QuestionParts
 from .search import Scored, first_stage
 from .spans import looks_like_person
 from .store import (
     DEFAULT_STORE,
+    EncodedPassage,
     IndexMismatch,
     IndexMissing,
     IndexUnusable,
@@ -220,11 +221,11 @@ class Retriever:
             head = read(model, asked, head, ranking.read, referent, read_as(asked, searched), parts, read_all)
         return Ranked(head + tail, question_pieces, loaded.reader)
 
-    def _reread(self, best: list[Scored]) -> dict[int, Reread]:
+    def _reread(self, best: list[Scored]) -> dict[int, EncodedPassage]:
         """The passages among ``best`` whose stored pieces are coarse, read again by the model, by position."""
         coarse = [n for n, s in enumerate(best) if s.match is not None and s.match.pieces.coarse]
         encoded = encode_passages(self.embedder, [best[n].passage for n in coarse]) if coarse else []
-        return {n: Reread(e.pieces, e.sentence_vectors) for n, e in zip(coarse, encoded, strict=True)}
+        return dict(zip(coarse, encoded, strict=True))
 
     def _reader_model(self) -> ReaderModel | None:
         if self.reader_model is None:

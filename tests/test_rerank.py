@@ -8,9 +8,9 @@ import pytest
 from qa.chunking import Passage
 from qa.embed import Pieces
 from qa.ranking import Weights
-from qa.rerank import Reread, late_interaction, rerank, sharpen, token_matches
+from qa.rerank import late_interaction, rerank, sharpen, token_matches
 from qa.search import Scored
-from qa.store.base import Candidate
+from qa.store.base import Candidate, EncodedPassage
 
 
 def passage(text: str, sentences: tuple[tuple[int, int], ...], title: str = "T", n: int = 0) -> Passage:
@@ -59,6 +59,13 @@ def test_sentences_are_scored_by_the_pieces_that_end_inside_them():
 
 
 WEIGHTS = Weights(sentence=0.5, lexical=0.06, token=2.0)
+
+
+def read_again(p: Passage, pieces: list[list[float]], sentences: list[list[float]]) -> EncodedPassage:
+    """The passage as the model reads it at question time: its own pieces and sentence vectors."""
+    return EncodedPassage(p, np.array(sentences[0]), np.array(sentences), pieces_of(p, pieces, coarse=False))
+
+
 QUESTION = Pieces(ids=np.array([5, 6]), vectors=np.array([[1.0, 0.0], [0.0, 1.0]]), ends=np.array([1, 2]))
 QUERY = np.array([0.8, 0.6])
 
@@ -84,8 +91,8 @@ def test_the_passages_read_again_are_scored_on_the_models_pieces_and_the_others_
     # coarse pieces rate passage 0 low and passage 2 high; the model's rate passage 0 higher, passage 1 lower
     head = coarse_head([[[0.9, 0.44], [0.3, 0.95]], [[1.0, 0.0], [0.0, 1.0]], [[0.96, 0.28], [0.28, 0.96]]])
     exact = {
-        0: Reread(pieces_of(head[0].passage, [[1.0, 0.0], [0.0, 1.0]], coarse=False), np.array([[0.6, 0.8]])),
-        1: Reread(pieces_of(head[1].passage, [[0.8, 0.6], [0.6, 0.8]], coarse=False), np.array([[0.8, 0.6]])),
+        0: read_again(head[0].passage, [[1.0, 0.0], [0.0, 1.0]], [[0.6, 0.8]]),
+        1: read_again(head[1].passage, [[0.8, 0.6], [0.6, 0.8]], [[0.8, 0.6]]),
     }
     before = {s.passage.doc_id + s.passage.passage_id: s for s in head}
     out = sharpen(head, exact, QUESTION, QUERY, np.ones(10), WEIGHTS)
@@ -109,6 +116,6 @@ def test_nothing_read_again_leaves_the_head_as_it_was_and_exact_pieces_never_mov
     head = coarse_head([[[1.0, 0.0]], [[0.0, 1.0]]])
     assert sharpen(head, {}, QUESTION, QUERY, np.ones(10), WEIGHTS) == head
     exact = replace(head[1], match=replace(head[1].match, pieces=replace(head[1].match.pieces, coarse=False)))
-    reread = {0: Reread(pieces_of(head[0].passage, [[0.0, 1.0]], coarse=False), np.array([[0.8, 0.6]]))}
+    reread = {0: read_again(head[0].passage, [[0.0, 1.0]], [[0.8, 0.6]])}
     out = sharpen([head[0], exact], reread, QUESTION, QUERY, np.ones(10), WEIGHTS)
     assert exact in out  # its cosines are the model's already: no shift
