@@ -27,7 +27,7 @@ import numpy as np
 from .chunking import Passage
 from .embed import Pieces
 from .ranking import Weights
-from .search import Scored
+from .search import Scored, best_sentence
 from .store import EncodedPassage
 
 
@@ -112,10 +112,8 @@ def _token_score(scored: Scored) -> float:
 
 
 def _with_sentences(scored: Scored, cosines: np.ndarray) -> Scored:
-    if not len(cosines):
-        return scored
-    best = int(np.argmax(cosines))
-    return dataclasses.replace(scored, sentence_cosines=cosines, sentence=float(cosines[best]), best_sentence=best)
+    best, sentence = best_sentence(cosines, scored.candidate.dense)
+    return dataclasses.replace(scored, sentence_cosines=cosines, sentence=sentence, best_sentence=best)
 
 
 def _shifted(scored: Scored, shift: float, weights: Weights) -> Scored:

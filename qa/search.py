@@ -90,12 +90,20 @@ def first_stage(
         if within is not None and candidate.key not in within:
             continue
         cosines = candidate.sentence_vectors @ query
-        best = int(np.argmax(cosines)) if len(cosines) else 0
-        sentence = float(cosines[best]) if len(cosines) else candidate.dense
+        best, sentence = best_sentence(cosines, candidate.dense)
         keyword = lexical.get(candidate.key, 0.0)
         score = weights.score(candidate.dense, sentence, keyword)
         scored.append(Scored(candidate, score, sentence, keyword, cosines, best))
     return sorted(scored, key=lambda s: -s.score)
+
+
+def best_sentence(cosines: np.ndarray, whole: float) -> tuple[int, float]:
+    """The sentence most like the question and its cosine; for a passage without sentences, ``whole``, the
+    passage's own cosine."""
+    if not len(cosines):
+        return 0, whole
+    best = int(np.argmax(cosines))
+    return best, float(cosines[best])
 
 
 def dated_passages(manifest: Manifest, dates: DateRange) -> set[int]:
