@@ -31,7 +31,7 @@ from .names import (
     ordinals_named,
     written_in,
 )
-from .question import COUNTED, KIND_NAMES, Question, guess_language, names_theme
+from .question import COUNTED, KIND_NAMES, Question, guess_language, names_standing, names_theme
 from .reader_model import Reading
 from .rule_reader import Found
 from .spans import find_spans
@@ -88,10 +88,11 @@ def judge(
         return Verdict(False, f"The passages closest to the question say nothing about {name}.")
     if question.theme and not names_theme(sentence):
         return Verdict(False, "The closest passages give no theme for it.")
+    if question.standing and not names_standing(question.standing, sentence):
+        return Verdict(False, f"The closest passages name no countries as {question.standing}s.")
     kind = "country" if question.country else KIND_NAMES.get(question.expects)
     has_span = found is not None and found.span is not None
-    affinity = found.affinity if found is not None and has_span and question.focus else None
-    if affinity is not None and affinity < _count_agreement(question, article, judging):
+    if question.focus and has_span and not counts_what_is_asked(question, found, article, judging):
         return Verdict(False, f"The articles give no count of {question.focus}.")
     if kind and not has_span and not _sentence_answers(question, sentence):
         whose = f" for {referent}" if referent else ""
@@ -101,6 +102,19 @@ def judge(
     if reading is not None and judging.answers_floor is not None and reading.answers < judging.answers_floor:
         return Verdict(False, "The closest passages are about this, but the reader finds no answer in them.")
     return Verdict(True)
+
+
+def counts_what_is_asked(
+    question: Question, found: Found | None, article: str, judging: Judging, surely: bool = False
+) -> bool:
+    """Whether the span found counts what a "how many" question counts: its words come close enough to it
+    ("48 participants" for "Combien de participants", not "trois jours"). ``surely``: as close as fitted in
+    the question's language, in any language (across languages the closeness of unrelated words is near the
+    threshold for refusing)."""
+    if found is None or found.span is None:
+        return False
+    agreement = judging.count_agreement if surely else _count_agreement(question, article, judging)
+    return found.affinity >= agreement
 
 
 def _count_agreement(question: Question, article: str, judging: Judging) -> float:

@@ -21,8 +21,8 @@ _ROLE_NAMES = (
     r"|governor|gouverneur|gouverneure|gobernador|president|prasident)"
 )
 
-# "What is the name of the Secretary-General": a person asked for by their role.
-_NAME_OF_ROLE = r"\b(?:name|nom) (?:of|du|de la|de l'|de l’) ?(?:the )?" + _ROLE_NAMES
+# "What is the name of the Secretary-General": a person asked for by their role (not "au nom du …", on behalf of).
+_NAME_OF_ROLE = r"(?<!\bau )\b(?:name|nom) (?:of|du|de la|de l'|de l’) ?(?:the )?" + _ROLE_NAMES
 
 # Kinds of answer, most specific first: the first pattern that matches the folded question decides.
 KINDS: tuple[tuple[str, str], ...] = (
@@ -165,6 +165,7 @@ class Question:
     office: str | None = None  # a contact question's office, where it is: "Cairo" in "the IOM office in Cairo"
     theme: bool = False  # asks for the theme of a meeting: only a sentence that names a theme answers
     bound: str | None = None  # "start" or "end": asks when something starts or ends, not its other date
+    standing: str | None = None  # asks which countries hold a standing in a body: "observer", "member"…
 
     @property
     def open(self) -> bool:
@@ -184,7 +185,7 @@ class Question:
     @property
     def measures(self) -> bool:
         """It asks for a measure ("What is the budget …", "Quel est le taux …"), not how many of something."""
-        return self.focus is not None and COUNTED.search(self.text) is None
+        return self.focus is not None and _MEASURED.fullmatch(self.focus) is not None
 
 
 # A question that opens by naming what it asks for ("Which region …", "Quel pays …") asks for that,
@@ -220,6 +221,7 @@ def analyse(text: str) -> Question:
         office=_office(text) if expects in CONTACT_KINDS else None,
         theme=bool(_THEMED.search(folded) and _MEETING.search(folded)),
         bound=_bound(folded) if expects == "date" else None,
+        standing=_standing(folded) if expects == "place" else None,
     )
 
 
@@ -237,6 +239,34 @@ def _bound(folded: str) -> str | None:
     """Whether a "when" question asks when something starts or when it ends (neither, or both: None)."""
     starts, ends = bool(_STARTS.search(folded)), bool(_ENDS.search(folded))
     return "start" if starts and not ends else "end" if ends and not starts else None
+
+
+# The standing of countries in a body, by the words that name it in a question ("Which countries are observers
+# of …", "Quels pays sont membres …") and in the sentence that lists them ("ont le statut d’observateur"); folded.
+STANDINGS = {
+    "observer": "observ|beobacht",
+    "member": "memb|miembro|mitglied",
+    "partner": "partner|partenaire|socio",
+    "signatory": "signat|firmant|unterzeichn",
+    "donor": "donor|donateur|donant|geber|bailleur",
+}
+_STANDING_ASKED = re.compile(
+    r"\b(?:countries|pays|lander|paises|states|etats|estados|staaten)\s+(?:are|were|sont|etaient|son|eran|sind|waren)"
+    r"\s+(?:the\s+|les\s+|des\s+|los\s+|die\s+)?(?:"
+    + "|".join(f"(?P<{name}>{stems})" for name, stems in STANDINGS.items())
+    + ")"
+)
+
+
+def _standing(folded: str) -> str | None:
+    match = _STANDING_ASKED.search(folded)
+    return next((name for name, word in match.groupdict().items() if word), None) if match else None
+
+
+def names_standing(standing: str, text: str) -> bool:
+    """Whether a sentence names that standing: "Quelque 17 pays … ont un statut d’observateur" names observers;
+    "the Conference’s 11 member countries" does not."""
+    return re.search(rf"\b(?:{STANDINGS[standing]})", fold(text)) is not None
 
 
 # A theme, named in a question ("Quel était le thème de la réunion ?") or in the sentence that gives it ("le
@@ -278,8 +308,8 @@ _COUNTRY = re.compile(
 _HOLDER = re.compile(
     r"\bchair(?:s|ed|ing|man|woman|person)?\b|\bpresid(?:e|es|ed|er|era|ait|a|ant|ing)?\b|\bvorsitz|\bprasidier"
     r"|^\W*(?:who|qui|wer|quien)\s+(?:is|was|will be|est|etait|sera|fut|ist|war|wird|es|era|fue)\s+"
-    r"(?:the|le|la|l'|l’|der|die|el)\s*(?:new\s+|nouvel(?:le)?\s+|nouveau\s+|neue[rn]?\s+|nuevo\s+|nueva\s+)?"
-    + _ROLE_NAMES
+    r"(?:(?:the|le|la|l'|l’|der|die|el)\s*|[\w-]+['’]s\s+)"  # "the Director", "IOM's Regional Director"
+    r"(?:[\w-]+\s+)?" + _ROLE_NAMES  # "new", "nouvelle", "Regional"
 )
 
 
@@ -309,7 +339,7 @@ _FOCUS_STOP = re.compile(
 
 
 _MEASURED = re.compile(
-    r"\b(budget|population|montant|co[uû]t|taux|rate|amount|presupuesto|poblaci[oó]n|tasa)\b", re.IGNORECASE
+    r"\b(budget|population|montant|co[uû]t|cost|taux|rate|amount|presupuesto|poblaci[oó]n|tasa)\b", re.IGNORECASE
 )
 
 
@@ -318,11 +348,11 @@ def _focus(text: str, lang: str) -> str | None:
     "Combien de PCR étaient …" gives "PCR" (an English noun comes after its adjective, a French one before);
     what a "what is the budget" question measures: "budget"."""
     match = COUNTED.search(text)
-    if not match:
+    words = _FOCUS_STOP.sub("", match.group(1)).split()[: 3 if lang == "en" else 1] if match else []
+    if not words:  # "What is the budget …", "How much does the programme cost?"
         measured = _MEASURED.search(text)
         return measured.group(1) if measured else None
-    words = _FOCUS_STOP.sub("", match.group(1)).split()[: 3 if lang == "en" else 1]
-    return " ".join(words) or None
+    return " ".join(words)
 
 
 def _entities(text: str) -> tuple[str, ...]:

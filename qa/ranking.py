@@ -51,7 +51,8 @@ class ReadWeights:
     # they answer instead ("Qui commandite le meurtre ?" → "Voldemort", not the person named beside the
     # question's words). Chosen on the fit half of the press-release dev set (bench/tune_own_words.py).
     # Not for what belongs to a person (an email, a phone, a position), which the rule reader ties to them,
-    # nor for a count, whose words the judge checks against what is counted.
+    # nor for a count, whose words the judge checks against what is counted, nor for a person asked by role
+    # (who holds one, who spoke on behalf of someone), whose role in the sentence the rule reader checks.
     own_words_margin: float = 6.0
     # An open question (what, why, how) is answered in the model's words. With ``open_answers``, the model
     # reads its best ``open_depth`` passages and its "answers" logit weighs in beside their scores, which

@@ -22,7 +22,16 @@ import numpy as np
 from .question import Question
 from .ranking import ReadWeights
 from .reader_model import ReaderModel, Reading
-from .rule_reader import Evidence, Found, QuestionParts, ReaderWeights, candidate_spans, read_passage, sentence_scores
+from .rule_reader import (
+    Evidence,
+    Found,
+    QuestionParts,
+    ReaderWeights,
+    asks_by_role,
+    candidate_spans,
+    read_passage,
+    sentence_scores,
+)
 from .search import Scored
 from .spans import Span, listed_with
 
@@ -136,9 +145,11 @@ def _with_reading(
 
 def _own_words_answer(question: Question, reading: Reading, chosen: float, weights: ReadWeights) -> bool:
     """Whether the model's own best words answer a question of a kind rather than the span of that kind it
-    scores ``chosen``: they score far more, and the question asks neither for what belongs to a person nor
-    for a count (whose words the judge checks against what is counted)."""
-    if not reading.has_span or question.owned or question.focus:
+    scores ``chosen``: they score far more, and the question asks neither for what belongs to a person, nor
+    for a count (whose words the judge checks against what is counted), nor for a person by role (whose role
+    in the sentence the rule reader checks: the model took the chief of mission for who spoke on behalf of
+    the Director General)."""
+    if not reading.has_span or question.owned or question.focus or asks_by_role(question):
         return False
     return reading.span_score - chosen > weights.own_words_margin
 

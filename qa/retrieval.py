@@ -25,7 +25,7 @@ from .embed import DEFAULT_BACKEND, DEFAULT_MODEL, Embedder, ModelError, Pieces,
 from .indexer import encode_passages, index_settings
 from .ingest import DEFAULT_CORPUS_DIR
 from .ingest.dates import DateRange
-from .judge import Judging, Verdict, article_pieces, judge, missing_names
+from .judge import Judging, Verdict, article_pieces, counts_what_is_asked, judge, missing_names
 from .limits import MAX_QUESTION_CHARS, check_k, check_question
 from .names import countries_asked, names_country
 from .question import OWNED, Question, analyse, names_theme
@@ -293,11 +293,19 @@ class Retriever:
             for n, scored in enumerate(head):
                 text, pieces = articles[scored.candidate.key]
                 lacking[n] = bool(missing_names(asked, text, ranked.question_pieces, pieces, asked_at))
-        # a theme is given by a sentence that says "theme": the passages holding one come next after the names
+        # a theme is given by a sentence that says "theme": the passages holding one come next after the names;
+        # a count, by a number counting what is asked ("48 participants", not the dateline's "trois jours"): the
+        # best passage keeps its place if its count may be of what is asked, another passes it only if surely
         themeless = [asked.theme and not names_theme(s.answering_sentence) for s in head]
+        uncounted = [
+            bool(asked.focus)
+            and not counts_what_is_asked(asked, s.found, articles[s.candidate.key][0], self.judging, surely=n > 0)
+            for n, s in enumerate(head)
+        ]
+        flags = list(zip(lacking, themeless, uncounted, strict=True))
         order = list(range(len(head)))
-        if lacking[0] and not all(lacking) or themeless[0] and not all(themeless):
-            order.sort(key=lambda n: (lacking[n], themeless[n]))  # stable: ties keep their rank
+        if flags[0] != min(flags):
+            order.sort(key=flags.__getitem__)  # stable: ties keep their rank
         ranked = replace(ranked, scored=[head[n] for n in order] + ranked.scored[NAMED_DEPTH:])
         best = ranked.scored[0]
         article, pieces = articles[best.candidate.key]

@@ -22,6 +22,7 @@ from .lexical import fold
 from .names import NAME_SIMILARITY, acronyms, countries_asked, countries_in, written_in
 from .question import OWNED, Question
 from .rerank import TokenMatch, late_interaction
+from .roles import Role, asked_role, holds_asked
 from .spans import Span, find_spans, with_role
 
 _CONTACT_SENTENCE = re.compile(
@@ -30,11 +31,13 @@ _CONTACT_SENTENCE = re.compile(
     re.IGNORECASE,
 )
 WINDOW = 60  # characters on each side of a span that say what it is about
-# the word just before a date that makes it the other end of a period than the one asked
-_OTHER_BOUND = {
-    "start": re.compile(r"\b(?:au|to|until|till|through|hasta|al|bis)\s*$", re.IGNORECASE),
-    "end": re.compile(r"\b(?:du|from|since|desde|del|vom|von|depuis)\s*$", re.IGNORECASE),
+# the word just before a date that makes it the start or the end of a period
+_BOUND_BEFORE = {
+    "start": re.compile(r"\b(?:du|from|since|desde|del|vom|von|depuis)\s*$", re.IGNORECASE),
+    "end": re.compile(r"\b(?:au|to|until|till|through|hasta|al|bis)\s*$", re.IGNORECASE),
 }
+_OTHER_BOUND = {"start": "end", "end": "start"}
+_PERIOD_INSIDE = re.compile(r"\s*(?:au|à|-|–|to|and|et)\s*(?=\d)", re.IGNORECASE)  # "25 au 27 septembre"
 _FAX = re.compile(r"\b(?:fax|telefax|t[ée]l[ée]copie)\b", re.IGNORECASE)
 
 
@@ -139,10 +142,11 @@ def read_passage(
         relevance = float(evidence.relevance[best_sentence])
         return Found(float(base[best_sentence]), best_sentence, None, relevance)
     best: Found | None = None
+    roles = roles_given(text, sentences) if question.holder else {}
     for i, (s, e) in enumerate(sentences):
         if base[i] < floor and not (question.contact and is_contact(text[s:e])):
             continue  # (a contact question's answer is in the contact block, however it scores)
-        for span, cue in _candidates(question, text[s:e], kinds, referent, weights):
+        for span, cue in _candidates(question, text[s:e], kinds, referent, weights, roles):
             placed = Span(s + span.start, s + span.end, span.kind, span.cue)
             if question.expects == "meaning" and not _explains(question, text, placed):
                 continue
@@ -173,11 +177,12 @@ def candidate_spans(
     """Every span of the passage of a kind that may answer ``question``, in the sentences that may hold its
     answer (the contact block for contact questions only; ``sentences``: only those), placed in its text."""
     kinds, text = question.answering_kinds, evidence.text
+    roles = roles_given(text, evidence.sentences) if question.holder else {}
     found = []
     for s, e in evidence.sentences if sentences is None else sentences:
         if not question.contact and is_contact(text[s:e]):
             continue
-        for span, _cue in _candidates(question, text[s:e], kinds, referent, ReaderWeights()):
+        for span, _cue in _candidates(question, text[s:e], kinds, referent, ReaderWeights(), roles):
             placed = Span(s + span.start, s + span.end, span.kind, span.cue)
             if _office_holds(question, evidence, placed):
                 found.append(placed)
@@ -185,32 +190,52 @@ def candidate_spans(
 
 
 def _candidates(
-    question: Question, sentence: str, kinds: tuple[str, ...], referent: str | None, weights: ReaderWeights
+    question: Question,
+    sentence: str,
+    kinds: tuple[str, ...],
+    referent: str | None,
+    weights: ReaderWeights,
+    roles: dict[str, Role],
 ):
-    """(span, bonus from its cues) for each span of ``sentence`` that may answer."""
+    """(span, bonus from its cues) for each span of ``sentence`` that may answer; ``roles``: those the passage
+    gives its people (:func:`roles_given`), for a person named here without one."""
     spans = find_spans(sentence)
     seen: set[str] = set()
     asks_on_behalf = _ON_BEHALF.search(question.text) is not None
     asks_for_whom = _FOR_WHOM.search(question.text) is not None
     asks_deputy = _DEPUTY.search(question.text) is not None
+    # a role asked by its title ("the chief of mission", who leads), not by what its holder did (who chaired)
+    role = asked_role(question.text, question.leader) if question.holder else None
+    role = role if role is not None and role.kinds else None
     asked_countries = countries_asked(question.text) if question.leader else frozenset()
+    # "a réuni … 28 septembre 2017 … pour un atelier de trois jours, du 25 au 27 septembre": when it ended is the
+    # end of the period, not the dateline's day
+    asked_bound = question.bound
+    bounded = asked_bound is not None and any(
+        s.kind == "date" and _as_bound(asked_bound, sentence, s) is not None for s in spans
+    )
     for span in spans:
         if span.kind not in kinds or _restates_question(question, sentence[span.start : span.end], span.kind):
             continue
-        if span.kind == "person" and _spoken_for(sentence, span) != asks_for_whom:
+        if (span.kind == "person" or asks_for_whom) and _spoken_for(sentence, span) != asks_for_whom:
             continue  # who spoke (even on behalf of someone) is not whom they spoke for, nor the other way
         if span.kind == "person" and asks_on_behalf and not _ON_BEHALF.search(sentence):
             continue  # who spoke on behalf of someone, or for whom: the sentence says "au nom de"
-        if question.holder and span.kind == "person" and _deputy(sentence, span, spans) != asks_deputy:
+        if role is not None and span.kind == "person" and _deputy(sentence, span, spans) != asks_deputy:
             continue  # a deputy holds no role but a deputy's, and a deputy is asked for by that word
+        if role is not None and span.kind == "person" and not holds_asked(role, _role_of(sentence, span, spans, roles)):
+            continue  # an adviser is no director, a regional director no director general
         if referent and span.kind in OWNED and not _belongs_to(referent, span, spans, sentence):
             continue
         if question.country and span.kind == "place" and not countries_in(sentence[span.start : span.end]):
             continue  # "Bakou", "Etats" name no country
         if span.kind == "phone" and _FAX.search(question.text) and not _FAX.search(sentence[: span.start][-12:]):
             continue  # a fax number is one the article says is a fax: not "Tel: …"
-        if span.kind == "date" and question.bound and _OTHER_BOUND[question.bound].search(sentence[: span.start]):
-            continue  # "du 1er avril 2017 au 31 mars 2019": the start is not when it ends, nor the other way
+        if span.kind == "date" and asked_bound is not None:
+            bound = _as_bound(asked_bound, sentence, span)
+            if bound is None and (bounded or _other_bound(asked_bound, sentence, span)):
+                continue  # "du 1er avril 2017 au 31 mars 2019": the start is not when it ends, nor the other way
+            span = bound or span
         bonus = weights.cue * span.cue + weights.first * (span.kind not in seen)
         seen.add(span.kind)
         if question.leader:
@@ -218,6 +243,26 @@ def _candidates(
             if _leads_elsewhere(asked_countries, sentence[span.start : span.end]):
                 continue
         yield span, bonus
+
+
+def _as_bound(bound: str, sentence: str, span: Span) -> Span | None:
+    """The date as the ``bound`` ("start" or "end") of a period the sentence gives, or None when it is none:
+    "1er juillet 2018" after "du" is a start; in "25 au 27 septembre", the end is "27 septembre"."""
+    inside = _PERIOD_INSIDE.search(sentence, span.start, span.end)
+    if inside is not None:
+        return Span(inside.end(), span.end, span.kind, span.cue) if bound == "end" else span
+    return span if _BOUND_BEFORE[bound].search(sentence[: span.start]) else None
+
+
+def _other_bound(bound: str, sentence: str, span: Span) -> bool:
+    return _BOUND_BEFORE[_OTHER_BOUND[bound]].search(sentence[: span.start]) is not None
+
+
+def asks_by_role(question: Question) -> bool:
+    """The question asks for a person by role: who holds one, or who spoke on behalf of someone (or for
+    whom). Which person answers is then decided by their role in the sentence (a deputy, on whose behalf,
+    a chief of another country), as :func:`_candidates` reads it."""
+    return question.holder or bool(_ON_BEHALF.search(question.text) or _FOR_WHOM.search(question.text))
 
 
 def _with_new_role(question: Question, sentence: str, span: Span) -> Span:
@@ -395,10 +440,43 @@ def _deputy(sentence: str, span: Span, spans: list[Span]) -> bool:
     mission adjointe de l’OIM au Niger, Ramatou Issaka Maïga"; "Badre Eddine Allali, Assistant du Secrétaire
     général"): no answer to who holds the role, unless the question asks for a deputy. Before the name, only
     what follows the person named before it counts."""
-    previous = max((s.end for s in spans if s.kind == "person" and s.end <= span.start), default=0)
+    return bool(_DEPUTY.search(_beside(sentence, span, spans)))
+
+
+def roles_given(text: str, sentences: tuple[tuple[int, int], ...]) -> dict[str, Role]:
+    """The role a passage gives each person beside their name, by the last word of the name: a press release
+    gives it once ("Lars-Erik Nyholm, Directeur régional de l’OIM …") and quotes the person after ("a déclaré
+    M. Nyholm")."""
+    roles: dict[str, Role] = {}
+    for s, e in sentences:
+        spans = find_spans(text[s:e])
+        for span in (p for p in spans if p.kind == "person"):
+            role = Role.read(_beside(text[s:e], span, spans))
+            if role.kinds:
+                roles.setdefault(_surname(text[s + span.start : s + span.end]), role)
+    return roles
+
+
+def _role_of(sentence: str, span: Span, spans: list[Span], roles: dict[str, Role]) -> Role:
+    """The role beside a person's name, or else the one their passage gives them elsewhere."""
+    role = Role.read(_beside(sentence, span, spans))
+    return role if role.kinds else roles.get(_surname(sentence[span.start : span.end]), role)
+
+
+def _surname(name: str) -> str:
+    words = fold(name).split()
+    return words[-1] if words else ""
+
+
+def _beside(sentence: str, span: Span, spans: list[Span]) -> str:
+    """What is said of a person beside their name: the role just before it (after the person named before
+    it) and the one just after it ("le chef de mission de l’OIM au Bangladesh, Giorgio Benassi"). A name read as
+    a place too is no person before it ("la cheffe du sous-bureau de l’OIM à Cox’s Bazar, Nusrat Jahan Chowdhury")."""
+    places = {(s.start, s.end) for s in spans if s.kind == "place"}
+    people = (s for s in spans if s.kind == "person" and (s.start, s.end) not in places)
+    previous = max((s.end for s in people if s.end <= span.start), default=0)
     before = sentence[max(previous, span.start - 60) : span.start]
-    after = sentence[span.end : with_role(sentence, span).end]
-    return bool(_DEPUTY.search(before) or _DEPUTY.search(after))
+    return before + " … " + sentence[span.end : with_role(sentence, span).end]
 
 
 def _explains(question: Question, text: str, span: Span) -> bool:

@@ -47,6 +47,9 @@ _UNIT_WORDS = (
     r"(?:\s+(?:de\s+|d['’]\s*)?(?!(?:et|ou|and|or|à|au|en|dans|par|pour|sur|de|du|des|le|la|les|the|of|in|sont|ont|est"
     r"|été|sera|are|is|were|was|have|has|will)\b)[^\W\d_][\w'’-]+){0,2}"
 )
+_CURRENCY = r"(?:(?:USD|EUR|CHF|GBP|US\$|\$|€|£)\s?)?"  # before the sum: "USD 7.2 billion"
+# whose currency, after its name: "182 millions de dollars américains"
+_CURRENCY_OF = r"(?:(?<=dollars)\s+(?:am[ée]ricains|des [EÉ]tats-Unis|canadiens|australiens|US))?"
 _TIME_UNITS = (
     r"jours?|journées?|demi-journée|ans|années?|mois|semaines?|heures?|minutes?|siècles?|décennies?"
     r"|days?|years?|months?|weeks?|hours?|minutes?|decades?|centuries"
@@ -78,7 +81,8 @@ PATTERNS: dict[str, re.Pattern[str]] = {
         rf"{_QUANTIFIER}{_NUMBER}\s+(?:{_TIME_UNITS})\b|\bdemi-journée\b|\bbiennale?\b", re.IGNORECASE
     ),
     "number": re.compile(
-        rf"\b{_QUANTIFIER}{_NUMBER}{_UNIT_WORDS}(?:\s+(?:et|and)\s+{_NUMBER}{_UNIT_WORDS})?", re.IGNORECASE
+        rf"\b{_QUANTIFIER}{_CURRENCY}{_NUMBER}{_UNIT_WORDS}{_CURRENCY_OF}(?:\s+(?:et|and)\s+{_NUMBER}{_UNIT_WORDS})?",
+        re.IGNORECASE,
     ),
 }
 
@@ -92,6 +96,7 @@ _ROLE_WORDS = frozenset(
     Assistant Assistante Directeur Directrice Director Secrétaire Secretary Président Présidente President Chef Chief
     Ministre Minister Colonel Général General Ambassadeur Ambassadrice Ambassador Représentant Représentante
     Commissaire Coordonnateur Coordinatrice Porte-parole Responsable Head Vice-président Vice-présidente
+    Adviser Advisor Conseiller Conseillère Officer Officers
     """.split()
 )
 # the words of a role's name after the title: "Directrice Générale", "Représentant Spécial", "Secrétaire Exécutive"
@@ -104,7 +109,15 @@ _ROLE_STEMS = tuple(w for w in _ROLE_WORDS if len(w) >= 5) + (
     "perman",
     "princip",
     "national",
+    "senior",
 )
+
+
+def _is_role_word(folded: str) -> bool:
+    """A folded word naming a role, alone or in a compound: "ministre", "vice-minister"."""
+    return folded in _ROLE_WORDS or bool(_ROLE_WORDS & set(folded.split("-")))
+
+
 _ACRONYM = re.compile(r"[A-Z][A-Z0-9&]{1,7}")
 _REGNAL = re.compile(r"(?=[IVX]{2})X{0,3}(?:IX|IV|V?I{0,3})")  # "Louis XV", "Henri II": part of the name, no acronym
 
@@ -119,6 +132,7 @@ _ORG_WORDS = frozenset(
     Université University Assemblée Assembly Gouvernement Government Parlement Parliament Sommet Summit Dialogue
     Forum Association Fondation Foundation Autorité Authority Police Armée Service Services Groupe Group Haut High
     Division Conférence Conference Tribunal Cour Court Académie Academy École School Société Company Parti Party
+    Affairs Compact Pacte
     """.split()
 )
 _PLACE_WORDS = frozenset(
@@ -148,10 +162,13 @@ _PERSON_BEFORE = re.compile(
     re.IGNORECASE,
 )
 _ROLE_AFTER = re.compile(
-    r"^\s*,\s*(?:(?:le|la|l['’]|the|an?)\s+)?(?:nouvel(?:le)?\s+)?(?:chef|directeur|directrice|responsable|président|présidente|"
+    r"^\s*,\s*(?:(?:le|la|l['’]|the|an?)\s+)?(?:nouvel(?:le)?\s+)?"
+    # "IOM Senior Regional Adviser"
+    r"(?:(?:IOM|OIM)\s+)?(?:(?:senior|regional|régional|régionale|special|spécial|spéciale)\s+)*"
+    r"(?:chef|directeur|directrice|responsable|président|présidente|"
     r"ministre|porte-parole|représentant|représentante|secrétaire|coordonnateur|coordinatrice|colonel|head|director|"
     r"chief|minister|spokesperson|representative|assistant|ambassadeur|ambassadrice|commissaire|conseiller|conseillère|"
-    r"expert|experte|fondateur|fondatrice|vice-président|vice-présidente)",
+    r"expert|experte|fondateur|fondatrice|vice-président|vice-présidente|adviser|advisor)",
     re.IGNORECASE,
 )
 _ROLE_BEFORE = re.compile(
@@ -174,11 +191,19 @@ def looks_like_person(name: str) -> bool:
     )
 
 
+# The postal address of an office in a press release's contact block, between the office and its phone:
+# "OIM Népal 768 Thirbam Sadak, Baluwatar, Katmandou Tel: …", in any country's way of writing it.
+_ENTRY_ADDRESS = re.compile(
+    r"\b(?:OIM|IOM)\s+[A-ZÀ-Ý][\w’'-]+\s+([^:;@]{4,80}?,[^:;@]{2,60}?)\s+(?:Tel|Tél|Phone|Téléphone)\s*[:.]"
+)
+
+
 @functools.lru_cache(maxsize=8192)
 def find_spans(text: str) -> list[Span]:
     """Every candidate span of ``text``, of every kind. A number inside a phone number, an email or a
     date is not offered as a number."""
     spans = [Span(m.start(), m.end(), kind) for kind, pattern in PATTERNS.items() for m in pattern.finditer(text)]
+    spans += [Span(m.start(1), m.end(1), "address") for m in _ENTRY_ADDRESS.finditer(text)]
     names = _names(text)
     spans = [
         _trimmed(text, s)
@@ -186,11 +211,17 @@ def find_spans(text: str) -> list[Span]:
         if text[s.start : s.end].strip()
     ]
     taken = [s for s in spans if s.kind in ("phone", "email", "date", "address")]
+    addresses = [s for s in spans if s.kind == "address"]
     return [
         s
         for s in spans
         if not (s.kind == "number" and (any(t.start <= s.start < t.end for t in taken) or _lone_article(text, s)))
+        and not (s.kind == "address" and any(_inside(s, a) for a in addresses))  # "Calle Madrid" of the whole
     ]
+
+
+def _inside(span: Span, other: Span) -> bool:
+    return other.start <= span.start and span.end <= other.end and (other.start, other.end) != (span.start, span.end)
 
 
 _LEADING_QUANTIFIER = re.compile(_QUANTIFIER, re.IGNORECASE)
@@ -224,10 +255,17 @@ def _names(text: str) -> list[Span]:
         place_context = bool(_PLACE_BEFORE.search(before))
         if any(w in _PLACE_WORDS for w in folded) or place_context:
             spans.append(Span(start, end, "place", 0.6))
-        elif len(words) == 1 and not has_title and folded[0] not in _ROLE_WORDS and text[:start].strip():
+        elif len(words) == 1 and not has_title and not _is_role_word(folded[0]) and text[:start].strip():
             spans.append(Span(start, end, "place", 0.2))  # a lone capitalised word: perhaps a place
         person_context = has_title or bool(_PERSON_BEFORE.search(before) or _ROLE_AFTER.match(after))
-        is_role = folded[0] in _ROLE_WORDS
+        # a role's name may come after its country's ("Panama’s Vice-Minister", "Vice-Ministre"): no one is named
+        # before it, and the person's name, if any, follows it
+        role_at = next((n for n, w in enumerate(folded) if _is_role_word(w)), None)
+        is_role = role_at is not None
+        if role_at:
+            title = start + text[start:end].index(words[role_at])
+            spans += _titled_person(text, title, words[role_at:], folded[role_at:])
+            continue
         # no digit in a name: "Népal 768 Thirbam Sadak" runs over an address
         named = not any(w in _PLACE_WORDS for w in folded) and not re.search(r"\d", text[start:end])
         if (person_context or len(words) >= 2) and not is_role and named:
@@ -242,12 +280,12 @@ def _titled_person(text: str, start: int, words: list[str], folded: list[str]) -
     "Fanja Ravelomanana" in "Colonel Fanja Ravelomanana"; none in "Directeur général" or "Ministre de la Santé"."""
     titles = 0
     # the title and its own words ("Directrice Générale", "Secrétaire Exécutive") name no one
-    while titles < len(words) and (folded[titles] in _ROLE_WORDS or folded[titles].startswith(_ROLE_STEMS)):
+    while titles < len(words) and (_is_role_word(folded[titles]) or folded[titles].startswith(_ROLE_STEMS)):
         titles += 1
     name = words[titles:]
     if not name or not name[0][:1].isupper():
         return []
-    if any(w in _ORG_WORDS | _PLACE_WORDS | _ROLE_WORDS or w.startswith(_ROLE_STEMS) for w in folded[titles:]):
+    if any(w in _ORG_WORDS | _PLACE_WORDS or _is_role_word(w) or w.startswith(_ROLE_STEMS) for w in folded[titles:]):
         return []
     begin = text.index(name[0], start + sum(len(w) for w in words[:titles]))
     return [Span(begin, begin + len(" ".join(name)), "person", 1.0)]

@@ -7,7 +7,7 @@ from dataclasses import replace
 import numpy as np
 
 from qa.embed import Pieces
-from qa.judge import Judging, Verdict, judge, missing_names
+from qa.judge import Judging, Verdict, counts_what_is_asked, judge, missing_names
 from qa.names import countries_in
 from qa.question import analyse
 from qa.reader_model import Reading
@@ -167,3 +167,27 @@ def test_who_holds_a_role_is_not_answered_by_a_sentence_of_people_in_other_roles
     assert not verdict(question, found=NOTHING, article=chief_only, sentence=chief_only).found
     prefect = "La région est dirigée par le préfet de région."
     assert verdict("Par qui est dirigée la région ?", found=NOTHING, article=prefect, sentence=prefect).found
+
+
+def test_which_countries_hold_a_standing_is_answered_only_by_a_sentence_naming_it():
+    question = "Which countries are observers of the Bali Process?"
+    place = Found(0.9, 0, Span(0, 9, "place"))
+    cochairs = "Le Processus de Bali est coprésidé par l’Indonésie et l’Australie."
+    refused = verdict(question, found=place, article=cochairs, sentence=cochairs)
+    assert not refused.found and "observers" in refused.why_not
+    observers = "Au Processus de Bali, quelque 17 pays, dont le Brésil et la Chine, ont un statut d’observateur."
+    assert verdict(question, found=place, article=observers, sentence=observers).found
+    assert verdict("Quels pays sont membres du Processus de Bali ?", found=place, article=ARTICLE, sentence=ARTICLE)
+    assert verdict("Which countries took part?", found=place, article=cochairs, sentence=cochairs).found
+
+
+def test_a_count_surely_of_what_is_asked_is_told_from_one_that_may_be():
+    article = "L’atelier réunit 48 participants venus de six provinces."
+    count = Found(0.9, 0, Span(17, 32, "number"), affinity=0.80)
+    question = analyse("How many participants attend the workshop?")
+    # across languages 0.80 may count what is asked (enough not to refuse), but does not surely (enough to pass
+    # another passage's count)
+    assert counts_what_is_asked(question, count, article, Judging())
+    assert not counts_what_is_asked(question, count, article, Judging(), surely=True)
+    assert counts_what_is_asked(question, replace(count, affinity=0.9), article, Judging(), surely=True)
+    assert not counts_what_is_asked(question, NOTHING, article, Judging())

@@ -176,3 +176,23 @@ def test_a_question_asking_a_meetings_theme(question, theme):
 )
 def test_when_something_starts_or_ends(question, bound):
     assert analyse(question).bound == bound
+
+
+def test_what_a_sum_measures_is_asked_by_how_much_it_costs_too():
+    cost = analyse("How much does IOM's shelter repair programme in Haiti cost?")
+    assert cost.expects == "number" and cost.focus == "cost" and cost.measures
+    assert analyse("What is the budget of the project?").measures
+    assert not analyse("How many budget lines does the response have?").measures
+
+
+def test_who_holds_a_role_is_asked_with_its_body_s_name_before_it_but_not_on_behalf_of_it():
+    assert analyse("Who is IOM's Regional Director for South America?").holder
+    assert analyse("Qui est la nouvelle directrice de l’OIM ?").holder
+    assert not analyse("Qui s’est exprimé au nom du Ministre de l’Intérieur ?").holder
+    assert analyse("Quel est le nom du ministre de l’Intérieur ?").holder
+
+
+def test_which_countries_hold_a_standing_in_a_body():
+    assert analyse("Which countries are observers of the Bali Process?").standing == "observer"
+    assert analyse("Quels pays sont membres du Processus de Bali ?").standing == "member"
+    assert analyse("Which countries are affected by the floods?").standing is None

@@ -254,3 +254,57 @@ def test_the_models_own_words_answer_when_they_score_far_above_every_span_of_the
     retriever = Retriever(plain.store, plain.embedder, corpus, ranking, lambda: model, judging=Judging(score_floor=-1))
     answer = retriever.answer("Qui organise l'insurrection dans le nord ?")
     assert answer.found and answer.short_answer.text == expected
+
+
+def test_the_models_own_words_do_not_answer_who_holds_a_role_or_spoke_for_someone(tmp_path):
+    from qa.indexer import update_index
+    from tests.conftest import write_corpus
+
+    corpus = write_corpus(
+        tmp_path / "corpus",
+        {
+            "atelier.txt": (
+                "L'atelier consulaire de Guatemala\n"
+                "S’exprimant au nom du Directeur général de l’OIM, la Directrice régionale, Rosalba Cifuentes Ortiz, "
+                "a ouvert l'atelier. « Un consul formé change une vie », a déclaré Pieter van Aalst, chef de mission "
+                "de l’OIM au Guatemala.\n"
+            )
+        },
+    )
+    update_index(corpus, tmp_path / "index", backend="hash")
+    plain = Retriever.open(tmp_path / "index", corpus, backend="hash")
+    model = PointingReader("Pieter van Aalst")  # far surer of the chief of mission than of any span of the kind
+    retriever = Retriever(
+        plain.store, plain.embedder, corpus, Ranking(), lambda: model, judging=Judging(score_floor=-1)
+    )
+    # who spoke on behalf of the Director General is decided by the sentence saying so, not by the model
+    answer = retriever.answer("Qui s'est exprimé au nom du Directeur général de l’OIM à l'atelier ?")
+    assert answer.found and answer.short_answer.text == "Rosalba Cifuentes Ortiz"
+    # an open question of the same passage still gets its words
+    assert retriever.answer("Qui a parlé des consuls à l'atelier ?").short_answer.text == "Pieter van Aalst"
+
+
+def test_a_count_of_what_is_asked_passes_a_better_passage_without_one(tmp_path):
+    from qa.indexer import update_index
+    from tests.conftest import write_corpus
+
+    corpus = write_corpus(
+        tmp_path / "corpus",
+        {
+            "ouverture.txt": (
+                "Un atelier à Siem Reap\nSiem Reap, 20 novembre 2017 – L’OIM a ouvert aujourd’hui à Siem Reap un "
+                "atelier de trois jours sur l’identification des victimes de la traite.\n"
+            ),
+            "participants.txt": (
+                "Les participants de Siem Reap\nÀ Siem Reap, l’atelier de l’OIM réunit 48 participants.\n"
+            ),
+        },
+    )
+    update_index(corpus, tmp_path / "index", backend="hash")
+    retriever = Retriever.open(tmp_path / "index", corpus, backend="hash")
+    retriever.judging = Judging(score_floor=-1)
+    question = "Combien de participants réunit l’atelier de l’OIM à Siem Reap sur l’identification des victimes ?"
+    ranked = retriever.rank(question, 5)
+    assert ranked.scored[0].passage.doc_id == "ouverture.txt"  # no count of participants there, but best
+    answer = retriever.answer(question)
+    assert answer.found and answer.short_answer.text == "48 participants"

@@ -226,3 +226,46 @@ def test_a_chief_of_another_country_does_not_lead_the_office_asked_about():
     text = "« Partir informé », a déclaré Dominik Reiter, chef de mission de l’OIM au Laos, à Vientiane."
     assert candidates("Qui dirige l’OIM en Thaïlande ?", text) == []
     assert candidates("Qui dirige l’OIM au Laos ?", text) == ["Dominik Reiter, chef de mission de l’OIM au Laos"]
+
+
+ROLES = (
+    "Accompagné par le chef de mission de l’OIM au Bangladesh, Giorgio Benassi, M. Nyholm a visité le site. "
+    "Les opérations sont coordonnées par la cheffe du sous-bureau de l’OIM à Cox’s Bazar, Nusrat Jahan Chowdhury. "
+    "Speaking on behalf of IOM Director General António Vitorino, Gonzalo Irarrázaval Mena, IOM Senior Regional "
+    "Adviser for the Americas, said the process had worked. "
+    "« Nous avons quelques semaines », a déclaré M. Irarrázaval Mena."
+)
+
+
+def test_a_person_in_another_role_does_not_hold_the_role_asked():
+    # the head of a sub-office does not lead the country's office; the chief of mission does
+    leads = candidates("Qui dirige l’OIM au Bangladesh ?", ROLES)
+    assert "Giorgio Benassi" in leads and "Nusrat Jahan Chowdhury" not in leads
+    # an adviser is no regional director, here or where the passage quotes him without his role
+    assert not any("Irarrázaval" in c for c in candidates("Who is IOM's Regional Director for South America?", ROLES))
+    assert any("Irarrázaval" in c for c in candidates("Who is IOM's Senior Regional Adviser?", ROLES))
+    # a director general is no regional director, nor the other way
+    assert "António Vitorino" not in candidates("Who is IOM's Regional Director?", ROLES)
+    # who chaired or opened is not asked by title: a person of any role may answer
+    assert "Nusrat Jahan Chowdhury" in candidates("Qui coordonne les opérations à Cox’s Bazar ?", ROLES)
+
+
+def test_a_vice_minister_is_no_person_s_name_and_no_chief():
+    text = "Panama’s Vice-Minister of Foreign Affairs, Ricaurte Sanjur Ábrego, who chaired the meeting, spoke."
+    assert candidates("Who is IOM's chief of mission in Panama?", text) == []
+    assert candidates("Who chaired the meeting?", text) == ["Ricaurte Sanjur Ábrego"]
+
+
+def test_when_a_period_ends_is_its_last_day_not_the_dateline():
+    text = (
+        "Ciudad de Guatemala, 28 septembre 2017 – L’OIM a réuni 38 agents pour un atelier de trois jours, "
+        "du 25 au 27 septembre."
+    )
+
+    def dates(question: str) -> list[str]:
+        found = candidate_spans(analyse(question), evidence(text, [0.5]))
+        return [text[s.start : s.end] for s in found if s.kind == "date"]
+
+    assert dates("On what day did the workshop end?") == ["27 septembre"]
+    assert dates("When did the workshop start?") == ["25 au 27 septembre"]
+    assert "28 septembre 2017" in dates("When did IOM bring the agents together?")

@@ -116,3 +116,34 @@ def test_a_run_of_capitals_over_an_address_is_no_person():
     text = "Pour plus d’informations, veuillez contacter Sushma Gurung OIM Népal 768 Thirbam Sadak, Katmandou"
     people = [text[s.start : s.end] for s in find_spans(text) if s.kind == "person"]
     assert people == ["Sushma Gurung"]
+
+
+def test_a_role_after_a_country_s_name_is_no_person():
+    text = (
+        "Panama’s Vice-Minister of Foreign Affairs, Ricaurte Sanjur Ábrego, spoke. Le Vice-Ministre du Travail parla."
+    )
+    people = [text[s.start : s.end] for s in find_spans(text) if s.kind == "person"]
+    assert people == ["Ricaurte Sanjur Ábrego"]
+    advisers = "Gonzalo Irarrázaval Mena, IOM Senior Regional Adviser for the Americas, said it."
+    assert with_role(advisers, Span(0, 24, "person")).end == advisers.index(", said")
+
+
+def test_a_sum_takes_in_its_currency_before_and_whose_dollars_after():
+    text = "Un appel de 182 millions de dollars américains ; the remittances reached USD 7.2 billion in 2017."
+    sums = [text[s.start : s.end] for s in find_spans(text) if s.kind == "number"]
+    assert "182 millions de dollars américains" in sums and "USD 7.2 billion" in sums
+
+
+def test_an_office_s_postal_address_is_what_its_contact_entry_gives_before_the_phone():
+    text = (
+        "Pour plus d’informations, veuillez contacter Sushma Gurung OIM Népal 768 Thirbam Sadak, Baluwatar, "
+        "Katmandou Tel: +977 1 442 6250 Email: sgurung@iom.int ou Kevin Mejía Zelaya OIM Honduras Colonia Lomas "
+        "del Guijarro Sur, Calle Madrid, Tegucigalpa Tel: +504 2220 11 00 Email: kmejia@iom.int"
+    )
+    addresses = [text[s.start : s.end] for s in find_spans(text) if s.kind == "address"]
+    # the whole address, not "Calle Madrid" inside it
+    assert addresses == [
+        "768 Thirbam Sadak, Baluwatar, Katmandou",
+        "Colonia Lomas del Guijarro Sur, Calle Madrid, Tegucigalpa",
+    ]
+    assert not [s for s in find_spans("Oyunbileg Rentsendorj OIM Mongolie Tel: +976 7014 3100") if s.kind == "address"]
