@@ -141,7 +141,7 @@ def countries_of_bodies(text: str) -> list[tuple[str, str]]:
 # What follows a country's name, less at most its last letter, in the adjective made from it, in English,
 # French or Spanish: Chad-ian, Tchad-ien, Senegal-ese, Sénégal-ais, Maroc-ain, Mexic-ano; "i" only after the
 # whole name (Pakistan-i, Oman-i), or "palais" would be Palau's.
-_DEMONYM_ENDINGS = r"(?:n|an|ian|ien|ienne|en|enne|ese|ais|aise|ain|aine|ois|oise|ano|eno)s?"
+_DEMONYM_ENDINGS = r"(?:n|an|ian|ien|ienne|en|enne|ese|ais|aise|ain|aine|ois|oise|ano|eno|sch|sche[nrs]?)s?"
 
 
 @functools.cache
@@ -164,15 +164,16 @@ def _demonym_pattern() -> re.Pattern[str]:
 def _demonym_country(word: str) -> str | None:
     """The country whose name ``word`` is the adjective of (the longest stem: "nigerian" is Nigeria's, not
     Niger's), or None when what follows the stem is no adjective's ending."""
-    if word in _country_names():
-        return None  # a country's very name is no adjective of it: "reunion" (a meeting) is not La Réunion's
+    # a country's very name is no adjective of it ("reunion", a meeting, is not La Réunion's), unless it ends
+    # as one in another language: "indonésien" is Indonesia's, and so is "Indonesien"
+    named = word in _country_names()
     stems = _demonym_stems()
     for length in range(len(word), 3, -1):
         name, code = stems.get(word[:length], ("", ""))
         rest = word[length:]
-        if code and word.startswith(name) and re.fullmatch(r"is?", word[len(name) :]):
+        if code and not named and word.startswith(name) and re.fullmatch(r"is?", word[len(name) :]):
             return code
-        if code and re.fullmatch(r"[a-z]?" + _DEMONYM_ENDINGS, rest):
+        if code and re.fullmatch(r"[a-z]?" + _DEMONYM_ENDINGS, rest) and not (named and len(rest) < 2):
             return code
     return None
 
@@ -230,7 +231,14 @@ def _similar(word: str, other: str) -> bool:
         return True
     if min(len(word), len(other)) < 4:
         return False
+    if _country_of(word) != _country_of(other):
+        return False  # a country is written only as itself: "Colombo" is not "Colombie", "Niger" not "Nigeria"
     return word[:4] == other[:4] or _one_edit(word, other)
+
+
+def _country_of(word: str) -> str | None:
+    """The country a folded word names, by its name or its adjective; None for any other word."""
+    return _country_names().get(word) or _demonym_country(word)
 
 
 def _one_edit(a: str, b: str) -> bool:

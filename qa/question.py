@@ -29,7 +29,8 @@ KINDS: tuple[tuple[str, str], ...] = (
     ("email", r"\be-?mail|\bcourriel|adresse (?:e-?mail|electronique|mail)|correo|\bmail\b"),
     (
         "phone",
-        r"\bphone|\bfax\b|\btelephon|\btelefon|\bnumero de (?:poste|tel)|\bext(?:ension)?\b|\bcall\b|\bappeler\b"
+        r"\bphone|\bfax(?:nummer)?\b|\btelephon|\btelefon|\bnumero de (?:poste|tel)|\bext(?:ension)?\b"
+        r"|\bcall\b|\bappeler\b"
         r"|\b(?:son|sa|leur|votre|his|her|their) (?:numero|number)\b"
         r"|\bllamar\b|\banrufen",
     ),

@@ -13,6 +13,7 @@ import re
 from dataclasses import dataclass
 
 from .lexical import fold
+from .names import countries_in
 
 # The kinds of role, each by the words that name it.
 _KINDS = {
@@ -44,28 +45,32 @@ _LEADING = frozenset({"chief", "director", "chair", "coordinator", "secretary"})
 class Role:
     kinds: frozenset[str]
     levels: frozenset[str]
+    countries: frozenset[str] = frozenset()  # of whom, or where: "l’Ambassadeur indonésien", "au Laos"
 
     @classmethod
     def read(cls, text: str) -> Role:
         folded = fold(text)
         kinds = frozenset(kind for kind, pattern in _KIND_WORDS.items() if pattern.search(folded))
-        return cls(kinds, frozenset(level for level, pattern in _LEVELS.items() if pattern.search(folded)))
+        levels = frozenset(level for level, pattern in _LEVELS.items() if pattern.search(folded))
+        return cls(kinds, levels, countries_in(text))
 
 
 def asked_role(question: str, leader: bool) -> Role:
     """The role a question asks for; one asking who leads something asks for whoever heads it."""
     role = Role.read(question)
     if leader and not role.kinds:
-        return Role(_LEADING, role.levels)
+        return Role(_LEADING, role.levels, role.countries)
     return role
 
 
 def holds_asked(asked: Role, given: Role) -> bool:
     """Whether a person given ``given`` beside their name may hold the role ``asked``: a role of another kind,
-    or at a level the question does not name ("regional" for "Director General"), is another role. A
-    person given no role may hold it."""
+    at a level the question does not name ("regional" for "Director General"), or of another country, is another
+    role. A person given no role may hold it."""
     if not given.kinds:
         return True
     if asked.kinds and not asked.kinds & given.kinds:
         return False
+    if asked.countries and given.countries and not asked.countries & given.countries:
+        return False  # "l’Ambassadeur indonésien" is not the Australian ambassador
     return given.levels <= asked.levels

@@ -19,7 +19,7 @@ import numpy as np
 
 from .embed import Pieces
 from .lexical import fold
-from .names import NAME_SIMILARITY, acronyms, countries_asked, countries_in, written_in
+from .names import NAME_SIMILARITY, acronyms, countries_in, written_in
 from .question import OWNED, Question
 from .rerank import TokenMatch, late_interaction
 from .roles import Role, asked_role, holds_asked
@@ -38,7 +38,7 @@ _BOUND_BEFORE = {
 }
 _OTHER_BOUND = {"start": "end", "end": "start"}
 _PERIOD_INSIDE = re.compile(r"\s*(?:au|à|-|–|to|and|et)\s*(?=\d)", re.IGNORECASE)  # "25 au 27 septembre"
-_FAX = re.compile(r"\b(?:fax|telefax|t[ée]l[ée]copie)\b", re.IGNORECASE)
+_FAX = re.compile(r"\b(?:fax|faxnummer|telefax|t[ée]l[ée]copie)\b", re.IGNORECASE)
 
 
 @dataclass(frozen=True)
@@ -207,7 +207,6 @@ def _candidates(
     # a role asked by its title ("the chief of mission", who leads), not by what its holder did (who chaired)
     role = asked_role(question.text, question.leader) if question.holder else None
     role = role if role is not None and role.kinds else None
-    asked_countries = countries_asked(question.text) if question.leader else frozenset()
     # "a réuni … 28 septembre 2017 … pour un atelier de trois jours, du 25 au 27 septembre": when it ended is the
     # end of the period, not the dateline's day
     asked_bound = question.bound
@@ -240,8 +239,6 @@ def _candidates(
         seen.add(span.kind)
         if question.leader:
             span = _with_new_role(question, sentence, span)
-            if _leads_elsewhere(asked_countries, sentence[span.start : span.end]):
-                continue
         yield span, bonus
 
 
@@ -273,15 +270,6 @@ def _with_new_role(question: Question, sentence: str, span: Span) -> Span:
     if longer.end - longer.start > 60 or _words(role) <= _words(question.text) | _words("chef de la du"):
         return span
     return longer
-
-
-def _leads_elsewhere(asked: frozenset[str], person: str) -> bool:
-    """The person's role names countries, none of them those the question asks about (``asked``): "Dominik
-    Reiter, chef de mission de l’OIM au Laos" does not lead IOM in Thailand."""
-    if not asked:
-        return False
-    named = countries_in(person)
-    return bool(named) and not asked & named
 
 
 def _prior(question: Question, contact: bool, weights: ReaderWeights) -> float:
@@ -401,11 +389,14 @@ def _restates_question(question: Question, span_text: str, kind: str) -> bool:
 
 
 def _belongs_to(referent: str, span: Span, spans: list[Span], sentence: str) -> bool:
-    """An email, phone or role belongs to the person named just before it in the sentence (a contact
-    block lists "Name, place, Tel: …, Email: …"), or just after it for a role ("le Directeur, X")."""
-    people = [p for p in spans if p.kind == "person"]
+    """An email, phone or role belongs to the person named just before it in the sentence, in a contact
+    block the first of its entry (which lists "Name, office, Tel: …, Email: …": "Farhana Islam OIM Cox’s
+    Bazar Tel: …" is Farhana Islam's), or just after it for a role ("le Directeur, X")."""
+    people = _people(spans)
     before = [p for p in people if p.end <= span.start]
-    owners = before[-1:] if before else []
+    entry = _segment(sentence, span)[0]
+    in_entry = [p for p in before if p.start >= entry] if is_contact(sentence) else []
+    owners = in_entry[:1] or before[-1:]
     if span.kind == "role":
         owners += [p for p in people if p.start >= span.end and not sentence[span.end : p.start].strip(" ,")]
     wanted = _words(referent) - _words("M Mme Mr Mrs Dr")
@@ -463,6 +454,12 @@ def _role_of(sentence: str, span: Span, spans: list[Span], roles: dict[str, Role
     return role if role.kinds else roles.get(_surname(sentence[span.start : span.end]), role)
 
 
+def _people(spans: list[Span]) -> list[Span]:
+    """The people among ``spans``: not a name read as a place too ("OIM Cox’s Bazar", "à Cox’s Bazar")."""
+    places = {(s.start, s.end) for s in spans if s.kind == "place"}
+    return [s for s in spans if s.kind == "person" and (s.start, s.end) not in places]
+
+
 def _surname(name: str) -> str:
     words = fold(name).split()
     return words[-1] if words else ""
@@ -472,9 +469,7 @@ def _beside(sentence: str, span: Span, spans: list[Span]) -> str:
     """What is said of a person beside their name: the role just before it (after the person named before
     it) and the one just after it ("le chef de mission de l’OIM au Bangladesh, Giorgio Benassi"). A name read as
     a place too is no person before it ("la cheffe du sous-bureau de l’OIM à Cox’s Bazar, Nusrat Jahan Chowdhury")."""
-    places = {(s.start, s.end) for s in spans if s.kind == "place"}
-    people = (s for s in spans if s.kind == "person" and (s.start, s.end) not in places)
-    previous = max((s.end for s in people if s.end <= span.start), default=0)
+    previous = max((s.end for s in _people(spans) if s.end <= span.start), default=0)
     before = sentence[max(previous, span.start - 60) : span.start]
     return before + " … " + sentence[span.end : with_role(sentence, span).end]
 

@@ -12,6 +12,7 @@ import re
 from dataclasses import dataclass
 
 from .lexical import fold
+from .names import is_country
 
 
 @dataclass(frozen=True)
@@ -187,7 +188,7 @@ def looks_like_person(name: str) -> bool:
         len(words) >= 2
         and all(w[:1].isupper() for w in words if w.lower() not in _PARTICLES)
         and not folded & (_ORG_WORDS | _PLACE_WORDS | _ROLE_WORDS)
-        and not any(_ACRONYM.fullmatch(w) and not _REGNAL.fullmatch(w) for w in words)
+        and not any(_ACRONYM.fullmatch(w.split("-")[0]) and not _REGNAL.fullmatch(w) for w in words)  # "IOM-Büros"
     )
 
 
@@ -249,7 +250,13 @@ def _names(text: str) -> list[Span]:
         if _ACRONYM.fullmatch(words[0]) and len(words) == 1:
             spans.append(Span(start, end, "organisation", 0.6))
             continue
-        if any(w in _ORG_WORDS for w in folded):  # "Ministère des affaires étrangères": the name goes on in lower case
+        org_at = next((n for n, w in enumerate(folded) if w in _ORG_WORDS), None)
+        if org_at and _ENTRY_OPENS.search(text[:start]) and looks_like_person(" ".join(words[:org_at])):
+            # a contact entry: "… ou Andrés Quesada Brenes Bureau régional de l’OIM à San José Tel: …"
+            name_end = start + len(" ".join(words[:org_at]))
+            spans.append(Span(start, name_end, "person", 1.0))
+            start = text.index(words[org_at], name_end)
+        if org_at is not None:  # "Ministère des affaires étrangères": the name goes on in lower case
             spans.append(Span(start, _name_end(text, end), "organisation", 0.8))
             continue
         place_context = bool(_PLACE_BEFORE.search(before))
@@ -267,12 +274,20 @@ def _names(text: str) -> list[Span]:
             spans += _titled_person(text, title, words[role_at:], folded[role_at:])
             continue
         # no digit in a name: "Népal 768 Thirbam Sadak" runs over an address
-        named = not any(w in _PLACE_WORDS for w in folded) and not re.search(r"\d", text[start:end])
+        named = (
+            not any(w in _PLACE_WORDS for w in folded)
+            and not re.search(r"\d", text[start:end])
+            and not is_country(text[start:end])  # "Costa Rica", "Viet Nam"
+        )
         if (person_context or len(words) >= 2) and not is_role and named:
             spans.append(Span(start, end, "person", 1.0 if person_context else 0.5))
         elif is_role:
             spans += _titled_person(text, start, words, folded)
     return spans
+
+
+# what opens an entry of a contact block, the person's name next
+_ENTRY_OPENS = re.compile(r"(?:\bcontact(?:er|ez)?\s*:?|(?:@[\w.-]+|\d)\s+(?:ou|or|oder|o))\s*$", re.IGNORECASE)
 
 
 def _titled_person(text: str, start: int, words: list[str], folded: list[str]) -> list[Span]:

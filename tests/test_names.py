@@ -41,3 +41,14 @@ def test_a_country_is_named_with_its_capitals():
     assert countries_in("La Réunion est une île.") == {"RE"}
     assert countries_in("les Émirats arabes unis") == {"AE"}  # Babel writes "arabes unis" in lower case
     assert not names_country("La réunion a eu lieu hier.", "RE") and names_country("à La Réunion", "RE")
+
+
+def test_a_country_s_name_in_one_language_may_be_its_adjective_in_another():
+    assert countries_in("l’Ambassadeur indonésien") == {"ID"}  # "Indonesien" is the country, in German
+    assert countries_in("die australische Botschafterin, die mongolische Agentur") == {"AU", "MN"}
+    assert countries_in("la réunion de Genève") == frozenset()  # a meeting, not La Réunion
+
+
+def test_a_country_is_written_only_as_itself():
+    assert not written_in("Colombo", "OIM Colombie") and not written_in("Niger", "le Nigeria")
+    assert written_in("Cairo", "le Caire") and written_in("Mongolia", "OIM Mongolie")

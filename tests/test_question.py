@@ -196,3 +196,8 @@ def test_which_countries_hold_a_standing_in_a_body():
     assert analyse("Which countries are observers of the Bali Process?").standing == "observer"
     assert analyse("Quels pays sont membres du Processus de Bali ?").standing == "member"
     assert analyse("Which countries are affected by the floods?").standing is None
+
+
+def test_a_fax_number_asked_in_german_is_a_phone_of_an_office():
+    asked = analyse("Wie lautet die Faxnummer des IOM-Büros in Colombo?")
+    assert asked.expects == "phone" and asked.office == "Colombo"

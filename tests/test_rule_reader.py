@@ -269,3 +269,23 @@ def test_when_a_period_ends_is_its_last_day_not_the_dateline():
     assert dates("On what day did the workshop end?") == ["27 septembre"]
     assert dates("When did the workshop start?") == ["25 au 27 septembre"]
     assert "28 septembre 2017" in dates("When did IOM bring the agents together?")
+
+
+def test_a_role_of_another_country_is_another_role():
+    text = (
+        "La réunion a été ouverte par l’Ambassadeur indonésien Hendra Wiratmaja et l’Ambassadrice australienne, "
+        "Claire Whitfield."
+    )
+    assert candidates("Wer ist die australische Botschafterin?", text) == ["Claire Whitfield"]
+    assert candidates("Who is the Indonesian ambassador?", text) == ["Hendra Wiratmaja"]
+
+
+def test_a_phone_in_a_contact_entry_is_its_first_person_s():
+    text = (
+        "Pour plus d’informations, veuillez contacter Farhana Islam OIM Cox’s Bazar Tel: +880 341 52 740 "
+        "Email: fislam@iom.int ou Andrés Quesada Brenes Bureau régional de l’OIM à San José Tel: +506 2212 53 47"
+    )
+    phones = candidate_spans(analyse("What is her phone number?"), evidence(text, [0.5]), referent="Farhana Islam")
+    assert [text[s.start : s.end] for s in phones] == ["+880 341 52 740"]
+    emails = candidate_spans(analyse("What is his phone?"), evidence(text, [0.5]), referent="Andrés Quesada Brenes")
+    assert [text[s.start : s.end] for s in emails] == ["+506 2212 53 47"]

@@ -147,3 +147,13 @@ def test_an_office_s_postal_address_is_what_its_contact_entry_gives_before_the_p
         "Colonia Lomas del Guijarro Sur, Calle Madrid, Tegucigalpa",
     ]
     assert not [s for s in find_spans("Oyunbileg Rentsendorj OIM Mongolie Tel: +976 7014 3100") if s.kind == "address"]
+
+
+def test_a_contact_entry_opens_with_a_name_before_its_office_and_a_country_is_nobody():
+    text = "Email: msic@iom.int ou Andrés Quesada Brenes Bureau régional de l’OIM à San José Tel: +506 2212 53 47"
+    people = [text[s.start : s.end] for s in find_spans(text) if s.kind == "person"]
+    assert "Andrés Quesada Brenes" in people
+    bank = "la Banque mondiale ou Asian Development Bank"  # "ou" alone opens no contact entry
+    assert not [s for s in find_spans(bank) if s.kind == "person"]
+    assert not [s for s in find_spans("Ses bureaux au Costa Rica et au Viet Nam.") if s.kind == "person"]
+    assert not looks_like_person("Faxnummer des IOM-Büros") and looks_like_person("Jean-Pierre Dupont")
