@@ -97,7 +97,9 @@ def judge(
     if kind and not has_span and not _sentence_answers(question, sentence):
         whose = f" for {referent}" if referent else ""
         return Verdict(False, f"The passages closest to the question give no {kind}{whose}.")
-    if kind and not has_span and referent:
+    if kind and not has_span and referent and not (question.expects == "role" and referent in question.text):
+        # (a position asked of someone the question names is in its sentence; of someone an earlier turn named
+        # ("his position"), it must be theirs)
         return Verdict(False, f"The articles give no {kind} for {referent}.")
     if reading is not None and judging.answers_floor is not None and reading.answers < judging.answers_floor:
         return Verdict(False, "The closest passages are about this, but the reader finds no answer in them.")
@@ -127,6 +129,8 @@ def _sentence_answers(question: Question, sentence: str) -> bool:
     ("Qui sont les victimes ?", "Par qui est dirigée la région ?"), but not one asking which country that
     names none ("Quelque 17 pays … ont un statut d’observateur"), nor the holder of a role where it offers an
     organisation instead ("the meeting of the RCPs" for who chaired it) or only people in other roles."""
+    if question.expects == "role":
+        return True  # a title, a grade, a function: "gardien de but", "sergent", "PDG de Sonolor"
     if question.expects not in ("person", "organisation", "place"):
         return False
     if question.country:

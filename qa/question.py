@@ -29,8 +29,10 @@ KINDS: tuple[tuple[str, str], ...] = (
     ("email", r"\be-?mail|\bcourriel|adresse (?:e-?mail|electronique|mail)|correo|\bmail\b"),
     (
         "phone",
-        r"\bphone|\bfax(?:nummer)?\b|\btelephon|\btelefon|\bnumero de (?:poste|tel)|\bext(?:ension)?\b"
-        r"|\bcall\b|\bappeler\b"
+        # not "le marché du téléphone fixe", "l'extension de la colonie": a number to call
+        r"\b(?:phone|telephon|telefon)(?!\w*\s+(?:fixe|mobile|portable|cellulaire|market|marche))"
+        r"|\bfax(?:nummer)?\b|\bnumero de (?:poste|tel)|\b(?:his|her|their|its|the|son|sa|leur|votre|your)\s+ext"
+        r"(?:ension)?\b|\bext\b|\bcall\b|\bappeler\b"
         r"|\b(?:son|sa|leur|votre|his|her|their) (?:numero|number)\b"
         r"|\bllamar\b|\banrufen",
     ),
@@ -207,6 +209,8 @@ def analyse(text: str) -> Question:
     folded = fold(text)
     opening = next((kind for kind, pattern in _OPENING if pattern.search(folded)), None)
     expects = opening or next((kind for kind, pattern in _KIND_PATTERNS if pattern.search(folded)), "phrase")
+    if expects == "meaning" and not any(e.isupper() for e in _entities(text)):
+        expects = "phrase"  # what a word means ("Que signifie « hongre » ?"), not what an acronym stands for
     return Question(
         text=text,
         expects=expects,

@@ -65,7 +65,13 @@ PATTERNS: dict[str, re.Pattern[str]] = {
         rf"(?:\b(?:{_WEEKDAYS})\s+)?\b\d{{1,2}}(?:er)?(?:\s*(?:et|au|à|-|–|and|to)\s*\d{{1,2}}(?:er)?)?\s+(?:{_MONTHS})\.?(?:\s+\d{{4}})?"
         rf"|\b(?:{_MONTHS})\.?\s+(?:\d{{1,2}}(?:st|nd|rd|th)?,?\s+)?\d{{4}}"
         rf"|\b(?:{_WEEKDAYS})\b|\baujourd['’]hui\b|\bhier\b|\bdemain\b|\byesterday\b|\btoday\b"
-        r"|\b(?:en|depuis|dès|des|avant|après|apres|in|since|from|until)?\s*(?:1[0-9]|20)\d{2}\b",
+        r"|\b(?:en|depuis|dès|des|avant|après|apres|in|since|from|until)?\s*(?:1[0-9]|20)\d{2}\b"
+        # a month alone ("en avril"), a century ("au IIIe siècle", "in the 19th century")
+        r"|\b(?:en|in|au mois d['’]|début|fin|mi-)\s*(?:janvier|février|fevrier|mars|avril|mai|juin|juillet|août"
+        r"|aout|septembre|octobre|novembre|décembre|decembre|january|february|march|april|june|july|august"
+        r"|september|october|november|december)\b(?!\s+\d)"
+        r"|\b(?:(?:au|du|dès le|depuis le|au cours du|milieu du|fin du|début du)\s+)?[IVX]{1,5}(?:e|er|ème)\s+siècle\b"
+        r"|\b(?:in the\s+)?(?:early\s+|late\s+|mid-)?\d{1,2}(?:st|nd|rd|th)\s+century\b",
         re.IGNORECASE,
     ),
     # "12, rue de Lausanne", "avenue Henry-Chéron", "17 Route des Morillons, 1211 Genève", "B.P. 1234",

@@ -191,3 +191,13 @@ def test_a_count_surely_of_what_is_asked_is_told_from_one_that_may_be():
     assert not counts_what_is_asked(question, count, article, Judging(), surely=True)
     assert counts_what_is_asked(question, replace(count, affinity=0.9), article, Judging(), surely=True)
     assert not counts_what_is_asked(question, NOTHING, article, Judging())
+
+
+def test_a_position_asked_of_someone_named_is_answered_by_its_sentence_without_a_role_span():
+    sentence = "Martin Brodeur, gardien de but des Devils, a réussi dix blanchissages."
+    asked = verdict("Quel était le poste de Martin Brodeur au hockey ?", found=NOTHING, referent="Martin Brodeur",
+                    article=sentence, sentence=sentence)  # fmt: skip
+    assert asked.found
+    # "his position" after "Who leads IOM Mongolia?": it must be his, written as one
+    follow_up = verdict("What is his position?", found=NOTHING, referent="Pär Liljert", sentence=ARTICLE)
+    assert not follow_up.found and "Pär Liljert" in follow_up.why_not

@@ -201,3 +201,12 @@ def test_which_countries_hold_a_standing_in_a_body():
 def test_a_fax_number_asked_in_german_is_a_phone_of_an_office():
     asked = analyse("Wie lautet die Faxnummer des IOM-Büros in Colombo?")
     assert asked.expects == "phone" and asked.office == "Colombo"
+
+
+def test_a_word_s_meaning_or_a_telephone_market_asks_no_kind_of_span():
+    assert analyse("Que signifie « hongre » en vieux norrois ?").expects == "phrase"
+    assert analyse("Que signifie le sigle PCR ?").expects == "meaning"
+    assert analyse("Quelle est l’évolution du marché du téléphone fixe en Algérie ?").expects == "phrase"
+    assert analyse("Quelle fut la première victime de l'extension de la colonie du Cap ?").expects != "phone"
+    assert analyse("What is his extension?").expects == "phone"
+    assert analyse("Quel est son numéro de téléphone ?").expects == "phone"

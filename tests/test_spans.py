@@ -157,3 +157,11 @@ def test_a_contact_entry_opens_with_a_name_before_its_office_and_a_country_is_no
     assert not [s for s in find_spans(bank) if s.kind == "person"]
     assert not [s for s in find_spans("Ses bureaux au Costa Rica et au Viet Nam.") if s.kind == "person"]
     assert not looks_like_person("Faxnummer des IOM-Büros") and looks_like_person("Jean-Pierre Dupont")
+
+
+def test_a_month_alone_and_a_century_are_dates():
+    text = "Le tour se déroule en avril ; l’infanterie lourde disparaît au IIIe siècle, in the 19th century."
+    dates = [text[s.start : s.end] for s in find_spans(text) if s.kind == "date"]
+    assert dates == ["en avril", "au IIIe siècle", "in the 19th century"]
+    dated = "en avril 2017"
+    assert [dated[s.start : s.end] for s in find_spans(dated) if s.kind == "date"] == ["avril 2017"]
