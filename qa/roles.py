@@ -2,9 +2,10 @@
 
 "Who is IOM's Regional Director for South America?" is not answered by "Gonzalo Irarrázaval Mena, IOM
 Senior Regional Adviser for the Americas", nor "Qui dirige l’OIM au Bangladesh ?" by "la cheffe du
-sous-bureau de l’OIM à Cox’s Bazar, Nusrat Jahan Chowdhury": a role is a kind (a director, an adviser, a
-minister…) at a level (regional, general, of a sub-office). Both are read from words, in English, French,
-German and Spanish, on folded text.
+sous-bureau de l’OIM à Cox’s Bazar, Nusrat Jahan Chowdhury", nor "Wer ist die australische
+Botschafterin?" by "l’Ambassadeur indonésien": a role is a kind (a director, an adviser, a minister…) at a
+level (regional, general, of a sub-office), of a country. They are read from words, in English, French,
+German and Spanish.
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ from dataclasses import dataclass
 
 from .lexical import fold
 from .names import countries_in
+from .spans import Span, find_spans, with_role
 
 # The kinds of role, each by the words that name it.
 _KINDS = {
@@ -74,3 +76,43 @@ def holds_asked(asked: Role, given: Role) -> bool:
     if asked.countries and given.countries and not asked.countries & given.countries:
         return False  # "l’Ambassadeur indonésien" is not the Australian ambassador
     return given.levels <= asked.levels
+
+
+def roles_given(text: str, sentences: tuple[tuple[int, int], ...]) -> dict[str, Role]:
+    """The role a passage gives each person beside their name, by the last word of the name: a press release
+    gives it once ("Lars-Erik Nyholm, Directeur régional de l’OIM …") and quotes the person after ("a déclaré
+    M. Nyholm")."""
+    roles: dict[str, Role] = {}
+    for s, e in sentences:
+        spans = find_spans(text[s:e])
+        for span in (p for p in spans if p.kind == "person"):
+            role = Role.read(beside(text[s:e], span, spans))
+            if role.kinds:
+                roles.setdefault(_surname(text[s + span.start : s + span.end]), role)
+    return roles
+
+
+def role_of(sentence: str, span: Span, spans: list[Span], roles: dict[str, Role]) -> Role:
+    """The role beside a person's name, or else the one their passage gives them elsewhere."""
+    role = Role.read(beside(sentence, span, spans))
+    return role if role.kinds else roles.get(_surname(sentence[span.start : span.end]), role)
+
+
+def named_people(spans: list[Span]) -> list[Span]:
+    """The people among ``spans``: not a name read as a place too ("OIM Cox’s Bazar", "à Cox’s Bazar")."""
+    places = {(s.start, s.end) for s in spans if s.kind == "place"}
+    return [s for s in spans if s.kind == "person" and (s.start, s.end) not in places]
+
+
+def _surname(name: str) -> str:
+    words = fold(name).split()
+    return words[-1] if words else ""
+
+
+def beside(sentence: str, span: Span, spans: list[Span]) -> str:
+    """What is said of a person beside their name: the role just before it (after the person named before
+    it) and the one just after it ("le chef de mission de l’OIM au Bangladesh, Giorgio Benassi"). A name read as
+    a place too is no person before it ("la cheffe du sous-bureau de l’OIM à Cox’s Bazar, Nusrat Jahan Chowdhury")."""
+    previous = max((s.end for s in named_people(spans) if s.end <= span.start), default=0)
+    before = sentence[max(previous, span.start - 60) : span.start]
+    return before + " … " + sentence[span.end : with_role(sentence, span).end]

@@ -22,7 +22,7 @@ from .lexical import fold
 from .names import NAME_SIMILARITY, acronyms, countries_in, written_in
 from .question import OWNED, Question
 from .rerank import TokenMatch, late_interaction
-from .roles import Role, asked_role, holds_asked
+from .roles import Role, asked_role, beside, holds_asked, named_people, role_of, roles_given
 from .spans import Span, find_spans, with_role
 
 _CONTACT_SENTENCE = re.compile(
@@ -222,7 +222,7 @@ def _candidates(
             continue  # who spoke on behalf of someone, or for whom: the sentence says "au nom de"
         if role is not None and span.kind == "person" and _deputy(sentence, span, spans) != asks_deputy:
             continue  # a deputy holds no role but a deputy's, and a deputy is asked for by that word
-        if role is not None and span.kind == "person" and not holds_asked(role, _role_of(sentence, span, spans, roles)):
+        if role is not None and span.kind == "person" and not holds_asked(role, role_of(sentence, span, spans, roles)):
             continue  # an adviser is no director, a regional director no director general
         if referent and span.kind in OWNED and not _belongs_to(referent, span, spans, sentence):
             continue
@@ -392,7 +392,7 @@ def _belongs_to(referent: str, span: Span, spans: list[Span], sentence: str) -> 
     """An email, phone or role belongs to the person named just before it in the sentence, in a contact
     block the first of its entry (which lists "Name, office, Tel: …, Email: …": "Farhana Islam OIM Cox’s
     Bazar Tel: …" is Farhana Islam's), or just after it for a role ("le Directeur, X")."""
-    people = _people(spans)
+    people = named_people(spans)
     before = [p for p in people if p.end <= span.start]
     entry = _segment(sentence, span)[0]
     in_entry = [p for p in before if p.start >= entry] if is_contact(sentence) else []
@@ -431,47 +431,7 @@ def _deputy(sentence: str, span: Span, spans: list[Span]) -> bool:
     mission adjointe de l’OIM au Niger, Ramatou Issaka Maïga"; "Badre Eddine Allali, Assistant du Secrétaire
     général"): no answer to who holds the role, unless the question asks for a deputy. Before the name, only
     what follows the person named before it counts."""
-    return bool(_DEPUTY.search(_beside(sentence, span, spans)))
-
-
-def roles_given(text: str, sentences: tuple[tuple[int, int], ...]) -> dict[str, Role]:
-    """The role a passage gives each person beside their name, by the last word of the name: a press release
-    gives it once ("Lars-Erik Nyholm, Directeur régional de l’OIM …") and quotes the person after ("a déclaré
-    M. Nyholm")."""
-    roles: dict[str, Role] = {}
-    for s, e in sentences:
-        spans = find_spans(text[s:e])
-        for span in (p for p in spans if p.kind == "person"):
-            role = Role.read(_beside(text[s:e], span, spans))
-            if role.kinds:
-                roles.setdefault(_surname(text[s + span.start : s + span.end]), role)
-    return roles
-
-
-def _role_of(sentence: str, span: Span, spans: list[Span], roles: dict[str, Role]) -> Role:
-    """The role beside a person's name, or else the one their passage gives them elsewhere."""
-    role = Role.read(_beside(sentence, span, spans))
-    return role if role.kinds else roles.get(_surname(sentence[span.start : span.end]), role)
-
-
-def _people(spans: list[Span]) -> list[Span]:
-    """The people among ``spans``: not a name read as a place too ("OIM Cox’s Bazar", "à Cox’s Bazar")."""
-    places = {(s.start, s.end) for s in spans if s.kind == "place"}
-    return [s for s in spans if s.kind == "person" and (s.start, s.end) not in places]
-
-
-def _surname(name: str) -> str:
-    words = fold(name).split()
-    return words[-1] if words else ""
-
-
-def _beside(sentence: str, span: Span, spans: list[Span]) -> str:
-    """What is said of a person beside their name: the role just before it (after the person named before
-    it) and the one just after it ("le chef de mission de l’OIM au Bangladesh, Giorgio Benassi"). A name read as
-    a place too is no person before it ("la cheffe du sous-bureau de l’OIM à Cox’s Bazar, Nusrat Jahan Chowdhury")."""
-    previous = max((s.end for s in _people(spans) if s.end <= span.start), default=0)
-    before = sentence[max(previous, span.start - 60) : span.start]
-    return before + " … " + sentence[span.end : with_role(sentence, span).end]
+    return bool(_DEPUTY.search(beside(sentence, span, spans)))
 
 
 def _explains(question: Question, text: str, span: Span) -> bool:
