@@ -299,6 +299,7 @@ class Retriever:
         themeless = [asked.theme and not names_theme(s.answering_sentence) for s in head]
         uncounted = [
             bool(asked.focus)
+            and not asked.measures  # (what a sum measures is weighed with the words before it, less surely)
             and not counts_what_is_asked(asked, s.found, articles[s.candidate.key][0], self.judging, surely=n > 0)
             for n, s in enumerate(head)
         ]
