@@ -248,7 +248,7 @@ def _bound(folded: str) -> str | None:
 
 # The standing of countries in a body, by the words that name it in a question ("Which countries are observers
 # of …", "Quels pays sont membres …") and in the sentence that lists them ("ont le statut d’observateur"); folded.
-STANDINGS = {
+_STANDINGS = {
     "observer": "observ|beobacht",
     "member": "memb|miembro|mitglied",
     "partner": "partner|partenaire|socio",
@@ -258,7 +258,7 @@ STANDINGS = {
 _STANDING_ASKED = re.compile(
     r"\b(?:countries|pays|lander|paises|states|etats|estados|staaten)\s+(?:are|were|sont|etaient|son|eran|sind|waren)"
     r"\s+(?:the\s+|les\s+|des\s+|los\s+|die\s+)?(?:"
-    + "|".join(f"(?P<{name}>{stems})" for name, stems in STANDINGS.items())
+    + "|".join(f"(?P<{name}>{stems})" for name, stems in _STANDINGS.items())
     + ")"
 )
 
@@ -271,7 +271,7 @@ def _standing(folded: str) -> str | None:
 def names_standing(standing: str, text: str) -> bool:
     """Whether a sentence names that standing: "Quelque 17 pays … ont un statut d’observateur" names observers;
     "the Conference’s 11 member countries" does not."""
-    return re.search(rf"\b(?:{STANDINGS[standing]})", fold(text)) is not None
+    return re.search(rf"\b(?:{_STANDINGS[standing]})", fold(text)) is not None
 
 
 # A theme, named in a question ("Quel était le thème de la réunion ?") or in the sentence that gives it ("le

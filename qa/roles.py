@@ -15,6 +15,7 @@ from dataclasses import dataclass
 
 from .lexical import fold
 from .names import countries_in
+from .question import Question
 from .spans import Span, find_spans, with_role
 
 # The kinds of role, each by the words that name it.
@@ -57,12 +58,15 @@ class Role:
         return cls(kinds, levels, countries_in(text))
 
 
-def asked_role(question: str, leader: bool) -> Role:
-    """The role a question asks for; one asking who leads something asks for whoever heads it."""
-    role = Role.read(question)
-    if leader and not role.kinds:
+def asked_role(question: Question) -> Role | None:
+    """The role a question asks for by its title ("the chief of mission"; who leads something asks for whoever
+    heads it), or None: it asks for no holder, or by what the holder did ("Who chaired …")."""
+    if not question.holder:
+        return None
+    role = Role.read(question.text)
+    if question.leader and not role.kinds:
         return Role(_LEADING, role.levels, role.countries)
-    return role
+    return role if role.kinds else None
 
 
 def holds_asked(asked: Role, given: Role) -> bool:

@@ -142,7 +142,7 @@ def read_passage(
         relevance = float(evidence.relevance[best_sentence])
         return Found(float(base[best_sentence]), best_sentence, None, relevance)
     best: Found | None = None
-    roles = roles_given(text, sentences) if question.holder else {}
+    roles = roles_given(text, sentences) if asked_role(question) else {}
     for i, (s, e) in enumerate(sentences):
         if base[i] < floor and not (question.contact and is_contact(text[s:e])):
             continue  # (a contact question's answer is in the contact block, however it scores)
@@ -177,7 +177,7 @@ def candidate_spans(
     """Every span of the passage of a kind that may answer ``question``, in the sentences that may hold its
     answer (the contact block for contact questions only; ``sentences``: only those), placed in its text."""
     kinds, text = question.answering_kinds, evidence.text
-    roles = roles_given(text, evidence.sentences) if question.holder else {}
+    roles = roles_given(text, evidence.sentences) if asked_role(question) else {}
     found = []
     for s, e in evidence.sentences if sentences is None else sentences:
         if not question.contact and is_contact(text[s:e]):
@@ -204,9 +204,7 @@ def _candidates(
     asks_on_behalf = _ON_BEHALF.search(question.text) is not None
     asks_for_whom = _FOR_WHOM.search(question.text) is not None
     asks_deputy = _DEPUTY.search(question.text) is not None
-    # a role asked by its title ("the chief of mission", who leads), not by what its holder did (who chaired)
-    role = asked_role(question.text, question.leader) if question.holder else None
-    role = role if role is not None and role.kinds else None
+    role = asked_role(question)
     # "a réuni … 28 septembre 2017 … pour un atelier de trois jours, du 25 au 27 septembre": when it ended is the
     # end of the period, not the dateline's day
     asked_bound = question.bound
