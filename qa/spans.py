@@ -142,6 +142,17 @@ _ORG_WORDS = frozenset(
     Affairs Compact Pacte
     """.split()
 )
+# Capitalised words that name a text, not a person: "the Panama Declaration", "Traité de Waitangi".
+_TEXT_WORDS = frozenset(
+    fold(w) for w in "Déclaration Declaration Convention Protocole Protocol Charte Charter Traité Treaty".split()
+)
+_ENGLISH_ORG_WORDS = frozenset(  # as written: "Conference", not "Conférence"; not "Office", French too
+    """
+    Organization Ministry Department Agency League Fund Center Council Committee Bank Program Movement
+    Process Network Secretariat University Assembly Government Parliament Summit Foundation Authority Group High
+    Conference Court Academy School Company Party Affairs Compact
+    """.split()
+)
 _PLACE_WORDS = frozenset(
     fold(w)
     for w in """
@@ -161,6 +172,19 @@ _NOT_NAMES = frozenset(
 ) | frozenset(_MONTHS.split("|"))
 _PLACE_BEFORE = re.compile(
     r"(?:\b(?:à|au|aux|en|dans|vers|de|d['’]|in|at|to|from|near|près de)\s+(?:la\s+|le\s+|l['’]\s*|the\s+)?)$",
+    re.IGNORECASE,
+)
+# Where no one is named: "in San José", "à Népalgunj" (but "de", "from" and "to" may come before a person).
+_ONLY_PLACE_BEFORE = re.compile(
+    r"(?:\b(?:en|dans|in|at|near|près de)\s+(?:la\s+|le\s+|l['’]\s*|the\s+)?)$", re.IGNORECASE
+)
+# A run that goes on a capitalised name across "of" or "for" is the rest of that name, not a person:
+# "the Protection of Migrant Children", "Minister of Haitians Living Abroad".
+_NAME_GOES_ON = re.compile(r"\b[A-ZÀ-Ý][\w’'-]+\s+(?:of|for)\s+(?:the\s+)?$")
+# A list opened by what it lists is of places: "six provinces frontalières : Banteay Meanchey, … et Svay Rieng".
+_PLACES_LISTED = re.compile(
+    r"\b(?:provinces?|districts?|régions?|regions?|départements?|villes?|cities|towns?|municipalités|municipalities"
+    r"|communes?|pays|countries|states|états|villages?|camps?)\b[^.;:!?]{0,40}:[^.;:!?\n]*$",
     re.IGNORECASE,
 )
 _PERSON_BEFORE = re.compile(
@@ -193,7 +217,7 @@ def looks_like_person(name: str) -> bool:
     return (
         len(words) >= 2
         and all(w[:1].isupper() for w in words if w.lower() not in _PARTICLES)
-        and not folded & (_ORG_WORDS | _PLACE_WORDS | _ROLE_WORDS)
+        and not folded & (_ORG_WORDS | _PLACE_WORDS | _ROLE_WORDS | _TEXT_WORDS)
         and not any(_ACRONYM.fullmatch(w.split("-")[0]) and not _REGNAL.fullmatch(w) for w in words)  # "IOM-Büros"
     )
 
@@ -263,14 +287,20 @@ def _names(text: str) -> list[Span]:
             spans.append(Span(start, name_end, "person", 1.0))
             start = text.index(words[org_at], name_end)
         if org_at is not None:  # "Ministère des affaires étrangères": the name goes on in lower case
-            spans.append(Span(start, _name_end(text, end), "organisation", 0.8))
+            english = words[org_at].strip("'’,.") in _ENGLISH_ORG_WORDS
+            spans.append(
+                Span(start, _english_name_end(text, end) if english else _name_end(text, end), "organisation", 0.8)
+            )
             continue
-        place_context = bool(_PLACE_BEFORE.search(before))
+        listed = _PLACES_LISTED.search(text[max(0, start - 300) : start]) is not None
+        only_place = listed or _ONLY_PLACE_BEFORE.search(before) is not None
+        place_context = listed or bool(_PLACE_BEFORE.search(before))
         if any(w in _PLACE_WORDS for w in folded) or place_context:
             spans.append(Span(start, end, "place", 0.6))
         elif len(words) == 1 and not has_title and not _is_role_word(folded[0]) and text[:start].strip():
             spans.append(Span(start, end, "place", 0.2))  # a lone capitalised word: perhaps a place
         person_context = has_title or bool(_PERSON_BEFORE.search(before) or _ROLE_AFTER.match(after))
+        goes_on = not person_context and _NAME_GOES_ON.search(before) is not None
         # a role's name may come after its country's ("Panama’s Vice-Minister", "Vice-Ministre"): no one is named
         # before it, and the person's name, if any, follows it
         role_at = next((n for n, w in enumerate(folded) if _is_role_word(w)), None)
@@ -281,9 +311,11 @@ def _names(text: str) -> list[Span]:
             continue
         # no digit in a name: "Népal 768 Thirbam Sadak" runs over an address
         named = (
-            not any(w in _PLACE_WORDS for w in folded)
+            not any(w in _PLACE_WORDS or w in _TEXT_WORDS for w in folded)
             and not re.search(r"\d", text[start:end])
             and not is_country(text[start:end])  # "Costa Rica", "Viet Nam"
+            and not goes_on
+            and not (only_place and not person_context)
         )
         if (person_context or len(words) >= 2) and not is_role and named:
             spans.append(Span(start, end, "person", 1.0 if person_context else 0.5))
@@ -326,6 +358,17 @@ def _name_end(text: str, end: int, limit: int = 80) -> int:
     clause_end = end + (stop.start() if stop else min(limit, len(text) - end))
     verb = _NAME_STOP.search(text, end, clause_end)
     return verb.start() if verb else clause_end
+
+
+# English names go on in capitals only, across "of", "and", "for": "Ministry of Foreign Employment"
+_ENGLISH_NAME_GOES_ON = re.compile(r"(?:\s+(?i:of|and|for|on|&)(?:\s+the)?(?:\s+[A-Z][\w’'-]*)+)+")
+
+
+def _english_name_end(text: str, end: int) -> int:
+    """Where an English name of an organisation ends: at its last capitalised word ("Sri Lanka’s Ministry of
+    Foreign Employment", not "… today brought together")."""
+    more = _ENGLISH_NAME_GOES_ON.match(text, end)
+    return more.end() if more else end
 
 
 def _capitalised_runs(text: str) -> list[tuple[int, int]]:

@@ -70,6 +70,28 @@ def test_what_looks_like_a_person():
     assert not looks_like_person("High-Level Dialogue") and not looks_like_person("IOM Mongolia")
 
 
+def test_capitalised_words_that_cannot_name_a_person_are_no_person():
+    # where only a place can stand, in a list of places, the rest of a longer name, a text's name
+    assert spans("The Technical Secretariat is hosted in San José, Costa Rica.", "person") == []
+    provinces = "venus de six provinces frontalières : Banteay Meanchey, Battambang, Koh Kong et Svay Rieng."
+    assert spans(provinces, "person") == [] and "Svay Rieng" in spans(provinces, "place")
+    assert spans("the Regional Network for the Protection of Migrant Children met.", "person") == []
+    assert spans("Delegates adopted the Panama Declaration, said Ricaurte Sanjur.", "person") == ["Ricaurte Sanjur"]
+    assert not looks_like_person("Traité de Waitangi")
+    # a preposition that may come before a person leaves it one
+    assert spans("Le prix a été remis à Jean Dupont, puis offert par Marie Curie.", "person") == [
+        "Jean Dupont",
+        "Marie Curie",
+    ]
+
+
+def test_an_english_name_of_an_organisation_ends_at_its_last_capitalised_word():
+    text = "IOM and Sri Lanka’s Ministry of Foreign Employment today brought together 90 participants."
+    assert spans(text, "organisation")[-1] == "Sri Lanka’s Ministry of Foreign Employment"
+    french = "Le Ministère du Travail et de la Protection sociale a salué l’initiative."
+    assert spans(french, "organisation")[0] == "Ministère du Travail et de la Protection sociale"
+
+
 def test_a_span_takes_in_the_others_of_its_kind_listed_with_it():
     text = "Des experts des Philippines, du Portugal et du Royaume-Uni partageront leur expérience avec Enkhtuya."
     last = text.index("Royaume-Uni")
