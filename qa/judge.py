@@ -27,6 +27,7 @@ from .names import (
     countries_named,
     countries_of_bodies,
     is_country,
+    names_century,
     ordinals_in,
     ordinals_named,
     written_in,
@@ -148,9 +149,14 @@ def missing_names(
     named = countries_named(question.text) + countries_of_bodies(question.text)
     missing = [name for name, code in named if code not in present_countries]
     present_ordinals = ordinals_in(article)
-    missing += [word for word, rank in ordinals_named(question.text) if rank not in present_ordinals]
+    ordinals = ordinals_named(question.text)
+    missing += [
+        word
+        for word, rank in ordinals
+        if rank not in present_ordinals and not names_century(question.text, word, rank, article)
+    ]
     for entity in question.entities:
-        if entity in missing or is_country(entity) or _is_common(entity, question.lang):
+        if entity in missing or entity in dict(ordinals) or is_country(entity) or _is_common(entity, question.lang):
             continue
         if re.search(r"\d", entity):
             if not all(n in article for n in re.findall(r"\d+", entity)):

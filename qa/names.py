@@ -65,6 +65,19 @@ def ordinals_in(text: str) -> frozenset[int]:
     return frozenset(rank for _, rank in ordinals_named(text))
 
 
+_CENTURY_AFTER = re.compile(r"\s+(?:siecle|siècle|century|jahrhunderts?|siglo)\b", re.IGNORECASE)
+_YEAR = re.compile(r"\b(1\d{3}|20\d{2})\b")
+
+
+def names_century(question: str, word: str, rank: int, text: str) -> bool:
+    """Whether ``word`` (of ``rank``) is a century in ``question`` ("XIXème siècle") that ``text`` names by one
+    of its years ("aboli en 1870")."""
+    at = question.find(word)
+    if at < 0 or not _CENTURY_AFTER.match(question, at + len(word)):
+        return False
+    return any((int(year) - 1) // 100 + 1 == rank for year in _YEAR.findall(text))
+
+
 # ---------------------------------------------------------------- countries, in four languages
 
 

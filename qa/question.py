@@ -78,7 +78,11 @@ KINDS: tuple[tuple[str, str], ...] = (
     (
         "number",
         r"how (?:many|much)|what (?:number|percentage|share)|\bcombien\b|quel (?:est le )?nombre|\bwie viele[nm]?\b"
-        r"|\bcuant[oa]s?\b|\b(?:budget|population|montant|cout|taux|rate|amount|presupuesto|poblacion|tasa)\b|wie hoch",
+        r"|\bcuant[oa]s?\b|wie hoch"
+        # a measure asked for by name ("What is the budget …", "Quel est le taux …"), not one a clause names
+        # ("Quel événement a maintenu un taux de croissance bas ?")
+        r"|(?:^\W*|\b(?:quel(?:le)?s?|what|which|cual(?:es)?|welche[rsnm]?)\s+(?:[\w'’-]+\s+){0,4}?)"
+        r"(?:budget|population|montant|cout|taux|rate|amount|presupuesto|poblacion|tasa|part|proportion|pourcentage)\b",
     ),
     (
         "place",

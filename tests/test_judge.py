@@ -98,6 +98,15 @@ def test_an_ordinal_the_article_does_not_hold_is_refused():
     assert verdict("¿Dónde se celebró la quinta reunión?", found=where, article=article).found
 
 
+def test_a_century_is_held_by_a_year_of_it():
+    date = Found(0.9, 0, Span(25, 29, "date"))
+    asked = "Quand le système a-t-il été aboli au XIXème siècle ?"
+    assert verdict(asked, found=date, article="Le système sera aboli en 1870.").found
+    refused = verdict(asked, found=date, article="Le système sera aboli en 1970.")
+    assert not refused.found and "XIXème" in refused.why_not
+    assert not verdict("When was the 19th meeting held?", found=date, article="It was held in 1870.").found
+
+
 def test_a_sentence_answers_without_a_span_unless_it_offers_no_country_or_an_organisation_for_a_role():
     offers_a_body = "La réunion mondiale des PCR s’est tenue au Caire."
     refused = verdict("Who chaired the meeting?", found=NOTHING, sentence=offers_a_body)

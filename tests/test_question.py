@@ -59,6 +59,10 @@ def test_what_a_count_counts():
 def test_what_a_measure_question_measures():
     assert analyse("What is the budget of the project?").focus == "budget"
     assert analyse("Quel est le taux de chômage en Mongolie ?").expects == "number"
+    assert analyse("Quelle est la part de l’économie informelle ?").expects == "number"
+    # a measure a clause names is not what is asked
+    assert analyse("Quel événement historique a maintenu un taux de croissance bas ?").expects == "phrase"
+    assert analyse("En fonction de quoi sont déterminés les taux d’imposition ?").expects == "phrase"
 
 
 def test_his_number_asks_for_a_phone():
