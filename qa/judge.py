@@ -142,12 +142,16 @@ def _sentence_answers(question: Question, sentence: str) -> bool:
 
 
 def missing_names(
-    question: Question, article: str, question_pieces: Pieces | None, article_pieces: Pieces | None, asked_at: int
+    question: Question,
+    article: str,
+    question_pieces: Pieces | None,
+    article_pieces: Pieces | None,
+    asked_at: int,
+    countries: bool = True,
 ) -> list[str]:
-    """The countries, ordinals, numbers and names of the question that the article does not hold."""
-    present_countries = countries_in(article)
-    named = countries_named(question.text) + countries_of_bodies(question.text)
-    missing = [name for name, code in named if code not in present_countries]
+    """The countries (unless ``countries`` is False), ordinals, numbers and names of the question that the
+    article does not hold."""
+    missing = missing_countries(question, article) if countries else []
     present_ordinals = ordinals_in(article)
     ordinals = ordinals_named(question.text)
     missing += [
@@ -166,6 +170,14 @@ def missing_names(
             if not _name_present(entity, at, article, question_pieces, article_pieces):
                 missing.append(entity)
     return missing
+
+
+def missing_countries(question: Question, text: str) -> list[str]:
+    """The countries the question names (by name, adjective or body: "the Mongolian Government") that the text
+    does not."""
+    present = countries_in(text)
+    named = countries_named(question.text) + countries_of_bodies(question.text)
+    return [name for name, code in named if code not in present]
 
 
 # the words of a name that must each be there: capitalised, of three letters or more ("Cox" and "Bazar" in

@@ -242,13 +242,13 @@ def acronyms(text: str) -> set[str]:
 def _similar(word: str, other: str) -> bool:
     if word == other:
         return True
-    if min(len(word), len(other)) < 4:
+    if min(len(word), len(other)) < 4 or not (word[:4] == other[:4] or _one_edit(word, other)):
         return False
-    if _country_of(word) != _country_of(other):
-        return False  # a country is written only as itself: "Colombo" is not "Colombie", "Niger" not "Nigeria"
-    return word[:4] == other[:4] or _one_edit(word, other)
+    # a country is written only as itself: "Colombo" is not "Colombie", "Niger" not "Nigeria"
+    return _country_of(word) == _country_of(other)
 
 
+@functools.lru_cache(maxsize=65536)
 def _country_of(word: str) -> str | None:
     """The country a folded word names, by its name or its adjective; None for any other word."""
     return _country_names().get(word) or _demonym_country(word)
@@ -270,8 +270,34 @@ def written_in(entity: str, article: str) -> bool:
     ("Cairo", "Caire"; "Baku", "Bakou"), or an acronym with its letters in another order."""
     if acronyms(entity) & acronyms(article):
         return True
-    article_words = set(_folded_words(article))
-    return any(any(_similar(w, a) for a in article_words) for w in _folded_words(entity) if w not in _GENERIC)
+    words = _ArticleWords.of(article)
+    return any(words.holds(w) for w in _folded_words(entity) if w not in _GENERIC)
+
+
+class _ArticleWords:
+    """An article's folded words, indexed by their first four letters and by their length, so that a name's
+    word is compared (:func:`_similar`) only with those that may be like it."""
+
+    def __init__(self, text: str):
+        self.words = frozenset(_folded_words(text))
+        self.by_start: dict[str, list[str]] = {}
+        self.by_length: dict[int, list[str]] = {}
+        for word in self.words:
+            self.by_start.setdefault(word[:4], []).append(word)
+            self.by_length.setdefault(len(word), []).append(word)
+
+    @staticmethod
+    @functools.lru_cache(maxsize=1024)
+    def of(text: str) -> _ArticleWords:
+        return _ArticleWords(text)
+
+    def holds(self, word: str) -> bool:
+        if word in self.words:
+            return True
+        nearby = self.by_start.get(word[:4], []) + [
+            other for n in (len(word) - 1, len(word), len(word) + 1) for other in self.by_length.get(n, [])
+        ]
+        return any(_similar(word, other) for other in nearby)
 
 
 # Words of names that say nothing about which one it is ("the IOM Regional Director").

@@ -19,15 +19,15 @@ import numpy as np
 from threadpoolctl import threadpool_limits
 
 from .answer import Answer, Hit, read_as, refers_back, with_context
+from .articles import articles_of, naming_first
 from .chunking import ChunkSettings
 from .cite import cite, cite_short_answer
 from .embed import DEFAULT_BACKEND, DEFAULT_MODEL, Embedder, ModelError, Pieces, get_embedder
 from .indexer import encode_passages, index_settings
 from .ingest import DEFAULT_CORPUS_DIR
 from .ingest.dates import DateRange
-from .judge import Judging, Verdict, article_pieces, counts_what_is_asked, judge, missing_names
+from .judge import Judging, Verdict, counts_what_is_asked, judge, missing_names
 from .limits import MAX_QUESTION_CHARS, check_k, check_question
-from .names import countries_asked, names_country
 from .question import OWNED, Question, analyse, names_theme
 from .ranking import Ranking, stage_order
 from .read import read
@@ -46,13 +46,11 @@ from .store import (
     Store,
     StoreReader,
     open_store,
-    passage_key,
 )
 
 log = logging.getLogger(__name__)
 
 NAMED_DEPTH = 5  # the best passages among which those holding the question's names are put first
-NAMING_FIRST = 10.0  # above any first-stage score: passages naming the question's countries come first
 
 
 @dataclass(frozen=True)
@@ -206,14 +204,19 @@ class Retriever:
             return [s.score for s in again]
 
         second = token_scores if ranking.rerank is not None else None
-        ordering = _naming_first(searched, first)
+        asked = asked or analyse(searched)
+        asked_at = max(0, len(searched) - len(asked.text))
+        if self.judging.names:  # passages whose article holds the question's names are the ones reranked and read
+            pieces = question_pieces if ranking.rerank is not None else None  # (only reranking reads pieces)
+            ordering = naming_first(asked, first, loaded.reader, pieces, asked_at)
+        else:
+            ordering = [s.score for s in first]
         ordered = [rescored.get(i, first[i]) for i in stage_order(ordering, depth, second)]
         head, tail = ordered[:depth], ordered[depth:]
         if ranking.rerank is not None:
             reread = self._reread(head[: ranking.sharpened])
             head = sharpen(head, reread, question_pieces, query.vector, loaded.piece_idf, ranking.rerank)
         if ranking.read is not None and head:
-            asked = asked or analyse(searched)
             parts = QuestionParts.of(asked, question_pieces, searched)
             read_all = ranking.read.every or bool(ranking.read.answers) or self.judging.answers_floor is not None
             # loaded only when it reads: every passage, or the best one of an open question
@@ -265,7 +268,9 @@ class Retriever:
         ranked, verdict = self._judge(asked, ranked, referent, asked_at)
         scored, older = ranked.scored[:k], None
         if verdict.found:  # dated articles answering otherwise: the newest first, an older one named (qa.recency)
-            about = judged_answering(asked, functools.partial(self._articles, ranked), referent, self.judging)
+            about = judged_answering(
+                asked, functools.partial(articles_of, ranked.reader, read=ranked.scored), referent, self.judging
+            )
             newer = newer_first(scored, ranked.reader.manifest.date_of, about)
             scored, older = newer.scored, newer.older
         hits = [self._cite(rank, s, ranked) for rank, s in enumerate(scored, start=1)]
@@ -287,7 +292,7 @@ class Retriever:
         réunion mondiale à Lima ?" is not answered by "Aujourd'hui, 18 PCR sont actifs", though the article
         mentions Lima further on."""
         head = [_themed(s) for s in ranked.scored[:NAMED_DEPTH]] if asked.theme else ranked.scored[:NAMED_DEPTH]
-        articles = self._articles(ranked, head)
+        articles = articles_of(ranked.reader, head, ranked.scored)
         lacking = [False] * len(head)
         if self.judging.names:
             for n, scored in enumerate(head):
@@ -316,33 +321,6 @@ class Retriever:
             ranked.question_pieces, pieces, asked_at, self.judging, best.answering_sentence,
         )  # fmt: skip
         return ranked, verdict
-
-    @staticmethod
-    def _articles(ranked: Ranked, passages: list[Scored]) -> dict[int, tuple[str, Pieces | None]]:
-        """Each passage with its article's title and opening passage, and their word pieces, by passage key.
-        What the earlier stages read is not read again; the rest is read in one batch."""
-        documents = ranked.reader.manifest.documents
-        keys_of = {}
-        for scored in passages:
-            entry = documents.get(scored.passage.doc_id)
-            opening = passage_key(entry.passage_ids[0]) if entry else scored.candidate.key
-            keys_of[scored.candidate.key] = list(dict.fromkeys([opening, scored.candidate.key]))
-        wanted = list(dict.fromkeys(key for keys in keys_of.values() for key in keys))
-        seen = {s.candidate.key: s for s in ranked.scored}
-        unread = [key for key in wanted if key not in seen]
-        texts = {key: p.text for key, p in zip(unread, ranked.reader.passages(unread), strict=True)} if unread else {}
-        texts |= {key: seen[key].passage.text for key in wanted if key in seen}
-        matched = {key: s.match.pieces for key, s in seen.items() if key in wanted and s.match is not None}
-        unmatched = [key for key in wanted if key not in matched]
-        if unmatched:
-            matched |= dict(zip(unmatched, ranked.reader.pieces(unmatched), strict=True))
-        return {
-            scored.candidate.key: (
-                scored.passage.title + "\n" + "\n".join(texts[key] for key in keys_of[scored.candidate.key]),
-                article_pieces([matched[key] for key in keys_of[scored.candidate.key]]),
-            )
-            for scored in passages
-        }
 
     def _referent(
         self, asked: Question, history: tuple[str, ...], ranking: Ranking, dates: DateRange | None = None
@@ -382,21 +360,6 @@ class Retriever:
         short = answer.short_answer
         person = short.text.split(",")[0] if short is not None and short.kind == "person" else None
         self._people[(self.reader.version, question, history, ranking, dates)] = person
-
-
-def _naming_first(searched: str, first: list[Scored]) -> list[float]:
-    """The first stage's scores, to order candidates by, with those naming every country the question names
-    ahead of the others (by name or adjective, in any of four languages: "Chad", "Tchad", "tchadienne"), so
-    that they are the ones reranked and read: "Who leads IOM in Chad?" is not answered by the press
-    release about Mauritania, however close its words; and without them, the judge would refuse."""
-    scores = [s.score for s in first]
-    asked = countries_asked(searched)
-    if not asked:
-        return scores
-    naming = [all(names_country(f"{s.passage.title}\n{s.passage.text}", code) for code in asked) for s in first]
-    if all(naming) or not any(naming):
-        return scores
-    return [score + NAMING_FIRST * named for score, named in zip(scores, naming, strict=True)]
 
 
 def _range_words(dates: DateRange) -> str:

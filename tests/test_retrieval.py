@@ -262,22 +262,3 @@ def test_the_model_reads_every_passage_of_the_head_only_when_asked(tiny_retrieve
     assert [s.passage.doc_id for s in scored] == [
         s.passage.doc_id for s in tiny_retriever.rank(question, k=3, ranking=ranking).scored
     ]  # reading every passage, with no weight, leaves the order as it was
-
-
-def test_passages_naming_the_questions_country_are_reranked_first():
-    from types import SimpleNamespace
-
-    from qa.retrieval import _naming_first
-
-    def scored(score: float, title: str, text: str):
-        return SimpleNamespace(score=score, passage=SimpleNamespace(title=title, text=text))
-
-    first = [
-        scored(0.83, "IOM opens a sub-office in Nouadhibou", "The new office will be headed by Sidi Ould Ebnou."),
-        scored(0.80, "L’OIM au Tchad", "Nadège Okoumba, cheffe de mission de l’OIM au Tchad, a parlé."),
-        scored(0.79, "Un atelier à N’Djamena", "Les autorités tchadiennes ont ouvert l’atelier."),
-    ]
-    ordering = _naming_first("Who leads IOM in Chad?", first)
-    assert sorted(range(3), key=lambda i: -ordering[i]) == [1, 2, 0]
-    assert _naming_first("Who leads IOM in Nouadhibou?", first) == [0.83, 0.80, 0.79]  # no country named
-    assert _naming_first("Who leads IOM in Peru?", first) == [0.83, 0.80, 0.79]  # none names it
