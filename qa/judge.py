@@ -28,6 +28,7 @@ from .names import (
     countries_of_bodies,
     is_country,
     names_century,
+    names_country,
     ordinals_in,
     ordinals_named,
     written_in,
@@ -175,9 +176,8 @@ def missing_names(
 def missing_countries(question: Question, text: str) -> list[str]:
     """The countries the question names (by name, adjective or body: "the Mongolian Government") that the text
     does not."""
-    present = countries_in(text)
     named = countries_named(question.text) + countries_of_bodies(question.text)
-    return [name for name, code in named if code not in present]
+    return [name for name, code in named if not names_country(text, code)]  # (each country's words only: fast)
 
 
 # the words of a name that must each be there: capitalised, of three letters or more ("Cox" and "Bazar" in
