@@ -154,14 +154,14 @@ def missing_names(
     article does not hold."""
     missing = missing_countries(question, article) if countries else []
     present_ordinals = ordinals_in(article)
-    ordinals = ordinals_named(question.text)
+    ordinals = dict(ordinals_named(question.text))
     missing += [
         word
-        for word, rank in ordinals
+        for word, rank in ordinals.items()
         if rank not in present_ordinals and not names_century(question.text, word, rank, article)
     ]
     for entity in question.entities:
-        if entity in missing or entity in dict(ordinals) or is_country(entity) or _is_common(entity, question.lang):
+        if entity in missing or entity in ordinals or is_country(entity) or _is_common(entity, question.lang):
             continue
         if re.search(r"\d", entity):
             if not all(n in article for n in re.findall(r"\d+", entity)):

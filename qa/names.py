@@ -203,9 +203,21 @@ def names_country(text: str, code: str) -> bool:
     found with a pattern of that country's words only (fast enough for every candidate of a search)."""
     folded = fold(text)
     names, stems = _words_of_country(code)
-    if any(_capitalised_as_named(match, text, folded) for match in names.finditer(folded)):
+    if any(
+        _capitalised_as_named(match, text, folded) and not _in_another_name(match, folded, code)
+        for match in names.finditer(folded)
+    ):
         return True
     return stems is not None and any(_demonym_country(m.group()) == code for m in stems.finditer(folded))
+
+
+def _in_another_name(match: re.Match[str], folded: str, code: str) -> bool:
+    """The country's name found is part of another country's longer one: "Soudan" in "Soudan du Sud",
+    "Guinea" in "Equatorial Guinea" (read with every country's names, as :func:`countries_named` does)."""
+    around = _country_pattern().finditer(folded, max(0, match.start() - 40), match.end() + 40)
+    return any(
+        m.start() <= match.start() and match.end() <= m.end() and _country_names()[m.group()] != code for m in around
+    )
 
 
 @functools.lru_cache(maxsize=64)
