@@ -10,6 +10,7 @@ German and Spanish.
 
 from __future__ import annotations
 
+import functools
 import re
 from dataclasses import dataclass
 
@@ -58,9 +59,11 @@ class Role:
         return cls(kinds, levels, countries_in(text))
 
 
+@functools.lru_cache(maxsize=256)
 def asked_role(question: Question) -> Role | None:
     """The role a question asks for by its title ("the chief of mission"; who leads something asks for whoever
-    heads it), or None: it asks for no holder, or by what the holder did ("Who chaired …")."""
+    heads it), or None: it asks for no holder, or by what the holder did ("Who chaired …"). Kept per question:
+    the rule reader asks for it at every sentence of every passage it reads."""
     if not question.holder:
         return None
     role = Role.read(question.text)

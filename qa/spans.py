@@ -170,14 +170,16 @@ _NOT_NAMES = frozenset(
     Tel Tél Email E-mail Mail Fax Ext Lundi Mardi Mercredi Jeudi Vendredi Samedi Dimanche Aujourd Hier Veuillez
     """.split()
 ) | frozenset(_MONTHS.split("|"))
-_PLACE_BEFORE = re.compile(
-    r"(?:\b(?:à|au|aux|en|dans|vers|de|d['’]|in|at|to|from|near|près de)\s+(?:la\s+|le\s+|l['’]\s*|the\s+)?)$",
-    re.IGNORECASE,
-)
-# Where no one is named: "in San José", "à Népalgunj" (but "de", "from" and "to" may come before a person).
-_ONLY_PLACE_BEFORE = re.compile(
-    r"(?:\b(?:en|dans|in|at|near|près de)\s+(?:la\s+|le\s+|l['’]\s*|the\s+)?)$", re.IGNORECASE
-)
+
+
+def _after_one_of(prepositions: str) -> re.Pattern[str]:
+    """Text ending in one of ``prepositions`` and perhaps an article: what comes before a name."""
+    return re.compile(rf"(?:\b(?:{prepositions})\s+(?:la\s+|le\s+|l['’]\s*|the\s+)?)$", re.IGNORECASE)
+
+
+_PLACE_BEFORE = _after_one_of(r"à|au|aux|en|dans|vers|de|d['’]|in|at|to|from|near|près de")
+# Where no one is named: "in San José", "en Colombie" (not after "à", "de", "from", "to": "remis à Jean Dupont").
+_ONLY_PLACE_BEFORE = _after_one_of(r"en|dans|in|at|near|près de")
 # A run that goes on a capitalised name across "of" or "for" is the rest of that name, not a person:
 # "the Protection of Migrant Children", "Minister of Haitians Living Abroad".
 _NAME_GOES_ON = re.compile(r"\b[A-ZÀ-Ý][\w’'-]+\s+(?:of|for)\s+(?:the\s+)?$")
